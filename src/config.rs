@@ -1,0 +1,36 @@
+//! Limits on what user input may ask of whatif, in one place.
+//!
+//! Every bound that protects the process from its input (recursion depth, model size, sample
+//! counts, table sizes) lives here, so that the REPL, the CLI and the library enforce the same.
+
+use serde::{Deserialize, Serialize};
+
+/// Resource limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Deepest bracket nesting, and longest run of prefix operators, the parser accepts.
+    pub max_nesting: usize,
+    /// Most variables in one model.
+    pub max_variables: usize,
+    /// Most samples one query may draw.
+    pub max_samples: u64,
+    /// Most arms in one `match`.
+    pub max_match_arms: usize,
+    /// Most entries (products of domain sizes) an exact-inference factor may hold.
+    pub max_factor_size: usize,
+    /// Most rounds × runs × policies a bandit statement may simulate.
+    pub max_bandit_steps: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_nesting: 200,
+            max_variables: 1_000_000,
+            max_samples: 10_000_000_000,
+            max_match_arms: 100_000,
+            max_factor_size: 1 << 24,
+            max_bandit_steps: 2_000_000_000,
+        }
+    }
+}

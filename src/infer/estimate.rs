@@ -1,0 +1,471 @@
+//! Streaming accumulators for self-normalised importance sampling.
+//!
+//! Weights arrive as logs. Each group keeps a running maximum `m` and stores its sums scaled by
+//! `exp(-m)` (sums of `w`) or `exp(-2m)` (sums of `w²`), rescaling when `m` grows, so weights
+//! spanning hundreds of orders of magnitude neither overflow nor vanish. Sums of values are
+//! kept relative to a shift `c` (the first value seen) so variances do not cancel
+//! catastrophically when the mean is large. Memory is constant in the number of samples.
+//!
+//! The standard error of a mean is the usual self-normalised estimate
+//! `sqrt(Σ w²(f − μ)²) / Σ w`; the effective sample size is `(Σw)² / Σw²`.
+
+/// Sums for one scalar quantity, relative to the shift `c`.
+#[derive(Clone, Debug, Default)]
+pub struct Moments {
+    pub c: Option<f64>,
+    pub swg: f64,
+    pub swg2: f64,
+    pub sw2g: f64,
+    pub sw2g2: f64,
+}
+
+impl Moments {
+    #[inline]
+    fn add(&mut self, w: f64, f: f64) {
+        let c = *self.c.get_or_insert(f);
+        let g = f - c;
+        let wg = w * g;
+        self.swg += wg;
+        self.swg2 += wg * g;
+        self.sw2g += w * wg;
+        self.sw2g2 += wg * wg;
+    }
+
+    fn scale(&mut self, r: f64) {
+        self.swg *= r;
+        self.swg2 *= r;
+        self.sw2g *= r * r;
+        self.sw2g2 *= r * r;
+    }
+
+    /// Re-expresses the sums relative to shift `c` (`sw`, `sw2` are the group's sums).
+    fn reshift(&mut self, c: f64, sw: f64, sw2: f64) {
+        if let Some(old) = self.c {
+            let d = old - c;
+            self.swg2 += 2.0 * d * self.swg + d * d * sw;
+            self.swg += d * sw;
+            self.sw2g2 += 2.0 * d * self.sw2g + d * d * sw2;
+            self.sw2g += d * sw2;
+        }
+        self.c = Some(c);
+    }
+
+    fn merge(&mut self, mut other: Moments, other_sw: f64, other_sw2: f64) {
+        match (self.c, other.c) {
+            (_, None) => {}
+            (None, Some(_)) => *self = other,
+            (Some(c), Some(_)) => {
+                other.reshift(c, other_sw, other_sw2);
+                self.swg += other.swg;
+                self.swg2 += other.swg2;
+                self.sw2g += other.sw2g;
+                self.sw2g2 += other.sw2g2;
+            }
+        }
+    }
+
+    /// Mean, standard error of the mean, and the weighted standard deviation of the values.
+    pub fn summary(&self, sw: f64, sw2: f64) -> (f64, f64, f64) {
+        let c = self.c.unwrap_or(0.0);
+        let g = self.swg / sw;
+        let variance_of_mean =
+            ((self.sw2g2 - 2.0 * g * self.sw2g + g * g * sw2) / (sw * sw)).max(0.0);
+        let spread = (self.swg2 / sw - g * g).max(0.0);
+        (c + g, variance_of_mean.sqrt(), spread.sqrt())
+    }
+}
+
+/// A fixed-edge weighted histogram, for quantiles of real quantities.
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    pub lo: f64,
+    pub hi: f64,
+    pub bins: Vec<f64>,
+    pub below: f64,
+    pub above: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Histogram {
+    /// An empty histogram over `[lo, hi)` with `n` bins.
+    pub fn new(lo: f64, hi: f64, n: usize) -> Histogram {
+        Histogram {
+            lo,
+            hi,
+            bins: vec![0.0; n],
+            below: 0.0,
+            above: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, w: f64, x: f64) {
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        if x < self.lo {
+            self.below += w;
+        } else if x >= self.hi {
+            self.above += w;
+        } else {
+            let i = ((x - self.lo) / (self.hi - self.lo) * self.bins.len() as f64) as usize;
+            let last = self.bins.len() - 1;
+            self.bins[i.min(last)] += w;
+        }
+    }
+
+    fn scale(&mut self, r: f64) {
+        self.bins.iter_mut().for_each(|b| *b *= r);
+        self.below *= r;
+        self.above *= r;
+    }
+
+    fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.bins.iter_mut().zip(&other.bins) {
+            *a += b;
+        }
+        self.below += other.below;
+        self.above += other.above;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    /// The `q` quantile, interpolated within a bin.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let total: f64 = self.bins.iter().sum::<f64>() + self.below + self.above;
+        let target = q * total;
+        if target <= self.below {
+            return self.lo.max(self.min);
+        }
+        let width = (self.hi - self.lo) / self.bins.len() as f64;
+        let mut cumulative = self.below;
+        for (i, b) in self.bins.iter().enumerate() {
+            if cumulative + b >= target && *b > 0.0 {
+                let x = self.lo + width * (i as f64 + (target - cumulative) / b);
+                return x.clamp(self.min, self.max);
+            }
+            cumulative += b;
+        }
+        self.hi.min(self.max)
+    }
+}
+
+/// What one target accumulates.
+#[derive(Clone, Debug)]
+pub enum TargetAcc {
+    Scalar(Moments),
+    /// (value, Σw, Σw²) per distinct value, in order of first appearance.
+    Discrete(Vec<(f64, f64, f64)>),
+    Real(Moments, Histogram),
+}
+
+/// One group's weight sums and targets.
+#[derive(Clone, Debug)]
+pub struct GroupAcc {
+    /// The largest log weight seen; sums are scaled by `exp(-m)`.
+    pub m: f64,
+    pub sw: f64,
+    pub sw2: f64,
+    /// Samples with non-zero weight.
+    pub n_nonzero: u64,
+    pub targets: Vec<TargetAcc>,
+}
+
+impl GroupAcc {
+    fn rescale(&mut self, r: f64) {
+        self.sw *= r;
+        self.sw2 *= r * r;
+        for t in &mut self.targets {
+            match t {
+                TargetAcc::Scalar(m) => m.scale(r),
+                TargetAcc::Discrete(rows) => rows.iter_mut().for_each(|row| {
+                    row.1 *= r;
+                    row.2 *= r * r;
+                }),
+                TargetAcc::Real(m, h) => {
+                    m.scale(r);
+                    h.scale(r);
+                }
+            }
+        }
+    }
+
+    /// The self-normalised mean of target `t` (scalar), its standard error, and the ESS.
+    pub fn scalar(&self, t: usize) -> (f64, f64) {
+        match &self.targets[t] {
+            TargetAcc::Scalar(m) | TargetAcc::Real(m, _) => {
+                let (mean, se, _) = m.summary(self.sw, self.sw2);
+                (mean, se)
+            }
+            TargetAcc::Discrete(_) => (f64::NAN, f64::NAN),
+        }
+    }
+
+    /// The effective sample size `(Σw)²/Σw²`.
+    pub fn ess(&self) -> f64 {
+        if self.sw2 > 0.0 {
+            self.sw * self.sw / self.sw2
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Cross sums between the first (scalar) targets of two groups, for covariances.
+#[derive(Clone, Debug, Default)]
+pub struct Cross {
+    pub a: usize,
+    pub b: usize,
+    pub s11: f64,
+    pub sa: f64,
+    pub sb: f64,
+    pub sab: f64,
+}
+
+/// All accumulators of one plan.
+#[derive(Clone, Debug)]
+pub struct Accumulators {
+    pub groups: Vec<GroupAcc>,
+    pub cross: Vec<Cross>,
+    pub n_samples: u64,
+}
+
+impl Accumulators {
+    /// Empty accumulators; `histograms[g][t]` gives the edges for real targets.
+    pub fn new(
+        target_kinds: &[Vec<crate::query::TargetKind>],
+        histograms: &[Vec<Option<Histogram>>],
+        cross: bool,
+    ) -> Accumulators {
+        use crate::query::TargetKind;
+        let groups: Vec<GroupAcc> = target_kinds
+            .iter()
+            .enumerate()
+            .map(|(g, kinds)| GroupAcc {
+                m: f64::NEG_INFINITY,
+                sw: 0.0,
+                sw2: 0.0,
+                n_nonzero: 0,
+                targets: kinds
+                    .iter()
+                    .enumerate()
+                    .map(|(t, k)| match k {
+                        TargetKind::Scalar => TargetAcc::Scalar(Moments::default()),
+                        TargetKind::Discrete => TargetAcc::Discrete(Vec::new()),
+                        TargetKind::Real => TargetAcc::Real(
+                            Moments::default(),
+                            histograms
+                                .get(g)
+                                .and_then(|h| h.get(t))
+                                .cloned()
+                                .flatten()
+                                .unwrap_or_else(|| Histogram::new(0.0, 1.0, 1)),
+                        ),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut pairs = Vec::new();
+        if cross {
+            for a in 0..groups.len() {
+                for b in a + 1..groups.len() {
+                    pairs.push(Cross {
+                        a,
+                        b,
+                        ..Cross::default()
+                    });
+                }
+            }
+        }
+        Accumulators {
+            groups,
+            cross: pairs,
+            n_samples: 0,
+        }
+    }
+
+    /// Adds one sample: per group its log weight and target values.
+    #[inline]
+    pub fn add(&mut self, log_weights: &[f64], values: &[Vec<f64>]) {
+        self.n_samples += 1;
+        for (g, &lw) in log_weights.iter().enumerate() {
+            if lw == f64::NEG_INFINITY {
+                continue;
+            }
+            if lw > self.groups[g].m {
+                let old = self.groups[g].m;
+                let r = if old == f64::NEG_INFINITY {
+                    0.0
+                } else {
+                    (old - lw).exp()
+                };
+                self.groups[g].rescale(r);
+                for c in &mut self.cross {
+                    if c.a == g || c.b == g {
+                        c.s11 *= r;
+                        c.sa *= r;
+                        c.sb *= r;
+                        c.sab *= r;
+                    }
+                }
+                self.groups[g].m = lw;
+            }
+            let group = &mut self.groups[g];
+            let w = (lw - group.m).exp();
+            group.sw += w;
+            group.sw2 += w * w;
+            group.n_nonzero += 1;
+            for (t, f) in group.targets.iter_mut().zip(&values[g]) {
+                match t {
+                    TargetAcc::Scalar(m) => m.add(w, *f),
+                    TargetAcc::Discrete(rows) => match rows.iter_mut().find(|r| r.0 == *f) {
+                        Some(row) => {
+                            row.1 += w;
+                            row.2 += w * w;
+                        }
+                        None => rows.push((*f, w, w * w)),
+                    },
+                    TargetAcc::Real(m, h) => {
+                        m.add(w, *f);
+                        h.add(w, *f);
+                    }
+                }
+            }
+        }
+        for c in &mut self.cross {
+            let (la, lb) = (log_weights[c.a], log_weights[c.b]);
+            if la == f64::NEG_INFINITY || lb == f64::NEG_INFINITY {
+                continue;
+            }
+            let wa = (la - self.groups[c.a].m).exp();
+            let wb = (lb - self.groups[c.b].m).exp();
+            let ga = values[c.a][0] - first_shift(&self.groups[c.a]);
+            let gb = values[c.b][0] - first_shift(&self.groups[c.b]);
+            let w = wa * wb;
+            c.s11 += w;
+            c.sa += w * ga;
+            c.sb += w * gb;
+            c.sab += w * ga * gb;
+        }
+    }
+
+    /// Folds `other` (a later chunk) into `self`.
+    pub fn merge(&mut self, mut other: Accumulators) {
+        self.n_samples += other.n_samples;
+        let mut ratios = Vec::new();
+        for (g, (a, b)) in self
+            .groups
+            .iter_mut()
+            .zip(other.groups.iter_mut())
+            .enumerate()
+        {
+            let m = a.m.max(b.m);
+            if m == f64::NEG_INFINITY {
+                ratios.push((g, 1.0, 1.0, 0.0, 0.0));
+                continue;
+            }
+            let ra = if a.m == f64::NEG_INFINITY {
+                0.0
+            } else {
+                (a.m - m).exp()
+            };
+            let rb = if b.m == f64::NEG_INFINITY {
+                0.0
+            } else {
+                (b.m - m).exp()
+            };
+            a.rescale(ra);
+            b.rescale(rb);
+            a.m = m;
+            // Shift of b's first target relative to a's, for the cross sums.
+            let (ca, cb) = (first_shift(a), first_shift(b));
+            let delta = if first_shift_known(b) && first_shift_known(a) {
+                cb - ca
+            } else {
+                0.0
+            };
+            ratios.push((g, ra, rb, delta, cb));
+            let (bsw, bsw2) = (b.sw, b.sw2);
+            a.sw += b.sw;
+            a.sw2 += b.sw2;
+            a.n_nonzero += b.n_nonzero;
+            for (ta, tb) in a.targets.iter_mut().zip(std::mem::take(&mut b.targets)) {
+                match (ta, tb) {
+                    (TargetAcc::Scalar(ma), TargetAcc::Scalar(mb)) => ma.merge(mb, bsw, bsw2),
+                    (TargetAcc::Discrete(ra_rows), TargetAcc::Discrete(rb_rows)) => {
+                        for row in rb_rows {
+                            match ra_rows.iter_mut().find(|r| r.0 == row.0) {
+                                Some(r) => {
+                                    r.1 += row.1;
+                                    r.2 += row.2;
+                                }
+                                None => ra_rows.push(row),
+                            }
+                        }
+                    }
+                    (TargetAcc::Real(ma, ha), TargetAcc::Real(mb, hb)) => {
+                        ma.merge(mb, bsw, bsw2);
+                        ha.merge(&hb);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (ca, cb) in self.cross.iter_mut().zip(other.cross) {
+            let (_, ra_a, rb_a, da, _) = ratios[ca.a];
+            let (_, ra_b, rb_b, db, _) = ratios[ca.b];
+            let (r_self, r_other) = (ra_a * ra_b, rb_a * rb_b);
+            ca.s11 *= r_self;
+            ca.sa *= r_self;
+            ca.sb *= r_self;
+            ca.sab *= r_self;
+            let (s11, sa, sb, sab) = (
+                cb.s11 * r_other,
+                cb.sa * r_other,
+                cb.sb * r_other,
+                cb.sab * r_other,
+            );
+            // Re-express other's sums relative to self's shifts: g' = g + delta.
+            ca.s11 += s11;
+            ca.sa += sa + da * s11;
+            ca.sb += sb + db * s11;
+            ca.sab += sab + da * sb + db * sa + da * db * s11;
+        }
+    }
+
+    /// Covariance of the scalar estimates of groups `a` and `b`.
+    pub fn covariance(&self, a: usize, b: usize) -> f64 {
+        if a == b {
+            let (_, se) = self.groups[a].scalar(0);
+            return se * se;
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let Some(c) = self.cross.iter().find(|c| c.a == lo && c.b == hi) else {
+            return 0.0;
+        };
+        let (ga, gb) = (&self.groups[lo], &self.groups[hi]);
+        let mean_g = |g: &GroupAcc| match &g.targets[0] {
+            TargetAcc::Scalar(m) | TargetAcc::Real(m, _) => m.swg / g.sw,
+            _ => 0.0,
+        };
+        let (ma, mb) = (mean_g(ga), mean_g(gb));
+        (c.sab - mb * c.sa - ma * c.sb + ma * mb * c.s11) / (ga.sw * gb.sw)
+    }
+}
+
+fn first_shift(g: &GroupAcc) -> f64 {
+    match g.targets.first() {
+        Some(TargetAcc::Scalar(m)) | Some(TargetAcc::Real(m, _)) => m.c.unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+fn first_shift_known(g: &GroupAcc) -> bool {
+    matches!(
+        g.targets.first(),
+        Some(TargetAcc::Scalar(Moments { c: Some(_), .. }))
+            | Some(TargetAcc::Real(Moments { c: Some(_), .. }, _))
+    )
+}

@@ -1,0 +1,294 @@
+//! Answering queries: planning, sampling, estimates with standard errors.
+//!
+//! `answer_query` turns one checked query into a plan (src/query.rs), samples it and reports
+//! each estimand with its standard error and effective sample size. Arithmetic over estimands
+//! (`query ate = E[..] - E[..]`) samples all its parts on common noise in one pass and
+//! propagates the error by the delta method with their covariance.
+//!
+//! **Invariant:** does no I/O.
+
+pub mod estimate;
+pub mod sampling;
+
+use crate::ast::Span;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::program::{Conditions, Estimand, Statement};
+use crate::query::{self, GroupSpec, TargetKind};
+use crate::results::{Answer, Body, Distribution, Estimate, Method, Quantile, ValueProbability};
+use crate::scm::{BinOp, Model, Type};
+use estimate::{Accumulators, TargetAcc};
+use sampling::Budget;
+
+/// Default number of samples per query (LANGUAGE.md section 9).
+pub const DEFAULT_SAMPLES: u64 = 100_000;
+
+/// Which inference method to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum MethodChoice {
+    /// Exact where possible and cheap, sampling otherwise.
+    #[default]
+    Auto,
+    /// Importance sampling always.
+    Is,
+    /// Exact inference, or an error saying why not.
+    Exact,
+}
+
+/// Inference settings for one statement.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub samples: u64,
+    pub seed: u64,
+    pub method: MethodChoice,
+}
+
+/// The group a probability, expectation or distribution leaf samples.
+pub fn group_of(leaf: &Estimand) -> Option<GroupSpec> {
+    let (conditions, targets): (&Conditions, Vec<(TargetKind, crate::scm::Ex)>) = match leaf {
+        Estimand::Probability {
+            event, conditions, ..
+        } => (conditions, vec![(TargetKind::Scalar, event.clone())]),
+        Estimand::Expectation {
+            value, conditions, ..
+        } => (conditions, vec![(TargetKind::Scalar, value.clone())]),
+        Estimand::Distribution {
+            target,
+            ty,
+            conditions,
+            ..
+        } => {
+            let kind = if *ty == Type::Real {
+                TargetKind::Real
+            } else {
+                TargetKind::Discrete
+            };
+            (conditions, vec![(kind, target.clone())])
+        }
+        _ => return None,
+    };
+    Some(GroupSpec {
+        conditions: conditions.clone(),
+        targets,
+    })
+}
+
+/// E007 for a group no sample satisfied, naming its evidence.
+pub fn impossible(evidence: &[String], samples: u64, span: Span) -> Diagnostic {
+    let list = evidence.join(", ");
+    Diagnostic::error(
+        Code::E007,
+        span,
+        format!("the evidence `{list}` has probability zero (0 of {samples} samples)"),
+    )
+    .with_help(
+        "check that the evidence can hold together, or ask with more samples if it is merely rare",
+    )
+}
+
+/// The low-ESS warning, or none.
+pub fn ess_warning(ess: f64, samples: u64, evidence: &[String]) -> Option<String> {
+    if ess >= 0.01 * samples as f64 || evidence.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "low effective sample size: ESS {ess:.0} is {:.2}% of {samples} samples; the evidence `{}` is unlikely under the prior, so this estimate and its standard error are unreliable (raise --samples, or rephrase the evidence)",
+        100.0 * ess / samples as f64,
+        evidence.join(", ")
+    ))
+}
+
+/// Answers one query statement by importance sampling.
+pub fn answer_query(
+    model: &Model,
+    statement: &Statement,
+    name: Option<&str>,
+    estimand: &Estimand,
+    settings: Settings,
+) -> Result<Answer, Diagnostic> {
+    let leaves = estimand.leaves();
+    let specs: Vec<GroupSpec> = leaves.iter().filter_map(|l| group_of(l)).collect();
+    let plan = query::plan(model, &specs, statement.span)?;
+    let budget = Budget {
+        samples: settings.samples,
+        seed: settings.seed,
+        stream: statement.line as u64,
+    };
+    let acc = sampling::run(&plan, model, budget)?;
+    for (g, group) in acc.groups.iter().enumerate() {
+        if group.n_nonzero == 0 || group.sw <= 0.0 {
+            return Err(impossible(
+                &plan.groups[g].evidence_text,
+                settings.samples,
+                statement.span,
+            ));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (g, group) in acc.groups.iter().enumerate() {
+        if let Some(w) = ess_warning(group.ess(), settings.samples, &plan.groups[g].evidence_text) {
+            warnings.push(w);
+        }
+    }
+    let body = match estimand {
+        Estimand::Probability { .. } | Estimand::Expectation { .. } => {
+            let (value, stderr) = acc.groups[0].scalar(0);
+            let e = Estimate {
+                value,
+                stderr,
+                ess: acc.groups[0].ess(),
+                samples: settings.samples,
+            };
+            if matches!(estimand, Estimand::Probability { .. }) {
+                Body::Probability(e)
+            } else {
+                Body::Expectation(e)
+            }
+        }
+        Estimand::Distribution { ty, .. } => {
+            Body::Distribution(distribution(model, *ty, &acc, settings.samples))
+        }
+        _ => {
+            let (value, gradient) = combine(estimand, &acc, &mut 0);
+            let mut variance = 0.0;
+            for a in 0..gradient.len() {
+                for b in 0..gradient.len() {
+                    variance += gradient[a] * gradient[b] * acc.covariance(a, b);
+                }
+            }
+            let ess = acc
+                .groups
+                .iter()
+                .map(|g| g.ess())
+                .fold(f64::INFINITY, f64::min);
+            let e = Estimate {
+                value,
+                stderr: variance.max(0.0).sqrt(),
+                ess: if ess.is_finite() { ess } else { 0.0 },
+                samples: settings.samples,
+            };
+            Body::Expectation(e)
+        }
+    };
+    if let Body::Probability(e) | Body::Expectation(e) = &body
+        && !e.value.is_finite()
+    {
+        return Err(Diagnostic::error(
+            Code::E006,
+            statement.span,
+            format!("the estimate is {}", e.value),
+        )
+        .with_help("a division by an estimate near zero, or a value that overflows"));
+    }
+    Ok(Answer {
+        query: statement.text.clone(),
+        line: statement.line,
+        method: Method::Is,
+        name: name.map(str::to_string),
+        body,
+        warnings,
+    })
+}
+
+/// Value and gradient (over leaves, left to right) of estimand arithmetic.
+fn combine(e: &Estimand, acc: &Accumulators, next: &mut usize) -> (f64, Vec<f64>) {
+    let n = acc.groups.len();
+    match e {
+        Estimand::Number(x) => (*x, vec![0.0; n]),
+        Estimand::Neg(inner) => {
+            let (v, g) = combine(inner, acc, next);
+            (-v, g.iter().map(|x| -x).collect())
+        }
+        Estimand::Binary(op, a, b) => {
+            let (va, ga) = combine(a, acc, next);
+            let (vb, gb) = combine(b, acc, next);
+            let (value, da, db) = match op {
+                BinOp::Add => (va + vb, 1.0, 1.0),
+                BinOp::Sub => (va - vb, 1.0, -1.0),
+                BinOp::Mul => (va * vb, vb, va),
+                _ => (va / vb, 1.0 / vb, -va / (vb * vb)),
+            };
+            (
+                value,
+                ga.iter().zip(&gb).map(|(x, y)| da * x + db * y).collect(),
+            )
+        }
+        _ => {
+            let i = *next;
+            *next += 1;
+            let mut g = vec![0.0; n];
+            g[i] = 1.0;
+            (acc.groups[i].scalar(0).0, g)
+        }
+    }
+}
+
+fn distribution(model: &Model, ty: Type, acc: &Accumulators, samples: u64) -> Distribution {
+    let group = &acc.groups[0];
+    match &group.targets[0] {
+        TargetAcc::Discrete(rows) => {
+            let mut rows = rows.clone();
+            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let values = rows
+                .iter()
+                .map(|(v, sw, sw2)| {
+                    let p = sw / group.sw;
+                    let var = ((1.0 - 2.0 * p) * sw2 + p * p * group.sw2) / (group.sw * group.sw);
+                    ValueProbability {
+                        value: model.json_value(ty, *v),
+                        p,
+                        stderr: var.max(0.0).sqrt(),
+                    }
+                })
+                .collect();
+            Distribution::Discrete {
+                values,
+                ess: group.ess(),
+                samples,
+            }
+        }
+        TargetAcc::Real(m, h) => {
+            let (mean, mean_stderr, sd) = m.summary(group.sw, group.sw2);
+            let quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+                .iter()
+                .map(|&q| Quantile {
+                    q,
+                    value: h.quantile(q),
+                })
+                .collect();
+            let (lo, hi) = (h.quantile(0.005), h.quantile(0.995));
+            let bins = 16;
+            let width = (hi - lo) / bins as f64;
+            let mut histogram = Vec::new();
+            if width > 0.0 {
+                let total: f64 = h.bins.iter().sum::<f64>() + h.below + h.above;
+                let bin_width = (h.hi - h.lo) / h.bins.len() as f64;
+                let mut counts = vec![0.0; bins];
+                for (i, b) in h.bins.iter().enumerate() {
+                    let x = h.lo + bin_width * (i as f64 + 0.5);
+                    if x >= lo && x < hi {
+                        counts[(((x - lo) / width) as usize).min(bins - 1)] += b;
+                    }
+                }
+                histogram = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| (lo + width * i as f64, c / total))
+                    .collect();
+            }
+            Distribution::Real {
+                mean,
+                mean_stderr,
+                sd,
+                quantiles,
+                histogram,
+                ess: group.ess(),
+                samples,
+            }
+        }
+        TargetAcc::Scalar(_) => Distribution::Discrete {
+            values: Vec::new(),
+            ess: 0.0,
+            samples,
+        },
+    }
+}

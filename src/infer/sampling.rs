@@ -1,0 +1,403 @@
+//! Likelihood weighting over a [`Plan`], in parallel chunks with per-chunk seeds.
+//!
+//! Samples are split into fixed-size chunks; chunk `i` draws from a generator seeded by
+//! `(seed, stream, i)` alone, and chunk results are merged in chunk order, so one seed gives
+//! the same numbers at any thread count. Chunks run in bounded windows, so memory stays flat.
+//!
+//! **Invariant:** no allocation per sample; a parameter out of range or a non-finite value is
+//! an E006 error naming the variable, never a NaN in a result.
+
+use super::estimate::{Accumulators, Histogram};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::query::{Clamp, Comp, Mech, Plan, TargetKind};
+use crate::scm::dist::{Leaf, open01};
+use crate::scm::{DistTree, Model};
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use rayon::prelude::*;
+
+/// Samples per chunk: the unit of parallelism and of seeding.
+pub const CHUNK: u64 = 1 << 14;
+
+/// How much sampling to do.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub samples: u64,
+    pub seed: u64,
+    /// Distinguishes independent sampling problems under one seed.
+    pub stream: u64,
+}
+
+/// SplitMix64: a well-mixed 64-bit value from any input.
+pub fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn chunk_rng(budget: &Budget, chunk: u64) -> SmallRng {
+    SmallRng::seed_from_u64(mix(mix(mix(budget.seed) ^ budget.stream) ^ chunk))
+}
+
+/// Runs the plan, returning merged accumulators.
+pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, Diagnostic> {
+    let histograms = pilot_histograms(plan, model, budget)?;
+    let kinds: Vec<Vec<TargetKind>> = plan
+        .groups
+        .iter()
+        .map(|g| g.targets.iter().map(|t| t.kind).collect())
+        .collect();
+    let cross = plan.groups.len() > 1
+        && plan.groups.iter().all(|g| {
+            g.targets
+                .first()
+                .is_some_and(|t| t.kind == TargetKind::Scalar)
+        });
+    let empty = Accumulators::new(&kinds, &histograms, cross);
+    let n_chunks = budget.samples.div_ceil(CHUNK);
+    let window = (rayon::current_num_threads() as u64 * 4).max(1);
+    let mut total = empty.clone();
+    let mut start = 0;
+    while start < n_chunks {
+        let end = (start + window).min(n_chunks);
+        let results: Vec<Result<Accumulators, Diagnostic>> = (start..end)
+            .into_par_iter()
+            .map(|chunk| {
+                let n = CHUNK.min(budget.samples - chunk * CHUNK);
+                let mut acc = empty.clone();
+                let mut rng = chunk_rng(&budget, chunk);
+                Sampler::new(plan, model)
+                    .run(&mut rng, n, &mut |lw, values| acc.add(lw, values))?;
+                Ok(acc)
+            })
+            .collect();
+        for r in results {
+            total.merge(r?);
+        }
+        start = end;
+    }
+    Ok(total)
+}
+
+/// Histogram edges for real targets, from a small pilot run on a separate stream.
+fn pilot_histograms(
+    plan: &Plan,
+    model: &Model,
+    budget: Budget,
+) -> Result<Vec<Vec<Option<Histogram>>>, Diagnostic> {
+    let wants = plan
+        .groups
+        .iter()
+        .any(|g| g.targets.iter().any(|t| t.kind == TargetKind::Real));
+    let mut out: Vec<Vec<Option<Histogram>>> = plan
+        .groups
+        .iter()
+        .map(|g| vec![None; g.targets.len()])
+        .collect();
+    if !wants {
+        return Ok(out);
+    }
+    let mut samples: Vec<Vec<Vec<(f64, f64)>>> = plan
+        .groups
+        .iter()
+        .map(|g| vec![Vec::new(); g.targets.len()])
+        .collect();
+    let mut rng = chunk_rng(
+        &Budget {
+            stream: budget.stream ^ 0x5EED_F00D,
+            ..budget
+        },
+        u64::MAX,
+    );
+    Sampler::new(plan, model).run(&mut rng, 4096, &mut |lw, values| {
+        for (g, &l) in lw.iter().enumerate() {
+            if l > f64::NEG_INFINITY {
+                for (t, v) in values[g].iter().enumerate() {
+                    samples[g][t].push((l, *v));
+                }
+            }
+        }
+    })?;
+    for (g, group) in plan.groups.iter().enumerate() {
+        for (t, target) in group.targets.iter().enumerate() {
+            if target.kind != TargetKind::Real {
+                continue;
+            }
+            let xs = &mut samples[g][t];
+            xs.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let (lo, hi) = match (xs.first(), xs.last()) {
+                (Some(a), Some(b)) => (a.1, b.1),
+                _ => (0.0, 1.0),
+            };
+            let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
+            out[g][t] = Some(Histogram::new(lo - 0.5 * span, hi + 0.5 * span, 4096));
+        }
+    }
+    Ok(out)
+}
+
+/// The per-chunk sampling loop and its scratch space.
+pub struct Sampler<'a> {
+    plan: &'a Plan,
+    model: &'a Model,
+    vals: Vec<f64>,
+    params: Vec<f64>,
+    shared: Vec<f64>,
+    shared_at: Vec<u64>,
+    local: Vec<(usize, usize, f64)>,
+    log_weights: Vec<f64>,
+    values: Vec<Vec<f64>>,
+}
+
+impl<'a> Sampler<'a> {
+    /// Scratch space for `plan`.
+    pub fn new(plan: &'a Plan, model: &'a Model) -> Sampler<'a> {
+        Sampler {
+            plan,
+            model,
+            vals: vec![0.0; plan.n_worlds * plan.n_vars],
+            params: Vec::with_capacity(16),
+            shared: vec![0.0; plan.n_slots],
+            shared_at: vec![u64::MAX; plan.n_slots],
+            local: Vec::new(),
+            log_weights: vec![0.0; plan.groups.len()],
+            values: plan
+                .groups
+                .iter()
+                .map(|g| vec![0.0; g.targets.len()])
+                .collect(),
+        }
+    }
+
+    /// The target values of the last sample, per group.
+    pub fn values(&self) -> &[Vec<f64>] {
+        &self.values
+    }
+
+    /// The log weights of the last sample, per group.
+    pub fn log_weights(&self) -> &[f64] {
+        &self.log_weights
+    }
+
+    /// Draws `n` samples, passing each sample's log weights and target values to `sink`.
+    pub fn run(
+        &mut self,
+        rng: &mut SmallRng,
+        n: u64,
+        sink: &mut impl FnMut(&[f64], &[Vec<f64>]),
+    ) -> Result<(), Diagnostic> {
+        for i in 0..n {
+            self.sample(rng, i)?;
+            sink(&self.log_weights, &self.values);
+        }
+        Ok(())
+    }
+
+    /// One sample into `vals`, `log_weights` and `values`.
+    #[inline]
+    pub fn sample(&mut self, rng: &mut SmallRng, index: u64) -> Result<(), Diagnostic> {
+        let plan = self.plan;
+        let n = plan.n_vars;
+        self.log_weights.iter_mut().for_each(|w| *w = 0.0);
+        for step in &plan.steps {
+            if plan.coupled {
+                self.local.clear();
+                for clamp in &step.clamps {
+                    self.abduct(clamp, step.var, rng)?;
+                }
+            }
+            for comp in &step.comps {
+                if self.log_weights[comp.group] == f64::NEG_INFINITY {
+                    continue;
+                }
+                let value = self.compute(comp, step.var, rng, index)?;
+                self.vals[comp.world * n + step.var] = value;
+                for &c in &comp.copies {
+                    self.vals[c * n + step.var] = value;
+                }
+            }
+        }
+        for (g, group) in plan.groups.iter().enumerate() {
+            if self.log_weights[g] == f64::NEG_INFINITY {
+                continue;
+            }
+            if group
+                .indicators
+                .iter()
+                .any(|e| e.eval(&self.vals, 0) == 0.0)
+            {
+                self.log_weights[g] = f64::NEG_INFINITY;
+                continue;
+            }
+            for (t, target) in group.targets.iter().enumerate() {
+                let v = target.expr.eval(&self.vals, 0);
+                if !v.is_finite() {
+                    return Err(Diagnostic::error(Code::E006, crate::ast::Span::default(), format!("the quantity asked for is {v} in some samples")).with_help("check divisions by zero and logarithms of non-positive values in the query"));
+                }
+                self.values[g][t] = v;
+            }
+        }
+        Ok(())
+    }
+
+    /// The leaf a tree selects in `world`, with its parameters evaluated and checked.
+    #[inline]
+    fn leaf<'t>(
+        &mut self,
+        tree: &'t DistTree,
+        world: usize,
+        var: usize,
+    ) -> Result<&'t Leaf, Diagnostic> {
+        let base = world * self.plan.n_vars;
+        let Some(leaf) = tree.select(&self.vals, base) else {
+            return Err(self.no_arm(var));
+        };
+        leaf.eval_params(&self.vals, base, &mut self.params);
+        if let Err(bad) = leaf.kind.validate(&self.params) {
+            let name = &self.model.vars[var].name;
+            return Err(Diagnostic::error(
+                Code::E006,
+                leaf.span,
+                format!(
+                    "`{name} ~ {}(...)`: {} = {} is outside {}",
+                    leaf.kind.name(),
+                    bad.name,
+                    bad.value,
+                    bad.range
+                ),
+            )
+            .with_help(format!(
+                "the parameters of `{name}` must stay in range for every value of its parents"
+            )));
+        }
+        Ok(leaf)
+    }
+
+    fn no_arm(&self, var: usize) -> Diagnostic {
+        let v = &self.model.vars[var];
+        Diagnostic::error(
+            Code::E006,
+            v.span,
+            format!(
+                "no match arm covers the values of `{}`'s parents in some sample",
+                v.name
+            ),
+        )
+        .with_help("add a catch-all arm `_ => ...`")
+    }
+
+    /// Confines a group's noise for one slot to what its evidence allows; weights the group.
+    fn abduct(&mut self, clamp: &Clamp, var: usize, rng: &mut SmallRng) -> Result<(), Diagnostic> {
+        if self.log_weights[clamp.group] == f64::NEG_INFINITY {
+            return Ok(());
+        }
+        let (mut lo, mut hi) = (0.0f64, 1.0f64);
+        let mut log_density = 0.0;
+        let mut point: Option<(f64, f64)> = None;
+        for (world, tree, value) in &clamp.observations {
+            let leaf = self.leaf(tree, *world, var)?;
+            if clamp.discrete {
+                let (a, b) = leaf.kind.noise_interval(&self.params, *value);
+                lo = lo.max(a);
+                hi = hi.min(b);
+            } else {
+                let u = leaf.kind.cdf(&self.params, *value);
+                match point {
+                    Some((_, x)) if x != *value => log_density = f64::NEG_INFINITY,
+                    Some(_) => {}
+                    None => {
+                        log_density = leaf.kind.log_density(&self.params, *value);
+                        point = Some((u, *value));
+                    }
+                }
+            }
+        }
+        let u = if clamp.discrete {
+            if hi <= lo {
+                self.log_weights[clamp.group] = f64::NEG_INFINITY;
+                return Ok(());
+            }
+            self.log_weights[clamp.group] += (hi - lo).ln();
+            lo + (hi - lo) * open01(rng)
+        } else {
+            self.log_weights[clamp.group] += log_density;
+            point
+                .map_or(0.5, |p| p.0)
+                .clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0)
+        };
+        self.local.push((clamp.group, clamp.slot, u));
+        Ok(())
+    }
+
+    /// The noise of `slot` for `group` in this sample.
+    #[inline]
+    fn noise(&mut self, group: usize, slot: usize, rng: &mut SmallRng, index: u64) -> f64 {
+        if let Some(&(_, _, u)) = self
+            .local
+            .iter()
+            .find(|(g, s, _)| *g == group && *s == slot)
+        {
+            return u;
+        }
+        if self.shared_at[slot] != index {
+            self.shared_at[slot] = index;
+            self.shared[slot] = open01(rng);
+        }
+        self.shared[slot]
+    }
+
+    #[inline]
+    fn compute(
+        &mut self,
+        comp: &Comp,
+        var: usize,
+        rng: &mut SmallRng,
+        index: u64,
+    ) -> Result<f64, Diagnostic> {
+        let value = self.compute_mech(&comp.mech, comp, var, rng, index)?;
+        if !value.is_finite() {
+            let v = &self.model.vars[var];
+            return Err(Diagnostic::error(Code::E006, v.span, format!("`{}` is {value} in some samples", v.name)).with_help("check divisions by zero, logarithms of non-positive values and overflow in its mechanism"));
+        }
+        Ok(value)
+    }
+
+    #[inline]
+    fn compute_mech(
+        &mut self,
+        mech: &Mech,
+        comp: &Comp,
+        var: usize,
+        rng: &mut SmallRng,
+        index: u64,
+    ) -> Result<f64, Diagnostic> {
+        let base = comp.world * self.plan.n_vars;
+        match mech {
+            Mech::Det(e) => Ok(e.eval(&self.vals, base)),
+            Mech::Stoch { tree, slot } => {
+                let leaf = self.leaf(tree, comp.world, var)?;
+                if !self.plan.coupled {
+                    return Ok(match comp.clamp {
+                        Some(x) => {
+                            self.log_weights[comp.group] += leaf.kind.log_density(&self.params, x);
+                            x
+                        }
+                        None => leaf.kind.sample(&self.params, rng),
+                    });
+                }
+                if let Some(x) = comp.clamp {
+                    return Ok(x);
+                }
+                let kind = &leaf.kind;
+                let u = self.noise(comp.group, *slot, rng, index);
+                Ok(kind.quantile(&self.params, u))
+            }
+            Mech::Shift { natural, shift } => {
+                let value = self.compute_mech(natural, comp, var, rng, index)?;
+                self.vals[base + var] = value;
+                Ok(shift.eval(&self.vals, base))
+            }
+        }
+    }
+}

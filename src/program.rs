@@ -1,0 +1,165 @@
+//! A checked program: the model plus its questions (queries, decisions, bandits), resolved.
+//!
+//! **Invariant:** every expression here has been type-checked against the model; evidence is
+//! boolean; decision domains are finite and non-empty.
+
+use crate::ast::Span;
+pub use crate::scm::expr::{Intervention, InterventionValue};
+use crate::scm::{BinOp, Ex, Model, Type, VarId};
+
+/// A checked program.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub model: Model,
+    pub statements: Vec<Statement>,
+}
+
+/// A question, in file order.
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub kind: StatementKind,
+    pub span: Span,
+    /// 1-based line of the statement's start.
+    pub line: usize,
+    /// The statement's source text.
+    pub text: String,
+    /// `set samples` in force at this statement.
+    pub samples: Option<u64>,
+    /// `set seed` in force at this statement.
+    pub seed: Option<u64>,
+}
+
+/// What a statement asks.
+#[derive(Clone, Debug)]
+pub enum StatementKind {
+    Query {
+        name: Option<String>,
+        estimand: Estimand,
+    },
+    Decide(Decide),
+    Bandit(Bandit),
+}
+
+/// An estimand: arithmetic over probabilities, expectations and distributions.
+#[derive(Clone, Debug)]
+pub enum Estimand {
+    /// `P(event | ...)`.
+    Probability {
+        event: Ex,
+        conditions: Conditions,
+        span: Span,
+    },
+    /// `E[value | ...]`.
+    Expectation {
+        value: Ex,
+        conditions: Conditions,
+        span: Span,
+    },
+    /// `P(var | ...)` for a variable that is not a bool: its whole distribution.
+    Distribution {
+        target: Ex,
+        ty: Type,
+        conditions: Conditions,
+        span: Span,
+    },
+    Number(f64),
+    Neg(Box<Estimand>),
+    Binary(BinOp, Box<Estimand>, Box<Estimand>),
+}
+
+impl Estimand {
+    /// The probabilities and expectations this estimand combines, left to right.
+    pub fn leaves(&self) -> Vec<&Estimand> {
+        match self {
+            Estimand::Number(_) => Vec::new(),
+            Estimand::Neg(inner) => inner.leaves(),
+            Estimand::Binary(_, a, b) => {
+                let mut out = a.leaves();
+                out.extend(b.leaves());
+                out
+            }
+            leaf => vec![leaf],
+        }
+    }
+}
+
+/// The conditions of a query: interventions, then evidence in the intervened world.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    pub interventions: Vec<Intervention>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A piece of evidence: a boolean expression observed to be true.
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    pub expr: Ex,
+    pub span: Span,
+    pub text: String,
+}
+
+/// A `decide` statement.
+#[derive(Clone, Debug)]
+pub struct Decide {
+    pub stages: Vec<Stage>,
+    pub maximize: bool,
+    /// The expected utility, always an expectation or a probability.
+    pub objective: Estimand,
+}
+
+/// One stage of decisions and what they observe.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub choices: Vec<Choice>,
+    pub given: Vec<VarId>,
+}
+
+/// A decision variable and the actions it may take.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub var: VarId,
+    pub domain: Vec<f64>,
+}
+
+/// A `bandit` statement.
+#[derive(Clone, Debug)]
+pub struct Bandit {
+    pub arm: VarId,
+    pub domain: Vec<f64>,
+    pub reward: Ex,
+    pub reward_type: Type,
+    pub rounds: u64,
+    pub runs: u64,
+    pub policies: Vec<(PolicyKind, Option<f64>)>,
+}
+
+/// A bandit policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    Random,
+    Greedy,
+    EpsilonGreedy,
+    Ucb1,
+    Thompson,
+    CausalThompson,
+}
+
+impl PolicyKind {
+    /// Every policy with its name.
+    pub const ALL: &'static [(&'static str, PolicyKind)] = &[
+        ("random", PolicyKind::Random),
+        ("greedy", PolicyKind::Greedy),
+        ("epsilon_greedy", PolicyKind::EpsilonGreedy),
+        ("ucb1", PolicyKind::Ucb1),
+        ("thompson", PolicyKind::Thompson),
+        ("causal_thompson", PolicyKind::CausalThompson),
+    ];
+
+    /// The policy's name.
+    pub fn name(self) -> &'static str {
+        PolicyKind::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map_or("?", |(n, _)| n)
+    }
+}

@@ -1,0 +1,541 @@
+//! Estimands → a sampling [`Plan`]: worlds, their mechanisms, evidence and targets.
+//!
+//! A plan holds one or more *groups*. A group is one estimand: its worlds (the factual world of
+//! its `do(...)`, plus one per distinct counterfactual bracket), its evidence and its targets,
+//! with one importance weight. All groups and all worlds share the exogenous noise of a sample
+//! (common random numbers), except that evidence on a stochastic variable confines that
+//! variable's noise within its group (abduction).
+//!
+//! Work is avoided statically: a variable is computed in a world only if a target or evidence
+//! needs it there, and once per *version* — worlds whose mechanisms and parents' versions agree
+//! share one computation, so a counterfactual world recomputes only what its interventions
+//! reach.
+//!
+//! **Invariant:** every expression in a plan reads absolute slots (`world * n + var`) or the
+//! variables of the world it is evaluated in; no `Ex::Counterfactual` remains.
+
+use crate::ast::Span;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::program::{Conditions, Evidence, Intervention, InterventionValue};
+use crate::scm::{BinOp, DistTree, Ex, Model, Type, UnOp, VarId, VarKind};
+use std::collections::HashMap;
+
+/// What a target accumulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// A mean (probability or expectation).
+    Scalar,
+    /// A table of the values of a discrete quantity.
+    Discrete,
+    /// Moments, quantiles and a histogram of a real quantity.
+    Real,
+}
+
+/// One quantity a group estimates.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub kind: TargetKind,
+    pub expr: Ex,
+}
+
+/// What a caller asks of one group.
+#[derive(Clone, Debug)]
+pub struct GroupSpec {
+    pub conditions: Conditions,
+    pub targets: Vec<(TargetKind, Ex)>,
+}
+
+/// How a variable is computed in one world.
+#[derive(Clone, Debug)]
+pub enum Mech {
+    Det(Ex),
+    /// Drawn from the tree with the noise of `slot`.
+    Stoch {
+        tree: DistTree,
+        slot: usize,
+    },
+    /// The natural value by `natural`, then replaced by `shift` (which reads it).
+    Shift {
+        natural: Box<Mech>,
+        shift: Ex,
+    },
+}
+
+/// One computation of one variable, in `world`, copied to `copies`.
+#[derive(Clone, Debug)]
+pub struct Comp {
+    pub world: usize,
+    pub copies: Vec<usize>,
+    pub group: usize,
+    pub mech: Mech,
+    /// The evidence value to clamp to, in groups that observed this variable here.
+    pub clamp: Option<f64>,
+}
+
+/// Evidence on a stochastic variable in one group, to be abducted before computing it.
+#[derive(Clone, Debug)]
+pub struct Clamp {
+    pub group: usize,
+    pub slot: usize,
+    /// (world where observed, the tree as computed there, observed value).
+    pub observations: Vec<(usize, DistTree, f64)>,
+    pub discrete: bool,
+}
+
+/// The work for one variable.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub var: VarId,
+    pub clamps: Vec<Clamp>,
+    pub comps: Vec<Comp>,
+}
+
+/// One estimand's weight, evidence and targets.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub targets: Vec<Target>,
+    /// Evidence that is not a clamp: checked once all variables are computed.
+    pub indicators: Vec<Ex>,
+    /// Every piece of evidence, for messages.
+    pub evidence_text: Vec<String>,
+}
+
+/// A compiled sampling problem.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub n_vars: usize,
+    pub n_worlds: usize,
+    /// Noise slots: one per variable, then one per distinct stochastic intervention.
+    pub n_slots: usize,
+    pub steps: Vec<Step>,
+    pub groups: Vec<Group>,
+    /// Whether noise is drawn explicitly and pushed through inverse CDFs (several worlds or
+    /// groups); otherwise every draw uses the fastest sampler.
+    pub coupled: bool,
+}
+
+/// World bookkeeping while planning.
+struct World {
+    group: usize,
+    /// Intervened variables and the id of their intervention.
+    interventions: HashMap<VarId, (usize, Intervention)>,
+}
+
+/// Builds the plan for `groups` on `model`.
+pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Plan, Diagnostic> {
+    let n = model.vars.len();
+    let mut worlds: Vec<World> = Vec::new();
+    let mut world_keys: HashMap<(usize, Vec<(VarId, String)>), usize> = HashMap::new();
+    let mut intervention_ids: HashMap<(VarId, String), usize> = HashMap::new();
+    let mut draw_slots: HashMap<String, usize> = HashMap::new();
+    let mut n_slots = n;
+    let mut out_groups = Vec::new();
+    let mut raw_evidence: Vec<(usize, Vec<(Ex, &Evidence)>)> = Vec::new();
+
+    for (g, spec) in groups.iter().enumerate() {
+        let base = spec.conditions.interventions.clone();
+        let mut world_of = |extra: &[Intervention], worlds: &mut Vec<World>| -> usize {
+            let mut map: HashMap<VarId, Intervention> =
+                base.iter().map(|i| (i.var, i.clone())).collect();
+            for i in extra {
+                map.insert(i.var, i.clone());
+            }
+            let mut key: Vec<(VarId, String)> =
+                map.iter().map(|(v, i)| (*v, i.text.clone())).collect();
+            key.sort();
+            if let Some(&w) = world_keys.get(&(g, key.clone())) {
+                return w;
+            }
+            let mut interventions = HashMap::new();
+            for (v, i) in map {
+                let next = intervention_ids.len() + 1;
+                let id = *intervention_ids.entry((v, i.text.clone())).or_insert(next);
+                interventions.insert(v, (id, i));
+            }
+            worlds.push(World {
+                group: g,
+                interventions,
+            });
+            world_keys.insert((g, key), worlds.len() - 1);
+            worlds.len() - 1
+        };
+        let factual = world_of(&[], &mut worlds);
+        let mut rewrite = |e: &Ex, worlds: &mut Vec<World>| -> Ex {
+            e.map(&mut |node| match node {
+                Ex::Var(v) => Some(Ex::Slot(factual * n + v)),
+                Ex::Counterfactual(v, extra) => {
+                    let w = world_of(extra, worlds);
+                    Some(Ex::Slot(w * n + v))
+                }
+                _ => None,
+            })
+        };
+        let targets = spec
+            .targets
+            .iter()
+            .map(|(kind, e)| Target {
+                kind: *kind,
+                expr: rewrite(e, &mut worlds),
+            })
+            .collect();
+        let evidence: Vec<(Ex, &Evidence)> = spec
+            .conditions
+            .evidence
+            .iter()
+            .map(|ev| (rewrite(&ev.expr, &mut worlds), ev))
+            .collect();
+        raw_evidence.push((g, evidence));
+        out_groups.push(Group {
+            targets,
+            indicators: Vec::new(),
+            evidence_text: spec
+                .conditions
+                .evidence
+                .iter()
+                .map(|e| e.text.clone())
+                .collect(),
+        });
+    }
+    let n_worlds = worlds.len();
+
+    // Each world's mechanism for each variable, and its noise slot.
+    let mut mech_id = vec![0usize; n_worlds * n];
+    let mut mechs: Vec<Option<Mech>> = vec![None; n_worlds * n];
+    for (w, world) in worlds.iter().enumerate() {
+        for v in 0..n {
+            let (id, mech) = match world.interventions.get(&v) {
+                None => (0, natural(model, v)),
+                Some((id, i)) => {
+                    let m = match &i.value {
+                        InterventionValue::Set(e) if e.mentions(v) => {
+                            natural(model, v).map(|nat| Mech::Shift {
+                                natural: Box::new(nat),
+                                shift: e.clone(),
+                            })
+                        }
+                        InterventionValue::Set(e) => Some(Mech::Det(e.clone())),
+                        InterventionValue::Draw(tree) => {
+                            let next = n_slots;
+                            let slot = *draw_slots.entry(i.text.clone()).or_insert(next);
+                            if slot == next {
+                                n_slots += 1;
+                            }
+                            Some(Mech::Stoch {
+                                tree: tree.clone(),
+                                slot,
+                            })
+                        }
+                    };
+                    if m.is_none() {
+                        // A shift of a decision: its natural value does not exist.
+                        return Err(unset_decision(model, v, i.span));
+                    }
+                    (*id, m)
+                }
+            };
+            mech_id[w * n + v] = id;
+            mechs[w * n + v] = mech;
+        }
+    }
+
+    // What each world needs: what targets and evidence read, closed under parents.
+    let mut needed = vec![false; n_worlds * n];
+    let mut stack: Vec<usize> = Vec::new();
+    let mark_slots = |e: &Ex, stack: &mut Vec<usize>| {
+        collect_slots(e, &mut |s| stack.push(s));
+    };
+    for group in &out_groups {
+        for t in &group.targets {
+            mark_slots(&t.expr, &mut stack);
+        }
+    }
+    for (_, evidence) in &raw_evidence {
+        for (e, _) in evidence {
+            mark_slots(e, &mut stack);
+        }
+    }
+    while let Some(s) = stack.pop() {
+        if std::mem::replace(&mut needed[s], true) {
+            continue;
+        }
+        let (w, v) = (s / n, s % n);
+        match &mechs[s] {
+            None => {
+                let span = worlds[w]
+                    .interventions
+                    .get(&v)
+                    .map_or(query_span, |(_, i)| i.span);
+                let _ = span;
+                return Err(unset_decision(model, v, query_span));
+            }
+            Some(m) => mech_parents(m, v, &mut |p| stack.push(w * n + p)),
+        }
+    }
+
+    // Interventions can give a variable new parents (`do(x = if z then 1 else 2)`): order the
+    // variables by the parents they have in any world.
+    let order = plan_order(model, n, n_worlds, &mechs, query_span)?;
+
+    // Versions: worlds of one group share a computation when mechanism and parents agree.
+    let mut version = vec![usize::MAX; n_worlds * n];
+    let mut version_ids: HashMap<(usize, usize, Vec<usize>), usize> = HashMap::new();
+    for &v in &order {
+        for w in 0..n_worlds {
+            let s = w * n + v;
+            if !needed[s] {
+                continue;
+            }
+            let mut parent_versions = Vec::new();
+            if let Some(m) = &mechs[s] {
+                mech_parents(m, v, &mut |p| parent_versions.push(version[w * n + p]));
+            }
+            let key = (worlds[w].group, mech_id[s], parent_versions);
+            let next = version_ids.len();
+            version[s] = *version_ids.entry(key).or_insert(next);
+        }
+    }
+
+    // Evidence: clamps on stochastic variables, indicators otherwise.
+    let mut clamps: HashMap<(usize, VarId), Vec<(usize, f64, Span, String)>> = HashMap::new();
+    for (g, evidence) in raw_evidence {
+        for (e, ev) in evidence {
+            match as_clamp(&e, model, n) {
+                Some((s, value)) => {
+                    let (w, v) = (s / n, s % n);
+                    match &mechs[s] {
+                        Some(Mech::Stoch { .. }) => clamps.entry((g, v)).or_default().push((
+                            w,
+                            value,
+                            ev.span,
+                            ev.text.clone(),
+                        )),
+                        _ if model.vars[v].ty == Type::Real => {
+                            return Err(Diagnostic::error(Code::E011, ev.span, format!("evidence on deterministic real `{}` has probability zero", model.vars[v].name))
+                                .with_help("give it noise (`~`), or observe an interval such as `y > 1.4 and y < 1.6`"));
+                        }
+                        _ => out_groups[g].indicators.push(e),
+                    }
+                }
+                None => out_groups[g].indicators.push(e),
+            }
+        }
+    }
+
+    let coupled = n_worlds > 1 || groups.len() > 1;
+    let mut steps = Vec::new();
+    for &v in &order {
+        let mut step = Step {
+            var: v,
+            clamps: Vec::new(),
+            comps: Vec::new(),
+        };
+        // Clamps of this variable, per group and noise slot.
+        let mut group_ids: Vec<usize> = clamps
+            .keys()
+            .filter(|(_, cv)| *cv == v)
+            .map(|(g, _)| *g)
+            .collect();
+        group_ids.sort();
+        for g in group_ids {
+            let observations = &clamps[&(g, v)];
+            let mut by_slot: HashMap<usize, Vec<(usize, DistTree, f64)>> = HashMap::new();
+            let mut continuous_versions: HashMap<usize, Vec<usize>> = HashMap::new();
+            for (w, value, span, text) in observations {
+                let s = w * n + v;
+                if let Some(Mech::Stoch { tree, slot }) = &mechs[s] {
+                    let discrete = model.vars[v].ty.is_discrete();
+                    if !discrete {
+                        let versions = continuous_versions.entry(*slot).or_default();
+                        if !versions.is_empty() && !versions.contains(&version[s]) {
+                            return Err(Diagnostic::error(Code::E011, *span, format!("`{}` is continuous and observed in two worlds (`{text}`)", model.vars[v].name))
+                                .with_help("its noise is fixed by one observation; the other has probability zero. Observe it in one world, or observe an interval"));
+                        }
+                        versions.push(version[s]);
+                    }
+                    by_slot
+                        .entry(*slot)
+                        .or_default()
+                        .push((*w, tree.clone(), *value));
+                }
+            }
+            let mut slots: Vec<usize> = by_slot.keys().copied().collect();
+            slots.sort();
+            for slot in slots {
+                step.clamps.push(Clamp {
+                    group: g,
+                    slot,
+                    observations: by_slot[&slot].clone(),
+                    discrete: model.vars[v].ty.is_discrete(),
+                });
+            }
+        }
+        // Computations, one per version.
+        let mut seen: HashMap<usize, usize> = HashMap::new();
+        for w in 0..n_worlds {
+            let s = w * n + v;
+            if !needed[s] {
+                continue;
+            }
+            match seen.get(&version[s]) {
+                Some(&c) => step.comps[c].copies.push(w),
+                None => {
+                    let g = worlds[w].group;
+                    let clamp = clamps.get(&(g, v)).and_then(|obs| {
+                        obs.iter()
+                            .find(|(ow, ..)| version[ow * n + v] == version[s])
+                            .map(|o| o.1)
+                    });
+                    let Some(mech) = mechs[s].clone() else {
+                        continue;
+                    };
+                    seen.insert(version[s], step.comps.len());
+                    step.comps.push(Comp {
+                        world: w,
+                        copies: Vec::new(),
+                        group: g,
+                        mech,
+                        clamp,
+                    });
+                }
+            }
+        }
+        if !step.comps.is_empty() || !step.clamps.is_empty() {
+            steps.push(step);
+        }
+    }
+
+    Ok(Plan {
+        n_vars: n,
+        n_worlds,
+        n_slots,
+        steps,
+        groups: out_groups,
+        coupled,
+    })
+}
+
+/// A topological order of the variables under every world's mechanisms.
+fn plan_order(
+    model: &Model,
+    n: usize,
+    n_worlds: usize,
+    mechs: &[Option<Mech>],
+    span: Span,
+) -> Result<Vec<VarId>, Diagnostic> {
+    let mut parents: Vec<Vec<VarId>> = vec![Vec::new(); n];
+    for w in 0..n_worlds {
+        for v in 0..n {
+            if let Some(m) = &mechs[w * n + v] {
+                mech_parents(m, v, &mut |p| {
+                    if p != v && !parents[v].contains(&p) {
+                        parents[v].push(p);
+                    }
+                });
+            }
+        }
+    }
+    let mut indegree: Vec<usize> = parents.iter().map(Vec::len).collect();
+    let mut children: Vec<Vec<VarId>> = vec![Vec::new(); n];
+    for (v, ps) in parents.iter().enumerate() {
+        for &p in ps {
+            children[p].push(v);
+        }
+    }
+    // Kahn's algorithm, seeded in the model's own order so plans stay stable.
+    let mut ready: Vec<VarId> = model
+        .order
+        .iter()
+        .rev()
+        .copied()
+        .filter(|v| indegree[*v] == 0)
+        .collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(v) = ready.pop() {
+        order.push(v);
+        for &c in &children[v] {
+            indegree[c] -= 1;
+            if indegree[c] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    if order.len() < n {
+        let stuck: Vec<&str> = (0..n)
+            .filter(|v| indegree[*v] > 0)
+            .map(|v| model.vars[v].name.as_str())
+            .collect();
+        return Err(Diagnostic::error(
+            Code::E008,
+            span,
+            format!(
+                "these interventions make the graph cyclic through {}",
+                stuck.join(", ")
+            ),
+        )
+        .with_help("an intervention's value may only depend on variables it does not cause"));
+    }
+    Ok(order)
+}
+
+fn unset_decision(model: &Model, v: VarId, span: Span) -> Diagnostic {
+    let name = &model.vars[v].name;
+    Diagnostic::error(
+        Code::E012,
+        span,
+        format!("`{name}` is a decision; give it a value with `do({name} = ...)`"),
+    )
+    .with_help("a decision has no mechanism of its own: a query that depends on it must set it")
+}
+
+/// A variable's own mechanism; `None` for a decision.
+fn natural(model: &Model, v: VarId) -> Option<Mech> {
+    match &model.vars[v].kind {
+        VarKind::Stochastic(tree) => Some(Mech::Stoch {
+            tree: tree.clone(),
+            slot: v,
+        }),
+        VarKind::Deterministic(e) => Some(Mech::Det(e.clone())),
+        VarKind::Decision(_) => None,
+    }
+}
+
+/// The variables a mechanism reads in its world.
+fn mech_parents(m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
+    match m {
+        Mech::Det(e) => e.visit_vars(f),
+        Mech::Stoch { tree, .. } => tree.visit_vars(f),
+        Mech::Shift { natural, shift } => {
+            mech_parents(natural, v, f);
+            shift.visit_vars(&mut |p| {
+                if p != v {
+                    f(p)
+                }
+            });
+        }
+    }
+}
+
+fn collect_slots(e: &Ex, f: &mut impl FnMut(usize)) {
+    let _ = e.map(&mut |node| {
+        if let Ex::Slot(s) = node {
+            f(*s);
+        }
+        None
+    });
+}
+
+/// `x`, `not x`, `x = c` or `c = x` on a variable: (slot, value).
+fn as_clamp(e: &Ex, model: &Model, n: usize) -> Option<(usize, f64)> {
+    match e {
+        Ex::Slot(s) if model.vars[s % n].ty == Type::Bool => Some((*s, 1.0)),
+        Ex::Unary(UnOp::Not, inner) => match **inner {
+            Ex::Slot(s) if model.vars[s % n].ty == Type::Bool => Some((s, 0.0)),
+            _ => None,
+        },
+        Ex::Binary(BinOp::Eq, a, b) => match (&**a, &**b) {
+            (Ex::Slot(s), Ex::Const(c)) | (Ex::Const(c), Ex::Slot(s)) => Some((*s, *c)),
+            _ => None,
+        },
+        _ => None,
+    }
+}

@@ -1,0 +1,230 @@
+//! Answers as text for people: one block per statement.
+//!
+//! **Invariant:** pure formatting; the numbers come from [`crate::results`].
+
+use crate::results::{Answer, Body, Distribution};
+use std::fmt::Write as _;
+
+/// A number with about `digits` significant digits, without noise.
+pub fn number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&magnitude) {
+        return format!("{x:.4e}");
+    }
+    let decimals = (5 - magnitude).clamp(0, 8) as usize;
+    format!("{x:.decimals$}")
+}
+
+fn count(x: f64) -> String {
+    let n = x.round() as u64;
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn method(answer: &Answer) -> &'static str {
+    match answer.method {
+        crate::results::Method::Is => "importance sampling",
+        crate::results::Method::Exact => "exact",
+    }
+}
+
+/// The human-readable block for one answer; `seconds` is the time it took.
+pub fn render(answer: &Answer, seconds: f64) -> String {
+    let mut out = String::new();
+    let title = match &answer.name {
+        Some(name) => format!(
+            "{name} = {}",
+            answer
+                .query
+                .trim_start_matches("query")
+                .trim()
+                .split_once('=')
+                .map_or("", |(_, r)| r.trim())
+        ),
+        None => answer.query.trim_start_matches("query").trim().to_string(),
+    };
+    let timing = format!("{:.0} ms", seconds * 1000.0);
+    match &answer.body {
+        Body::Probability(e) | Body::Expectation(e) => {
+            if answer.method == crate::results::Method::Exact {
+                let _ = writeln!(out, "{title}\n  = {}   (exact, {timing})", number(e.value));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{title}\n  = {} ± {}   (ESS {} of {} samples, {}, {timing})",
+                    number(e.value),
+                    number(e.stderr),
+                    count(e.ess),
+                    count(e.samples as f64),
+                    method(answer)
+                );
+            }
+        }
+        Body::Distribution(Distribution::Discrete {
+            values,
+            ess,
+            samples,
+        }) => {
+            let _ = writeln!(
+                out,
+                "{title}   (ESS {} of {} samples, {}, {timing})",
+                count(*ess),
+                count(*samples as f64),
+                method(answer)
+            );
+            let width = values
+                .iter()
+                .map(|v| v.value.to_string().len())
+                .max()
+                .unwrap_or(1);
+            for v in values {
+                let bar = "█".repeat((v.p * 30.0).round() as usize);
+                let _ = writeln!(
+                    out,
+                    "  {:<width$}  {} ± {}  {bar}",
+                    v.value.to_string(),
+                    number(v.p),
+                    number(v.stderr)
+                );
+            }
+        }
+        Body::Distribution(Distribution::Real {
+            mean,
+            mean_stderr,
+            sd,
+            quantiles,
+            histogram,
+            ess,
+            samples,
+        }) => {
+            let _ = writeln!(
+                out,
+                "{title}   (ESS {} of {} samples, {}, {timing})",
+                count(*ess),
+                count(*samples as f64),
+                method(answer)
+            );
+            let _ = writeln!(
+                out,
+                "  mean {} ± {}   sd {}",
+                number(*mean),
+                number(*mean_stderr),
+                number(*sd)
+            );
+            let qs: Vec<String> = quantiles
+                .iter()
+                .map(|q| format!("{:.0}% {}", q.q * 100.0, number(q.value)))
+                .collect();
+            let _ = writeln!(out, "  quantiles  {}", qs.join("   "));
+            let peak = histogram.iter().map(|h| h.1).fold(0.0, f64::max);
+            for (lo, p) in histogram {
+                let bar = if peak > 0.0 {
+                    "█".repeat((p / peak * 40.0).round() as usize)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(out, "  {:>10} | {bar}", number(*lo));
+            }
+        }
+        Body::Decision(d) => {
+            let _ = writeln!(
+                out,
+                "{title}   ({}, {} samples, {timing})",
+                method(answer),
+                count(d.samples as f64)
+            );
+            let _ = writeln!(
+                out,
+                "  best: {}   expected utility {} ± {}",
+                show_map(&d.best),
+                number(d.value),
+                number(d.stderr)
+            );
+            for a in &d.actions {
+                let _ = writeln!(
+                    out,
+                    "    {:<24} {} ± {}   (vs best: ± {})",
+                    show_map(&a.action),
+                    number(a.value),
+                    number(a.stderr),
+                    number(a.diff_stderr)
+                );
+            }
+            if !d.policy.is_empty() {
+                let _ = writeln!(out, "  policy:");
+                for row in &d.policy {
+                    let _ = writeln!(
+                        out,
+                        "    when {:<24} {} := {}   (value {})",
+                        show_map(&row.context),
+                        row.decision,
+                        show_map(&row.action),
+                        number(row.value)
+                    );
+                }
+            }
+            if let Some(v) = d.value_of_information {
+                let _ = writeln!(out, "  value of observing the context: {}", number(v));
+            }
+            if !d.evidential.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  evidential ranking E[U | d = a] (what the data suggest, not what acting does):"
+                );
+                for a in &d.evidential {
+                    let _ = writeln!(
+                        out,
+                        "    {:<24} {} ± {}",
+                        show_map(&a.action),
+                        number(a.value),
+                        number(a.stderr)
+                    );
+                }
+            }
+        }
+        Body::Bandit(b) => {
+            let _ = writeln!(
+                out,
+                "{title}   ({} rounds × {} runs, {timing})",
+                b.rounds, b.runs
+            );
+            let _ = writeln!(
+                out,
+                "  best intuition-aware policy earns {} per round ({} oracle)",
+                number(b.oracle_value),
+                b.oracle
+            );
+            for p in &b.policies {
+                let _ = writeln!(
+                    out,
+                    "  {:<16} regret {} ± {}   optimal {:.1}%",
+                    p.name,
+                    number(p.regret),
+                    number(p.regret_stderr),
+                    100.0 * p.optimal_fraction
+                );
+            }
+        }
+    }
+    for w in &answer.warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
+    out
+}
+
+fn show_map(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

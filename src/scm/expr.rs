@@ -1,0 +1,370 @@
+//! Resolved expressions and their evaluation.
+//!
+//! An [`Ex`] refers to variables by index and to constants by value; evaluation reads a flat
+//! slice of values (one block of `n` variables per world) and allocates nothing.
+//!
+//! **Invariant:** evaluation never panics; a failure (a match no arm covers, a domain error)
+//! yields NaN, which the sampler reports as E006 against the variable being computed.
+
+use super::VarId;
+use super::dist::DistTree;
+use crate::ast::Span;
+
+/// A unary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    Xor,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Pow,
+}
+
+/// A built-in function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Func {
+    Abs,
+    Exp,
+    Log,
+    Sqrt,
+    Pow,
+    Min,
+    Max,
+    Sigmoid,
+    Logit,
+    Floor,
+    Ceil,
+    Round,
+    Clamp,
+}
+
+impl Func {
+    /// The function called `name`, with its arity.
+    pub fn lookup(name: &str) -> Option<(Func, usize)> {
+        Some(match name {
+            "abs" => (Func::Abs, 1),
+            "exp" => (Func::Exp, 1),
+            "log" => (Func::Log, 1),
+            "sqrt" => (Func::Sqrt, 1),
+            "pow" => (Func::Pow, 2),
+            "min" => (Func::Min, 2),
+            "max" => (Func::Max, 2),
+            "sigmoid" => (Func::Sigmoid, 1),
+            "logit" => (Func::Logit, 1),
+            "floor" => (Func::Floor, 1),
+            "ceil" => (Func::Ceil, 1),
+            "round" => (Func::Round, 1),
+            "clamp" => (Func::Clamp, 3),
+            _ => return None,
+        })
+    }
+
+    /// Every function name, for suggestions and completion.
+    pub const NAMES: &'static [&'static str] = &[
+        "abs", "exp", "log", "sqrt", "pow", "min", "max", "sigmoid", "logit", "floor", "ceil",
+        "round", "clamp",
+    ];
+}
+
+/// An intervention: the target's mechanism replaced in one world.
+#[derive(Clone, Debug)]
+pub struct Intervention {
+    pub var: VarId,
+    pub value: InterventionValue,
+    pub span: Span,
+    /// The source text, for messages and for telling interventions apart.
+    pub text: String,
+}
+
+/// What an intervention sets its target to.
+#[derive(Clone, Debug)]
+pub enum InterventionValue {
+    /// A value computed in the world (a constant, a policy, or a shift of the natural value).
+    Set(Ex),
+    /// A draw from a distribution with noise of its own.
+    Draw(DistTree),
+}
+
+/// A `match`: scrutinees, and arms whose patterns are `None` for `_`.
+#[derive(Clone, Debug)]
+pub struct MatchEx<T> {
+    pub scrutinees: Vec<Ex>,
+    pub arms: Vec<(Vec<Option<f64>>, T)>,
+}
+
+impl<T> MatchEx<T> {
+    /// The first arm whose patterns match the scrutinees' values.
+    #[inline]
+    pub fn select(&self, vals: &[f64], base: usize) -> Option<&T> {
+        // Up to four scrutinees are evaluated once into a small array; more are re-evaluated.
+        let mut keys = [0.0f64; 4];
+        let n = self.scrutinees.len();
+        for (i, s) in self.scrutinees.iter().take(4).enumerate() {
+            keys[i] = s.eval(vals, base);
+        }
+        'arms: for (patterns, body) in &self.arms {
+            for (i, pattern) in patterns.iter().enumerate() {
+                if let Some(p) = pattern {
+                    let key = if i < 4 {
+                        keys[i]
+                    } else {
+                        self.scrutinees[i].eval(vals, base)
+                    };
+                    if key != *p {
+                        continue 'arms;
+                    }
+                }
+            }
+            let _ = n;
+            return Some(body);
+        }
+        None
+    }
+}
+
+/// A resolved expression.
+#[derive(Clone, Debug)]
+pub enum Ex {
+    Const(f64),
+    /// A variable in the world being evaluated.
+    Var(VarId),
+    /// A value at an absolute slot (`world * n + var`): counterfactual terms after a query
+    /// assigned their worlds.
+    Slot(usize),
+    /// `y[do(...)]` before its world is assigned.
+    Counterfactual(VarId, Vec<Intervention>),
+    Unary(UnOp, Box<Ex>),
+    Binary(BinOp, Box<Ex>, Box<Ex>),
+    If(Box<(Ex, Ex, Ex)>),
+    Match(Box<MatchEx<Ex>>),
+    Call(Func, Vec<Ex>),
+}
+
+#[inline]
+fn truth(x: f64) -> bool {
+    x != 0.0
+}
+
+#[inline]
+fn flag(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+impl Ex {
+    /// The value, reading variables from `vals[base + var]`.
+    #[inline]
+    pub fn eval(&self, vals: &[f64], base: usize) -> f64 {
+        match self {
+            Ex::Const(c) => *c,
+            Ex::Var(v) => vals[base + v],
+            Ex::Slot(s) => vals[*s],
+            Ex::Counterfactual(..) => f64::NAN,
+            Ex::Unary(op, a) => {
+                let a = a.eval(vals, base);
+                match op {
+                    UnOp::Neg => -a,
+                    UnOp::Not => flag(!truth(a)),
+                }
+            }
+            Ex::Binary(op, a, b) => {
+                match op {
+                    BinOp::And => {
+                        return flag(truth(a.eval(vals, base)) && truth(b.eval(vals, base)));
+                    }
+                    BinOp::Or => {
+                        return flag(truth(a.eval(vals, base)) || truth(b.eval(vals, base)));
+                    }
+                    _ => {}
+                }
+                let (a, b) = (a.eval(vals, base), b.eval(vals, base));
+                match op {
+                    BinOp::Xor => flag(truth(a) != truth(b)),
+                    BinOp::Eq => flag(a == b),
+                    BinOp::Ne => flag(a != b),
+                    BinOp::Lt => flag(a < b),
+                    BinOp::Le => flag(a <= b),
+                    BinOp::Gt => flag(a > b),
+                    BinOp::Ge => flag(a >= b),
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => a / b,
+                    BinOp::Rem => a % b,
+                    BinOp::Pow => a.powf(b),
+                    BinOp::And | BinOp::Or => f64::NAN,
+                }
+            }
+            Ex::If(parts) => {
+                if truth(parts.0.eval(vals, base)) {
+                    parts.1.eval(vals, base)
+                } else {
+                    parts.2.eval(vals, base)
+                }
+            }
+            Ex::Match(m) => match m.select(vals, base) {
+                Some(body) => body.eval(vals, base),
+                None => f64::NAN,
+            },
+            Ex::Call(func, args) => {
+                let x = args.first().map_or(f64::NAN, |a| a.eval(vals, base));
+                let y = || args.get(1).map_or(f64::NAN, |a| a.eval(vals, base));
+                match func {
+                    Func::Abs => x.abs(),
+                    Func::Exp => x.exp(),
+                    Func::Log => x.ln(),
+                    Func::Sqrt => x.sqrt(),
+                    Func::Pow => x.powf(y()),
+                    Func::Min => x.min(y()),
+                    Func::Max => x.max(y()),
+                    Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+                    Func::Logit => (x / (1.0 - x)).ln(),
+                    Func::Floor => x.floor(),
+                    Func::Ceil => x.ceil(),
+                    Func::Round => x.round(),
+                    Func::Clamp => {
+                        let (lo, hi) = (y(), args.get(2).map_or(f64::NAN, |a| a.eval(vals, base)));
+                        if lo > hi || lo.is_nan() || hi.is_nan() {
+                            f64::NAN
+                        } else {
+                            x.clamp(lo, hi)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `f` on every variable the expression reads (counterfactual terms included).
+    pub fn visit_vars(&self, f: &mut impl FnMut(VarId)) {
+        match self {
+            Ex::Const(_) | Ex::Slot(_) => {}
+            Ex::Var(v) => f(*v),
+            Ex::Counterfactual(v, interventions) => {
+                f(*v);
+                for i in interventions {
+                    match &i.value {
+                        InterventionValue::Set(e) => e.visit_vars(f),
+                        InterventionValue::Draw(d) => d.visit_vars(f),
+                    }
+                }
+            }
+            Ex::Unary(_, a) => a.visit_vars(f),
+            Ex::Binary(_, a, b) => {
+                a.visit_vars(f);
+                b.visit_vars(f);
+            }
+            Ex::If(parts) => {
+                parts.0.visit_vars(f);
+                parts.1.visit_vars(f);
+                parts.2.visit_vars(f);
+            }
+            Ex::Match(m) => {
+                for s in &m.scrutinees {
+                    s.visit_vars(f);
+                }
+                for (_, body) in &m.arms {
+                    body.visit_vars(f);
+                }
+            }
+            Ex::Call(_, args) => args.iter().for_each(|a| a.visit_vars(f)),
+        }
+    }
+
+    /// Whether the expression mentions `var` in the current world.
+    pub fn mentions(&self, var: VarId) -> bool {
+        let mut found = false;
+        self.visit_vars(&mut |v| found |= v == var);
+        found
+    }
+
+    /// Whether any counterfactual term remains.
+    pub fn has_counterfactual(&self) -> bool {
+        let mut found = false;
+        self.rewrite_ref(&mut |e| {
+            if matches!(e, Ex::Counterfactual(..)) {
+                found = true;
+            }
+        });
+        found
+    }
+
+    fn rewrite_ref(&self, f: &mut impl FnMut(&Ex)) {
+        f(self);
+        match self {
+            Ex::Unary(_, a) => a.rewrite_ref(f),
+            Ex::Binary(_, a, b) => {
+                a.rewrite_ref(f);
+                b.rewrite_ref(f);
+            }
+            Ex::If(parts) => {
+                parts.0.rewrite_ref(f);
+                parts.1.rewrite_ref(f);
+                parts.2.rewrite_ref(f);
+            }
+            Ex::Match(m) => {
+                m.scrutinees.iter().for_each(|s| s.rewrite_ref(f));
+                m.arms.iter().for_each(|(_, b)| b.rewrite_ref(f));
+            }
+            Ex::Call(_, args) => args.iter().for_each(|a| a.rewrite_ref(f)),
+            _ => {}
+        }
+    }
+
+    /// A copy with every node passed through `f` bottom-up (`f` returns `None` to keep a node).
+    pub fn map(&self, f: &mut impl FnMut(&Ex) -> Option<Ex>) -> Ex {
+        if let Some(replaced) = f(self) {
+            return replaced;
+        }
+        match self {
+            Ex::Unary(op, a) => Ex::Unary(*op, Box::new(a.map(f))),
+            Ex::Binary(op, a, b) => Ex::Binary(*op, Box::new(a.map(f)), Box::new(b.map(f))),
+            Ex::If(parts) => Ex::If(Box::new((parts.0.map(f), parts.1.map(f), parts.2.map(f)))),
+            Ex::Match(m) => Ex::Match(Box::new(MatchEx {
+                scrutinees: m.scrutinees.iter().map(|s| s.map(f)).collect(),
+                arms: m.arms.iter().map(|(p, b)| (p.clone(), b.map(f))).collect(),
+            })),
+            Ex::Call(func, args) => Ex::Call(*func, args.iter().map(|a| a.map(f)).collect()),
+            other => other.clone(),
+        }
+    }
+
+    /// The constant value, if the expression reads no variable.
+    pub fn constant(&self) -> Option<f64> {
+        let mut reads = false;
+        self.visit_vars(&mut |_| reads = true);
+        let mut slot = false;
+        self.rewrite_ref(&mut |e| slot |= matches!(e, Ex::Slot(_)));
+        if reads || slot {
+            None
+        } else {
+            Some(self.eval(&[], 0))
+        }
+    }
+
+    /// Folds constant subexpressions.
+    pub fn fold(self) -> Ex {
+        if let Some(c) = self.constant()
+            && c.is_finite()
+        {
+            return Ex::Const(c);
+        }
+        self
+    }
+}

@@ -1,0 +1,175 @@
+//! The structural causal model: the checked, resolved form of a program.
+//!
+//! `check` (src/check.rs) builds a [`Model`] from the AST: every name resolved to a [`VarId`],
+//! constants folded, labels interned, types known, parents computed and variables in
+//! topological order. Inference engines work on this and never see the AST or pest.
+//!
+//! **Invariant:** `order` is a topological order of the graph given by `parents`; every
+//! expression refers only to existing variables; every `Ex::Match` arm has one pattern per
+//! scrutinee.
+
+pub mod dist;
+pub mod expr;
+
+pub use dist::{DistKind, DistTree, Leaf};
+pub use expr::{BinOp, Ex, Func, UnOp};
+
+use crate::ast::Span;
+use serde::{Deserialize, Serialize};
+
+/// Index of a variable in [`Model::vars`].
+pub type VarId = usize;
+
+/// The type of a value. Every value is carried as an `f64` at run time: bools as 0/1, ints
+/// exactly, labels as their index in [`Model::labels`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Type {
+    Bool,
+    Int,
+    Real,
+    Label,
+}
+
+impl Type {
+    /// The type's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Bool => "a bool",
+            Type::Int => "an int",
+            Type::Real => "a real",
+            Type::Label => "a label",
+        }
+    }
+
+    /// Whether arithmetic accepts it (bools count as 0/1).
+    pub fn is_numeric(self) -> bool {
+        self != Type::Label
+    }
+
+    /// Whether values are discrete (counted, not measured).
+    pub fn is_discrete(self) -> bool {
+        self != Type::Real
+    }
+}
+
+/// How a variable gets its value.
+#[derive(Clone, Debug)]
+pub enum VarKind {
+    /// Drawn from a distribution: `x ~ D`. Exogenous variables are stochastic roots.
+    Stochastic(DistTree),
+    /// A function of its parents: `x := e`.
+    Deterministic(Ex),
+    /// No mechanism: set by `do`, `decide` or `bandit`. Holds the declared domain.
+    Decision(Vec<f64>),
+}
+
+/// One variable of the model.
+#[derive(Clone, Debug)]
+pub struct Var {
+    pub name: String,
+    /// The declaration.
+    pub span: Span,
+    pub ty: Type,
+    pub kind: VarKind,
+    pub exogenous: bool,
+    /// The variables its mechanism mentions, without repeats.
+    pub parents: Vec<VarId>,
+    /// Every value it can take, sorted, where that set is finite and known.
+    pub domain: Option<Vec<f64>>,
+}
+
+impl Var {
+    /// Whether the variable has a deterministic mechanism.
+    pub fn is_deterministic(&self) -> bool {
+        matches!(self.kind, VarKind::Deterministic(_))
+    }
+}
+
+/// A checked model: variables, graph and labels. Queries live in [`crate::program::Program`].
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub vars: Vec<Var>,
+    /// Topological order: parents before children.
+    pub order: Vec<VarId>,
+    /// Interned labels; a label value is an index into this.
+    pub labels: Vec<String>,
+}
+
+impl Model {
+    /// The variable named `name`.
+    pub fn find(&self, name: &str) -> Option<VarId> {
+        self.vars.iter().position(|v| v.name == name)
+    }
+
+    /// Children lists, derived from parents.
+    pub fn children(&self) -> Vec<Vec<VarId>> {
+        let mut children = vec![Vec::new(); self.vars.len()];
+        for (v, var) in self.vars.iter().enumerate() {
+            for &p in &var.parents {
+                children[p].push(v);
+            }
+        }
+        children
+    }
+
+    /// Every variable reachable from `start` along edges (itself included).
+    pub fn descendants(&self, start: &[VarId]) -> Vec<bool> {
+        let children = self.children();
+        let mut seen = vec![false; self.vars.len()];
+        let mut stack: Vec<VarId> = start.to_vec();
+        while let Some(v) = stack.pop() {
+            if !std::mem::replace(&mut seen[v], true) {
+                stack.extend(&children[v]);
+            }
+        }
+        seen
+    }
+
+    /// Every variable from which one of `start` is reachable (themselves included).
+    pub fn ancestors(&self, start: &[VarId]) -> Vec<bool> {
+        let mut seen = vec![false; self.vars.len()];
+        let mut stack: Vec<VarId> = start.to_vec();
+        while let Some(v) = stack.pop() {
+            if !std::mem::replace(&mut seen[v], true) {
+                stack.extend(&self.vars[v].parents);
+            }
+        }
+        seen
+    }
+
+    /// A value of type `ty` as users write it.
+    pub fn format_value(&self, ty: Type, value: f64) -> String {
+        match ty {
+            Type::Bool => (value != 0.0).to_string(),
+            Type::Int => format!("{}", value as i64),
+            Type::Real => format!("{value}"),
+            Type::Label => match self.labels.get(value as usize) {
+                Some(label) => format!("\"{label}\""),
+                None => format!("<label {value}>"),
+            },
+        }
+    }
+
+    /// A value as JSON: bools as booleans, ints as integers, labels as strings.
+    pub fn json_value(&self, ty: Type, value: f64) -> serde_json::Value {
+        match ty {
+            Type::Bool => serde_json::Value::Bool(value != 0.0),
+            Type::Int => serde_json::Value::from(value as i64),
+            Type::Real => serde_json::Value::from(value),
+            Type::Label => serde_json::Value::from(
+                self.labels.get(value as usize).cloned().unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The label's index, interning it if new.
+    pub fn intern(&mut self, label: &str) -> f64 {
+        match self.labels.iter().position(|l| l == label) {
+            Some(i) => i as f64,
+            None => {
+                self.labels.push(label.to_string());
+                (self.labels.len() - 1) as f64
+            }
+        }
+    }
+}

@@ -1,0 +1,678 @@
+//! The parse tree → AST, one function per grammar rule.
+//!
+//! A tree of an unexpected shape is reported as an internal error ("this is a bug in whatif"),
+//! never a panic.
+
+use super::Rule;
+use crate::ast::*;
+use crate::config::Config;
+use crate::diagnostics::{Code, Diagnostic};
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use std::sync::LazyLock;
+
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    use Rule::*;
+    PrattParser::new()
+        .op(Op::infix(or_op, Assoc::Left))
+        .op(Op::infix(xor_op, Assoc::Left))
+        .op(Op::infix(and_op, Assoc::Left))
+        .op(Op::prefix(not_op))
+        .op(Op::infix(eq, Assoc::Left)
+            | Op::infix(ne, Assoc::Left)
+            | Op::infix(lt, Assoc::Left)
+            | Op::infix(le, Assoc::Left)
+            | Op::infix(gt, Assoc::Left)
+            | Op::infix(ge, Assoc::Left)
+            | Op::infix(eq_single, Assoc::Left))
+        .op(Op::infix(add, Assoc::Left) | Op::infix(sub, Assoc::Left))
+        .op(Op::infix(mul, Assoc::Left) | Op::infix(div, Assoc::Left) | Op::infix(rem, Assoc::Left))
+        .op(Op::prefix(neg))
+        .op(Op::infix(pow, Assoc::Right))
+});
+
+static ESTIMAND_PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::est_infix, Assoc::Left))
+        .op(Op::prefix(Rule::est_prefix))
+});
+
+fn span_of(pair: &Pair<Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::E001,
+        span,
+        format!("unexpected parse tree at {what}: this is a bug in whatif"),
+    )
+}
+
+/// Whether a token is a keyword, which carries no meaning beyond the rule it sits in.
+fn is_keyword(rule: Rule) -> bool {
+    use Rule::*;
+    matches!(
+        rule,
+        kw_let
+            | kw_exogenous
+            | kw_decision
+            | kw_query
+            | kw_decide
+            | kw_bandit
+            | kw_set
+            | kw_in
+            | kw_if
+            | kw_then
+            | kw_else
+            | kw_match
+            | kw_do
+            | kw_and
+            | kw_or
+            | kw_not
+            | kw_xor
+            | kw_given
+            | kw_reward
+            | kw_rounds
+            | kw_runs
+            | kw_policies
+    )
+}
+
+/// The children of a pair that carry meaning (keywords left out).
+fn children(pair: Pair<Rule>) -> impl Iterator<Item = Pair<Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+/// The next child, or an internal error naming the rule that lacked it.
+fn next<'i>(
+    pairs: &mut impl Iterator<Item = Pair<'i, Rule>>,
+    parent: Span,
+    what: &str,
+) -> Result<Pair<'i, Rule>> {
+    pairs.next().ok_or_else(|| internal(parent, what))
+}
+
+pub(super) fn program(mut pairs: Pairs<Rule>, config: &Config) -> Result<Program> {
+    let top = pairs
+        .next()
+        .ok_or_else(|| internal(Span::default(), "program"))?;
+    let mut statements = Vec::new();
+    for pair in children(top) {
+        if pair.as_rule() == Rule::EOI {
+            break;
+        }
+        statements.push(statement(pair, config)?);
+    }
+    Ok(Program { statements })
+}
+
+fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
+    let span = span_of(&pair);
+    let rule = pair.as_rule();
+    let mut inner = children(pair);
+    let kind = match rule {
+        Rule::let_decl => {
+            let name = ident(next(&mut inner, span, "let")?);
+            StatementKind::Let {
+                name,
+                value: expr(next(&mut inner, span, "let")?)?,
+            }
+        }
+        Rule::set_stmt => {
+            let name = ident(next(&mut inner, span, "set")?);
+            StatementKind::Set {
+                name,
+                value: expr(next(&mut inner, span, "set")?)?,
+            }
+        }
+        Rule::stochastic_decl | Rule::exogenous_decl => {
+            let name = ident(next(&mut inner, span, "declaration")?);
+            let dist = dist_expr(expr(next(&mut inner, span, "declaration")?)?)?;
+            StatementKind::Variable {
+                name,
+                mechanism: Mechanism::Stochastic(dist),
+                exogenous: rule == Rule::exogenous_decl,
+            }
+        }
+        Rule::deterministic_decl => {
+            let name = ident(next(&mut inner, span, "declaration")?);
+            let value = expr(next(&mut inner, span, "declaration")?)?;
+            StatementKind::Variable {
+                name,
+                mechanism: Mechanism::Deterministic(value),
+                exogenous: false,
+            }
+        }
+        Rule::decision_decl => {
+            let name = ident(next(&mut inner, span, "decision")?);
+            StatementKind::Decision {
+                name,
+                domain: domain(next(&mut inner, span, "decision")?)?,
+            }
+        }
+        Rule::query_stmt => {
+            let first = next(&mut inner, span, "query")?;
+            if first.as_rule() == Rule::query_name {
+                let name_pair = next(&mut children(first), span, "query name")?;
+                let estimand = estimand(next(&mut inner, span, "query")?)?;
+                StatementKind::Query {
+                    name: Some(ident(name_pair)),
+                    estimand,
+                }
+            } else {
+                StatementKind::Query {
+                    name: None,
+                    estimand: estimand(first)?,
+                }
+            }
+        }
+        Rule::decide_stmt => StatementKind::Decide(decide(inner, span)?),
+        Rule::bandit_stmt => StatementKind::Bandit(bandit(inner, span, config)?),
+        _ => return Err(internal(span, "statement")),
+    };
+    Ok(Statement { kind, span })
+}
+
+fn ident(pair: Pair<Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span_of(&pair),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions.
+
+fn expr(pair: Pair<Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    if pair.as_rule() != Rule::expr {
+        return Err(internal(span, "expression"));
+    }
+    PRATT
+        .map_primary(primary)
+        .map_prefix(|op, operand| {
+            let operand = operand?;
+            let op_span = span_of(&op);
+            let op = match op.as_rule() {
+                Rule::neg => UnaryOp::Neg,
+                Rule::not_op => UnaryOp::Not,
+                _ => return Err(internal(op_span, "prefix operator")),
+            };
+            Ok(Expr {
+                span: op_span.to(operand.span),
+                kind: ExprKind::Unary {
+                    op,
+                    operand: Box::new(operand),
+                },
+            })
+        })
+        .map_infix(|left, op, right| {
+            let (left, right) = (left?, right?);
+            let op = binary_op(&op)?;
+            Ok(Expr {
+                span: left.span.to(right.span),
+                kind: ExprKind::Binary {
+                    op,
+                    left: Box::new(left),
+                    right: Box::new(right),
+                },
+            })
+        })
+        .parse(pair.into_inner())
+}
+
+fn binary_op(op: &Pair<Rule>) -> Result<BinaryOp> {
+    Ok(match op.as_rule() {
+        Rule::or_op => BinaryOp::Or,
+        Rule::xor_op => BinaryOp::Xor,
+        Rule::and_op => BinaryOp::And,
+        Rule::eq | Rule::eq_single => BinaryOp::Eq,
+        Rule::ne => BinaryOp::Ne,
+        Rule::lt => BinaryOp::Lt,
+        Rule::le => BinaryOp::Le,
+        Rule::gt => BinaryOp::Gt,
+        Rule::ge => BinaryOp::Ge,
+        Rule::add => BinaryOp::Add,
+        Rule::sub => BinaryOp::Sub,
+        Rule::mul => BinaryOp::Mul,
+        Rule::div => BinaryOp::Div,
+        Rule::rem => BinaryOp::Rem,
+        Rule::pow => BinaryOp::Pow,
+        _ => return Err(internal(span_of(op), "operator")),
+    })
+}
+
+fn primary(pair: Pair<Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    let rule = pair.as_rule();
+    let kind = match rule {
+        Rule::expr => return expr(pair),
+        Rule::boolean | Rule::real | Rule::integer | Rule::string => {
+            ExprKind::Literal(literal(pair)?)
+        }
+        Rule::variable => ExprKind::Name(pair.as_str().to_string()),
+        Rule::if_expr => {
+            let mut inner = children(pair);
+            let cond = expr(next(&mut inner, span, "if")?)?;
+            let then = expr(next(&mut inner, span, "if")?)?;
+            let otherwise = expr(next(&mut inner, span, "if")?)?;
+            ExprKind::If {
+                cond: Box::new(cond),
+                then: Box::new(then),
+                otherwise: Box::new(otherwise),
+            }
+        }
+        Rule::match_expr => {
+            let mut inner = children(pair);
+            let scrutinees = scrutinee(next(&mut inner, span, "match")?)?;
+            let arms = inner
+                .map(|arm_pair| arm(arm_pair, expr))
+                .collect::<Result<Vec<_>>>()?;
+            ExprKind::Match { scrutinees, arms }
+        }
+        Rule::call => {
+            let mut inner = children(pair);
+            let name = ident(next(&mut inner, span, "call")?);
+            let args = inner.map(argument).collect::<Result<Vec<_>>>()?;
+            ExprKind::Call { name, args }
+        }
+        Rule::counterfactual => {
+            let mut inner = children(pair);
+            let name = ident(next(&mut inner, span, "counterfactual")?);
+            let mut interventions = Vec::new();
+            for part in inner {
+                match part.as_rule() {
+                    Rule::do_block => interventions.extend(do_block(part)?),
+                    Rule::intervention => interventions.push(intervention(part)?),
+                    _ => return Err(internal(span, "counterfactual")),
+                }
+            }
+            ExprKind::Counterfactual {
+                name,
+                interventions,
+            }
+        }
+        _ => return Err(internal(span, "primary expression")),
+    };
+    Ok(Expr { kind, span })
+}
+
+fn literal(pair: Pair<Rule>) -> Result<Literal> {
+    let span = span_of(&pair);
+    let text = pair.as_str();
+    Ok(match pair.as_rule() {
+        Rule::boolean => Literal::Bool(text == "true"),
+        Rule::integer | Rule::signed_integer => Literal::Int(parse_int(text, span)?),
+        Rule::real => Literal::Real(parse_real(text, span)?),
+        Rule::string => Literal::Label(text[1..text.len() - 1].to_string()),
+        _ => return Err(internal(span, "literal")),
+    })
+}
+
+fn parse_int(text: &str, span: Span) -> Result<i64> {
+    text.parse::<i64>().map_err(|_| {
+        Diagnostic::error(Code::E001, span, format!("integer `{text}` is too large"))
+            .with_help("integers must lie within ±9223372036854775807; write a real such as `1e20`")
+    })
+}
+
+fn parse_real(text: &str, span: Span) -> Result<f64> {
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        _ => Err(
+            Diagnostic::error(Code::E001, span, format!("number `{text}` is out of range"))
+                .with_help("reals must be finite (at most about 1.8e308)"),
+        ),
+    }
+}
+
+fn scrutinee(pair: Pair<Rule>) -> Result<Vec<Expr>> {
+    children(pair).map(expr).collect()
+}
+
+fn arm<T>(pair: Pair<Rule>, body: impl Fn(Pair<Rule>) -> Result<T>) -> Result<Arm<T>> {
+    let span = span_of(&pair);
+    let mut inner = children(pair);
+    let pattern_pair = next(&mut inner, span, "match arm")?;
+    let tuple = pattern_pair.as_str().starts_with('(');
+    let patterns = children(pattern_pair)
+        .map(pattern)
+        .collect::<Result<Vec<_>>>()?;
+    let body = body(next(&mut inner, span, "match arm")?)?;
+    Ok(Arm {
+        patterns,
+        tuple,
+        body,
+        span,
+    })
+}
+
+fn pattern(pair: Pair<Rule>) -> Result<Pattern> {
+    let span = span_of(&pair);
+    match pair.as_rule() {
+        Rule::wildcard => Ok(Pattern::Wildcard(span)),
+        Rule::signed_literal => Ok(Pattern::Literal(signed_literal(pair)?, span)),
+        _ => Err(internal(span, "pattern")),
+    }
+}
+
+fn signed_literal(pair: Pair<Rule>) -> Result<Literal> {
+    let span = span_of(&pair);
+    let mut negative = false;
+    let mut value = None;
+    for part in children(pair) {
+        match part.as_rule() {
+            Rule::neg => negative = true,
+            _ => value = Some(literal(part)?),
+        }
+    }
+    let value = value.ok_or_else(|| internal(span, "signed literal"))?;
+    if !negative {
+        return Ok(value);
+    }
+    match value {
+        Literal::Int(i) => Ok(Literal::Int(-i)),
+        Literal::Real(x) => Ok(Literal::Real(-x)),
+        _ => Err(Diagnostic::error(
+            Code::E005,
+            span,
+            "only numbers can be negated",
+        )),
+    }
+}
+
+fn argument(pair: Pair<Rule>) -> Result<Argument> {
+    let span = span_of(&pair);
+    let mut label = None;
+    let mut value = None;
+    for part in children(pair) {
+        match part.as_rule() {
+            Rule::string => {
+                let text = part.as_str();
+                label = Some((text[1..text.len() - 1].to_string(), span_of(&part)));
+            }
+            Rule::expr => value = Some(expr(part)?),
+            _ => return Err(internal(span, "argument")),
+        }
+    }
+    let value = value.ok_or_else(|| internal(span, "argument"))?;
+    Ok(Argument { label, value })
+}
+
+/// An expression in distribution position: a call, or `if`/`match` whose branches are.
+fn dist_expr(e: Expr) -> Result<DistExpr> {
+    let span = e.span;
+    match e.kind {
+        ExprKind::Call { name, args } => Ok(DistExpr::Call { name, args, span }),
+        ExprKind::If { cond, then, otherwise } => Ok(DistExpr::If {
+            cond,
+            then: Box::new(dist_expr(*then)?),
+            otherwise: Box::new(dist_expr(*otherwise)?),
+            span,
+        }),
+        ExprKind::Match { scrutinees, arms } => {
+            let arms = arms
+                .into_iter()
+                .map(|a| Ok(Arm { patterns: a.patterns, tuple: a.tuple, body: dist_expr(a.body)?, span: a.span }))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(DistExpr::Match { scrutinees, arms, span })
+        }
+        _ => Err(Diagnostic::error(Code::E005, span, "expected a distribution after `~`")
+            .with_help("write a distribution such as `Normal(0, 1)`, or use `:=` for a deterministic mechanism")),
+    }
+}
+
+fn do_block(pair: Pair<Rule>) -> Result<Vec<Intervention>> {
+    children(pair).map(intervention).collect()
+}
+
+fn intervention(pair: Pair<Rule>) -> Result<Intervention> {
+    let span = span_of(&pair);
+    let mut inner = children(pair);
+    let target = ident(next(&mut inner, span, "intervention")?);
+    let value_pair = next(&mut inner, span, "intervention")?;
+    let value_rule = value_pair.as_rule();
+    let value_expr = expr(next(&mut children(value_pair), span, "intervention")?)?;
+    let value = match value_rule {
+        Rule::set_value => InterventionValue::Set(value_expr),
+        Rule::draw_value => InterventionValue::Draw(dist_expr(value_expr)?),
+        _ => return Err(internal(span, "intervention")),
+    };
+    Ok(Intervention {
+        target,
+        value,
+        span,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Estimands, decisions, bandits.
+
+fn estimand(pair: Pair<Rule>) -> Result<Estimand> {
+    let span = span_of(&pair);
+    if pair.as_rule() != Rule::estimand {
+        return Err(internal(span, "estimand"));
+    }
+    ESTIMAND_PRATT
+        .map_primary(estimand_primary)
+        .map_prefix(|op, inner| {
+            let inner = inner?;
+            Ok(Estimand {
+                span: span_of(&op).to(inner.span),
+                kind: EstimandKind::Neg(Box::new(inner)),
+            })
+        })
+        .map_infix(|left, op, right| {
+            let (left, right) = (left?, right?);
+            let op = match op.as_str() {
+                "+" => BinaryOp::Add,
+                "-" => BinaryOp::Sub,
+                "*" => BinaryOp::Mul,
+                "/" => BinaryOp::Div,
+                _ => return Err(internal(span_of(&op), "estimand operator")),
+            };
+            Ok(Estimand {
+                span: left.span.to(right.span),
+                kind: EstimandKind::Binary {
+                    op,
+                    left: Box::new(left),
+                    right: Box::new(right),
+                },
+            })
+        })
+        .parse(pair.into_inner())
+}
+
+fn estimand_primary(pair: Pair<Rule>) -> Result<Estimand> {
+    let span = span_of(&pair);
+    let rule = pair.as_rule();
+    let kind = match rule {
+        Rule::estimand => return estimand(pair),
+        Rule::real | Rule::integer => match literal(pair)? {
+            Literal::Int(i) => EstimandKind::Number(i as f64),
+            Literal::Real(x) => EstimandKind::Number(x),
+            _ => return Err(internal(span, "estimand number")),
+        },
+        Rule::probability | Rule::expectation => {
+            let mut inner = children(pair);
+            let target = expr(next(&mut inner, span, "estimand")?)?;
+            let conditions = match inner.next() {
+                Some(c) => conditions(c)?,
+                None => Vec::new(),
+            };
+            if rule == Rule::probability {
+                EstimandKind::Probability { target, conditions }
+            } else {
+                EstimandKind::Expectation { target, conditions }
+            }
+        }
+        _ => return Err(internal(span, "estimand")),
+    };
+    Ok(Estimand { kind, span })
+}
+
+fn conditions(pair: Pair<Rule>) -> Result<Vec<Condition>> {
+    children(pair)
+        .map(|c| match c.as_rule() {
+            Rule::do_block => {
+                let span = span_of(&c);
+                Ok(Condition::Do(do_block(c)?, span))
+            }
+            _ => Ok(Condition::Evidence(expr(c)?)),
+        })
+        .collect()
+}
+
+fn domain(pair: Pair<Rule>) -> Result<Domain> {
+    let span = span_of(&pair);
+    let inner = next(&mut children(pair), span, "domain")?;
+    match inner.as_rule() {
+        Rule::domain_bool => Ok(Domain::Bool(span)),
+        Rule::domain_set => Ok(Domain::Set(
+            children(inner)
+                .map(signed_literal)
+                .collect::<Result<Vec<_>>>()?,
+            span,
+        )),
+        Rule::domain_range => {
+            let mut bounds = children(inner);
+            let lo = next(&mut bounds, span, "range")?;
+            let hi = next(&mut bounds, span, "range")?;
+            let (lo, hi) = (
+                parse_int(lo.as_str(), span_of(&lo))?,
+                parse_int(hi.as_str(), span_of(&hi))?,
+            );
+            Ok(Domain::Range(lo, hi, span))
+        }
+        _ => Err(internal(span, "domain")),
+    }
+}
+
+fn decide<'i>(inner: impl Iterator<Item = Pair<'i, Rule>>, span: Span) -> Result<Decide> {
+    let mut stages = Vec::new();
+    let mut maximize = true;
+    let mut objective = None;
+    let mut trailing_given = Vec::new();
+    for part in inner {
+        match part.as_rule() {
+            Rule::stage => stages.push(stage(part)?),
+            Rule::sense => maximize = part.as_str().trim() == "maximize",
+            Rule::estimand => objective = Some(estimand(part)?),
+            Rule::given => trailing_given = children(part).map(ident).collect(),
+            _ => return Err(internal(span, "decide")),
+        }
+    }
+    // `decide d in D maximize E[u] given c`: the trailing context belongs to the last stage.
+    if let Some(last) = stages.last_mut() {
+        last.given.extend(trailing_given);
+    }
+    let objective = objective.ok_or_else(|| internal(span, "decide objective"))?;
+    Ok(Decide {
+        stages,
+        maximize,
+        objective,
+    })
+}
+
+fn stage(pair: Pair<Rule>) -> Result<Stage> {
+    let span = span_of(&pair);
+    let mut choices = Vec::new();
+    let mut joint = false;
+    let mut given = Vec::new();
+    for part in children(pair) {
+        match part.as_rule() {
+            Rule::choice => choices.push(choice(part)?),
+            Rule::joint_choice => {
+                joint = true;
+                for c in children(part) {
+                    choices.push(choice(c)?);
+                }
+            }
+            Rule::given => given = children(part).map(ident).collect(),
+            _ => return Err(internal(span, "decision stage")),
+        }
+    }
+    Ok(Stage {
+        choices,
+        joint,
+        given,
+    })
+}
+
+fn choice(pair: Pair<Rule>) -> Result<Choice> {
+    let span = span_of(&pair);
+    let mut inner = children(pair);
+    let name = ident(next(&mut inner, span, "choice")?);
+    let domain = inner.next().map(domain).transpose()?;
+    Ok(Choice { name, domain })
+}
+
+fn bandit<'i>(
+    mut inner: impl Iterator<Item = Pair<'i, Rule>>,
+    span: Span,
+    config: &Config,
+) -> Result<Bandit> {
+    let arm = ident(next(&mut inner, span, "bandit")?);
+    let mut part = next(&mut inner, span, "bandit")?;
+    let mut arm_domain = None;
+    if part.as_rule() == Rule::domain {
+        arm_domain = Some(domain(part)?);
+        part = next(&mut inner, span, "bandit")?;
+    }
+    let reward = expr(part)?;
+    let count = |p: Pair<Rule>, what: &str| -> Result<u64> {
+        let s = span_of(&p);
+        let n = parse_int(p.as_str(), s)?;
+        if n < 1 {
+            return Err(Diagnostic::error(
+                Code::E005,
+                s,
+                format!("`{what}` must be at least 1"),
+            ));
+        }
+        Ok(n as u64)
+    };
+    let rounds = count(next(&mut inner, span, "bandit")?, "rounds")?;
+    let runs = count(next(&mut inner, span, "bandit")?, "runs")?;
+    let mut policies = Vec::new();
+    for p in inner {
+        let pspan = span_of(&p);
+        let mut parts = children(p);
+        let name = ident(next(&mut parts, pspan, "policy")?);
+        let parameter = match parts.next() {
+            Some(x) => Some(match literal(x)? {
+                Literal::Int(i) => i as f64,
+                Literal::Real(r) => r,
+                _ => return Err(internal(pspan, "policy parameter")),
+            }),
+            None => None,
+        };
+        policies.push(PolicySpec { name, parameter });
+    }
+    let steps = rounds
+        .saturating_mul(runs)
+        .saturating_mul(policies.len() as u64);
+    if steps > config.max_bandit_steps {
+        return Err(Diagnostic::error(
+            Code::E005,
+            span,
+            format!("this bandit asks for {steps} simulated steps"),
+        )
+        .with_help(format!(
+            "at most {} rounds × runs × policies are allowed",
+            config.max_bandit_steps
+        )));
+    }
+    Ok(Bandit {
+        arm,
+        domain: arm_domain,
+        reward,
+        rounds,
+        runs,
+        policies,
+    })
+}
