@@ -1555,6 +1555,38 @@ impl<'a> Checker<'a> {
 // The checked statement kind, named apart from the AST's.
 use crate::program::StatementKind as StatementKind_;
 
+/// Source text without comments (pest spans include trailing trivia), trimmed.
+fn strip_comments(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut in_label = false;
+        let mut end = line.len();
+        let bytes = line.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'"' => in_label = !in_label,
+                b'#' if !in_label => {
+                    end = i;
+                    break;
+                }
+                b'/' if !in_label && bytes.get(i + 1) == Some(&b'/') => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let kept = line[..end].trim_end();
+        if !kept.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(kept);
+        }
+    }
+    out
+}
+
 fn duplicate(name: &str, span: Span, previous: Span) -> Diagnostic {
     Diagnostic::error(Code::E003, span, format!("`{name}` is declared twice"))
         .with_label(previous, "first declared here")

@@ -8,6 +8,7 @@
 //! **Invariant:** does no I/O.
 
 pub mod estimate;
+pub mod exact;
 pub mod sampling;
 
 use crate::ast::Span;
@@ -97,8 +98,130 @@ pub fn ess_warning(ess: f64, samples: u64, evidence: &[String]) -> Option<String
     ))
 }
 
-/// Answers one query statement by importance sampling.
+/// Enumerated assignments `--method auto` allows before it samples instead.
+pub const AUTO_EXACT_CAP: u64 = 100_000;
+/// Enumerated assignments `--method exact` allows.
+pub const EXACT_CAP: u64 = 50_000_000;
+
+/// Answers one query statement: exactly where the method allows, else by importance sampling.
 pub fn answer_query(
+    model: &Model,
+    statement: &Statement,
+    name: Option<&str>,
+    estimand: &Estimand,
+    settings: Settings,
+) -> Result<Answer, Diagnostic> {
+    if settings.method != MethodChoice::Is {
+        let cap = if settings.method == MethodChoice::Exact {
+            EXACT_CAP
+        } else {
+            AUTO_EXACT_CAP
+        };
+        match answer_exact(model, statement, name, estimand, cap) {
+            Ok(answer) => return Ok(answer),
+            Err(d) if settings.method == MethodChoice::Exact || d.code != Some(Code::E010) => {
+                return Err(d);
+            }
+            Err(_) => {}
+        }
+    }
+    answer_sampled(model, statement, name, estimand, settings)
+}
+
+/// Answers one query exactly by enumeration, or E010 saying why not.
+fn answer_exact(
+    model: &Model,
+    statement: &Statement,
+    name: Option<&str>,
+    estimand: &Estimand,
+    cap: u64,
+) -> Result<Answer, Diagnostic> {
+    let leaves = estimand.leaves();
+    let mut sums = Vec::new();
+    for leaf in &leaves {
+        let Some(spec) = group_of(leaf) else { continue };
+        let plan = query::plan(model, std::slice::from_ref(&spec), statement.span)?;
+        let s = exact::enumerate(&plan, model, cap, statement.span)?.remove(0);
+        if s.mass <= 0.0 {
+            return Err(Diagnostic::error(
+                Code::E007,
+                statement.span,
+                format!(
+                    "the evidence `{}` has probability zero (exactly)",
+                    plan.groups[0].evidence_text.join(", ")
+                ),
+            ));
+        }
+        sums.push(s);
+    }
+    let exact_estimate = |value: f64| Estimate {
+        value,
+        stderr: 0.0,
+        ess: 0.0,
+        samples: 0,
+    };
+    let body = match estimand {
+        Estimand::Probability { .. } => {
+            Body::Probability(exact_estimate(sums[0].scalar[0] / sums[0].mass))
+        }
+        Estimand::Expectation { .. } => {
+            Body::Expectation(exact_estimate(sums[0].scalar[0] / sums[0].mass))
+        }
+        Estimand::Distribution { ty, .. } => {
+            let mut rows = sums[0].table[0].clone();
+            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let values = rows
+                .iter()
+                .map(|(v, m)| ValueProbability {
+                    value: model.json_value(*ty, *v),
+                    p: m / sums[0].mass,
+                    stderr: 0.0,
+                })
+                .collect();
+            Body::Distribution(Distribution::Discrete {
+                values,
+                ess: 0.0,
+                samples: 0,
+            })
+        }
+        _ => {
+            let values: Vec<f64> = sums.iter().map(|s| s.scalar[0] / s.mass).collect();
+            Body::Expectation(exact_estimate(arithmetic(estimand, &values, &mut 0)))
+        }
+    };
+    Ok(Answer {
+        query: statement.text.clone(),
+        line: statement.line,
+        method: Method::Exact,
+        name: name.map(str::to_string),
+        body,
+        warnings: Vec::new(),
+    })
+}
+
+/// Estimand arithmetic over known leaf values, left to right.
+fn arithmetic(e: &Estimand, values: &[f64], next: &mut usize) -> f64 {
+    match e {
+        Estimand::Number(x) => *x,
+        Estimand::Neg(inner) => -arithmetic(inner, values, next),
+        Estimand::Binary(op, a, b) => {
+            let (x, y) = (arithmetic(a, values, next), arithmetic(b, values, next));
+            match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mul => x * y,
+                _ => x / y,
+            }
+        }
+        _ => {
+            *next += 1;
+            values[*next - 1]
+        }
+    }
+}
+
+/// Answers one query statement by importance sampling.
+pub fn answer_sampled(
     model: &Model,
     statement: &Statement,
     name: Option<&str>,
