@@ -1221,7 +1221,7 @@ impl<'a> Checker<'a> {
                 kind,
                 span,
                 line,
-                text: self.text(span),
+                text: strip_comments(&self.text(span)),
                 samples,
                 seed,
             });
