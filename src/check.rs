@@ -1078,7 +1078,15 @@ impl<'a> Checker<'a> {
                             failed = true;
                             continue;
                         }
-                        InterventionValue::Set(ex)
+                        // A bool may be set to 0/1 as in arithmetic: coerce to a truth value.
+                        if target_ty == Type::Bool && ty == Type::Int {
+                            InterventionValue::Set(
+                                Ex::Binary(BinOp::Ne, Box::new(ex), Box::new(Ex::Const(0.0)))
+                                    .fold(),
+                            )
+                        } else {
+                            InterventionValue::Set(ex)
+                        }
                     }
                     Err(()) => {
                         failed = true;
@@ -1597,6 +1605,7 @@ fn assignable(target: Type, value: Type) -> bool {
     target == value
         || (target == Type::Real && value.is_numeric())
         || (target == Type::Int && value == Type::Bool)
+        || (target == Type::Bool && value == Type::Int)
 }
 
 fn bin_op(op: BinaryOp) -> BinOp {

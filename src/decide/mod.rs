@@ -409,7 +409,7 @@ fn policy_rows(
         // Follow the policy from stage 0 to find the actions it takes at this context.
         let mut chosen: Vec<f64> = Vec::new();
         for (k, stage) in d.stages.iter().enumerate() {
-            let (lo, hi) = ranges[k];
+            let (lo, _) = ranges[k];
             let prefix_ai = actions
                 .iter()
                 .position(|a| a[..lo] == chosen[..])
@@ -426,21 +426,21 @@ fn policy_rows(
             if seen.insert(key) {
                 let ctx_map = action_map(model, &context_vars[..observed], &x[..observed]);
                 let vars: Vec<VarId> = stage.choices.iter().map(|c| c.var).collect();
-                let full: Vec<f64> = chosen.iter().copied().chain(act.iter().copied()).collect();
-                // The conditional value of the policy at this context, from the action vector
-                // it follows (later stages by their rules).
-                let ai = actions
-                    .iter()
-                    .position(|a| a[..hi] == full[..])
-                    .unwrap_or(0);
-                let (m, p) = if context_vars.is_empty() {
-                    (acc.groups[ai].scalar(0).0, 1.0)
-                } else {
-                    (
-                        acc.groups[ai].scalar(1 + 2 * xi).0,
-                        acc.groups[ai].scalar(2 + 2 * xi).0,
-                    )
-                };
+                // The policy's conditional value given what this stage observed: over every
+                // full context extending it, the action vector the whole policy plays there.
+                let (mut m, mut p) = (0.0, 0.0);
+                for (xj, y) in contexts.iter().enumerate() {
+                    if y[..observed] != x[..observed] {
+                        continue;
+                    }
+                    let ai = followed_action(rules, &ranges, actions, contexts.len(), xj);
+                    if context_vars.is_empty() {
+                        (m, p) = (acc.groups[ai].scalar(0).0, 1.0);
+                    } else {
+                        m += acc.groups[ai].scalar(1 + 2 * xj).0;
+                        p += acc.groups[ai].scalar(2 + 2 * xj).0;
+                    }
+                }
                 let decision = vars
                     .iter()
                     .map(|v| model.vars[*v].name.clone())
@@ -458,6 +458,25 @@ fn policy_rows(
     }
     rows.retain(|r| r.value.is_finite());
     rows
+}
+
+/// The full action vector the policy plays at context `xi`.
+fn followed_action(
+    rules: &Rules,
+    ranges: &[(usize, usize)],
+    actions: &[Vec<f64>],
+    n_contexts: usize,
+    xi: usize,
+) -> usize {
+    let mut chosen: Vec<f64> = Vec::new();
+    for (k, rule) in rules.iter().enumerate() {
+        let prefix = actions
+            .iter()
+            .position(|a| a[..ranges[k].0] == chosen[..])
+            .unwrap_or(0);
+        chosen.extend(rule[prefix * n_contexts + xi].iter().copied());
+    }
+    actions.iter().position(|a| *a == chosen).unwrap_or(0)
 }
 
 /// The policy as interventions `d := match (context) {...}`, sampled on its own.
@@ -504,20 +523,25 @@ fn evaluate_policy(
                     .position(|a| a[..lo] == chosen[..])
                     .unwrap_or(0);
                 let act = &rules[k][prefix * contexts.len() + xi];
-                let patterns: Vec<Option<f64>> = (0..context_vars.len())
-                    .map(|i| if i < observed { Some(x[i]) } else { None })
-                    .collect();
                 arms.push((
-                    patterns,
+                    x[..observed].to_vec(),
                     Ex::Const(act.get(j).copied().unwrap_or(choice.domain[0])),
                 ));
             }
-            let value = if context_vars.is_empty() {
+            // A stage's rule reads only what that stage has observed.
+            let value = if observed == 0 {
                 arms.first()
                     .map_or(Ex::Const(choice.domain[0]), |a| a.1.clone())
             } else {
+                let arms = arms
+                    .into_iter()
+                    .map(|(x, body)| (x.into_iter().map(Some).collect(), body))
+                    .collect();
                 Ex::Match(Box::new(MatchEx {
-                    scrutinees: context_vars.iter().map(|v| Ex::Var(*v)).collect(),
+                    scrutinees: context_vars[..observed]
+                        .iter()
+                        .map(|v| Ex::Var(*v))
+                        .collect(),
                     arms,
                 }))
             };
