@@ -1,0 +1,2 @@
+# code: E006
+x ~ Bernoulli(1.3)

@@ -1,0 +1,2 @@
+# code: E001
+query P(x | )

@@ -1,0 +1,2 @@
+# code: E002
+x ~ Normall(0, 1)

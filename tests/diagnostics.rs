@@ -1,0 +1,96 @@
+//! The bad-input catalogue: every file in tests/data/err names the code it must fail with
+//! (`# code: E00N`) and its rendered diagnostic is an insta snapshot; every file in
+//! tests/data/ok checks cleanly.
+
+mod common;
+
+use common::*;
+use whatif::MethodChoice;
+
+#[test]
+fn every_bad_input_fails_with_its_code_and_diagnostic() {
+    let files = scm_files("tests/data/err");
+    assert!(files.len() >= 20, "the catalogue has {} files", files.len());
+    let mut codes_seen = std::collections::BTreeSet::new();
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let code = annotations(&source, "code")
+            .first()
+            .map(|(_, c)| c.clone())
+            .expect("a `# code:` header");
+        let method = match annotations(&source, "method")
+            .first()
+            .map(|(_, m)| m.clone())
+            .as_deref()
+        {
+            Some("exact") => MethodChoice::Exact,
+            _ => MethodChoice::Auto,
+        };
+        let result =
+            std::panic::catch_unwind(|| run_source(&name, &source, settings(2_000, method)));
+        let Ok(result) = result else {
+            panic!("{name} panicked")
+        };
+        let Err((diagnostics, text)) = result else {
+            panic!("{name} was accepted; expected {code}")
+        };
+        let codes: Vec<String> = diagnostics
+            .iter()
+            .filter_map(|d| d.code.map(|c| c.to_string()))
+            .collect();
+        assert!(
+            codes.contains(&code),
+            "{name}: expected {code}, got {codes:?}:\n{text}"
+        );
+        codes_seen.insert(code);
+        insta::assert_snapshot!(name.trim_end_matches(".scm").to_string(), text);
+    }
+    for code in [
+        "E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011",
+        "E012",
+    ] {
+        assert!(codes_seen.contains(code), "no bad input triggers {code}");
+    }
+}
+
+#[test]
+fn every_good_input_checks() {
+    for path in scm_files("tests/data/ok")
+        .into_iter()
+        .chain(scm_files("examples"))
+    {
+        let source = std::fs::read_to_string(&path).unwrap();
+        if let Err(d) = whatif::compile(&source) {
+            panic!(
+                "{}:\n{}",
+                path.display(),
+                whatif::diagnostics::render(&path.display().to_string(), &source, &d)
+            );
+        }
+    }
+}
+
+#[test]
+fn independent_errors_are_all_reported() {
+    let source = "x ~ Normall(0, 1)\ny := undefined + 1\nz ~ Bernoulli(\"no\")\n";
+    let d = whatif::compile(source).unwrap_err();
+    let codes: Vec<_> = d
+        .iter()
+        .filter_map(|d| d.code.map(|c| c.to_string()))
+        .collect();
+    assert_eq!(codes, ["E002", "E002", "E005"]);
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let source = format!("x := {}1{}\n", "(".repeat(10_000), ")".repeat(10_000));
+    let d = whatif::compile(&source).unwrap_err();
+    assert!(d[0].message.contains("nesting too deep"), "{:?}", d[0]);
+    let source = format!("x := {}1\n", "- ".repeat(10_000));
+    assert!(
+        whatif::compile(&source).unwrap_err()[0]
+            .message
+            .contains("nesting too deep")
+    );
+}
