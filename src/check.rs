@@ -126,7 +126,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             first.insert(name.name.clone(), name.span);
-            self.model.vars.push(Var {
+            self.model.add(Var {
                 name: name.name.clone(),
                 span: name.span,
                 ty: Type::Real,

@@ -93,12 +93,22 @@ pub struct Model {
     pub order: Vec<VarId>,
     /// Interned labels; a label value is an index into this.
     pub labels: Vec<String>,
+    /// Variable names to ids; kept in step with `vars` by [`Model::add`].
+    names: std::collections::HashMap<String, VarId>,
 }
 
 impl Model {
     /// The variable named `name`.
     pub fn find(&self, name: &str) -> Option<VarId> {
-        self.vars.iter().position(|v| v.name == name)
+        self.names.get(name).copied()
+    }
+
+    /// Adds a variable; its name must be new.
+    pub fn add(&mut self, var: Var) -> VarId {
+        let id = self.vars.len();
+        self.names.insert(var.name.clone(), id);
+        self.vars.push(var);
+        id
     }
 
     /// Children lists, derived from parents.
