@@ -21,6 +21,35 @@ use std::collections::{HashMap, HashSet};
 const DOMAIN_ENUMERATION_LIMIT: usize = 1 << 16;
 
 /// Checks a parsed program.
+/// Parses and checks a whole program under `config`'s limits.
+pub fn compile(source: &str, config: &crate::config::Config) -> Result<Program, Vec<Diagnostic>> {
+    let ast = crate::syntax::parse(source, config)?;
+    let n_variables = ast
+        .statements
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.kind,
+                StatementKind::Variable { .. } | StatementKind::Decision { .. }
+            )
+        })
+        .count();
+    if n_variables > config.max_variables {
+        return Err(vec![
+            Diagnostic::error(
+                Code::E005,
+                Span::default(),
+                format!(
+                    "the model has {n_variables} variables, more than the limit of {}",
+                    config.max_variables
+                ),
+            )
+            .with_help("raise `Config::max_variables` if the model is meant to be this large"),
+        ]);
+    }
+    check(source, &ast)
+}
+
 pub fn check(source: &str, program: &ast::Program) -> Result<Program, Vec<Diagnostic>> {
     let mut checker = Checker {
         source,
@@ -31,7 +60,7 @@ pub fn check(source: &str, program: &ast::Program) -> Result<Program, Vec<Diagno
     };
     checker.declare(program);
     checker.build_graph();
-    let statements = checker.questions(program);
+    let (statements, samples, seed) = checker.questions(program);
     if checker.diagnostics.iter().any(Diagnostic::is_error) {
         checker
             .diagnostics
@@ -41,6 +70,8 @@ pub fn check(source: &str, program: &ast::Program) -> Result<Program, Vec<Diagno
     Ok(Program {
         model: checker.model,
         statements,
+        samples,
+        seed,
     })
 }
 
@@ -1192,7 +1223,8 @@ impl<'a> Checker<'a> {
     // -----------------------------------------------------------------------------------------
     // Pass 3: the questions.
 
-    fn questions(&mut self, program: &ast::Program) -> Vec<Statement> {
+    /// The questions, and the `set samples` / `set seed` values in force at the end.
+    fn questions(&mut self, program: &ast::Program) -> (Vec<Statement>, Option<u64>, Option<u64>) {
         let mut out = Vec::new();
         let (mut samples, mut seed) = (None, None);
         for statement in &program.statements {
@@ -1234,7 +1266,7 @@ impl<'a> Checker<'a> {
                 seed,
             });
         }
-        out
+        (out, samples, seed)
     }
 
     fn setting(&mut self, name: &ast::Ident, value: &ast::Expr) -> Lowered<u64> {

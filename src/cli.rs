@@ -5,7 +5,8 @@
 //! half-written JSON behind.
 
 use crate::diagnostics::{Diagnostic, render};
-use crate::infer::{DEFAULT_SAMPLES, MethodChoice, Settings};
+use crate::facade::{Model, Options};
+use crate::infer::MethodChoice;
 use crate::program::{Program, StatementKind};
 use crate::scm::VarKind;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -83,8 +84,8 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
-        Command::Check { file } => with_program(&file, |name, source, program| {
-            let _ = (name, source);
+        Command::Check { file } => with_program(&file, |model| {
+            let program = model.program();
             let m = &program.model;
             let count = |f: fn(&StatementKind) -> bool| {
                 program.statements.iter().filter(|s| f(&s.kind)).count()
@@ -98,14 +99,11 @@ pub fn run() -> i32 {
             );
             0
         }),
-        Command::Graph { file } => with_program(&file, |_, _, program| {
-            print!("{}", graph(program));
+        Command::Graph { file } => with_program(&file, |model| {
+            print!("{}", model.graph());
             0
         }),
-        Command::Repl { .. } => {
-            eprintln!("whatif: `repl` is not implemented yet");
-            2
-        }
+        Command::Repl { file } => crate::repl::frontend::run(file),
         Command::Run {
             file,
             samples,
@@ -137,17 +135,20 @@ pub fn run() -> i32 {
                     return 2;
                 }
             };
-            pool.install(|| {
-                with_program(&file, |name, source, program| {
-                    run_program(name, source, program, samples, seed, method, json)
-                })
-            })
+            let mut options = Options::new().method(method);
+            if let Some(n) = samples {
+                options = options.samples(n);
+            }
+            if let Some(s) = seed {
+                options = options.seed(s);
+            }
+            pool.install(|| with_program(&file, |model| run_program(model, &options, json)))
         }
     }
 }
 
 /// Reads, parses and checks `file`, then calls `f`; reports errors and returns the exit code.
-fn with_program(file: &PathBuf, f: impl FnOnce(&str, &str, &Program) -> i32) -> i32 {
+fn with_program(file: &PathBuf, f: impl FnOnce(&Model) -> i32) -> i32 {
     let name = file.display().to_string();
     let source = match std::fs::read_to_string(file) {
         Ok(s) => s,
@@ -156,55 +157,36 @@ fn with_program(file: &PathBuf, f: impl FnOnce(&str, &str, &Program) -> i32) -> 
             return 2;
         }
     };
-    match crate::compile(&source) {
-        Ok(program) => f(&name, &source, &program),
-        Err(diagnostics) => {
-            eprint!("{}", render(&name, &source, &diagnostics));
+    match Model::parse_named(&name, &source) {
+        Ok(model) => f(&model),
+        Err(error) => {
+            eprint!("{error}");
             1
         }
     }
 }
 
-fn run_program(
-    name: &str,
-    source: &str,
-    program: &Program,
-    samples: Option<u64>,
-    seed: Option<u64>,
-    method: MethodChoice,
-    json: bool,
-) -> i32 {
+/// Answers every question; prints all the answers, or nothing but the first error.
+fn run_program(model: &Model, options: &Options, json: bool) -> i32 {
     let mut answers = Vec::new();
     let mut text = String::new();
     let mut warnings = String::new();
-    let first_seed = seed
-        .or_else(|| program.statements.first().and_then(|s| s.seed))
-        .unwrap_or(DEFAULT_SEED);
+    let program = model.program();
     for (index, statement) in program.statements.iter().enumerate() {
-        let settings = Settings {
-            samples: samples.or(statement.samples).unwrap_or(DEFAULT_SAMPLES),
-            seed: seed.or(statement.seed).unwrap_or(DEFAULT_SEED),
-            method,
-        };
         let started = Instant::now();
-        match crate::answer(program, index, settings) {
+        match model.answer_statement(index, options) {
             Ok(answer) => {
                 for w in &answer.warnings {
                     let d = Diagnostic::warning(statement.span, w.clone());
-                    warnings.push_str(&render(name, source, &[d]));
+                    warnings.push_str(&render(model.name(), model.source(), &[d]));
                 }
-                text.push_str(&crate::report::render(
-                    &answer,
-                    started.elapsed().as_secs_f64(),
-                ));
+                let seconds = Some(started.elapsed().as_secs_f64());
+                text.push_str(&crate::report::render(&answer, seconds));
                 text.push('\n');
                 answers.push(answer);
             }
-            Err(mut d) => {
-                if d.span == Some((0, 0)) {
-                    d.span = Some((statement.span.start, statement.span.end));
-                }
-                eprint!("{warnings}{}", render(name, source, &[d]));
+            Err(error) => {
+                eprint!("{warnings}{error}");
                 return 1;
             }
         }
@@ -219,7 +201,12 @@ fn run_program(
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         )
     } else {
-        write!(out, "# {name}: seed {first_seed}\n\n{text}")
+        write!(
+            out,
+            "# {}: seed {}\n\n{text}",
+            model.name(),
+            model.seed(options)
+        )
     };
     if written.is_err() {
         return 1;

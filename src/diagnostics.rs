@@ -50,20 +50,26 @@ impl Display for Code {
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Severity {
+    /// The program cannot be answered.
     Error,
+    /// An answer may mislead (low effective sample size).
     Warning,
 }
 
 /// One problem found in a program, with where it is and how to fix it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
+    /// The stable code (LANGUAGE.md section 10); `None` for problems outside the language.
     pub code: Option<Code>,
+    /// What is wrong: lowercase, no trailing period.
     pub message: String,
     /// The primary location; `None` for problems of the whole run (a command-line flag).
     pub span: Option<(usize, usize)>,
     /// Secondary locations with what each shows.
     pub labels: Vec<((usize, usize), String)>,
+    /// How to fix it.
     pub help: Option<String>,
 }
 
@@ -75,6 +81,18 @@ impl Diagnostic {
             code: Some(code),
             message: message.into(),
             span: Some((span.start, span.end)),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// An error of the whole run, with no code or location: a file that cannot be read.
+    pub fn plain(message: String) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code: None,
+            message,
+            span: None,
             labels: Vec::new(),
             help: None,
         }

@@ -1,84 +1,89 @@
 //! whatif: a probabilistic programming language for causal reasoning.
 //!
-//! A `.scm` file declares a structural causal model and asks observational, interventional
-//! and counterfactual questions, and decisions. This crate parses, checks and answers them.
+//! A `.scm` model declares a structural causal model — variables, their mechanisms, their
+//! noise — and asks the three kinds of causal question: observational (`P(rain | wet)`),
+//! interventional (`P(wet | do(sprinkler = true))`) and counterfactual
+//! (`P(y[do(x = 0)] | x = 1, y = 1)`), plus decisions and bandits. This crate parses, checks
+//! and answers them; the `whatif` binary is a thin command line over it.
+//!
+//! # Tutorial
+//!
+//! Parse a model, then ask it questions. Every answer carries its method, and sampled ones a
+//! standard error and an effective sample size.
 //!
 //! ```
-//! let source = "
-//!     rain ~ Bernoulli(0.3)
-//!     wet := rain
-//!     query P(rain | wet)
-//! ";
-//! let program = whatif::compile(source).expect("a valid model");
-//! let settings = whatif::Settings { samples: 10_000, seed: 7, method: whatif::MethodChoice::Is };
-//! let answer = whatif::answer(&program, 0, settings).expect("an answer");
-//! if let whatif::results::Body::Probability(estimate) = answer.body {
-//!     assert!((estimate.value - 1.0).abs() < 1e-12);
-//! }
+//! use whatif::{Model, Options, results::Body};
+//!
+//! let model = Model::parse("
+//!     rain      ~ Bernoulli(0.2)
+//!     sprinkler ~ Bernoulli(if rain then 0.01 else 0.4)
+//!     wet       := rain or sprinkler
+//! ")?;
+//! let options = Options::new().samples(50_000).seed(7);
+//!
+//! // A query given as text. This model is finite, so the default method answers exactly.
+//! let answer = model.ask("P(rain | wet)", &options)?;
+//! let Body::Probability(p) = answer.body else { unreachable!() };
+//! assert!((p.value - 0.2 / (0.2 + 0.8 * 0.4)).abs() < 1e-12);
+//!
+//! // The same question by importance sampling, to within a few standard errors.
+//! let sampled = model.ask("P(rain | wet)", &options.clone().method(whatif::Method::Is))?;
+//! let Body::Probability(s) = sampled.body else { unreachable!() };
+//! assert!((s.value - p.value).abs() < 5.0 * s.stderr);
+//! # Ok::<(), whatif::Error>(())
 //! ```
+//!
+//! Queries can also be built in Rust; [`Query`] writes the same syntax a user would type, so
+//! both paths are checked by the same front end:
+//!
+//! ```
+//! use whatif::{Model, Options, Query};
+//!
+//! let model = Model::parse("
+//!     x ~ Normal(0, 1)
+//!     y ~ Normal(2 * x, 1)
+//! ")?;
+//! let question = Query::expectation("y").intervene("x", "1.5");
+//! assert_eq!(question.to_string(), "E[y | do(x = 1.5)]");
+//! let answer = model.ask(&question, &Options::new().seed(1))?;
+//! let whatif::results::Body::Expectation(e) = answer.body else { unreachable!() };
+//! assert!((e.value - 3.0).abs() < 5.0 * e.stderr);
+//! # Ok::<(), whatif::Error>(())
+//! ```
+//!
+//! Mistakes come back as one [`Error`] type carrying the diagnostics, which renders the way
+//! the command line prints them:
+//!
+//! ```
+//! let error = whatif::Model::parse("rain ~ Bernoulli(0.2)\nwet := rian").unwrap_err();
+//! assert_eq!(error.diagnostics()[0].code, Some(whatif::Code::E002));
+//! assert!(error.to_string().contains("did you mean `rain`?"));
+//! ```
+//!
+//! Results implement serde's `Serialize` and `Deserialize`; their JSON is the command line's
+//! `--json` output (LANGUAGE.md section 10).
 
-pub mod ast;
-pub mod check;
+#![warn(missing_docs)]
+
+pub(crate) mod ast;
+pub(crate) mod check;
+#[doc(hidden)]
 pub mod cli;
-pub mod config;
-pub mod decide;
-pub mod diagnostics;
-pub mod infer;
-pub mod program;
-pub mod query;
-pub mod report;
+pub(crate) mod config;
+pub(crate) mod decide;
+pub(crate) mod diagnostics;
+pub(crate) mod infer;
+pub(crate) mod program;
+pub(crate) mod query;
+pub mod repl;
+pub(crate) mod report;
 pub mod results;
-pub mod scm;
-pub mod syntax;
+pub(crate) mod scm;
+pub(crate) mod syntax;
 
-pub use diagnostics::Diagnostic;
-pub use infer::{MethodChoice, Settings};
-pub use program::Program;
+mod facade;
+
+pub use config::Config;
+pub use diagnostics::{Code, Diagnostic, Severity};
+pub use facade::{Error, Method, Model, Options, Query};
 pub use results::Answer;
-
-/// Parses and checks a whole program.
-pub fn compile(source: &str) -> Result<Program, Vec<Diagnostic>> {
-    compile_with(source, &config::Config::default())
-}
-
-/// Parses and checks a whole program under explicit limits.
-pub fn compile_with(source: &str, config: &config::Config) -> Result<Program, Vec<Diagnostic>> {
-    let ast = syntax::parse(source, config)?;
-    if ast
-        .statements
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.kind,
-                ast::StatementKind::Variable { .. } | ast::StatementKind::Decision { .. }
-            )
-        })
-        .count()
-        > config.max_variables
-    {
-        return Err(vec![Diagnostic::error(
-            diagnostics::Code::E005,
-            ast::Span::default(),
-            format!("the model has more than {} variables", config.max_variables),
-        )]);
-    }
-    check::check(source, &ast)
-}
-
-/// Answers statement `index` (a query, `decide` or `bandit`) of a checked program.
-pub fn answer(program: &Program, index: usize, settings: Settings) -> Result<Answer, Diagnostic> {
-    let statement = &program.statements[index];
-    match &statement.kind {
-        program::StatementKind::Query { name, estimand } => infer::answer_query(
-            &program.model,
-            statement,
-            name.as_deref(),
-            estimand,
-            settings,
-        ),
-        program::StatementKind::Decide(d) => decide::decide(&program.model, statement, d, settings),
-        program::StatementKind::Bandit(b) => {
-            decide::bandit::play(&program.model, statement, b, settings)
-        }
-    }
-}

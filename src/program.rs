@@ -12,6 +12,10 @@ use crate::scm::{BinOp, Ex, Model, Type, VarId};
 pub struct Program {
     pub model: Model,
     pub statements: Vec<Statement>,
+    /// `set samples` in force at the end of the file (the REPL's setting).
+    pub samples: Option<u64>,
+    /// `set seed` in force at the end of the file.
+    pub seed: Option<u64>,
 }
 
 /// A question, in file order.

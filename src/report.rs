@@ -38,8 +38,8 @@ fn method(answer: &Answer) -> &'static str {
     }
 }
 
-/// The human-readable block for one answer; `seconds` is the time it took.
-pub fn render(answer: &Answer, seconds: f64) -> String {
+/// The human-readable block for one answer; `seconds`, when given, is the time it took.
+pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
     let mut out = String::new();
     let title = match &answer.name {
         Some(name) => format!(
@@ -53,15 +53,15 @@ pub fn render(answer: &Answer, seconds: f64) -> String {
         ),
         None => answer.query.trim_start_matches("query").trim().to_string(),
     };
-    let timing = format!("{:.0} ms", seconds * 1000.0);
+    let timing = seconds.map_or(String::new(), |s| format!(", {:.0} ms", s * 1000.0));
     match &answer.body {
         Body::Probability(e) | Body::Expectation(e) => {
             if answer.method == crate::results::Method::Exact {
-                let _ = writeln!(out, "{title}\n  = {}   (exact, {timing})", number(e.value));
+                let _ = writeln!(out, "{title}\n  = {}   (exact{timing})", number(e.value));
             } else {
                 let _ = writeln!(
                     out,
-                    "{title}\n  = {} ± {}   (ESS {} of {} samples, {}, {timing})",
+                    "{title}\n  = {} ± {}   (ESS {} of {} samples, {}{timing})",
                     number(e.value),
                     number(e.stderr),
                     count(e.ess),
@@ -77,7 +77,7 @@ pub fn render(answer: &Answer, seconds: f64) -> String {
         }) => {
             let _ = writeln!(
                 out,
-                "{title}   (ESS {} of {} samples, {}, {timing})",
+                "{title}   (ESS {} of {} samples, {}{timing})",
                 count(*ess),
                 count(*samples as f64),
                 method(answer)
@@ -109,7 +109,7 @@ pub fn render(answer: &Answer, seconds: f64) -> String {
         }) => {
             let _ = writeln!(
                 out,
-                "{title}   (ESS {} of {} samples, {}, {timing})",
+                "{title}   (ESS {} of {} samples, {}{timing})",
                 count(*ess),
                 count(*samples as f64),
                 method(answer)
@@ -139,7 +139,7 @@ pub fn render(answer: &Answer, seconds: f64) -> String {
         Body::Decision(d) => {
             let _ = writeln!(
                 out,
-                "{title}   ({}, {} samples, {timing})",
+                "{title}   ({}, {} samples{timing})",
                 method(answer),
                 count(d.samples as f64)
             );
@@ -195,7 +195,7 @@ pub fn render(answer: &Answer, seconds: f64) -> String {
         Body::Bandit(b) => {
             let _ = writeln!(
                 out,
-                "{title}   ({} rounds × {} runs, {timing})",
+                "{title}   ({} rounds × {} runs{timing})",
                 b.rounds, b.runs
             );
             let _ = writeln!(

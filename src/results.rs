@@ -19,10 +19,12 @@ pub struct Answer {
     pub query: String,
     /// 1-based line of the statement.
     pub line: usize,
+    /// Which method answered.
     pub method: Method,
     /// The name of a named estimand (`query ate = ...`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
+    /// The numbers.
     #[serde(flatten)]
     pub body: Body,
     /// Warnings about this answer (low effective sample size).
@@ -34,16 +36,22 @@ pub struct Answer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Body {
+    /// `P(event)`.
     Probability(Estimate),
+    /// `E[value]`.
     Expectation(Estimate),
+    /// `P(var)` for a non-bool variable.
     Distribution(Distribution),
+    /// `decide`.
     Decision(DecisionAnswer),
+    /// `bandit`.
     Bandit(BanditAnswer),
 }
 
 /// A number with its Monte Carlo error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The estimate.
     pub value: f64,
     /// Standard error (0 for exact answers).
     pub stderr: f64,
@@ -57,21 +65,30 @@ pub struct Estimate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Distribution {
+    /// A table of values with their probabilities.
     Discrete {
+        /// Each value with its probability.
         values: Vec<ValueProbability>,
+        /// Effective sample size.
         ess: f64,
+        /// Samples drawn (0 for exact answers).
         samples: u64,
     },
+    /// A summary of a real quantity.
     Real {
+        /// The mean.
         mean: f64,
         /// Standard error of the mean.
         mean_stderr: f64,
+        /// The standard deviation.
         sd: f64,
         /// 5%, 25%, 50%, 75% and 95% quantiles.
         quantiles: Vec<Quantile>,
         /// Bin edges' lower ends with their probabilities, for a terminal histogram.
         histogram: Vec<(f64, f64)>,
+        /// Effective sample size.
         ess: f64,
+        /// Samples drawn.
         samples: u64,
     },
 }
@@ -79,15 +96,20 @@ pub enum Distribution {
 /// One row of a discrete distribution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ValueProbability {
+    /// The value (bool, number or label).
     pub value: serde_json::Value,
+    /// Its probability.
     pub p: f64,
+    /// The probability's standard error.
     pub stderr: f64,
 }
 
 /// One quantile.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quantile {
+    /// The level, in (0, 1).
     pub q: f64,
+    /// The quantile.
     pub value: f64,
 }
 
@@ -96,9 +118,11 @@ pub struct Quantile {
 pub struct DecisionAnswer {
     /// The maximum (or minimum) expected utility.
     pub value: f64,
+    /// Its standard error.
     pub stderr: f64,
     /// The best action: decision name → value.
     pub best: serde_json::Map<String, serde_json::Value>,
+    /// Every action (or combination) with its expected utility.
     pub actions: Vec<ActionValue>,
     /// With `given` or `then`: the best action per context.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
@@ -112,14 +136,18 @@ pub struct DecisionAnswer {
     /// Whether the evidential ranking recommends another action than the causal one.
     #[serde(default)]
     pub evidential_disagrees: bool,
+    /// Samples drawn per action.
     pub samples: u64,
 }
 
 /// One action's expected utility.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActionValue {
+    /// Decision name → value.
     pub action: serde_json::Map<String, serde_json::Value>,
+    /// Expected utility under the intervention that takes this action.
     pub value: f64,
+    /// Its standard error.
     pub stderr: f64,
     /// Standard error of (this action's value − the best action's), on common noise.
     #[serde(default)]
@@ -129,30 +157,39 @@ pub struct ActionValue {
 /// One entry of a policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PolicyRow {
+    /// The decision this row sets.
     pub decision: String,
+    /// What the decision observed: variable → value.
     pub context: serde_json::Map<String, serde_json::Value>,
+    /// The best action in that context.
     pub action: serde_json::Map<String, serde_json::Value>,
+    /// The expected utility of following the policy from here, in that context.
     pub value: f64,
 }
 
 /// The answer to a `bandit` statement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BanditAnswer {
+    /// Each policy's record.
     pub policies: Vec<PolicyPerformance>,
     /// How the best intuition-aware policy's value was obtained: `"exact"` or `"sampled"`.
     pub oracle: String,
     /// The best intuition-aware policy's expected reward per round.
     pub oracle_value: f64,
+    /// Rounds per run.
     pub rounds: u64,
+    /// Independent runs.
     pub runs: u64,
 }
 
 /// One bandit policy's record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PolicyPerformance {
+    /// The policy (`ucb1`, `causal_thompson`, ...).
     pub name: String,
     /// Mean cumulative regret at the last round.
     pub regret: f64,
+    /// Its standard error over runs.
     pub regret_stderr: f64,
     /// Fraction of rounds (over all runs) in which the optimal arm was chosen.
     pub optimal_fraction: f64,
@@ -163,8 +200,12 @@ pub struct PolicyPerformance {
 /// A bandit policy's state at one round.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// The round (1-based).
     pub round: u64,
+    /// Mean cumulative regret up to this round.
     pub regret: f64,
+    /// Its standard error over runs.
     pub regret_stderr: f64,
+    /// Fraction of optimal choices up to this round.
     pub optimal_fraction: f64,
 }

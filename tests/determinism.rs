@@ -1,60 +1,79 @@
-//! One seed fixes every number at any thread count: every example's answers are identical
-//! (as JSON, timing aside) on one thread and on two.
+//! One seed fixes every number at any thread count: every example, run by the real binary
+//! with `--threads 1` and `--threads 2`, prints byte-for-byte the same JSON, and the same text
+//! once the wall-clock times (the only numbers not fixed by the seed) are masked.
 
 mod common;
 
 use common::*;
-use whatif::MethodChoice;
+use std::process::Command;
 
-fn answers_on(threads: usize, source: &str, name: &str) -> String {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| {
-        let answers = run_source(name, source, settings(50_000, MethodChoice::Is))
-            .map_err(|(_, t)| t)
-            .unwrap();
-        serde_json::to_string(&answers).unwrap()
-    })
+fn run(path: &std::path::Path, threads: &str, json: bool) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_whatif"));
+    command.args([
+        "run",
+        "--samples",
+        "40000",
+        "--seed",
+        "11",
+        "--method",
+        "is",
+    ]);
+    command.args(["--threads", threads]);
+    if json {
+        command.arg("--json");
+    }
+    let output = command.arg(path).output().expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// Replaces each `, N ms)` timing by `, _ ms)`.
+fn mask_times(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        match line.rfind(" ms)") {
+            Some(end) => {
+                let start = line[..end].rfind(", ").map_or(0, |i| i + 2);
+                out.push_str(&line[..start]);
+                out.push_str("_ ms)");
+                out.push_str(&line[end + 4..]);
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 #[test]
-fn every_example_is_identical_on_one_and_two_threads() {
+fn every_example_prints_the_same_on_one_and_two_threads() {
     for path in scm_files("examples") {
-        let name = path.display().to_string();
-        let source = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
-            answers_on(1, &source, &name),
-            answers_on(2, &source, &name),
-            "{name} differs between thread counts"
+            run(&path, "1", true),
+            run(&path, "2", true),
+            "{}: JSON differs between thread counts",
+            path.display()
+        );
+        assert_eq!(
+            mask_times(&run(&path, "1", false)),
+            mask_times(&run(&path, "2", false)),
+            "{}: text differs between thread counts",
+            path.display()
         );
     }
 }
 
 #[test]
 fn a_different_seed_gives_different_samples() {
-    let source = "x ~ Normal(0, 1)\nquery E[x]\n";
-    let program = whatif::compile(source).unwrap();
-    let a = whatif::answer(
-        &program,
-        0,
-        whatif::Settings {
-            samples: 10_000,
-            seed: 1,
-            method: MethodChoice::Is,
-        },
-    )
-    .unwrap();
-    let b = whatif::answer(
-        &program,
-        0,
-        whatif::Settings {
-            samples: 10_000,
-            seed: 2,
-            method: MethodChoice::Is,
-        },
-    )
-    .unwrap();
+    let model = whatif::Model::parse("x ~ Normal(0, 1)\nquery E[x]\n").unwrap();
+    let a = model.run(&options(10_000, whatif::Method::Is)).unwrap();
+    let b = model
+        .run(&options(10_000, whatif::Method::Is).seed(8))
+        .unwrap();
     assert_ne!(a, b);
 }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use whatif::MethodChoice;
+use whatif::{Method, Model};
 
 #[test]
 fn every_bad_input_fails_with_its_code_and_diagnostic() {
@@ -24,18 +24,20 @@ fn every_bad_input_fails_with_its_code_and_diagnostic() {
             .map(|(_, m)| m.clone())
             .as_deref()
         {
-            Some("exact") => MethodChoice::Exact,
-            _ => MethodChoice::Auto,
+            Some("exact") => Method::Exact,
+            _ => Method::Auto,
         };
         let result =
-            std::panic::catch_unwind(|| run_source(&name, &source, settings(2_000, method)));
+            std::panic::catch_unwind(|| run_source(&name, &source, &options(2_000, method)));
         let Ok(result) = result else {
             panic!("{name} panicked")
         };
-        let Err((diagnostics, text)) = result else {
+        let Err(error) = result else {
             panic!("{name} was accepted; expected {code}")
         };
-        let codes: Vec<String> = diagnostics
+        let text = error.to_string();
+        let codes: Vec<String> = error
+            .diagnostics()
             .iter()
             .filter_map(|d| d.code.map(|c| c.to_string()))
             .collect();
@@ -60,13 +62,8 @@ fn every_good_input_checks() {
         .into_iter()
         .chain(scm_files("examples"))
     {
-        let source = std::fs::read_to_string(&path).unwrap();
-        if let Err(d) = whatif::compile(&source) {
-            panic!(
-                "{}:\n{}",
-                path.display(),
-                whatif::diagnostics::render(&path.display().to_string(), &source, &d)
-            );
+        if let Err(error) = Model::from_file(&path) {
+            panic!("{error}");
         }
     }
 }
@@ -74,8 +71,9 @@ fn every_good_input_checks() {
 #[test]
 fn independent_errors_are_all_reported() {
     let source = "x ~ Normall(0, 1)\ny := undefined + 1\nz ~ Bernoulli(\"no\")\n";
-    let d = whatif::compile(source).unwrap_err();
-    let codes: Vec<_> = d
+    let error = Model::parse(source).unwrap_err();
+    let codes: Vec<_> = error
+        .diagnostics()
         .iter()
         .filter_map(|d| d.code.map(|c| c.to_string()))
         .collect();
@@ -85,11 +83,14 @@ fn independent_errors_are_all_reported() {
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let source = format!("x := {}1{}\n", "(".repeat(10_000), ")".repeat(10_000));
-    let d = whatif::compile(&source).unwrap_err();
-    assert!(d[0].message.contains("nesting too deep"), "{:?}", d[0]);
+    let error = Model::parse(&source).unwrap_err();
+    assert!(
+        error.diagnostics()[0].message.contains("nesting too deep"),
+        "{error}"
+    );
     let source = format!("x := {}1\n", "- ".repeat(10_000));
     assert!(
-        whatif::compile(&source).unwrap_err()[0]
+        Model::parse(&source).unwrap_err().diagnostics()[0]
             .message
             .contains("nesting too deep")
     );

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use whatif::MethodChoice;
+use whatif::Method;
 use whatif::results::Body;
 
 fn value_of(body: &Body) -> Option<(f64, f64)> {
@@ -15,13 +15,13 @@ fn value_of(body: &Body) -> Option<(f64, f64)> {
     }
 }
 
-fn check_examples(method: MethodChoice) {
+fn check_examples(method: Method) {
     for path in scm_files("examples") {
         let name = path.display().to_string();
         let source = std::fs::read_to_string(&path).unwrap();
-        let answers = match run_source(&name, &source, settings(200_000, method)) {
+        let answers = match run_source(&name, &source, &options(200_000, method)) {
             Ok(a) => a,
-            Err((_, text)) => panic!("{name} failed:\n{text}"),
+            Err(error) => panic!("{name} failed:\n{error}"),
         };
         for (line, expected) in annotations(&source, "exact") {
             let expected: f64 = expected
@@ -44,18 +44,18 @@ fn check_examples(method: MethodChoice) {
 
 #[test]
 fn examples_match_their_exact_answers_by_sampling() {
-    check_examples(MethodChoice::Is);
+    check_examples(Method::Is);
 }
 
 #[test]
 fn examples_match_their_exact_answers_by_default_method() {
-    check_examples(MethodChoice::Auto);
+    check_examples(Method::Auto);
 }
 
 #[test]
 fn the_decision_follows_the_intervention_not_the_correlation() {
     let source = std::fs::read_to_string("examples/treatment.scm").unwrap();
-    let answers = run_source("treatment", &source, settings(100_000, MethodChoice::Auto)).unwrap();
+    let answers = run_source("treatment", &source, &options(100_000, Method::Auto)).unwrap();
     let Body::Decision(d) = &answers[2].body else {
         panic!("not a decision")
     };
@@ -83,7 +83,7 @@ fn the_decision_follows_the_intervention_not_the_correlation() {
 #[test]
 fn causal_thompson_beats_thompson_on_the_greedy_casino() {
     let source = std::fs::read_to_string("examples/greedy_casino.scm").unwrap();
-    let answers = run_source("casino", &source, settings(100_000, MethodChoice::Auto)).unwrap();
+    let answers = run_source("casino", &source, &options(100_000, Method::Auto)).unwrap();
     let Body::Bandit(b) = &answers[2].body else {
         panic!("not a bandit")
     };

@@ -139,6 +139,7 @@ pub fn play(
         let runs: Vec<Result<(Vec<f64>, Vec<u64>), Diagnostic>> = (0..b.runs)
             .into_par_iter()
             .map(|run| {
+                crate::infer::check_cancel()?;
                 let mut env =
                     SmallRng::seed_from_u64(mix(mix(settings.seed ^ statement.line as u64) ^ run));
                 let mut agent = SmallRng::seed_from_u64(mix(

@@ -20,6 +20,28 @@ use crate::scm::{BinOp, Model, Type};
 use estimate::{Accumulators, TargetAcc};
 use sampling::Budget;
 
+/// Set from another thread (the REPL's Ctrl-C handler) to stop the running query.
+static CANCEL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks the running query to stop at its next chunk boundary; it then fails with "cancelled".
+pub fn request_cancel() {
+    CANCEL.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Clears a cancellation request before a new query starts.
+pub fn reset_cancel() {
+    CANCEL.store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// An error if cancellation was requested.
+pub fn check_cancel() -> Result<(), Diagnostic> {
+    if CANCEL.load(std::sync::atomic::Ordering::Relaxed) {
+        Err(Diagnostic::plain("cancelled".to_string()))
+    } else {
+        Ok(())
+    }
+}
+
 /// Default number of samples per query (LANGUAGE.md section 9).
 pub const DEFAULT_SAMPLES: u64 = 100_000;
 

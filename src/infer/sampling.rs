@@ -60,6 +60,7 @@ pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, D
     let mut total = empty.clone();
     let mut start = 0;
     while start < n_chunks {
+        super::check_cancel()?;
         let end = (start + window).min(n_chunks);
         let results: Vec<Result<Accumulators, Diagnostic>> = (start..end)
             .into_par_iter()
@@ -173,11 +174,6 @@ impl<'a> Sampler<'a> {
     /// The target values of the last sample, per group.
     pub fn values(&self) -> &[Vec<f64>] {
         &self.values
-    }
-
-    /// The log weights of the last sample, per group.
-    pub fn log_weights(&self) -> &[f64] {
-        &self.log_weights
     }
 
     /// Draws `n` samples, passing each sample's log weights and target values to `sink`.

@@ -11,7 +11,7 @@
 pub mod dist;
 pub mod expr;
 
-pub use dist::{DistKind, DistTree, Leaf};
+pub use dist::DistTree;
 pub use expr::{BinOp, Ex, Func, UnOp};
 
 use crate::ast::Span;

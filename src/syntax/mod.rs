@@ -23,10 +23,86 @@ struct WhatifParser;
 /// the first), but the nesting check runs first so a pathological input never reaches pest.
 pub fn parse(source: &str, config: &Config) -> Result<Program, Vec<Diagnostic>> {
     check_nesting(source, config.max_nesting)?;
-    pest::set_error_detail(true);
-    let pairs =
-        WhatifParser::parse(Rule::program, source).map_err(|e| vec![syntax_error(source, &e)])?;
+    let pairs = match WhatifParser::parse(Rule::program, source) {
+        Ok(pairs) => pairs,
+        Err(_) => return Err(vec![detailed_syntax_error(source)]),
+    };
     lower::program(pairs, config).map_err(|d| vec![d])
+}
+
+/// Parses a failing input again with pest's error detail on, which records what each rule
+/// expected (the words of the message) but slows parsing, so a valid program never pays for it.
+fn detailed_syntax_error(source: &str) -> Diagnostic {
+    pest::set_error_detail(true);
+    let result = WhatifParser::parse(Rule::program, source);
+    pest::set_error_detail(false);
+    match result {
+        Err(e) => syntax_error(source, &e),
+        Ok(_) => unreachable!("pest's result does not depend on its error-detail switch"),
+    }
+}
+
+/// The reserved words (the grammar's `keyword` rule), for completion.
+pub const KEYWORDS: &[&str] = &[
+    "let",
+    "exogenous",
+    "decision",
+    "query",
+    "decide",
+    "bandit",
+    "set",
+    "in",
+    "if",
+    "then",
+    "else",
+    "match",
+    "do",
+    "and",
+    "or",
+    "not",
+    "xor",
+    "true",
+    "false",
+    "maximize",
+    "minimize",
+    "given",
+    "reward",
+    "rounds",
+    "runs",
+    "policies",
+];
+
+/// Whether `source` is an unfinished entry: it fails to parse only because it stops too
+/// early (an open bracket, a dangling operator, a `match` without its arms). The REPL then
+/// reads another line.
+pub fn needs_more_input(source: &str) -> bool {
+    let Err(error) = WhatifParser::parse(Rule::program, source) else {
+        return false;
+    };
+    let position = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((start, _)) => start,
+    };
+    let meaningful = strip_trailing_comment(source).trim_end().len();
+    position >= meaningful
+}
+
+/// `source` without a comment on its last line.
+fn strip_trailing_comment(source: &str) -> &str {
+    let last_line_start = source.rfind('\n').map_or(0, |i| i + 1);
+    let last = &source[last_line_start..];
+    let mut in_string = false;
+    for (i, c) in last.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            '#' if !in_string => return &source[..last_line_start + i],
+            '/' if !in_string && last[i..].starts_with("//") => {
+                return &source[..last_line_start + i];
+            }
+            _ => {}
+        }
+    }
+    source
 }
 
 /// Rejects input nested deeper than `limit` brackets, or with a run of more than `limit` prefix

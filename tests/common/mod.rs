@@ -2,42 +2,16 @@
 
 #![allow(dead_code)]
 
-use whatif::{Answer, Diagnostic, MethodChoice, Settings};
+use whatif::{Answer, Error, Method, Model, Options};
 
-/// Compiles and answers every statement; the first error, rendered, on failure.
-pub fn run_source(
-    name: &str,
-    source: &str,
-    settings: Settings,
-) -> Result<Vec<Answer>, (Vec<Diagnostic>, String)> {
-    let program = whatif::compile(source).map_err(|d| {
-        let text = whatif::diagnostics::render(name, source, &d);
-        (d, text)
-    })?;
-    let mut answers = Vec::new();
-    for i in 0..program.statements.len() {
-        match whatif::answer(&program, i, settings) {
-            Ok(a) => answers.push(a),
-            Err(mut d) => {
-                if d.span == Some((0, 0)) {
-                    let s = program.statements[i].span;
-                    d.span = Some((s.start, s.end));
-                }
-                let text = whatif::diagnostics::render(name, source, std::slice::from_ref(&d));
-                return Err((vec![d], text));
-            }
-        }
-    }
-    Ok(answers)
+/// Compiles and answers every statement, as the command line does.
+pub fn run_source(name: &str, source: &str, options: &Options) -> Result<Vec<Answer>, Error> {
+    Model::parse_named(name, source)?.run(options)
 }
 
-/// Settings for tests: a fixed seed.
-pub fn settings(samples: u64, method: MethodChoice) -> Settings {
-    Settings {
-        samples,
-        seed: 7,
-        method,
-    }
+/// Options for tests: a fixed seed.
+pub fn options(samples: u64, method: Method) -> Options {
+    Options::new().samples(samples).seed(7).method(method)
 }
 
 /// Values written after `# key:` on the line of each statement, by line number.

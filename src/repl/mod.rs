@@ -1,0 +1,506 @@
+//! The REPL: a [`Session`] that takes lines and returns text, and a rustyline frontend.
+//!
+//! The session keeps the model as the list of declarations typed so far (each with the names
+//! it declares). A new entry is checked together with the declarations it does not replace; if
+//! that fails, its diagnostics are shown and the model stays as it was. Questions in an entry
+//! are answered at once. Whether an entry is complete is judged by the parser: a syntax error
+//! at the very end of the input means "keep reading".
+//!
+//! **Invariant:** the session does no terminal I/O; only `frontend` touches the terminal, and
+//! only `:load`/`:reload` read files.
+
+pub(crate) mod frontend;
+
+use crate::ast::StatementKind;
+use crate::config::Config;
+use crate::diagnostics::render;
+use crate::facade::{Error, Method, Model, Options};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// What the session says after a line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// Text to show (possibly empty); the session waits for the next entry.
+    Output(String),
+    /// The entry is incomplete; the session waits for its next line.
+    More,
+    /// The user asked to leave.
+    Quit,
+}
+
+/// One declaration entry: its text and the names it declares.
+#[derive(Clone, Debug)]
+struct Declaration {
+    names: Vec<String>,
+    text: String,
+}
+
+/// An interactive session: the model typed so far, the settings, a pending multi-line entry.
+///
+/// ```
+/// use whatif::repl::{Reply, Session};
+///
+/// let mut session = Session::new();
+/// session.feed("rain ~ Bernoulli(0.2)");
+/// session.feed("wet := rain");
+/// let Reply::Output(text) = session.feed("P(rain | wet)") else { unreachable!() };
+/// assert!(text.contains("= 1"));
+/// ```
+pub struct Session {
+    declarations: Vec<Declaration>,
+    model: Model,
+    samples: Option<u64>,
+    seed: u64,
+    method: Method,
+    json: bool,
+    timing: bool,
+    pending: String,
+    file: Option<PathBuf>,
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session::new()
+    }
+}
+
+/// The REPL's commands with a line of help each.
+pub const COMMANDS: &[(&str, &str)] = &[
+    (":help", "this list"),
+    (
+        ":load FILE",
+        "replace the model with the declarations of FILE",
+    ),
+    (
+        ":reload",
+        "load the last file again (drops what was typed since)",
+    ),
+    (":vars", "each variable with its mechanism"),
+    (":graph", "the causal graph as Graphviz DOT"),
+    (":samples N", "samples per query"),
+    (":seed N", "the random seed"),
+    (":method is|exact|auto", "the inference method"),
+    (":json on|off", "answers as JSON"),
+    (":clear", "forget the model"),
+    (":quit", "leave (Ctrl-D does too)"),
+];
+
+impl Session {
+    /// An empty session: no variables, seed 0, 100,000 samples, method auto.
+    pub fn new() -> Session {
+        Session {
+            declarations: Vec::new(),
+            model: empty_model(),
+            samples: None,
+            seed: crate::cli::DEFAULT_SEED,
+            method: Method::Auto,
+            json: false,
+            timing: false,
+            pending: String::new(),
+            file: None,
+        }
+    }
+
+    /// Whether answers show how long they took (off by default, so transcripts are stable).
+    pub fn show_timing(&mut self, on: bool) {
+        self.timing = on;
+    }
+
+    /// The prompt for the next line: the number of variables, or a continuation marker.
+    pub fn prompt(&self) -> String {
+        if self.pending.is_empty() {
+            format!("whatif[{}]> ", self.model.variables().count())
+        } else {
+            "      ...> ".to_string()
+        }
+    }
+
+    /// The variables of the model, in declaration order.
+    pub fn variables(&self) -> Vec<String> {
+        self.model.variables().map(str::to_string).collect()
+    }
+
+    /// Drops a pending incomplete entry (Ctrl-C at a continuation prompt).
+    pub fn discard_pending(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Takes one line of input.
+    pub fn feed(&mut self, line: &str) -> Reply {
+        if self.pending.is_empty() {
+            let trimmed = line.trim();
+            if trimmed.is_empty() {
+                return Reply::Output(String::new());
+            }
+            if trimmed.starts_with(':') {
+                return self.command(trimmed);
+            }
+            self.pending.push_str(line);
+        } else {
+            if line.trim().is_empty() {
+                // An empty line ends an entry that is still incomplete, to show why.
+                let entry = std::mem::take(&mut self.pending);
+                return Reply::Output(self.entry(&entry));
+            }
+            self.pending.push('\n');
+            self.pending.push_str(line);
+        }
+        if crate::syntax::needs_more_input(&as_statement(&self.pending)) {
+            return Reply::More;
+        }
+        let entry = std::mem::take(&mut self.pending);
+        Reply::Output(self.entry(&entry))
+    }
+
+    /// Completions for the word being typed: commands, keywords, distributions, variables.
+    pub fn completions(&self, word: &str) -> Vec<String> {
+        complete_word(word, &self.variables())
+    }
+
+    fn command(&mut self, line: &str) -> Reply {
+        let mut words = line.split_whitespace();
+        let name = words.next().unwrap_or("");
+        let argument = words.next();
+        let extra = words.next();
+        let usage = |text: &str| Reply::Output(format!("error: {text}\n"));
+        if extra.is_some() {
+            return usage(&format!("`{name}` takes at most one argument"));
+        }
+        match (name, argument) {
+            (":help" | ":h", None) => Reply::Output(help()),
+            (":quit" | ":q" | ":exit", None) => Reply::Quit,
+            (":vars", None) => Reply::Output(self.vars()),
+            (":graph", None) => Reply::Output(self.model.graph()),
+            (":clear", None) => {
+                self.declarations.clear();
+                self.model = empty_model();
+                Reply::Output("the model is empty\n".to_string())
+            }
+            (":samples", Some(n)) => match n.replace('_', "").parse::<u64>() {
+                Ok(n) if n >= 1 => {
+                    self.samples = Some(n);
+                    Reply::Output(format!("samples = {n}\n"))
+                }
+                _ => usage("`:samples` takes a whole number of at least 1"),
+            },
+            (":seed", Some(n)) => match n.parse::<u64>() {
+                Ok(n) => {
+                    self.seed = n;
+                    Reply::Output(format!("seed = {n}\n"))
+                }
+                _ => usage("`:seed` takes a whole number"),
+            },
+            (":method", Some(m)) => {
+                self.method = match m {
+                    "is" => Method::Is,
+                    "exact" => Method::Exact,
+                    "auto" => Method::Auto,
+                    _ => return usage("`:method` takes `is`, `exact` or `auto`"),
+                };
+                Reply::Output(format!("method = {m}\n"))
+            }
+            (":json", Some(v)) => {
+                self.json = match v {
+                    "on" => true,
+                    "off" => false,
+                    _ => return usage("`:json` takes `on` or `off`"),
+                };
+                Reply::Output(format!("json = {v}\n"))
+            }
+            (":load", Some(path)) => Reply::Output(self.load(PathBuf::from(path))),
+            (":reload", None) => match self.file.clone() {
+                Some(path) => Reply::Output(self.load(path)),
+                None => usage("no file loaded yet; use `:load FILE`"),
+            },
+            (":samples" | ":seed" | ":method" | ":json" | ":load", None) => {
+                usage(&format!("`{name}` needs an argument; see `:help`"))
+            }
+            _ => {
+                let known: Vec<&str> = COMMANDS
+                    .iter()
+                    .map(|(c, _)| c.split(' ').next().unwrap_or(c))
+                    .collect();
+                match crate::diagnostics::suggest(name, known.iter().copied()) {
+                    Some(s) => usage(&format!("unknown command `{name}`; did you mean `{s}`?")),
+                    None => usage(&format!("unknown command `{name}`; `:help` lists them")),
+                }
+            }
+        }
+    }
+
+    /// Replaces the model with the declarations of a file (its questions are not run).
+    pub fn load(&mut self, path: PathBuf) -> String {
+        let name = path.display().to_string();
+        let source = match std::fs::read_to_string(&path) {
+            Ok(s) => s,
+            Err(e) => return format!("error: cannot read {name}: {e}\n"),
+        };
+        let model = match Model::parse_named(&name, &source) {
+            Ok(model) => model,
+            Err(e) => return e.to_string(),
+        };
+        let Ok(ast) = crate::syntax::parse(&source, &Config::default()) else {
+            return "error: this is a bug in whatif: a checked file did not parse\n".to_string();
+        };
+        self.declarations = ast
+            .statements
+            .iter()
+            .filter_map(|s| {
+                declared_names(&s.kind).map(|names| Declaration {
+                    names,
+                    text: source[s.span.start..s.span.end].to_string(),
+                })
+            })
+            .collect();
+        self.model = model;
+        if let Some(n) = self.model.program().samples {
+            self.samples = Some(n);
+        }
+        if let Some(s) = self.model.program().seed {
+            self.seed = s;
+        }
+        self.file = Some(path);
+        let questions = self.model.questions().count();
+        let mut out = format!(
+            "loaded {name}: {} variables",
+            self.model.variables().count()
+        );
+        if questions > 0 {
+            let _ = write!(out, " ({questions} questions not run; type them to ask)");
+        }
+        out.push('\n');
+        out
+    }
+
+    /// Each declaration as typed.
+    fn vars(&self) -> String {
+        if self.declarations.is_empty() {
+            return "no variables yet\n".to_string();
+        }
+        let mut out = String::new();
+        for d in &self.declarations {
+            out.push_str(d.text.trim());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Checks an entry against the model; keeps its declarations and answers its questions.
+    fn entry(&mut self, entry: &str) -> String {
+        let entry = &as_statement(entry);
+        let ast = match crate::syntax::parse(entry, &Config::default()) {
+            Ok(ast) => ast,
+            Err(diagnostics) => return render("<repl>", entry, &diagnostics),
+        };
+        let mut new_declarations = Vec::new();
+        for statement in &ast.statements {
+            if let Some(names) = declared_names(&statement.kind) {
+                new_declarations.push(Declaration {
+                    names,
+                    text: entry[statement.span.start..statement.span.end].to_string(),
+                });
+            }
+        }
+        // A redeclared name keeps its place in the model: the new text takes the slot of the
+        // first declaration it replaces; the other replaced declarations are dropped.
+        let replaced: Vec<String> = self
+            .declarations
+            .iter()
+            .flat_map(|d| d.names.iter())
+            .filter(|n| new_declarations.iter().any(|d| d.names.contains(n)))
+            .cloned()
+            .collect();
+        let mut kept: Vec<Declaration> = Vec::new();
+        let mut placed = vec![false; new_declarations.len()];
+        for d in &self.declarations {
+            let replacing: Vec<usize> = (0..new_declarations.len())
+                .filter(|&i| {
+                    d.names
+                        .iter()
+                        .any(|n| new_declarations[i].names.contains(n))
+                })
+                .collect();
+            if replacing.is_empty() {
+                kept.push(d.clone());
+            }
+            for i in replacing {
+                if !placed[i] {
+                    placed[i] = true;
+                    kept.push(new_declarations[i].clone());
+                }
+            }
+        }
+        let fresh: Vec<Declaration> = new_declarations
+            .iter()
+            .zip(&placed)
+            .filter(|(_, placed)| !**placed)
+            .map(|(d, _)| d.clone())
+            .collect();
+        let old: Vec<Declaration> = kept
+            .iter()
+            .filter(|d| {
+                !new_declarations
+                    .iter()
+                    .any(|n| n.names == d.names && n.text == d.text)
+            })
+            .cloned()
+            .collect();
+        let mut text: String = old.iter().map(|d| format!("{}\n", d.text)).collect();
+        let offset = text.len();
+        text.push_str(entry);
+        text.push('\n');
+        let candidate = match Model::parse_named("<repl>", &text) {
+            Ok(model) => model,
+            Err(e) => return self.render_split(&e, &text, offset, entry),
+        };
+        let mut out = String::new();
+        if !new_declarations.is_empty() {
+            for name in &replaced {
+                let _ = writeln!(out, "replaced `{name}`");
+            }
+            kept.extend(fresh);
+            self.declarations = kept;
+        }
+        if let Some(n) = candidate.program().samples {
+            self.samples = Some(n);
+            let _ = writeln!(out, "samples = {n}");
+        }
+        if let Some(s) = candidate.program().seed {
+            self.seed = s;
+            let _ = writeln!(out, "seed = {s}");
+        }
+        let options = self.options();
+        for index in 0..candidate.program().statements.len() {
+            crate::infer::reset_cancel();
+            let started = Instant::now();
+            match candidate.answer_statement(index, &options) {
+                Ok(answer) => {
+                    for w in &answer.warnings {
+                        let _ = writeln!(out, "warning: {w}");
+                    }
+                    if self.json {
+                        let json = serde_json::to_string_pretty(&answer).unwrap_or_default();
+                        let _ = writeln!(out, "{json}");
+                    } else {
+                        let seconds = self.timing.then(|| started.elapsed().as_secs_f64());
+                        out.push_str(&crate::report::render(&answer, seconds));
+                    }
+                }
+                Err(e) => out.push_str(&self.render_split(&e, &text, offset, entry)),
+            }
+        }
+        // Rebuild from the declarations in their kept order, so `:vars`, the graph and the
+        // model agree; they were just checked together, so this cannot fail.
+        let declarations: String = self
+            .declarations
+            .iter()
+            .map(|d| format!("{}\n", d.text))
+            .collect();
+        self.model = Model::parse_named("<repl>", &declarations).unwrap_or(candidate);
+        out
+    }
+
+    fn options(&self) -> Options {
+        let mut options = Options::new().seed(self.seed).method(self.method);
+        if let Some(n) = self.samples {
+            options = options.samples(n);
+        }
+        options
+    }
+
+    /// Renders an error of the combined text: what lies in the entry against the entry
+    /// (`<repl>`), what lies in earlier declarations against them (`<model>`).
+    fn render_split(&self, error: &Error, text: &str, offset: usize, entry: &str) -> String {
+        let mut out = String::new();
+        for d in error.diagnostics() {
+            let in_entry =
+                |span: (usize, usize)| span.0 >= offset && span.1 <= offset + entry.len();
+            let shift = |span: (usize, usize)| (span.0 - offset, span.1 - offset);
+            match d.span {
+                Some(span) if in_entry(span) => {
+                    let mut local = d.clone();
+                    local.span = Some(shift(span));
+                    local.labels = d
+                        .labels
+                        .iter()
+                        .filter(|(s, _)| in_entry(*s))
+                        .map(|(s, t)| (shift(*s), t.clone()))
+                        .collect();
+                    out.push_str(&render("<repl>", entry, &[local]));
+                }
+                Some(_) => {
+                    let mut earlier = d.clone();
+                    earlier.labels.retain(|(s, _)| s.1 <= offset);
+                    out.push_str(&render("<model>", &text[..offset], &[earlier]));
+                }
+                None => out.push_str(&render("<repl>", entry, std::slice::from_ref(d))),
+            }
+        }
+        out
+    }
+}
+
+/// Completions of `word` among commands (after `:`), keywords, distributions, functions and
+/// the given variables.
+pub(crate) fn complete_word(word: &str, variables: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = if word.starts_with(':') {
+        COMMANDS
+            .iter()
+            .map(|(c, _)| c.split(' ').next().unwrap_or(c).to_string())
+            .collect()
+    } else {
+        crate::syntax::KEYWORDS
+            .iter()
+            .chain(crate::scm::dist::DIST_NAMES)
+            .chain(crate::scm::Func::NAMES)
+            .map(|s| s.to_string())
+            .chain(variables.iter().cloned())
+            .collect()
+    };
+    out.retain(|c| c.starts_with(word) && c != word);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// An entry as a statement: a bare `P(...)` or `E[...]` is a query.
+fn as_statement(entry: &str) -> String {
+    let trimmed = entry.trim_start();
+    let bare = trimmed.starts_with("P(") || trimmed.starts_with("E[") || trimmed.starts_with("P (");
+    if bare {
+        format!("query {trimmed}")
+    } else {
+        entry.to_string()
+    }
+}
+
+fn empty_model() -> Model {
+    match Model::parse_named("<repl>", "") {
+        Ok(model) => model,
+        Err(_) => unreachable!("the empty program is valid"),
+    }
+}
+
+/// The names a statement declares, or `None` for questions and settings.
+fn declared_names(kind: &StatementKind) -> Option<Vec<String>> {
+    match kind {
+        StatementKind::Variable { name, .. }
+        | StatementKind::Decision { name, .. }
+        | StatementKind::Let { name, .. } => Some(vec![name.name.clone()]),
+        _ => None,
+    }
+}
+
+fn help() -> String {
+    let mut out = String::from(
+        "Declare variables (`rain ~ Bernoulli(0.2)`, `wet := rain or sprinkler`), then ask:\n\
+         `P(rain | wet)`, `E[y | do(x = 1)]`, `decide ...`, `bandit ...`. Redeclaring a variable\n\
+         replaces its mechanism. An unfinished line continues on the next; an empty line ends it.\n\n",
+    );
+    for (command, text) in COMMANDS {
+        let _ = writeln!(out, "  {command:<24}{text}");
+    }
+    out
+}
