@@ -47,12 +47,17 @@ pub fn compile(source: &str, config: &crate::config::Config) -> Result<Program, 
             .with_help("raise `Config::max_variables` if the model is meant to be this large"),
         ]);
     }
-    check(source, &ast)
+    check(source, &ast, config)
 }
 
-pub fn check(source: &str, program: &ast::Program) -> Result<Program, Vec<Diagnostic>> {
+pub fn check(
+    source: &str,
+    program: &ast::Program,
+    config: &crate::config::Config,
+) -> Result<Program, Vec<Diagnostic>> {
     let mut checker = Checker {
         source,
+        config: config.clone(),
         diagnostics: Vec::new(),
         model: Model::default(),
         constants: HashMap::new(),
@@ -84,6 +89,7 @@ struct Decl<'a> {
 
 struct Checker<'a> {
     source: &'a str,
+    config: crate::config::Config,
     diagnostics: Vec<Diagnostic>,
     model: Model,
     constants: HashMap<String, (f64, Type)>,
@@ -436,6 +442,7 @@ impl<'a> Checker<'a> {
                 Ok((Ex::If(Box::new((c, t, o))).fold(), ty))
             }
             ExprKind::Match { scrutinees, arms } => {
+                self.limit_arms(arms.len(), expr.span)?;
                 let (scrutinees, types) = self.lower_scrutinees(scrutinees, place)?;
                 let mut lowered = Vec::new();
                 let mut ty: Option<Type> = None;
@@ -867,6 +874,7 @@ impl<'a> Checker<'a> {
                 arms,
                 span,
             } => {
+                self.limit_arms(arms.len(), *span)?;
                 let (scrutinees, types) = self.lower_scrutinees(scrutinees, place)?;
                 let mut lowered = Vec::new();
                 let mut ty = None;
@@ -1269,6 +1277,23 @@ impl<'a> Checker<'a> {
         (out, samples, seed)
     }
 
+    /// E005 for a `match` with more arms than `Config::max_match_arms`.
+    fn limit_arms(&mut self, n_arms: usize, span: Span) -> Lowered<()> {
+        if n_arms <= self.config.max_match_arms {
+            return Ok(());
+        }
+        let limit = self.config.max_match_arms;
+        self.error(
+            Diagnostic::error(
+                Code::E005,
+                span,
+                format!("this `match` has {n_arms} arms, more than the limit of {limit}"),
+            )
+            .with_help("split the table with nested matches or compute it with arithmetic"),
+        );
+        Err(())
+    }
+
     fn setting(&mut self, name: &ast::Ident, value: &ast::Expr) -> Lowered<u64> {
         if name.name != "samples" && name.name != "seed" {
             let mut d = Diagnostic::error(
@@ -1287,6 +1312,24 @@ impl<'a> Checker<'a> {
         }
         let (ex, _) = self.lower_expr(value, Place::Constant)?;
         match ex.constant() {
+            Some(c)
+                if name.name == "samples"
+                    && c.fract() == 0.0
+                    && c > self.config.max_samples as f64 =>
+            {
+                let limit = self.config.max_samples;
+                self.error(
+                    Diagnostic::error(
+                        Code::E005,
+                        value.span,
+                        format!("{c} samples is more than the limit of {limit}"),
+                    )
+                    .with_help(
+                        "ask for fewer samples; the standard error shrinks with their square root",
+                    ),
+                );
+                Err(())
+            }
             Some(c)
                 if c >= 0.0
                     && c.fract() == 0.0

@@ -23,6 +23,7 @@ pub struct Model {
     name: String,
     source: Arc<str>,
     program: Program,
+    config: crate::Config,
 }
 
 impl Model {
@@ -44,6 +45,7 @@ impl Model {
                 name: name.to_string(),
                 source,
                 program,
+                config: config.clone(),
             }),
             Err(diagnostics) => Err(Error::new(name, source, diagnostics)),
         }
@@ -118,7 +120,11 @@ impl Model {
             format!("query {question}")
         };
         let before = self.program.statements.len();
-        let extended = Model::parse_named(&self.name, &format!("{}\n{statement}\n", self.source))?;
+        let extended = Model::parse_with(
+            &self.name,
+            &format!("{}\n{statement}\n", self.source),
+            &self.config,
+        )?;
         if extended.program.statements.len() != before + 1 {
             return Err(Error::new(
                 &self.name,
@@ -150,6 +156,17 @@ impl Model {
             seed: options.seed.or(statement.seed).unwrap_or(DEFAULT_SEED),
             method: options.method,
         };
+        if settings.samples > self.config.max_samples {
+            let message = format!(
+                "{} samples is more than the limit of {}",
+                settings.samples, self.config.max_samples
+            );
+            return Err(Error::new(
+                &self.name,
+                self.source.clone(),
+                vec![Diagnostic::plain(message)],
+            ));
+        }
         let result = match &statement.kind {
             StatementKind::Query { name, estimand } => crate::infer::answer_query(
                 &self.program.model,

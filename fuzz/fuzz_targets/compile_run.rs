@@ -1,0 +1,34 @@
+//! Compile arbitrary text and answer every question with a small budget: tight limits on
+//! samples, bandit work and table sizes keep each input fast; nothing may panic, and no
+//! answer may hold a NaN.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use whatif::{Config, Method, Model, Options};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(source) = std::str::from_utf8(data) else {
+        return;
+    };
+    let config = Config {
+        max_samples: 2_000,
+        max_bandit_steps: 20_000,
+        max_variables: 200,
+        max_match_arms: 200,
+        max_factor_size: 1 << 12,
+        ..Config::default()
+    };
+    let Ok(model) = Model::parse_with("<fuzz>", source, &config) else {
+        return;
+    };
+    let method = match data.len() % 3 {
+        0 => Method::Auto,
+        1 => Method::Is,
+        _ => Method::Exact,
+    };
+    let options = Options::new().samples(200).seed(1).threads(1).method(method);
+    if let Ok(answers) = model.run(&options) {
+        let json = serde_json::to_string(&answers).expect("answers serialise");
+        assert!(!json.contains("NaN") && !json.contains("null,"), "{json}");
+    }
+});
