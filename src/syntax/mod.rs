@@ -254,3 +254,6 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     };
     Diagnostic::error(Code::E001, Span::new(start, end), message)
 }
+
+#[cfg(test)]
+mod tests;

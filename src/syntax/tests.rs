@@ -1,0 +1,219 @@
+//! Property: printing an AST gives source that parses back to the same AST (spans aside), on
+//! generated programs that use every construct of the grammar.
+
+use super::parse;
+use crate::config::Config;
+use proptest::prelude::*;
+
+fn name() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "x", "y", "rain", "index", "match_dropped", "iffy", "do_it", "notice", "u_1", "_t",
+    ])
+    .prop_map(str::to_string)
+}
+
+fn literal() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u32..1000).prop_map(|n| n.to_string()),
+        (0u32..1000, 1u32..999).prop_map(|(a, b)| format!("{a}.{b}")),
+        (1u32..9, -20i32..20).prop_map(|(a, e)| format!("{a}e{e}")),
+        Just("true".to_string()),
+        Just("false".to_string()),
+        prop::sample::select(vec!["\"A\"", "\"low risk\"", "\"\""]).prop_map(str::to_string),
+    ]
+}
+
+fn pattern() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("_".to_string()),
+        literal(),
+        (0u32..50).prop_map(|n| format!("-{n}")),
+    ]
+}
+
+fn intervention(expr: BoxedStrategy<String>) -> impl Strategy<Value = String> {
+    prop_oneof![
+        (name(), expr.clone()).prop_map(|(n, e)| format!("{n} = {e}")),
+        (name(), expr).prop_map(|(n, e)| format!("{n} ~ Normal({e}, 1)")),
+    ]
+}
+
+fn expr() -> BoxedStrategy<String> {
+    let leaf = prop_oneof![literal(), name()];
+    leaf.prop_recursive(4, 40, 4, |inner| {
+        let binary = prop::sample::select(vec![
+            "or", "xor", "and", "==", "!=", "<=", ">=", "<", ">", "=", "+", "-", "*", "/", "%",
+            "^",
+        ]);
+        prop_oneof![
+            (inner.clone(), binary, inner.clone()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+            inner.clone().prop_map(|a| format!("-{a}")),
+            inner.clone().prop_map(|a| format!("not {a}")),
+            inner.clone().prop_map(|a| format!("({a})")),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("if {c} then {a} else {b}")),
+            (inner.clone(), prop::collection::vec((pattern(), inner.clone()), 1..4)).prop_map(
+                |(s, arms)| {
+                    let arms: Vec<String> =
+                        arms.iter().map(|(p, e)| format!("{p} => {e}")).collect();
+                    format!("match {s} {{ {} }}", arms.join(", "))
+                }
+            ),
+            (
+                inner.clone(),
+                inner.clone(),
+                prop::collection::vec(((pattern(), pattern()), inner.clone()), 1..3)
+            )
+                .prop_map(|(a, b, arms)| {
+                    let arms: Vec<String> = arms
+                        .iter()
+                        .map(|((p, q), e)| format!("({p}, {q}) => {e}"))
+                        .collect();
+                    format!("match ({a}, {b}) {{ {} }}", arms.join(", "))
+                }),
+            (
+                prop::sample::select(vec!["Normal", "abs", "exp", "Categorical", "max"]),
+                prop::collection::vec(inner.clone(), 0..3)
+            )
+                .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("Categorical(\"a\": {a}, \"b\": {b})")),
+            (name(), intervention(inner.clone()).boxed())
+                .prop_map(|(n, i)| format!("{n}[do({i})]")),
+            (name(), intervention(inner).boxed()).prop_map(|(n, i)| format!("{n}[{i}]")),
+        ]
+    })
+    .boxed()
+}
+
+fn distribution() -> BoxedStrategy<String> {
+    let call = prop_oneof![
+        (expr(), expr()).prop_map(|(a, b)| format!("Normal({a}, {b})")),
+        expr().prop_map(|p| format!("Bernoulli({p})")),
+        (expr(), expr()).prop_map(|(a, b)| format!("Categorical(\"a\": {a}, \"b\": {b})")),
+        Just("Poisson(3)".to_string()),
+    ];
+    call.prop_recursive(2, 6, 3, |inner| {
+        prop_oneof![
+            (expr(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("if {c} then {a} else {b}")),
+            (expr(), prop::collection::vec((pattern(), inner), 1..3)).prop_map(|(s, arms)| {
+                let arms: Vec<String> = arms.iter().map(|(p, d)| format!("{p} => {d}")).collect();
+                format!("match {s} {{ {} }}", arms.join(", "))
+            }),
+        ]
+    })
+    .boxed()
+}
+
+fn conditions() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            expr(),
+            prop::collection::vec(intervention(expr()), 1..3)
+                .prop_map(|i| format!("do({})", i.join(", "))),
+        ],
+        0..3,
+    )
+    .prop_map(|c| {
+        if c.is_empty() {
+            String::new()
+        } else {
+            format!(" | {}", c.join(", "))
+        }
+    })
+}
+
+fn estimand() -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        (expr(), conditions()).prop_map(|(e, c)| format!("P({e}{c})")),
+        (expr(), conditions()).prop_map(|(e, c)| format!("E[{e}{c}]")),
+    ];
+    leaf.prop_recursive(2, 6, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), prop::sample::select(vec!["+", "-", "*", "/"]), inner.clone())
+                .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+            inner.clone().prop_map(|a| format!("-({a})")),
+            (inner, 1u32..10).prop_map(|(a, n)| format!("{n} * {a}")),
+        ]
+    })
+    .boxed()
+}
+
+fn domain() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("bool".to_string()),
+        (-5i32..5, 0i32..5).prop_map(|(a, w)| format!("{a}..{}", a + w)),
+        prop::collection::vec(literal(), 1..4).prop_map(|v| format!("{{{}}}", v.join(", "))),
+    ]
+}
+
+fn statement() -> impl Strategy<Value = String> {
+    let stage = (name(), prop::option::of(domain()), prop::option::of(name())).prop_map(
+        |(n, d, g)| {
+            let mut s = n;
+            if let Some(d) = d {
+                s = format!("{s} in {d}");
+            }
+            if let Some(g) = g {
+                s = format!("{s} given {g}");
+            }
+            s
+        },
+    );
+    prop_oneof![
+        (name(), expr()).prop_map(|(n, e)| format!("let {n} = {e}")),
+        (name(), distribution()).prop_map(|(n, d)| format!("{n} ~ {d}")),
+        (name(), expr()).prop_map(|(n, e)| format!("{n} := {e}")),
+        (name(), distribution()).prop_map(|(n, d)| format!("exogenous {n} ~ {d}")),
+        (name(), domain()).prop_map(|(n, d)| format!("decision {n} in {d}")),
+        (name(), expr()).prop_map(|(n, e)| format!("set {n} = {e}")),
+        estimand().prop_map(|e| format!("query {e}")),
+        (name(), estimand()).prop_map(|(n, e)| format!("query {n} = {e}")),
+        (
+            prop::collection::vec(stage, 1..3),
+            prop::bool::ANY,
+            estimand(),
+            prop::option::of(name())
+        )
+            .prop_map(|(stages, max, e, g)| {
+                let sense = if max { "maximize" } else { "minimize" };
+                let given = g.map(|g| format!(" given {g}")).unwrap_or_default();
+                format!("decide {} {sense} {e}{given}", stages.join(" then "))
+            }),
+        (name(), domain(), expr(), 1u32..100, 1u32..10).prop_map(|(n, d, r, a, b)| format!(
+            "bandit {n} in {d} reward {r} rounds {a} runs {b} policies greedy, epsilon_greedy(0.1)"
+        )),
+    ]
+}
+
+/// The AST's debug form without its spans.
+fn shape(program: &crate::ast::Program) -> String {
+    let text = format!("{program:?}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("Span { start: ") {
+        out.push_str(&rest[..at]);
+        let end = rest[at..].find('}').map_or(rest.len(), |i| at + i + 1);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn printing_then_parsing_is_the_identity(statements in prop::collection::vec(statement(), 1..6)) {
+        let source = statements.join("\n");
+        let config = Config::default();
+        let first = parse(&source, &config)
+            .map_err(|d| TestCaseError::fail(format!("generated source does not parse: {d:?}\n{source}")))?;
+        let printed = first.to_string();
+        let second = parse(&printed, &config)
+            .map_err(|d| TestCaseError::fail(format!("printed source does not parse: {d:?}\n{printed}")))?;
+        prop_assert_eq!(shape(&first), shape(&second), "source:\n{}\nprinted:\n{}", source, printed);
+        prop_assert_eq!(printed.clone(), second.to_string());
+    }
+}
