@@ -120,10 +120,10 @@ pub fn ess_warning(ess: f64, samples: u64, evidence: &[String]) -> Option<String
     ))
 }
 
-/// Enumerated assignments `--method auto` allows before it samples instead.
+/// Entries one exact-inference table may hold under `--method auto` before it samples instead.
 pub const AUTO_EXACT_CAP: u64 = 100_000;
-/// Enumerated assignments `--method exact` allows.
-pub const EXACT_CAP: u64 = 50_000_000;
+/// Entries one exact-inference table may hold under `--method exact`.
+pub const EXACT_CAP: u64 = 1 << 24;
 
 /// Answers one query statement: exactly where the method allows, else by importance sampling.
 pub fn answer_query(
@@ -163,7 +163,7 @@ fn answer_exact(
     for leaf in &leaves {
         let Some(spec) = group_of(leaf) else { continue };
         let plan = query::plan(model, std::slice::from_ref(&spec), statement.span)?;
-        let s = exact::enumerate(&plan, model, cap, statement.span)?.remove(0);
+        let s = exact::solve(&plan, model, cap, statement.span)?.remove(0);
         if s.mass <= 0.0 {
             return Err(Diagnostic::error(
                 Code::E007,
