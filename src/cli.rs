@@ -60,6 +60,14 @@ enum Command {
         /// The model, a `.scm` file.
         file: PathBuf,
     },
+    /// Convert a Bayesian network in BIF format to a whatif model.
+    Import {
+        /// The network, a `.bif` file.
+        file: PathBuf,
+        /// Where to write the model (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Interactive session.
     Repl {
         /// A model to load first.
@@ -103,6 +111,7 @@ pub fn run() -> i32 {
             print!("{}", model.graph());
             0
         }),
+        Command::Import { file, output } => import(&file, output.as_deref()),
         Command::Repl { file } => crate::repl::frontend::run(file),
         Command::Run {
             file,
@@ -143,6 +152,47 @@ pub fn run() -> i32 {
                 options = options.seed(s);
             }
             pool.install(|| with_program(&file, |model| run_program(model, &options, json)))
+        }
+    }
+}
+
+/// `whatif import`: BIF to a checked whatif model, written whole or not at all.
+fn import(file: &std::path::Path, output: Option<&std::path::Path>) -> i32 {
+    let name = file.display().to_string();
+    let text = match std::fs::read_to_string(file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("whatif: cannot read {name}: {e}");
+            return 2;
+        }
+    };
+    let model = match crate::bif::import(&name, &text) {
+        Ok(model) => model,
+        Err(d) => {
+            eprint!("{}", render(&name, &text, &[d]));
+            return 1;
+        }
+    };
+    // The model must check before anything is written.
+    if let Err(error) = Model::parse_named(&format!("{name} (imported)"), &model) {
+        eprint!("{error}");
+        return 1;
+    }
+    match output {
+        None => {
+            print!("{model}");
+            0
+        }
+        Some(path) => {
+            let temporary = path.with_extension("scm.partial");
+            let written =
+                std::fs::write(&temporary, &model).and_then(|()| std::fs::rename(&temporary, path));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&temporary);
+                eprintln!("whatif: cannot write {}: {e}", path.display());
+                return 2;
+            }
+            0
         }
     }
 }

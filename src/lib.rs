@@ -66,6 +66,7 @@
 #![warn(missing_docs)]
 
 pub(crate) mod ast;
+pub(crate) mod bif;
 pub(crate) mod check;
 #[doc(hidden)]
 pub mod cli;

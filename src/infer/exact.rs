@@ -78,7 +78,6 @@ impl Domain {
         }
         i
     }
-
 }
 
 /// Computes every group of a plan exactly. `cap` bounds the entries of any one factor.
@@ -203,7 +202,10 @@ impl<'a> Solver<'a> {
                 }
             });
         }
-        let parent_cards: Vec<usize> = parents.iter().map(|&p| self.domains[p].values.len()).collect();
+        let parent_cards: Vec<usize> = parents
+            .iter()
+            .map(|&p| self.domains[p].values.len())
+            .collect();
         let n_rows = Factor::len_of(&parent_cards);
         if n_rows as u64 > self.cap {
             return Err(self.too_large(var));
@@ -259,7 +261,11 @@ impl<'a> Solver<'a> {
     }
 
     /// The joint outcomes of `outputs` for the current parent values.
-    fn outcomes(&mut self, var: usize, outputs: &[Output]) -> Result<Vec<(Vec<f64>, f64)>, Diagnostic> {
+    fn outcomes(
+        &mut self,
+        var: usize,
+        outputs: &[Output],
+    ) -> Result<Vec<(Vec<f64>, f64)>, Diagnostic> {
         let v = &self.model.vars[var];
         // Deterministic (possibly shifted deterministic) computations: one outcome.
         if outputs.len() == 1 && noise_slot(outputs[0].mech).is_none() {
@@ -269,14 +275,24 @@ impl<'a> Solver<'a> {
         // Each output's distribution (after selecting the mixture branch) and its shift.
         let mut dists = Vec::with_capacity(outputs.len());
         for o in outputs {
-            let (tree, shift) = match o.mech {
-                Mech::Stoch { tree, .. } => (tree, None),
-                Mech::Shift { natural, shift } => match &**natural {
-                    Mech::Stoch { tree, .. } => (tree, Some(shift)),
-                    _ => return Err(cannot(self.span, "nested shifts are not supported by exact inference".to_string())),
-                },
-                Mech::Det(_) => return Err(cannot(self.span, "this is a bug in whatif: a deterministic computation shares a noise slot".to_string())),
-            };
+            let (tree, shift) =
+                match o.mech {
+                    Mech::Stoch { tree, .. } => (tree, None),
+                    Mech::Shift { natural, shift } => match &**natural {
+                        Mech::Stoch { tree, .. } => (tree, Some(shift)),
+                        _ => {
+                            return Err(cannot(
+                                self.span,
+                                "nested shifts are not supported by exact inference".to_string(),
+                            ));
+                        }
+                    },
+                    Mech::Det(_) => return Err(cannot(
+                        self.span,
+                        "this is a bug in whatif: a deterministic computation shares a noise slot"
+                            .to_string(),
+                    )),
+                };
             let (kind, params) = self.leaf(tree, o.base, var)?;
             let Some(support) = kind.support(&params) else {
                 return Err(cannot(
@@ -366,7 +382,12 @@ impl<'a> Solver<'a> {
     }
 
     /// The selected leaf's distribution and validated parameters.
-    fn leaf(&mut self, tree: &DistTree, base: usize, var: usize) -> Result<(crate::scm::dist::DistKind, Vec<f64>), Diagnostic> {
+    fn leaf(
+        &mut self,
+        tree: &DistTree,
+        base: usize,
+        var: usize,
+    ) -> Result<(crate::scm::dist::DistKind, Vec<f64>), Diagnostic> {
         let v = &self.model.vars[var];
         let Some(leaf) = tree.select(&self.vals, base) else {
             return Err(Diagnostic::error(
@@ -410,10 +431,19 @@ impl<'a> Solver<'a> {
                 slots.push(s);
             }
         });
-        let cards: Vec<usize> = slots.iter().map(|&s| self.domains[s].values.len()).collect();
+        let cards: Vec<usize> = slots
+            .iter()
+            .map(|&s| self.domains[s].values.len())
+            .collect();
         let size = Factor::len_of(&cards);
         if size as u64 > self.cap {
-            return Err(cannot(self.span, format!("the evidence table would hold more than {} entries", self.cap)));
+            return Err(cannot(
+                self.span,
+                format!(
+                    "the evidence table would hold more than {} entries",
+                    self.cap
+                ),
+            ));
         }
         let mut values = vec![0.0; size];
         let mut assignment = vec![0usize; slots.len()];
@@ -429,7 +459,11 @@ impl<'a> Solver<'a> {
             *entry = if holds { 1.0 } else { 0.0 };
             advance(&mut assignment, &cards);
         }
-        self.factors.push(Factor { slots, cards, values });
+        self.factors.push(Factor {
+            slots,
+            cards,
+            values,
+        });
         Ok(())
     }
 
@@ -441,7 +475,10 @@ impl<'a> Solver<'a> {
             for f in &factors {
                 candidates.extend(f.slots.iter().filter(|s| !kept.contains(s)));
             }
-            let Some(&next) = candidates.iter().min_by_key(|&&s| self.elimination_cost(s, &factors)) else {
+            let Some(&next) = candidates
+                .iter()
+                .min_by_key(|&&s| self.elimination_cost(s, &factors))
+            else {
                 break;
             };
             let (with, without): (Vec<Factor>, Vec<Factor>) =
@@ -477,7 +514,11 @@ impl<'a> Solver<'a> {
     }
 
     /// The product of `factors`, with `out` summed out.
-    fn product_sum_out(&self, factors: &[Factor], out: Option<usize>) -> Result<Factor, Diagnostic> {
+    fn product_sum_out(
+        &self,
+        factors: &[Factor],
+        out: Option<usize>,
+    ) -> Result<Factor, Diagnostic> {
         let mut scope: Vec<usize> = Vec::new();
         for f in factors {
             for &s in &f.slots {
@@ -491,12 +532,18 @@ impl<'a> Solver<'a> {
             scope.retain(|&s| s != o);
             scope.push(o);
         }
-        let cards: Vec<usize> = scope.iter().map(|&s| self.domains[s].values.len()).collect();
+        let cards: Vec<usize> = scope
+            .iter()
+            .map(|&s| self.domains[s].values.len())
+            .collect();
         let total = cards.iter().fold(1u64, |a, &c| a.saturating_mul(c as u64));
         if total > self.cap {
             return Err(cannot(
                 self.span,
-                format!("variable elimination would build a table of more than {} entries", self.cap),
+                format!(
+                    "variable elimination would build a table of more than {} entries",
+                    self.cap
+                ),
             ));
         }
         // Each factor's stride for each scope position.
@@ -516,7 +563,11 @@ impl<'a> Solver<'a> {
             })
             .collect();
         let total = total as usize;
-        let inner = if out.is_some() { *cards.last().unwrap_or(&1) } else { 1 };
+        let inner = if out.is_some() {
+            *cards.last().unwrap_or(&1)
+        } else {
+            1
+        };
         let mut values = vec![0.0; total / inner.max(1)];
         let mut assignment = vec![0usize; scope.len()];
         let mut offsets = vec![0usize; factors.len()];
@@ -547,11 +598,18 @@ impl<'a> Solver<'a> {
             }
         }
         let (slots, cards) = if out.is_some() {
-            (scope[..scope.len() - 1].to_vec(), cards[..cards.len() - 1].to_vec())
+            (
+                scope[..scope.len() - 1].to_vec(),
+                cards[..cards.len() - 1].to_vec(),
+            )
         } else {
             (scope, cards)
         };
-        Ok(Factor { slots, cards, values })
+        Ok(Factor {
+            slots,
+            cards,
+            values,
+        })
     }
 
     /// Evaluates the targets over the joint table of the slots they read.

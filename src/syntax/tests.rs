@@ -7,7 +7,16 @@ use proptest::prelude::*;
 
 fn name() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
-        "x", "y", "rain", "index", "match_dropped", "iffy", "do_it", "notice", "u_1", "_t",
+        "x",
+        "y",
+        "rain",
+        "index",
+        "match_dropped",
+        "iffy",
+        "do_it",
+        "notice",
+        "u_1",
+        "_t",
     ])
     .prop_map(str::to_string)
 }
@@ -42,8 +51,7 @@ fn expr() -> BoxedStrategy<String> {
     let leaf = prop_oneof![literal(), name()];
     leaf.prop_recursive(4, 40, 4, |inner| {
         let binary = prop::sample::select(vec![
-            "or", "xor", "and", "==", "!=", "<=", ">=", "<", ">", "=", "+", "-", "*", "/", "%",
-            "^",
+            "or", "xor", "and", "==", "!=", "<=", ">=", "<", ">", "=", "+", "-", "*", "/", "%", "^",
         ]);
         prop_oneof![
             (inner.clone(), binary, inner.clone()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
@@ -52,13 +60,15 @@ fn expr() -> BoxedStrategy<String> {
             inner.clone().prop_map(|a| format!("({a})")),
             (inner.clone(), inner.clone(), inner.clone())
                 .prop_map(|(c, a, b)| format!("if {c} then {a} else {b}")),
-            (inner.clone(), prop::collection::vec((pattern(), inner.clone()), 1..4)).prop_map(
-                |(s, arms)| {
+            (
+                inner.clone(),
+                prop::collection::vec((pattern(), inner.clone()), 1..4)
+            )
+                .prop_map(|(s, arms)| {
                     let arms: Vec<String> =
                         arms.iter().map(|(p, e)| format!("{p} => {e}")).collect();
                     format!("match {s} {{ {} }}", arms.join(", "))
-                }
-            ),
+                }),
             (
                 inner.clone(),
                 inner.clone(),
@@ -131,7 +141,11 @@ fn estimand() -> BoxedStrategy<String> {
     ];
     leaf.prop_recursive(2, 6, 2, |inner| {
         prop_oneof![
-            (inner.clone(), prop::sample::select(vec!["+", "-", "*", "/"]), inner.clone())
+            (
+                inner.clone(),
+                prop::sample::select(vec!["+", "-", "*", "/"]),
+                inner.clone()
+            )
                 .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
             inner.clone().prop_map(|a| format!("-({a})")),
             (inner, 1u32..10).prop_map(|(a, n)| format!("{n} * {a}")),
@@ -149,8 +163,8 @@ fn domain() -> impl Strategy<Value = String> {
 }
 
 fn statement() -> impl Strategy<Value = String> {
-    let stage = (name(), prop::option::of(domain()), prop::option::of(name())).prop_map(
-        |(n, d, g)| {
+    let stage =
+        (name(), prop::option::of(domain()), prop::option::of(name())).prop_map(|(n, d, g)| {
             let mut s = n;
             if let Some(d) = d {
                 s = format!("{s} in {d}");
@@ -159,8 +173,7 @@ fn statement() -> impl Strategy<Value = String> {
                 s = format!("{s} given {g}");
             }
             s
-        },
-    );
+        });
     prop_oneof![
         (name(), expr()).prop_map(|(n, e)| format!("let {n} = {e}")),
         (name(), distribution()).prop_map(|(n, d)| format!("{n} ~ {d}")),
