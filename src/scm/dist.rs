@@ -259,14 +259,10 @@ impl DistKind {
                     labels[index]
                 }
             }
-            DistKind::Binomial => match statrs::distribution::Binomial::new(p[1], p[0] as u64) {
-                Ok(d) => d.inverse_cdf(u) as f64,
-                Err(_) => f64::NAN,
-            },
-            DistKind::Poisson => match statrs::distribution::Poisson::new(p[0]) {
-                Ok(d) => d.inverse_cdf(u) as f64,
-                Err(_) => f64::NAN,
-            },
+            // statrs' generic discrete inverse CDF can fail its bisection and panic; ours
+            // searches our own CDF, so quantile and CDF break points always agree.
+            DistKind::Binomial => discrete_quantile(u, p[0], |x| self.cdf(p, x)),
+            DistKind::Poisson => discrete_quantile(u, f64::INFINITY, |x| self.cdf(p, x)),
             DistKind::Geometric => {
                 if p[0] >= 1.0 {
                     0.0
@@ -547,6 +543,27 @@ impl DistKind {
             _ => None,
         }
     }
+}
+
+/// The smallest integer `x` in `0..=max` with `cdf(x) >= u`: an exponential search for an
+/// upper bound, then bisection. At most about 2 · 1100 CDF evaluations.
+fn discrete_quantile(u: f64, max: f64, cdf: impl Fn(f64) -> f64) -> f64 {
+    let mut upper = 0.0f64;
+    let mut step = 1.0f64;
+    while upper < max && cdf(upper) < u && step.is_finite() {
+        upper = step.min(max);
+        step *= 2.0;
+    }
+    let (mut lo, mut hi) = (0.0f64, upper);
+    while lo < hi {
+        let mid = ((lo + hi) / 2.0).floor();
+        if cdf(mid) >= u {
+            hi = mid;
+        } else {
+            lo = mid + 1.0;
+        }
+    }
+    lo
 }
 
 fn category_index(labels: &[f64], n: usize, x: f64) -> Option<usize> {
