@@ -216,3 +216,61 @@ fn count_distributions_in_counterfactual_worlds() {
         "{value} ± {stderr} vs {by_hand}"
     );
 }
+
+/// Gaussian algebra against sampling on a linear-Gaussian model with a shift, a stochastic
+/// intervention and a counterfactual; and against the chain benchmark's closed form.
+#[test]
+fn gaussian_algebra_agrees_with_sampling() {
+    let model = Model::parse(
+        "a ~ Normal(1, 2)\n\
+         b ~ Normal(0.5 * a - 1, 1)\n\
+         c := 2 * b + a\n\
+         d ~ Normal(c / 4 + 3, 0.5)\n",
+    )
+    .expect("a valid model");
+    let sampled = Options::new().method(Method::Is).samples(400_000).seed(4);
+    for query in [
+        "E[a | d = 4]",
+        "P(c > 1 | d = 4)",
+        "E[d | do(b = b + 1)]",
+        "E[d | do(a ~ Normal(0, 1))]",
+        "E[d[do(a = 0)] | d = 4, b = 0.5]",
+    ] {
+        let exact = model
+            .ask(query, &Options::new().method(Method::Exact))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(exact.method, whatif::results::Method::Exact, "{query}");
+        let (exact, _, _) =
+            probability_or_mean(&exact.body).unwrap_or_else(|| panic!("{query}: a number"));
+        let answer = model.ask(query, &sampled).unwrap_or_else(|e| panic!("{e}"));
+        let (value, stderr, _) = probability_or_mean(&answer.body).expect("a number");
+        assert!(
+            (value - exact).abs() <= 5.0 * stderr,
+            "{query}: {value} ± {stderr} vs {exact}"
+        );
+    }
+    // MODELS.md (b): E[x1 | x20 = 2] = 2·0.9¹⁹ / Var(x20), Var(x20) = (1 − 0.81²⁰)/0.19.
+    let chain: String = (1..=20)
+        .map(|i| match i {
+            1 => "x1 ~ Normal(0, 1)\n".to_string(),
+            _ => format!("x{i} ~ Normal(0.9 * x{}, 1)\n", i - 1),
+        })
+        .collect();
+    let model = Model::parse(&chain).expect("the chain");
+    let answer = model
+        .ask("E[x1 | x20 = 2.0]", &Options::new().method(Method::Exact))
+        .expect("exact");
+    let (value, _, _) = probability_or_mean(&answer.body).expect("a number");
+    let closed_form = 2.0 * 0.9f64.powi(19) / ((1.0 - 0.81f64.powi(20)) / 0.19);
+    assert!(
+        (value - closed_form).abs() < 1e-12,
+        "{value} vs {closed_form}"
+    );
+}
+
+fn probability_or_mean(body: &Body) -> Option<(f64, f64, f64)> {
+    match body {
+        Body::Probability(e) | Body::Expectation(e) => Some((e.value, e.stderr, e.ess)),
+        _ => None,
+    }
+}

@@ -9,6 +9,7 @@
 
 pub mod estimate;
 pub mod exact;
+pub mod gaussian;
 pub mod sampling;
 
 use crate::ast::Span;
@@ -150,7 +151,14 @@ pub fn answer_query(
     answer_sampled(model, statement, name, estimand, settings)
 }
 
-/// Answers one query exactly by enumeration, or E010 saying why not.
+/// One leaf's exact answer: from variable elimination (finite models) or Gaussian algebra.
+enum LeafExact {
+    Finite(exact::Sums),
+    Gaussian(gaussian::Exact),
+}
+
+/// Answers one query exactly — variable elimination where every domain is finite, Gaussian
+/// algebra where the model is linear-Gaussian — or E010 saying why not.
 fn answer_exact(
     model: &Model,
     statement: &Statement,
@@ -159,22 +167,41 @@ fn answer_exact(
     cap: u64,
 ) -> Result<Answer, Diagnostic> {
     let leaves = estimand.leaves();
-    let mut sums = Vec::new();
+    let mut exact_leaves = Vec::new();
     for leaf in &leaves {
         let Some(spec) = group_of(leaf) else { continue };
         let plan = query::plan(model, std::slice::from_ref(&spec), statement.span)?;
-        let s = exact::solve(&plan, model, cap, statement.span)?.remove(0);
-        if s.mass <= 0.0 {
-            return Err(Diagnostic::error(
-                Code::E007,
-                statement.span,
-                format!(
-                    "the evidence `{}` has probability zero (exactly)",
-                    plan.groups[0].evidence_text.join(", ")
-                ),
-            ));
-        }
-        sums.push(s);
+        let leaf_exact = match exact::solve(&plan, model, cap, statement.span) {
+            Ok(mut sums) => {
+                let s = sums.remove(0);
+                if s.mass <= 0.0 {
+                    return Err(Diagnostic::error(
+                        Code::E007,
+                        statement.span,
+                        format!(
+                            "the evidence `{}` has probability zero (exactly)",
+                            plan.groups[0].evidence_text.join(", ")
+                        ),
+                    ));
+                }
+                LeafExact::Finite(s)
+            }
+            Err(finite) if finite.code == Some(Code::E010) => {
+                match gaussian::solve(&plan, model, statement.span) {
+                    Ok(mut groups) => LeafExact::Gaussian(groups.remove(0).remove(0)),
+                    // A model with real variables: the Gaussian engine's reason says more.
+                    Err(g)
+                        if finite.message.contains("support is unbounded or real")
+                            || finite.message.contains("real quantity") =>
+                    {
+                        return Err(g);
+                    }
+                    Err(_) => return Err(finite),
+                }
+            }
+            Err(other) => return Err(other),
+        };
+        exact_leaves.push(leaf_exact);
     }
     let exact_estimate = |value: f64| Estimate {
         value,
@@ -182,32 +209,45 @@ fn answer_exact(
         ess: 0.0,
         samples: 0,
     };
+    let scalar = |leaf: &LeafExact| match leaf {
+        LeafExact::Finite(s) => s.scalar[0] / s.mass,
+        LeafExact::Gaussian(gaussian::Exact::Value(v)) => *v,
+        LeafExact::Gaussian(gaussian::Exact::Distribution(n)) => n.mean,
+    };
     let body = match estimand {
-        Estimand::Probability { .. } => {
-            Body::Probability(exact_estimate(sums[0].scalar[0] / sums[0].mass))
-        }
-        Estimand::Expectation { .. } => {
-            Body::Expectation(exact_estimate(sums[0].scalar[0] / sums[0].mass))
-        }
-        Estimand::Distribution { ty, .. } => {
-            let mut rows = sums[0].table[0].clone();
-            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let values = rows
-                .iter()
-                .map(|(v, m)| ValueProbability {
-                    value: model.json_value(*ty, *v),
-                    p: m / sums[0].mass,
-                    stderr: 0.0,
+        Estimand::Probability { .. } => Body::Probability(exact_estimate(scalar(&exact_leaves[0]))),
+        Estimand::Expectation { .. } => Body::Expectation(exact_estimate(scalar(&exact_leaves[0]))),
+        Estimand::Distribution { ty, .. } => match &exact_leaves[0] {
+            LeafExact::Finite(s) => {
+                let mut rows = s.table[0].clone();
+                rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let values = rows
+                    .iter()
+                    .map(|(v, m)| ValueProbability {
+                        value: model.json_value(*ty, *v),
+                        p: m / s.mass,
+                        stderr: 0.0,
+                    })
+                    .collect();
+                Body::Distribution(Distribution::Discrete {
+                    values,
+                    ess: 0.0,
+                    samples: 0,
                 })
-                .collect();
-            Body::Distribution(Distribution::Discrete {
-                values,
-                ess: 0.0,
-                samples: 0,
-            })
-        }
+            }
+            LeafExact::Gaussian(gaussian::Exact::Distribution(n)) => {
+                Body::Distribution(normal_distribution(*n))
+            }
+            LeafExact::Gaussian(gaussian::Exact::Value(_)) => {
+                return Err(Diagnostic::error(
+                    Code::E010,
+                    statement.span,
+                    "this is a bug in whatif: a distribution was answered by a number",
+                ));
+            }
+        },
         _ => {
-            let values: Vec<f64> = sums.iter().map(|s| s.scalar[0] / s.mass).collect();
+            let values: Vec<f64> = exact_leaves.iter().map(scalar).collect();
             Body::Expectation(exact_estimate(arithmetic(estimand, &values, &mut 0)))
         }
     };
@@ -219,6 +259,41 @@ fn answer_exact(
         body,
         warnings: Vec::new(),
     })
+}
+
+/// The summary of a normal distribution, in the shape sampled real distributions have.
+fn normal_distribution(n: gaussian::Normal) -> Distribution {
+    let quantile = |q: f64| n.mean + n.sd * crate::scm::dist::std_normal_quantile(q);
+    let quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+        .iter()
+        .map(|&q| Quantile {
+            q,
+            value: quantile(q),
+        })
+        .collect();
+    let (lo, hi) = (quantile(0.005), quantile(0.995));
+    let bins = 16;
+    let width = (hi - lo) / bins as f64;
+    let cdf = |x: f64| crate::scm::dist::std_normal_cdf((x - n.mean) / n.sd);
+    let histogram = if width > 0.0 {
+        (0..bins)
+            .map(|i| {
+                let a = lo + width * i as f64;
+                (a, cdf(a + width) - cdf(a))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Distribution::Real {
+        mean: n.mean,
+        mean_stderr: 0.0,
+        sd: n.sd,
+        quantiles,
+        histogram,
+        ess: 0.0,
+        samples: 0,
+    }
 }
 
 /// Estimand arithmetic over known leaf values, left to right.

@@ -1,4 +1,4 @@
 # code: E010
 # method: exact
-x ~ Normal(0, 1)
-query P(x > 0)
+x ~ Exponential(1)
+query P(x > 1)
