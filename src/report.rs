@@ -137,41 +137,63 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
             }
         }
         Body::Decision(d) => {
-            let _ = writeln!(
-                out,
-                "{title}   ({}, {} samples{timing})",
-                method(answer),
-                count(d.samples as f64)
-            );
-            let _ = writeln!(
-                out,
-                "  best: {}   expected utility {} ± {}",
-                show_map(&d.best),
-                number(d.value),
-                number(d.stderr)
-            );
-            for a in &d.actions {
+            let exact = answer.method == crate::results::Method::Exact;
+            let samples = if exact {
+                String::new()
+            } else {
+                format!(", {} samples", count(d.samples as f64))
+            };
+            let _ = writeln!(out, "{title}   ({}{samples}{timing})", method(answer));
+            let error = |se: f64| {
+                if exact {
+                    String::new()
+                } else {
+                    format!(" ± {}", number(se))
+                }
+            };
+            if d.policy.is_empty() {
                 let _ = writeln!(
                     out,
-                    "    {:<24} {} ± {}   (vs best: ± {})",
-                    show_map(&a.action),
-                    number(a.value),
-                    number(a.stderr),
-                    number(a.diff_stderr)
+                    "  best: {}   expected utility {}{}",
+                    show_map(&d.best),
+                    number(d.value),
+                    error(d.stderr)
                 );
-            }
-            if !d.policy.is_empty() {
-                let _ = writeln!(out, "  policy:");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  best policy: expected utility {}{}",
+                    number(d.value),
+                    error(d.stderr)
+                );
                 for row in &d.policy {
+                    let when = if row.context.is_empty() {
+                        "first".to_string()
+                    } else {
+                        format!("when {}", show_map(&row.context))
+                    };
                     let _ = writeln!(
                         out,
-                        "    when {:<24} {} := {}   (value {})",
-                        show_map(&row.context),
-                        row.decision,
+                        "    {when:<30} {}   (value from here {})",
                         show_map(&row.action),
                         number(row.value)
                     );
                 }
+                let _ = writeln!(out, "  each action without observing anything:");
+            }
+            for a in &d.actions {
+                let versus = if exact || a.diff_stderr == 0.0 {
+                    String::new()
+                } else {
+                    format!("   (difference from the best ± {})", number(a.diff_stderr))
+                };
+                let _ = writeln!(
+                    out,
+                    "    {:<30} {}{}{versus}",
+                    show_map(&a.action),
+                    number(a.value),
+                    error(a.stderr)
+                );
             }
             if let Some(v) = d.value_of_information {
                 let _ = writeln!(out, "  value of observing the context: {}", number(v));
@@ -184,10 +206,10 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
                 for a in &d.evidential {
                     let _ = writeln!(
                         out,
-                        "    {:<24} {} ± {}",
+                        "    {:<30} {}{}",
                         show_map(&a.action),
                         number(a.value),
-                        number(a.stderr)
+                        error(a.stderr)
                     );
                 }
             }

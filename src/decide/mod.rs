@@ -14,6 +14,7 @@
 pub mod bandit;
 
 use crate::diagnostics::Diagnostic;
+use crate::infer::MethodChoice;
 use crate::infer::estimate::Accumulators;
 use crate::infer::sampling::{self, Budget};
 use crate::infer::{Settings, impossible};
@@ -171,9 +172,9 @@ pub fn decide(
         seed: settings.seed,
         stream: statement.line as u64,
     };
-    let acc = sampling::run(&plan, model, budget)?;
-    for (g, group) in acc.groups.iter().enumerate() {
-        if group.n_nonzero == 0 {
+    let acc = run(&plan, model, settings, budget, statement.span)?;
+    for g in 0..plan.groups.len() {
+        if !acc.possible(g) {
             return Err(impossible(
                 &plan.groups[g].evidence_text,
                 settings.samples,
@@ -181,7 +182,7 @@ pub fn decide(
             ));
         }
     }
-    let values: Vec<(f64, f64)> = acc.groups.iter().map(|g| g.scalar(0)).collect();
+    let values: Vec<(f64, f64)> = (0..plan.groups.len()).map(|g| acc.scalar(g, 0)).collect();
     let best = (0..actions.len())
         .max_by(|&i, &j| (sign * values[i].0).total_cmp(&(sign * values[j].0)))
         .unwrap_or(0);
@@ -207,6 +208,7 @@ pub fn decide(
     let (mut value, mut stderr) = values[best];
     let mut policy = Vec::new();
     let mut value_of_information = None;
+    let mut all_exact = acc.is_exact();
     if !context_vars.is_empty() || d.stages.len() > 1 {
         let rules = backward_induction(d, &acc, &actions, &contexts, &stage_context_len, sign);
         policy = policy_rows(
@@ -220,7 +222,7 @@ pub fn decide(
             &contexts,
         );
         // The optimal policy, re-estimated as one policy intervention.
-        let (v, se) = evaluate_policy(
+        let (v, se, policy_exact) = evaluate_policy(
             model,
             statement,
             d,
@@ -234,6 +236,7 @@ pub fn decide(
         )?;
         value = v;
         stderr = se;
+        all_exact &= policy_exact;
         if !context_vars.is_empty() {
             value_of_information = Some(v - values[best].0);
         }
@@ -251,9 +254,10 @@ pub fn decide(
         settings,
     )?;
     let mut warnings = Vec::new();
-    for (g, group) in acc.groups.iter().enumerate() {
+    for g in 0..plan.groups.len() {
+        let Some(ess) = acc.ess(g) else { break };
         if let Some(w) =
-            crate::infer::ess_warning(group.ess(), settings.samples, &plan.groups[g].evidence_text)
+            crate::infer::ess_warning(ess, settings.samples, &plan.groups[g].evidence_text)
         {
             warnings.push(w);
             break;
@@ -265,7 +269,7 @@ pub fn decide(
     Ok(Answer {
         query: statement.text.clone(),
         line: statement.line,
-        method: Method::Is,
+        method: if all_exact { Method::Exact } else { Method::Is },
         name: None,
         body: Body::Decision(DecisionAnswer {
             value,
@@ -276,10 +280,117 @@ pub fn decide(
             value_of_information,
             evidential,
             evidential_disagrees,
-            samples: settings.samples,
+            samples: if all_exact { 0 } else { settings.samples },
         }),
         warnings,
     })
+}
+
+/// A plan's group estimates: sampled (with standard errors and covariances) or exact.
+enum Run {
+    Sampled(Accumulators),
+    /// Per group: the target values, or `None` where the evidence has probability zero.
+    Exact(Vec<Option<Vec<f64>>>),
+}
+
+impl Run {
+    fn possible(&self, g: usize) -> bool {
+        match self {
+            Run::Sampled(acc) => acc.groups[g].n_nonzero > 0,
+            Run::Exact(groups) => groups[g].is_some(),
+        }
+    }
+
+    /// (value, standard error) of target `t` of group `g`.
+    fn scalar(&self, g: usize, t: usize) -> (f64, f64) {
+        match self {
+            Run::Sampled(acc) => acc.groups[g].scalar(t),
+            Run::Exact(groups) => (groups[g].as_ref().map_or(f64::NAN, |v| v[t]), 0.0),
+        }
+    }
+
+    /// Covariance of the first targets of groups `a` and `b` (0 when exact).
+    fn covariance(&self, a: usize, b: usize) -> f64 {
+        match self {
+            Run::Sampled(acc) => acc.covariance(a, b),
+            Run::Exact(_) => 0.0,
+        }
+    }
+
+    fn ess(&self, g: usize) -> Option<f64> {
+        match self {
+            Run::Sampled(acc) => Some(acc.groups[g].ess()),
+            Run::Exact(_) => None,
+        }
+    }
+
+    fn is_exact(&self) -> bool {
+        matches!(self, Run::Exact(_))
+    }
+}
+
+/// Runs a plan exactly where the method allows (variable elimination, then Gaussian
+/// algebra), by importance sampling otherwise — the same choice `answer_query` makes.
+fn run(
+    plan: &query::Plan,
+    model: &Model,
+    settings: Settings,
+    budget: Budget,
+    span: crate::ast::Span,
+) -> Result<Run, Diagnostic> {
+    if settings.method != MethodChoice::Is {
+        let cap = if settings.method == MethodChoice::Exact {
+            crate::infer::EXACT_CAP
+        } else {
+            crate::infer::AUTO_EXACT_CAP
+        };
+        let exact = crate::infer::exact::solve(plan, model, cap, span)
+            .map(|groups| {
+                Run::Exact(
+                    groups
+                        .iter()
+                        .map(|s| {
+                            (s.mass > 0.0).then(|| s.scalar.iter().map(|x| x / s.mass).collect())
+                        })
+                        .collect(),
+                )
+            })
+            .or_else(|finite| {
+                crate::infer::gaussian::solve(plan, model, span)
+                    .map(|groups| {
+                        Run::Exact(
+                            groups
+                                .iter()
+                                .map(|targets| {
+                                    Some(
+                                        targets
+                                            .iter()
+                                            .map(|t| match t {
+                                                crate::infer::gaussian::Exact::Value(v) => *v,
+                                                crate::infer::gaussian::Exact::Distribution(n) => {
+                                                    n.mean
+                                                }
+                                            })
+                                            .collect(),
+                                    )
+                                })
+                                .collect(),
+                        )
+                    })
+                    .map_err(|_| finite)
+            });
+        match exact {
+            Ok(r) => return Ok(r),
+            Err(d)
+                if settings.method == MethodChoice::Exact
+                    || d.code != Some(crate::diagnostics::Code::E010) =>
+            {
+                return Err(d);
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(Run::Sampled(sampling::run(plan, model, budget)?))
 }
 
 /// For each stage, the chosen stage action index (into the stage's own action product) for
@@ -303,7 +414,7 @@ fn stage_ranges(d: &Decide) -> Vec<(usize, usize)> {
 /// Returns, per stage, per (action vector, context) the stage's chosen values.
 fn backward_induction(
     d: &Decide,
-    acc: &Accumulators,
+    acc: &Run,
     actions: &[Vec<f64>],
     contexts: &[Vec<f64>],
     stage_context_len: &[usize],
@@ -317,9 +428,9 @@ fn backward_induction(
             (0..contexts.len())
                 .map(|x| {
                     if n_ctx_vars == 0 {
-                        acc.groups[a].scalar(0).0
+                        acc.scalar(a, 0).0
                     } else {
-                        acc.groups[a].scalar(1 + 2 * x).0
+                        acc.scalar(a, 1 + 2 * x).0
                     }
                 })
                 .collect()
@@ -398,7 +509,7 @@ fn policy_rows(
     rules: &Rules,
     context_vars: &[VarId],
     stage_context_len: &[usize],
-    acc: &Accumulators,
+    acc: &Run,
     actions: &[Vec<f64>],
     contexts: &[Vec<f64>],
 ) -> Vec<PolicyRow> {
@@ -435,10 +546,10 @@ fn policy_rows(
                     }
                     let ai = followed_action(rules, &ranges, actions, contexts.len(), xj);
                     if context_vars.is_empty() {
-                        (m, p) = (acc.groups[ai].scalar(0).0, 1.0);
+                        (m, p) = (acc.scalar(ai, 0).0, 1.0);
                     } else {
-                        m += acc.groups[ai].scalar(1 + 2 * xj).0;
-                        p += acc.groups[ai].scalar(2 + 2 * xj).0;
+                        m += acc.scalar(ai, 1 + 2 * xj).0;
+                        p += acc.scalar(ai, 2 + 2 * xj).0;
                     }
                 }
                 let decision = vars
@@ -492,7 +603,7 @@ fn evaluate_policy(
     utility: &Ex,
     conditions: &Conditions,
     settings: Settings,
-) -> Result<(f64, f64), Diagnostic> {
+) -> Result<(f64, f64, bool), Diagnostic> {
     let ranges = stage_ranges(d);
     let actions_all: Vec<Vec<f64>> = {
         let domains: Vec<&[f64]> = d
@@ -564,15 +675,15 @@ fn evaluate_policy(
         seed: settings.seed,
         stream: statement.line as u64 ^ 0xD0_1C1E,
     };
-    let acc = sampling::run(&plan, model, budget)?;
-    if acc.groups[0].n_nonzero == 0 {
+    let acc = run(&plan, model, settings, budget, statement.span)?;
+    if !acc.possible(0) {
         return Err(impossible(
             &plan.groups[0].evidence_text,
             settings.samples,
             statement.span,
         ));
     }
-    Ok(acc.groups[0].scalar(0))
+    Ok((acc.scalar(0, 0).0, acc.scalar(0, 0).1, acc.is_exact()))
 }
 
 /// `E[U | d = a]` for a single decision with a mechanism of its own.
@@ -621,13 +732,13 @@ fn evidential_ranking(
         seed: settings.seed,
         stream: statement.line as u64 ^ 0xE71D,
     };
-    let acc = sampling::run(&plan, model, budget)?;
+    let acc = run(&plan, model, settings, budget, statement.span)?;
     let mut rows = Vec::new();
     for (i, a) in actions.iter().enumerate() {
-        if acc.groups[i].n_nonzero == 0 {
+        if !acc.possible(i) {
             continue;
         }
-        let (value, stderr) = acc.groups[i].scalar(0);
+        let (value, stderr) = acc.scalar(i, 0);
         rows.push((
             i,
             ActionValue {
