@@ -298,9 +298,14 @@ impl<'a> Solver<'a> {
                 return Err(cannot(
                     v.span,
                     format!(
-                        "`--method exact` needs finite domains; `{}` is drawn from {}, whose support is unbounded or real",
+                        "`--method exact` needs finite domains or a linear-Gaussian model; `{}` is drawn from {}, whose support is {}",
                         v.name,
-                        kind.name()
+                        kind.name(),
+                        if kind.value_type() == crate::scm::Type::Real {
+                            "real"
+                        } else {
+                            "unbounded"
+                        }
                     ),
                 ));
             };

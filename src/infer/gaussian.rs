@@ -71,6 +71,10 @@ pub enum Exact {
     Distribution(Normal),
 }
 
+/// The reason given when a variable that blocks Gaussian algebra is not real: then the finite
+/// engine's reason (which names the real variable) is the one to show.
+pub const NOT_REAL: &str = "is not real";
+
 fn cannot(span: Span, why: impl Into<String>) -> Diagnostic {
     Diagnostic::error(Code::E010, span, why.into())
         .with_help("use `--method is` (importance sampling), which answers every query")
@@ -92,11 +96,17 @@ fn solve_group(
     let n = plan.n_vars;
     let dim = plan.n_slots;
     let not_linear = |var: usize| {
+        let v = &model.vars[var];
+        let why = if v.ty == crate::scm::Type::Real {
+            "is real but not linear-Gaussian (a Normal whose mean is affine in its parents and whose sd is constant, or an affine function of them)"
+        } else {
+            NOT_REAL
+        };
         cannot(
-            span,
+            v.span,
             format!(
-                "`--method exact` needs finite domains or a linear-Gaussian model; `{}` is neither",
-                model.vars[var].name
+                "`--method exact` needs finite domains or a linear-Gaussian model; `{}` {why}",
+                v.name
             ),
         )
     };

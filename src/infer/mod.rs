@@ -189,10 +189,11 @@ fn answer_exact(
             Err(finite) if finite.code == Some(Code::E010) => {
                 match gaussian::solve(&plan, model, statement.span) {
                     Ok(mut groups) => LeafExact::Gaussian(groups.remove(0).remove(0)),
-                    // A model with real variables: the Gaussian engine's reason says more.
+                    // Whichever reason names a real variable's mechanism says more: the
+                    // Gaussian one when it is about a real variable, else the finite one.
                     Err(g)
-                        if finite.message.contains("support is unbounded or real")
-                            || finite.message.contains("real quantity") =>
+                        if !g.message.ends_with(gaussian::NOT_REAL)
+                            && g.code == Some(Code::E010) =>
                     {
                         return Err(g);
                     }

@@ -1,0 +1,3 @@
+# code: E005
+x ~ Bernoulli(0.5)
+query P(x | do(x = "yes"))

@@ -1,0 +1,3 @@
+# code: E003
+decision d in bool
+d ~ Bernoulli(0.5)

@@ -1,0 +1,3 @@
+# code: E007
+x ~ Uniform(0, 1)
+query E[x | x > 2]

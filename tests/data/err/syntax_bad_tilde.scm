@@ -1,0 +1,2 @@
+# code: E001
+x ~ ~ Normal(0, 1)

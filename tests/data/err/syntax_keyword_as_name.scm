@@ -1,0 +1,2 @@
+# code: E001
+match ~ Bernoulli(0.5)

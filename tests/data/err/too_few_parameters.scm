@@ -1,0 +1,2 @@
+# code: E005
+x ~ Normal(0)

@@ -1,0 +1,3 @@
+# code: E002
+let a = b + 1
+x ~ Normal(a, 1)
