@@ -49,6 +49,9 @@ enum Command {
         /// Worker threads (default: all cores); results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
+        /// Write SVG pictures of decisions and bandits into this directory.
+        #[arg(long, value_name = "DIR")]
+        plot: Option<PathBuf>,
     },
     /// Parse, resolve and type-check a model without sampling.
     Check {
@@ -120,6 +123,7 @@ pub fn run() -> i32 {
             method,
             json,
             threads,
+            plot,
         } => {
             let method = match method {
                 MethodArg::Auto => MethodChoice::Auto,
@@ -151,7 +155,11 @@ pub fn run() -> i32 {
             if let Some(s) = seed {
                 options = options.seed(s);
             }
-            pool.install(|| with_program(&file, |model| run_program(model, &options, json)))
+            pool.install(|| {
+                with_program(&file, |model| {
+                    run_program(model, &options, json, plot.as_deref())
+                })
+            })
         }
     }
 }
@@ -217,7 +225,12 @@ fn with_program(file: &PathBuf, f: impl FnOnce(&Model) -> i32) -> i32 {
 }
 
 /// Answers every question; prints all the answers, or nothing but the first error.
-fn run_program(model: &Model, options: &Options, json: bool) -> i32 {
+fn run_program(
+    model: &Model,
+    options: &Options,
+    json: bool,
+    plot: Option<&std::path::Path>,
+) -> i32 {
     let mut answers = Vec::new();
     let mut text = String::new();
     let mut warnings = String::new();
@@ -242,6 +255,19 @@ fn run_program(model: &Model, options: &Options, json: bool) -> i32 {
         }
     }
     eprint!("{warnings}");
+    if let Some(dir) = plot {
+        match crate::plot::write_plots(dir, &answers) {
+            Ok(files) => {
+                for f in files {
+                    eprintln!("wrote {}", f.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("whatif: {e}");
+                return 1;
+            }
+        }
+    }
     let mut out = std::io::stdout().lock();
     let written = if json {
         let doc = serde_json::json!({ "results": answers });

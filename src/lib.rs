@@ -75,6 +75,7 @@ pub(crate) mod config;
 pub(crate) mod decide;
 pub(crate) mod diagnostics;
 pub(crate) mod infer;
+pub(crate) mod plot;
 pub(crate) mod program;
 pub(crate) mod query;
 pub mod repl;

@@ -236,6 +236,30 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
                     100.0 * p.optimal_fraction
                 );
             }
+            // Cumulative regret and optimal choices at a few rounds.
+            let key: Vec<u64> = crate::results::CHECKPOINT_FRACTIONS
+                .iter()
+                .map(|f| ((b.rounds as f64 * f).round() as u64).max(1))
+                .collect();
+            let mut header = format!("  {:<16}", "at round");
+            let mut shown = Vec::new();
+            for r in &key {
+                if !shown.contains(r) {
+                    shown.push(*r);
+                    let _ = write!(header, "{r:>16}");
+                }
+            }
+            let _ = writeln!(out, "{header}");
+            for p in &b.policies {
+                let mut line = format!("  {:<16}", p.name);
+                for r in &shown {
+                    if let Some(c) = p.checkpoints.iter().find(|c| c.round == *r) {
+                        let cell = format!("{:.1} ({:.0}%)", c.regret, 100.0 * c.optimal_fraction);
+                        let _ = write!(line, "{cell:>16}");
+                    }
+                }
+                let _ = writeln!(out, "{line}");
+            }
         }
     }
     for w in &answer.warnings {

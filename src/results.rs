@@ -197,6 +197,10 @@ pub struct PolicyPerformance {
     pub checkpoints: Vec<Checkpoint>,
 }
 
+/// The fractions of a bandit's rounds at which the text output reports each policy (the JSON
+/// has more checkpoints, for regret curves).
+pub const CHECKPOINT_FRACTIONS: [f64; 6] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0];
+
 /// A bandit policy's state at one round.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {

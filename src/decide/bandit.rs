@@ -96,24 +96,45 @@ pub fn play(
             .collect();
         p
     };
-    let acc = sampling::run(
+    // Exact where the model allows (variable elimination over the round's worlds), else a
+    // large sampled run; the answer says which.
+    let (oracle_values, oracle_kind): (Vec<f64>, &str) = match crate::infer::exact::solve(
         &oracle_plan,
         model,
-        Budget {
-            samples: ORACLE_SAMPLES,
-            seed: settings.seed,
-            stream: statement.line as u64 ^ 0x0_AC1E,
-        },
-    )?;
-    let g = &acc.groups[0];
+        crate::infer::EXACT_CAP,
+        statement.span,
+    ) {
+        Ok(sums) if sums[0].mass > 0.0 => (
+            sums[0].scalar.iter().map(|x| x / sums[0].mass).collect(),
+            "exact",
+        ),
+        _ => {
+            let acc = sampling::run(
+                &oracle_plan,
+                model,
+                Budget {
+                    samples: ORACLE_SAMPLES,
+                    seed: settings.seed,
+                    stream: statement.line as u64 ^ 0x0_AC1E,
+                },
+            )?;
+            let g = &acc.groups[0];
+            (
+                (0..oracle_plan.groups[0].targets.len())
+                    .map(|t| g.scalar(t).0)
+                    .collect(),
+                "sampled",
+            )
+        }
+    };
     let mut mu = vec![vec![0.0; k]; k];
     let mut p_intuition = vec![0.0; k];
     for ii in 0..k {
-        let p = g.scalar(ii * (k + 1)).0;
+        let p = oracle_values[ii * (k + 1)];
         p_intuition[ii] = p;
         for ai in 0..k {
             mu[ii][ai] = if p > 0.0 {
-                g.scalar(ii * (k + 1) + 1 + ai).0 / p
+                oracle_values[ii * (k + 1) + 1 + ai] / p
             } else {
                 0.0
             };
@@ -127,10 +148,14 @@ pub fn play(
     let binary = b.reward_type == Type::Bool;
 
     let checkpoints: Vec<u64> = {
-        let mut c: Vec<u64> = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0]
+        // The fractions the text reports, and 20 evenly spaced rounds for regret curves.
+        let mut c: Vec<u64> = crate::results::CHECKPOINT_FRACTIONS
             .iter()
+            .copied()
+            .chain((1..=20).map(|k| k as f64 / 20.0))
             .map(|f| ((b.rounds as f64 * f).round() as u64).max(1))
             .collect();
+        c.sort_unstable();
         c.dedup();
         c
     };
@@ -223,7 +248,7 @@ pub fn play(
         name: None,
         body: Body::Bandit(BanditAnswer {
             policies: performances,
-            oracle: "sampled".to_string(),
+            oracle: oracle_kind.to_string(),
             oracle_value,
             rounds: b.rounds,
             runs: b.runs,
