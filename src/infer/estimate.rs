@@ -21,14 +21,15 @@ pub struct Moments {
 
 impl Moments {
     #[inline]
-    fn add(&mut self, w: f64, f: f64) {
+    /// Adds `count` samples of weight `w` and value `f`.
+    fn add(&mut self, w: f64, f: f64, count: f64) {
         let c = *self.c.get_or_insert(f);
         let g = f - c;
         let wg = w * g;
-        self.swg += wg;
-        self.swg2 += wg * g;
-        self.sw2g += w * wg;
-        self.sw2g2 += wg * wg;
+        self.swg += count * wg;
+        self.swg2 += count * wg * g;
+        self.sw2g += count * w * wg;
+        self.sw2g2 += count * wg * wg;
     }
 
     fn scale(&mut self, r: f64) {
@@ -289,7 +290,13 @@ impl Accumulators {
     /// Adds one sample: per group its log weight and target values.
     #[inline]
     pub fn add(&mut self, log_weights: &[f64], values: &[Vec<f64>]) {
-        self.n_samples += 1;
+        self.add_many(log_weights, values, 1);
+    }
+
+    /// Adds `count` identical samples (the compiled table sampler counts them per cell).
+    pub fn add_many(&mut self, log_weights: &[f64], values: &[Vec<f64>], count: u64) {
+        let n = count as f64;
+        self.n_samples += count;
         for (g, &lw) in log_weights.iter().enumerate() {
             if lw == f64::NEG_INFINITY {
                 continue;
@@ -314,22 +321,22 @@ impl Accumulators {
             }
             let group = &mut self.groups[g];
             let w = (lw - group.m).exp();
-            group.sw += w;
-            group.sw2 += w * w;
-            group.n_nonzero += 1;
+            group.sw += n * w;
+            group.sw2 += n * w * w;
+            group.n_nonzero += count;
             for (t, f) in group.targets.iter_mut().zip(&values[g]) {
                 match t {
-                    TargetAcc::Scalar(m) => m.add(w, *f),
+                    TargetAcc::Scalar(m) => m.add(w, *f, n),
                     TargetAcc::Discrete(rows) => match rows.iter_mut().find(|r| r.0 == *f) {
                         Some(row) => {
-                            row.1 += w;
-                            row.2 += w * w;
+                            row.1 += n * w;
+                            row.2 += n * w * w;
                         }
-                        None => rows.push((*f, w, w * w)),
+                        None => rows.push((*f, n * w, n * w * w)),
                     },
                     TargetAcc::Real(m, h) => {
-                        m.add(w, *f);
-                        h.add(w, *f);
+                        m.add(w, *f, n);
+                        h.add(n * w, *f);
                     }
                 }
             }
@@ -343,7 +350,7 @@ impl Accumulators {
             let wb = (lb - self.groups[c.b].m).exp();
             let ga = values[c.a][0] - first_shift(&self.groups[c.a]);
             let gb = values[c.b][0] - first_shift(&self.groups[c.b]);
-            let w = wa * wb;
+            let w = n * wa * wb;
             c.s11 += w;
             c.sa += w * ga;
             c.sb += w * gb;

@@ -99,6 +99,104 @@ pub fn solve(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Vec<Sum
         .collect()
 }
 
+/// A finite single-world plan as tables, for the compiled sampler (`infer::compiled`).
+pub struct Tables {
+    /// Per step, in order: the slot computed, its parents, their domain sizes, the table
+    /// `P(value | parents)` (rows in mixed radix over the parents, last fastest; `k` columns),
+    /// and the observed value's column when the step is clamped by evidence.
+    pub steps: Vec<TableStep>,
+    /// Each evidence indicator as a 0/1 lookup over the slots it reads.
+    pub indicators: Vec<Lookup>,
+    /// Each target as a lookup of its value over the slots it reads.
+    pub targets: Vec<Lookup>,
+    /// Number of slots.
+    pub n_slots: usize,
+}
+
+/// One variable's conditional table.
+pub struct TableStep {
+    pub slot: usize,
+    pub parents: Vec<usize>,
+    pub parent_cards: Vec<usize>,
+    pub k: usize,
+    pub probabilities: Vec<f64>,
+    /// `Some(Some(column))` when clamped to a value of the domain, `Some(None)` when clamped to
+    /// a value the variable never takes.
+    pub clamp: Option<Option<usize>>,
+}
+
+/// A function of a few slots, tabulated over their domains.
+pub struct Lookup {
+    pub slots: Vec<usize>,
+    pub cards: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+/// Tabulates a single-world, single-group plan whose domains are all finite; `cap` bounds
+/// every table. E010 where that is not possible.
+pub fn tables(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Tables, Diagnostic> {
+    if plan.coupled || plan.groups.len() != 1 || plan.n_worlds != 1 {
+        return Err(cannot(
+            span,
+            "tables are built for single-world plans".to_string(),
+        ));
+    }
+    let mut solver = Solver::new(plan, model, 0, cap, span);
+    let mut steps = Vec::new();
+    for step in &plan.steps {
+        let [comp] = step.comps.as_slice() else {
+            return Err(cannot(
+                span,
+                "tables are built for single-world plans".to_string(),
+            ));
+        };
+        let slot = step.var;
+        solver.mechanism_factor(
+            step.var,
+            &[Output {
+                slot,
+                base: 0,
+                mech: &comp.mech,
+            }],
+        )?;
+        let Some(factor) = solver.factors.pop() else {
+            return Err(cannot(
+                span,
+                "this is a bug in whatif: no table was built".to_string(),
+            ));
+        };
+        let n_parents = factor.slots.len() - 1;
+        let clamp = comp
+            .clamp
+            .map(|x| solver.domains[slot].index.get(&Domain::key(x)).copied());
+        steps.push(TableStep {
+            slot,
+            parents: factor.slots[..n_parents].to_vec(),
+            parent_cards: factor.cards[..n_parents].to_vec(),
+            k: factor.cards[n_parents],
+            probabilities: factor.values,
+            clamp,
+        });
+    }
+    let group = &plan.groups[0];
+    let indicators = group
+        .indicators
+        .iter()
+        .map(|e| solver.lookup(e, true))
+        .collect::<Result<_, _>>()?;
+    let targets = group
+        .targets
+        .iter()
+        .map(|t| solver.lookup(&t.expr, false))
+        .collect::<Result<_, _>>()?;
+    Ok(Tables {
+        steps,
+        indicators,
+        targets,
+        n_slots: plan.n_vars,
+    })
+}
+
 struct Solver<'a> {
     plan: &'a Plan,
     model: &'a Model,
@@ -425,6 +523,46 @@ impl<'a> Solver<'a> {
         for &s in &self.followers[slot] {
             self.vals[s] = x;
         }
+    }
+
+    /// `e` tabulated over the domains of the slots it reads (as 0/1 when `truth`).
+    fn lookup(&mut self, e: &Ex, truth: bool) -> Result<Lookup, Diagnostic> {
+        let mut slots: Vec<usize> = Vec::new();
+        slots_of(e, &mut |s| {
+            if !slots.contains(&s) {
+                slots.push(s);
+            }
+        });
+        let cards: Vec<usize> = slots
+            .iter()
+            .map(|&s| self.domains[s].values.len())
+            .collect();
+        let size = Factor::len_of(&cards);
+        if size as u64 > self.cap {
+            return Err(cannot(
+                self.span,
+                format!("a table of more than {} entries", self.cap),
+            ));
+        }
+        let mut values = vec![0.0; size];
+        let mut assignment = vec![0usize; slots.len()];
+        for entry in values.iter_mut() {
+            for (k, &s) in slots.iter().enumerate() {
+                self.vals[s] = self.domains[s].values[assignment[k]];
+            }
+            let x = e.eval(&self.vals, 0);
+            *entry = if truth {
+                if x != 0.0 { 1.0 } else { 0.0 }
+            } else {
+                x
+            };
+            advance(&mut assignment, &cards);
+        }
+        Ok(Lookup {
+            slots,
+            cards,
+            values,
+        })
     }
 
     /// An indicator factor: `e` (or `e = value`) holds.

@@ -7,6 +7,7 @@
 //!
 //! **Invariant:** does no I/O.
 
+pub mod compiled;
 pub mod estimate;
 pub mod exact;
 pub mod gaussian;

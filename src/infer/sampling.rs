@@ -55,6 +55,8 @@ pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, D
                 .is_some_and(|t| t.kind == TargetKind::Scalar)
         });
     let empty = Accumulators::new(&kinds, &histograms, cross);
+    // The compiled form where it applies, the interpreter elsewhere.
+    let compiled = super::compiled::Compiled::new(plan, model);
     let n_chunks = budget.samples.div_ceil(CHUNK);
     let window = (rayon::current_num_threads() as u64 * 4).max(1);
     let mut total = empty.clone();
@@ -68,8 +70,13 @@ pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, D
                 let n = CHUNK.min(budget.samples - chunk * CHUNK);
                 let mut acc = empty.clone();
                 let mut rng = chunk_rng(&budget, chunk);
-                Sampler::new(plan, model)
-                    .run(&mut rng, n, &mut |lw, values| acc.add(lw, values))?;
+                match &compiled {
+                    Some(c) => c.run(&mut rng, n, &mut |lw, values, count| {
+                        acc.add_many(lw, values, count)
+                    })?,
+                    None => Sampler::new(plan, model)
+                        .run(&mut rng, n, &mut |lw, values| acc.add(lw, values))?,
+                }
                 Ok(acc)
             })
             .collect();
