@@ -10,7 +10,7 @@ use crate::infer::MethodChoice;
 use crate::program::{Program, StatementKind};
 use crate::scm::VarKind;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -235,9 +235,16 @@ fn run_program(
     let mut text = String::new();
     let mut warnings = String::new();
     let program = model.program();
+    let show_progress =
+        !json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
     for (index, statement) in program.statements.iter().enumerate() {
         let started = Instant::now();
-        match model.answer_statement(index, options) {
+        let result = if show_progress {
+            with_progress(|| model.answer_statement(index, options))
+        } else {
+            model.answer_statement(index, options)
+        };
+        match result {
             Ok(answer) => {
                 for w in &answer.warnings {
                     let d = Diagnostic::warning(statement.span, w.clone());
@@ -288,6 +295,53 @@ fn run_program(
         return 1;
     }
     0
+}
+
+/// Runs `f`, drawing a progress bar on stderr once it has taken more than a second
+/// (`WHATIF_PROGRESS_AFTER_MS` changes the delay; the tests set it to 0).
+fn with_progress<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    crate::infer::reset_progress();
+    let delay = std::env::var("WHATIF_PROGRESS_AFTER_MS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(1000.0)
+        / 1000.0;
+    let finished = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let started = Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !finished.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                let (done, total) = crate::infer::progress();
+                if bar.is_none() && started.elapsed().as_secs_f64() > delay && total > 0 {
+                    let b = indicatif::ProgressBar::new(total);
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template(
+                            "{bar:40} {human_pos}/{human_len} samples  {msg}",
+                        )
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    );
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    let seconds = started.elapsed().as_secs_f64();
+                    let rate = done as f64 / seconds;
+                    let left = total.saturating_sub(done) as f64 / rate.max(1.0);
+                    b.set_length(total.max(1));
+                    b.set_position(done);
+                    b.set_message(format!("{rate:.2e}/s, {left:.0} s left"));
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let out = f();
+        finished.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = watcher.join();
+        out
+    })
 }
 
 /// The causal graph as Graphviz DOT: exogenous variables dashed, decisions as boxes,

@@ -44,3 +44,38 @@ fn the_repl_works_in_a_terminal() -> Result<(), rexpect::error::Error> {
     let _ = std::fs::remove_dir_all(&home);
     Ok(())
 }
+
+/// A long run shows a progress bar on a terminal, and none under CI. (The bar's delay, a
+/// second by default, is set to zero here so the run can stay short.)
+#[test]
+fn long_runs_show_progress_on_a_terminal_only() -> Result<(), rexpect::error::Error> {
+    let run = |ci: bool| -> Result<String, rexpect::error::Error> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_whatif"));
+        command.args([
+            "run",
+            "examples/sprinkler.scm",
+            "--samples",
+            "20000000",
+            "--method",
+            "is",
+            "--threads",
+            "2",
+        ]);
+        command.env("WHATIF_PROGRESS_AFTER_MS", "0");
+        if ci {
+            command.env("CI", "true");
+        } else {
+            command.env_remove("CI");
+        }
+        let mut p = spawn_command(command, Some(300_000))?;
+        p.exp_eof()
+    };
+    let shown = run(false)?;
+    assert!(
+        shown.contains("samples  ") && shown.contains("/s,"),
+        "no progress bar:\n{shown}"
+    );
+    let quiet = run(true)?;
+    assert!(!quiet.contains("/s,"), "a progress bar under CI:\n{quiet}");
+    Ok(())
+}

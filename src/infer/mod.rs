@@ -30,6 +30,32 @@ pub fn request_cancel() {
     CANCEL.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Samples drawn and planned so far by the running statement, for a progress display.
+static PROGRESS: [std::sync::atomic::AtomicU64; 2] = [
+    std::sync::atomic::AtomicU64::new(0),
+    std::sync::atomic::AtomicU64::new(0),
+];
+
+/// (samples drawn, samples planned) by the running statement.
+pub fn progress() -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (PROGRESS[0].load(Relaxed), PROGRESS[1].load(Relaxed))
+}
+
+/// Zeroes the progress counters before a statement starts.
+pub fn reset_progress() {
+    PROGRESS[0].store(0, std::sync::atomic::Ordering::Relaxed);
+    PROGRESS[1].store(0, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn plan_progress(samples: u64) {
+    PROGRESS[1].fetch_add(samples, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn add_progress(samples: u64) {
+    PROGRESS[0].fetch_add(samples, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Clears a cancellation request before a new query starts.
 pub fn reset_cancel() {
     CANCEL.store(false, std::sync::atomic::Ordering::Relaxed);

@@ -57,6 +57,7 @@ pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, D
     let empty = Accumulators::new(&kinds, &histograms, cross);
     // The compiled form where it applies, the interpreter elsewhere.
     let compiled = super::compiled::Compiled::new(plan, model);
+    super::plan_progress(budget.samples);
     let n_chunks = budget.samples.div_ceil(CHUNK);
     let window = (rayon::current_num_threads() as u64 * 4).max(1);
     let mut total = empty.clone();
@@ -83,6 +84,9 @@ pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, D
         for r in results {
             total.merge(r?);
         }
+        super::add_progress(
+            (end * CHUNK).min(budget.samples) - (start * CHUNK).min(budget.samples),
+        );
         start = end;
     }
     Ok(total)
