@@ -182,6 +182,15 @@ impl Model {
                 crate::decide::bandit::play(&self.program.model, statement, b, settings)
             }
         };
+        let result = result.and_then(|answer| match answer.body.first_non_finite() {
+            None => Ok(answer),
+            Some(x) => Err(crate::diagnostics::Diagnostic::error(
+                crate::diagnostics::Code::E006,
+                statement.span,
+                format!("the answer is {x}, not a finite number: a quantity in this question overflows"),
+            )
+            .with_help("rescale the model (e.g. thousands instead of units), or check exp, ^ and divisions")),
+        });
         result.map_err(|mut d| {
             if d.span.is_none_or(|s| s == (0, 0)) {
                 d.span = Some((statement.span.start, statement.span.end));

@@ -48,6 +48,51 @@ pub enum Body {
     Bandit(BanditAnswer),
 }
 
+impl Body {
+    /// The first number of the answer that is NaN or infinite, if any: every engine's result
+    /// passes this check before it is shown, so no answer ever prints a NaN.
+    pub(crate) fn first_non_finite(&self) -> Option<f64> {
+        let mut numbers: Vec<f64> = Vec::new();
+        let estimate = |e: &Estimate, n: &mut Vec<f64>| n.extend([e.value, e.stderr, e.ess]);
+        match self {
+            Body::Probability(e) | Body::Expectation(e) => estimate(e, &mut numbers),
+            Body::Distribution(Distribution::Discrete { values, ess, .. }) => {
+                numbers.push(*ess);
+                numbers.extend(values.iter().flat_map(|v| [v.p, v.stderr]));
+            }
+            Body::Distribution(Distribution::Real {
+                mean,
+                mean_stderr,
+                sd,
+                quantiles,
+                histogram,
+                ess,
+                ..
+            }) => {
+                numbers.extend([*mean, *mean_stderr, *sd, *ess]);
+                numbers.extend(quantiles.iter().map(|q| q.value));
+                numbers.extend(histogram.iter().flat_map(|(a, b)| [*a, *b]));
+            }
+            Body::Decision(d) => {
+                numbers.extend([d.value, d.stderr]);
+                numbers.extend(
+                    d.actions
+                        .iter()
+                        .flat_map(|a| [a.value, a.stderr, a.diff_stderr]),
+                );
+                numbers.extend(d.evidential.iter().flat_map(|a| [a.value, a.stderr]));
+                numbers.extend(d.policy.iter().map(|p| p.value));
+                numbers.extend(d.value_of_information);
+            }
+            Body::Bandit(b) => {
+                numbers.push(b.oracle_value);
+                numbers.extend(b.policies.iter().flat_map(|p| [p.regret, p.regret_stderr]));
+            }
+        }
+        numbers.into_iter().find(|x| !x.is_finite())
+    }
+}
+
 /// A number with its Monte Carlo error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {

@@ -84,7 +84,9 @@ fn coverage(case: &Case) -> (f64, u64) {
             .samples(case.samples)
             .seed(seed)
             .threads(1);
-        let answer = model.ask(case.query, &options).unwrap_or_else(|e| panic!("{e}"));
+        let answer = model
+            .ask(case.query, &options)
+            .unwrap_or_else(|e| panic!("{e}"));
         let (value, stderr) = match &answer.body {
             Body::Probability(e) | Body::Expectation(e) => (e.value, e.stderr),
             other => panic!("{}: not a number: {other:?}", case.name),
@@ -92,7 +94,11 @@ fn coverage(case: &Case) -> (f64, u64) {
         if (value - case.exact).abs() <= 1.96 * stderr {
             covered += 1;
         }
-        if answer.warnings.iter().any(|w| w.contains("effective sample size")) {
+        if answer
+            .warnings
+            .iter()
+            .any(|w| w.contains("effective sample size"))
+        {
             warned += 1;
         }
     }

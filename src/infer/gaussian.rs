@@ -182,10 +182,16 @@ impl Posterior {
     fn of(&self, a: &Affine) -> Normal {
         let v = DVector::from_column_slice(&a.coefficients);
         let mean = a.constant + v.dot(&self.mean);
-        let variance = (v.transpose() * &self.covariance * &v)[(0, 0)].max(0.0);
+        // Scale before squaring, so a sd of 1e300 does not overflow to an infinite variance.
+        let scale = v.amax();
+        if scale == 0.0 {
+            return Normal { mean, sd: 0.0 };
+        }
+        let u = &v / scale;
+        let variance = (u.transpose() * &self.covariance * &u)[(0, 0)].max(0.0);
         Normal {
             mean,
-            sd: variance.sqrt(),
+            sd: scale * variance.sqrt(),
         }
     }
 }
