@@ -41,7 +41,7 @@ pub enum Compiled {
 impl Compiled {
     /// Compiles `plan` if one of the fast forms applies.
     pub fn new(plan: &Plan, model: &Model) -> Option<Compiled> {
-        if plan.coupled || plan.n_worlds != 1 || plan.groups.len() != 1 {
+        if plan.groups.len() != 1 {
             return None;
         }
         if let Some(linear) = LinearSampler::new(plan, model) {
@@ -66,26 +66,30 @@ impl Compiled {
     }
 }
 
-/// What one variable of the table sampler does.
+/// What one table of the table sampler does.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RowKind {
-    /// Draw from the cumulative probabilities at `data[offset + row·k ..][..k]`.
+    /// Draw a column from the cumulative probabilities at `data[offset + row·k ..][..k]`
+    /// (restricted to the columns evidence allows, when the row has a weight).
     Draw,
-    /// Take the value `fixed[offset + row]` (a deterministic variable).
+    /// Take the column `fixed[offset + row]` (deterministic computations).
     Fixed,
-    /// Observed at column `column`; `data[offset + row]` is its log-probability.
+    /// Evidence leaves one column, `column`, whatever the row.
     Clamped,
 }
 
-/// One variable: its slot, parents (a range of `links`), domain size and tables.
+/// One table: the parents (a range of `links`), the outputs (a range of `outs`), the
+/// columns per row, and where its numbers live.
 #[derive(Clone, Copy)]
 struct Row {
-    slot: u32,
     kind: RowKind,
     k: u32,
     column: u32,
     parents: (u32, u32),
+    outputs: (u32, u32),
     offset: u32,
+    /// Offset of the log-weights (one per row) in `data`, for rows evidence restricts.
+    weight: Option<u32>,
     /// Number of parent configurations.
     n_rows: u32,
 }
@@ -107,28 +111,29 @@ fn strides(slots: &[usize], cards: &[usize]) -> Vec<(u32, u32)> {
     out
 }
 
-/// Likelihood weighting over conditional tables, all data in flat arrays.
+/// Likelihood weighting over conditional tables, all data in flat arrays. Counterfactual
+/// worlds are tables whose columns are the joint values of the worlds sharing a noise.
 ///
 /// When the weight and the target values depend on few table cells (they are functions of
-/// the clamped variables' parent configurations and of the lookups' cells), samples are
-/// counted per cell instead of accumulated one by one: the same self-normalised estimator,
-/// with one exponential per cell instead of per sample.
+/// the weighted rows' parent configurations and of the lookups' cells), samples are counted
+/// per cell instead of accumulated one by one: the same self-normalised estimator, with one
+/// exponential per cell instead of per sample.
 pub struct TableSampler {
     rows: Vec<Row>,
     /// (slot, stride) pairs, referenced by ranges.
     links: Vec<(u32, u32)>,
+    /// (slot, divisor, domain size) of each output, referenced by ranges.
+    outs: Vec<(u32, u32, u32)>,
     data: Vec<f64>,
     fixed: Vec<u32>,
     indicators: Vec<TabulatedLookup>,
     targets: Vec<TabulatedLookup>,
     n_slots: usize,
-    /// Some evidence names a value its variable never takes: every weight is zero.
-    impossible: bool,
-    /// The cell space for counting, when small enough: (row kind index, radix) per part.
+    /// The cell space for counting, when small enough: (part, radix) per part.
     cells: Option<Vec<(Part, u32)>>,
 }
 
-/// A part of a counting cell: a clamped row's configuration, or a lookup's cell.
+/// A part of a counting cell: a weighted row's configuration, or a lookup's cell.
 #[derive(Clone, Copy)]
 enum Part {
     Clamp(usize),
@@ -142,10 +147,10 @@ const CELL_CAP: u64 = 1 << 16;
 impl TableSampler {
     fn new(t: Tables) -> TableSampler {
         let mut links = Vec::new();
+        let mut outs = Vec::new();
         let mut data = Vec::new();
         let mut fixed = Vec::new();
         let mut rows = Vec::new();
-        let mut impossible = false;
         let range = |slots: &[usize], cards: &[usize], links: &mut Vec<(u32, u32)>| {
             let start = links.len() as u32;
             links.extend(strides(slots, cards));
@@ -155,30 +160,40 @@ impl TableSampler {
             let k = s.k.max(1);
             let n_rows = s.probabilities.len() / k;
             let parents = range(&s.parents, &s.parent_cards, &mut links);
+            let start = outs.len() as u32;
+            let mut divisor = 1u32;
+            let mut these = Vec::new();
+            for &(slot, card) in s.outputs.iter().rev() {
+                these.push((slot as u32, divisor, card.max(1) as u32));
+                divisor = divisor.saturating_mul(card.max(1) as u32);
+            }
+            these.reverse();
+            outs.extend(these);
+            let outputs = (start, outs.len() as u32);
+            let weight = s.clamped.then(|| {
+                let offset = data.len() as u32;
+                data.extend(
+                    s.probabilities
+                        .chunks(k)
+                        .map(|row| row.iter().sum::<f64>().ln()),
+                );
+                offset
+            });
             let deterministic = s.probabilities.iter().all(|p| *p == 0.0 || *p == 1.0);
-            let (kind, column, offset) = match s.clamp {
-                Some(None) => {
-                    impossible = true;
-                    (RowKind::Clamped, 0, data.len())
-                }
-                Some(Some(column)) => {
-                    let offset = data.len();
-                    data.extend((0..n_rows).map(|r| s.probabilities[r * k + column].ln()));
-                    (RowKind::Clamped, column as u32, offset)
-                }
-                None if deterministic => {
+            let (kind, column, offset) = match s.fixed_column {
+                Some(column) => (RowKind::Clamped, column as u32, 0),
+                None if deterministic && !s.clamped => {
                     let offset = fixed.len();
-                    fixed.extend((0..n_rows).map(|r| {
-                        (0..k)
-                            .find(|&j| s.probabilities[r * k + j] == 1.0)
-                            .unwrap_or(0) as u32
-                    }));
+                    fixed.extend(
+                        s.probabilities
+                            .chunks(k)
+                            .map(|row| row.iter().position(|p| *p == 1.0).unwrap_or(0) as u32),
+                    );
                     (RowKind::Fixed, 0, offset)
                 }
                 None => {
                     let offset = data.len();
-                    for r in 0..n_rows {
-                        let row = &s.probabilities[r * k..(r + 1) * k];
+                    for row in s.probabilities.chunks(k) {
                         let total: f64 = row.iter().sum();
                         let mut acc = 0.0;
                         for (j, p) in row.iter().enumerate() {
@@ -192,12 +207,13 @@ impl TableSampler {
                 }
             };
             rows.push(Row {
-                slot: s.slot as u32,
                 kind,
                 k: k as u32,
                 column,
                 parents,
+                outputs,
                 offset: offset as u32,
+                weight,
                 n_rows: n_rows as u32,
             });
         }
@@ -215,11 +231,11 @@ impl TableSampler {
             .into_iter()
             .map(|l| lookup(l, &mut links))
             .collect();
-        // The counting cell space: every clamped row's configurations × every lookup's cells.
+        // The counting cell space: every weighted row's configurations × every lookup's cells.
         let mut parts = Vec::new();
         let mut size = 1u64;
         for (i, row) in rows.iter().enumerate() {
-            if row.kind == RowKind::Clamped {
+            if row.weight.is_some() {
                 parts.push((Part::Clamp(i), row.n_rows));
             }
         }
@@ -235,12 +251,12 @@ impl TableSampler {
         TableSampler {
             rows,
             links,
+            outs,
             data,
             fixed,
             indicators,
             targets,
             n_slots: t.n_slots,
-            impossible,
             cells: (size <= CELL_CAP).then_some(parts),
         }
     }
@@ -266,22 +282,23 @@ impl TableSampler {
         m: usize,
         cols: &mut [u32],
         rows: &mut [u32],
+        chosen: &mut [u32],
         mut lw: Option<&mut [f64]>,
     ) {
         for row in &self.rows {
             self.configurations(row.parents, cols, m, rows);
-            let out = &mut cols[row.slot as usize * BATCH..row.slot as usize * BATCH + m];
             let offset = row.offset as usize;
             let k = row.k as usize;
+            let chosen = &mut chosen[..m];
             match row.kind {
                 RowKind::Draw if k == 2 => {
-                    for (o, &r) in out.iter_mut().zip(rows.iter()) {
+                    for (o, &r) in chosen.iter_mut().zip(rows.iter()) {
                         let u = open01(rng);
                         *o = (u >= self.data[offset + 2 * r as usize]) as u32;
                     }
                 }
                 RowKind::Draw => {
-                    for (o, &r) in out.iter_mut().zip(rows.iter()) {
+                    for (o, &r) in chosen.iter_mut().zip(rows.iter()) {
                         let u = open01(rng);
                         let start = offset + r as usize * k;
                         let cells = &self.data[start..start + k];
@@ -289,16 +306,26 @@ impl TableSampler {
                     }
                 }
                 RowKind::Fixed => {
-                    for (o, &r) in out.iter_mut().zip(rows.iter()) {
+                    for (o, &r) in chosen.iter_mut().zip(rows.iter()) {
                         *o = self.fixed[offset + r as usize];
                     }
                 }
-                RowKind::Clamped => {
-                    out.fill(row.column);
-                    if let Some(lw) = lw.as_deref_mut() {
-                        for (w, &r) in lw.iter_mut().zip(rows.iter()) {
-                            *w += self.data[offset + r as usize];
-                        }
+                RowKind::Clamped => chosen.fill(row.column),
+            }
+            if let (Some(weight), Some(lw)) = (row.weight, lw.as_deref_mut()) {
+                for (w, &r) in lw.iter_mut().zip(rows.iter()) {
+                    *w += self.data[weight as usize + r as usize];
+                }
+            }
+            let outputs = &self.outs[row.outputs.0 as usize..row.outputs.1 as usize];
+            if let [(slot, _, _)] = outputs {
+                let slot = *slot as usize;
+                cols[slot * BATCH..slot * BATCH + m].copy_from_slice(chosen);
+            } else {
+                for &(slot, divisor, card) in outputs {
+                    let out = &mut cols[slot as usize * BATCH..slot as usize * BATCH + m];
+                    for (o, &c) in out.iter_mut().zip(chosen.iter()) {
+                        *o = (c / divisor) % card;
                     }
                 }
             }
@@ -312,15 +339,12 @@ impl TableSampler {
         sink: &mut impl FnMut(&[f64], &[Vec<f64>], u64),
     ) -> Result<(), Diagnostic> {
         let mut values = vec![vec![0.0; self.targets.len()]];
-        if self.impossible {
-            sink(&[f64::NEG_INFINITY], &values, n);
-            return Ok(());
-        }
         if let Some(parts) = &self.cells {
             return self.run_counting(rng, n, parts, sink);
         }
         let mut cols = vec![0u32; self.n_slots * BATCH];
         let mut rows = vec![0u32; BATCH];
+        let mut chosen = vec![0u32; BATCH];
         let mut lw = vec![0.0f64; BATCH];
         let mut cells: Vec<Vec<u32>> =
             vec![vec![0; BATCH]; self.indicators.len() + self.targets.len()];
@@ -328,7 +352,7 @@ impl TableSampler {
         while done < n {
             let m = (n - done).min(BATCH as u64) as usize;
             lw[..m].fill(0.0);
-            self.sample_batch(rng, m, &mut cols, &mut rows, Some(&mut lw));
+            self.sample_batch(rng, m, &mut cols, &mut rows, &mut chosen, Some(&mut lw));
             for (l, lookup) in self.indicators.iter().chain(&self.targets).enumerate() {
                 self.configurations(lookup.parents, &cols, m, &mut cells[l]);
             }
@@ -367,12 +391,13 @@ impl TableSampler {
         let mut counts = vec![0u32; size];
         let mut cols = vec![0u32; self.n_slots * BATCH];
         let mut rows = vec![0u32; BATCH];
+        let mut chosen = vec![0u32; BATCH];
         let mut cell = vec![0u32; BATCH];
         let mut done = 0;
         while done < n {
             let m = (n - done).min(BATCH as u64) as usize;
             // Weights are recomputed per cell below; only the cells are needed here.
-            self.sample_batch(rng, m, &mut cols, &mut rows, None);
+            self.sample_batch(rng, m, &mut cols, &mut rows, &mut chosen, None);
             cell[..m].fill(0);
             for &(part, radix) in parts {
                 let parents = match part {
@@ -404,7 +429,11 @@ impl TableSampler {
                 let mut possible = true;
                 for (p, &(part, _)) in parts.iter().enumerate() {
                     match part {
-                        Part::Clamp(i) => lw += self.data[self.rows[i].offset as usize + at[p]],
+                        Part::Clamp(i) => {
+                            if let Some(weight) = self.rows[i].weight {
+                                lw += self.data[weight as usize + at[p]];
+                            }
+                        }
                         Part::Indicator(i) => possible &= self.indicators[i].values[at[p]] != 0.0,
                         Part::Target(i) => values[0][i] = self.targets[i].values[at[p]],
                     }
@@ -433,18 +462,26 @@ fn not_finite(v: f64) -> Diagnostic {
     .with_help("check divisions by zero and logarithms of non-positive values in the query")
 }
 
-/// One variable of the linear-Gaussian sampler: `constant + Σ coefficient·parent (+ sd·ε)`.
-struct LinearRow {
+/// One computation of the linear-Gaussian sampler: `constant + Σ coefficient·slot + noise·ε`.
+struct LinearOut {
     slot: usize,
     constant: f64,
     terms: Vec<(usize, f64)>,
-    /// 0 for an affine deterministic variable.
-    sd: f64,
-    /// The observed value, and `−ln sd − ½ln 2π` for its log-density.
-    clamp: Option<(f64, f64)>,
+    /// The coefficient of the shared standard-normal noise (0 for an affine function).
+    noise: f64,
+    /// Slots of other worlds that share this computation.
+    followers: Vec<usize>,
 }
 
-/// Likelihood weighting for linear-Gaussian plans.
+/// The computations that share one noise (one variable across counterfactual worlds), and
+/// the one that evidence observes, if any: `(output, value, −ln|noise| − ½ln 2π)`.
+struct LinearRow {
+    outputs: Vec<LinearOut>,
+    clamp: Option<(usize, f64, f64)>,
+}
+
+/// Likelihood weighting for linear-Gaussian plans, counterfactual worlds included: worlds
+/// share each variable's standard-normal noise; evidence on one world fixes it (abduction).
 pub struct LinearSampler {
     rows: Vec<LinearRow>,
     indicators: Vec<Ex>,
@@ -454,48 +491,113 @@ pub struct LinearSampler {
 
 impl LinearSampler {
     fn new(plan: &Plan, model: &Model) -> Option<LinearSampler> {
+        let _ = model;
+        let n = plan.n_vars;
+        let mut alias: Vec<usize> = (0..n * plan.n_worlds).collect();
         let mut rows = Vec::new();
         for step in &plan.steps {
-            let [comp] = step.comps.as_slice() else {
-                return None;
-            };
-            let slot = step.var;
-            let (mean, sd) = match &comp.mech {
-                Mech::Det(e) => (affine(e)?, 0.0),
-                Mech::Stoch {
-                    tree: DistTree::Leaf(leaf),
-                    ..
-                } if leaf.kind == DistKind::Normal => {
-                    let sd = leaf.params[1].constant()?;
-                    if !(sd > 0.0 && sd.is_finite()) {
+            let mut by_noise: Vec<(usize, LinearRow)> = Vec::new();
+            for comp in &step.comps {
+                let slot = comp.world * n + step.var;
+                let base = comp.world * n;
+                let followers: Vec<usize> = comp.copies.iter().map(|w| w * n + step.var).collect();
+                let read = |e: &Ex| affine(e, base, &alias);
+                let normal = |tree: &DistTree| -> Option<((f64, Vec<(usize, f64)>), f64)> {
+                    let DistTree::Leaf(leaf) = tree else {
+                        return None;
+                    };
+                    if leaf.kind != DistKind::Normal {
                         return None;
                     }
-                    (affine(&leaf.params[0])?, sd)
+                    let sd = leaf.params[1].constant()?;
+                    (sd > 0.0 && sd.is_finite()).then_some(())?;
+                    Some((read(&leaf.params[0])?, sd))
+                };
+                let (mean, noise, noise_slot) = match &comp.mech {
+                    Mech::Det(e) => (read(e)?, 0.0, None),
+                    Mech::Stoch {
+                        tree,
+                        slot: noise_slot,
+                    } => {
+                        let (mean, sd) = normal(tree)?;
+                        (mean, sd, Some(*noise_slot))
+                    }
+                    // A shift of a Normal: substitute the natural value into the shift.
+                    Mech::Shift { natural, shift } => {
+                        let Mech::Stoch {
+                            tree,
+                            slot: noise_slot,
+                        } = &**natural
+                        else {
+                            return None;
+                        };
+                        let (mean, sd) = normal(tree)?;
+                        let shifted = read(shift)?;
+                        let own = shifted
+                            .1
+                            .iter()
+                            .find(|(s, _)| *s == slot)
+                            .map_or(0.0, |t| t.1);
+                        let mut terms: Vec<(usize, f64)> =
+                            shifted.1.into_iter().filter(|(s, _)| *s != slot).collect();
+                        for (s, a) in mean.1 {
+                            match terms.iter_mut().find(|(t, _)| *t == s) {
+                                Some((_, b)) => *b += own * a,
+                                None => terms.push((s, own * a)),
+                            }
+                        }
+                        if own == 0.0 {
+                            return None;
+                        }
+                        (
+                            (shifted.0 + own * mean.0, terms),
+                            own * sd,
+                            Some(*noise_slot),
+                        )
+                    }
+                };
+                for &f in &followers {
+                    alias[f] = slot;
                 }
-                _ => return None,
-            };
-            let clamp = match comp.clamp {
-                Some(x) if sd > 0.0 => {
-                    Some((x, -sd.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln()))
+                let out = LinearOut {
+                    slot,
+                    constant: mean.0,
+                    terms: mean.1,
+                    noise,
+                    followers,
+                };
+                let key = noise_slot.unwrap_or(usize::MAX - rows.len() - by_noise.len());
+                let position = match by_noise.iter().position(|(k, _)| *k == key) {
+                    Some(p) => p,
+                    None => {
+                        by_noise.push((
+                            key,
+                            LinearRow {
+                                outputs: Vec::new(),
+                                clamp: None,
+                            },
+                        ));
+                        by_noise.len() - 1
+                    }
+                };
+                let row = &mut by_noise[position].1;
+                if let Some(x) = comp.clamp {
+                    if noise == 0.0 || row.clamp.is_some() {
+                        return None;
+                    }
+                    let log_norm = -noise.abs().ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
+                    row.clamp = Some((row.outputs.len(), x, log_norm));
                 }
-                Some(_) => return None,
-                None => None,
-            };
-            rows.push(LinearRow {
-                slot,
-                constant: mean.0,
-                terms: mean.1,
-                sd,
-                clamp,
-            });
+                row.outputs.push(out);
+            }
+            rows.extend(by_noise.into_iter().map(|(_, r)| r));
         }
         let group = &plan.groups[0];
-        let _ = model;
         Some(LinearSampler {
             rows,
             indicators: group.indicators.clone(),
             targets: group.targets.iter().map(|t| t.expr.clone()).collect(),
-            n_slots: plan.n_vars,
+            n_slots: plan.n_vars * plan.n_worlds,
         })
     }
 
@@ -507,7 +609,8 @@ impl LinearSampler {
     ) -> Result<(), Diagnostic> {
         let mut cols = vec![0.0f64; self.n_slots * BATCH];
         let mut lw = vec![0.0f64; BATCH];
-        let mut mean = vec![0.0f64; BATCH];
+        let mut noise = vec![0.0f64; BATCH];
+        let mut column = vec![0.0f64; BATCH];
         let mut scratch = vec![0.0f64; self.n_slots];
         let mut read: Vec<usize> = Vec::new();
         for e in self.indicators.iter().chain(&self.targets) {
@@ -526,31 +629,43 @@ impl LinearSampler {
             let m = (n - done).min(BATCH as u64) as usize;
             lw[..m].fill(0.0);
             for row in &self.rows {
-                let mean = &mut mean[..m];
-                mean.fill(row.constant);
-                for &(p, a) in &row.terms {
-                    let col = &cols[p * BATCH..p * BATCH + m];
-                    for (x, v) in mean.iter_mut().zip(col) {
-                        *x += a * v;
-                    }
-                }
-                let out = &mut cols[row.slot * BATCH..row.slot * BATCH + m];
+                let noisy = row.outputs.iter().any(|o| o.noise != 0.0);
+                // The shared noise: abducted from the observed world, or drawn.
                 match row.clamp {
-                    Some((x, log_norm)) => {
-                        let inverse = 1.0 / row.sd;
-                        for (w, mu) in lw.iter_mut().zip(mean.iter()) {
-                            let z = (x - mu) * inverse;
+                    Some((o, x, log_norm)) => {
+                        let out = &row.outputs[o];
+                        self.mean(out, &cols, m, &mut noise);
+                        let inverse = 1.0 / out.noise;
+                        for (w, e) in lw[..m].iter_mut().zip(noise[..m].iter_mut()) {
+                            let z = (x - *e) * inverse;
                             *w += log_norm - 0.5 * z * z;
-                        }
-                        out.fill(x);
-                    }
-                    None if row.sd > 0.0 => {
-                        for (o, mu) in out.iter_mut().zip(mean.iter()) {
-                            let e: f64 = StandardNormal.sample(rng);
-                            *o = mu + row.sd * e;
+                            *e = z;
                         }
                     }
-                    None => out.copy_from_slice(mean),
+                    None if noisy => {
+                        for e in &mut noise[..m] {
+                            *e = StandardNormal.sample(rng);
+                        }
+                    }
+                    None => {}
+                }
+                for (o, out) in row.outputs.iter().enumerate() {
+                    let column = &mut column[..m];
+                    self.mean(out, &cols, m, column);
+                    if out.noise != 0.0 {
+                        for (v, e) in column.iter_mut().zip(&noise[..m]) {
+                            *v += out.noise * e;
+                        }
+                    }
+                    if let Some((observed, x, _)) = row.clamp {
+                        if observed == o {
+                            column.fill(x);
+                        }
+                    }
+                    cols[out.slot * BATCH..out.slot * BATCH + m].copy_from_slice(column);
+                    for &f in &out.followers {
+                        cols[f * BATCH..f * BATCH + m].copy_from_slice(column);
+                    }
                 }
             }
             for i in 0..m {
@@ -574,11 +689,24 @@ impl LinearSampler {
         }
         Ok(())
     }
+
+    /// `out`'s mean for each sample of the batch, into `into[..m]`.
+    #[inline]
+    fn mean(&self, out: &LinearOut, cols: &[f64], m: usize, into: &mut [f64]) {
+        let into = &mut into[..m];
+        into.fill(out.constant);
+        for &(p, a) in &out.terms {
+            let col = &cols[p * BATCH..p * BATCH + m];
+            for (x, v) in into.iter_mut().zip(col) {
+                *x += a * v;
+            }
+        }
+    }
 }
 
-/// `e` as `constant + Σ coefficient·slot` over single-world slots (variables are slots at
-/// base 0), if it is affine.
-fn affine(e: &Ex) -> Option<(f64, Vec<(usize, f64)>)> {
+/// `e` as `constant + Σ coefficient·slot`, variables read at `base` (their world) and
+/// through `alias` (worlds sharing a computation), if it is affine.
+fn affine(e: &Ex, base: usize, alias: &[usize]) -> Option<(f64, Vec<(usize, f64)>)> {
     fn add(into: &mut Vec<(usize, f64)>, slot: usize, a: f64) {
         match into.iter_mut().find(|(s, _)| *s == slot) {
             Some((_, b)) => *b += a,
@@ -590,10 +718,11 @@ fn affine(e: &Ex) -> Option<(f64, Vec<(usize, f64)>)> {
     }
     match e {
         Ex::Const(c) => Some((*c, Vec::new())),
-        Ex::Var(v) | Ex::Slot(v) => Some((0.0, vec![(*v, 1.0)])),
-        Ex::Unary(UnOp::Neg, a) => Some(scale(affine(a)?, -1.0)),
+        Ex::Var(v) => Some((0.0, vec![(*alias.get(base + v)?, 1.0)])),
+        Ex::Slot(s) => Some((0.0, vec![(*alias.get(*s)?, 1.0)])),
+        Ex::Unary(UnOp::Neg, a) => Some(scale(affine(a, base, alias)?, -1.0)),
         Ex::Binary(op, a, b) => {
-            let (a, b) = (affine(a)?, affine(b)?);
+            let (a, b) = (affine(a, base, alias)?, affine(b, base, alias)?);
             match op {
                 BinOp::Add | BinOp::Sub => {
                     let sign = if *op == BinOp::Add { 1.0 } else { -1.0 };

@@ -99,11 +99,11 @@ pub fn solve(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Vec<Sum
         .collect()
 }
 
-/// A finite single-world plan as tables, for the compiled sampler (`infer::compiled`).
+/// A finite single-group plan as tables, for the compiled sampler (`infer::compiled`).
+/// Counterfactual worlds are included: the computations that share one noise slot form one
+/// table whose columns are their joint values (the twin network of the exact engine).
 pub struct Tables {
-    /// Per step, in order: the slot computed, its parents, their domain sizes, the table
-    /// `P(value | parents)` (rows in mixed radix over the parents, last fastest; `k` columns),
-    /// and the observed value's column when the step is clamped by evidence.
+    /// Per table, in order.
     pub steps: Vec<TableStep>,
     /// Each evidence indicator as a 0/1 lookup over the slots it reads.
     pub indicators: Vec<Lookup>,
@@ -113,16 +113,21 @@ pub struct Tables {
     pub n_slots: usize,
 }
 
-/// One variable's conditional table.
+/// One table: `P(outputs | parents)`, rows in mixed radix over the parents and columns over
+/// the outputs (last fastest in both).
 pub struct TableStep {
-    pub slot: usize,
+    /// (slot, domain size) of each output.
+    pub outputs: Vec<(usize, usize)>,
     pub parents: Vec<usize>,
     pub parent_cards: Vec<usize>,
+    /// Columns per row: the product of the outputs' domain sizes.
     pub k: usize,
+    /// Probabilities, with the columns that contradict evidence set to zero.
     pub probabilities: Vec<f64>,
-    /// `Some(Some(column))` when clamped to a value of the domain, `Some(None)` when clamped to
-    /// a value the variable never takes.
-    pub clamp: Option<Option<usize>>,
+    /// Whether evidence restricts the columns (each row's remaining mass is a weight).
+    pub clamped: bool,
+    /// Where evidence leaves one column for every row: that column.
+    pub fixed_column: Option<usize>,
 }
 
 /// A function of a few slots, tabulated over their domains.
@@ -132,51 +137,95 @@ pub struct Lookup {
     pub values: Vec<f64>,
 }
 
-/// Tabulates a single-world, single-group plan whose domains are all finite; `cap` bounds
-/// every table. E010 where that is not possible.
+/// Tabulates a single-group plan whose domains are all finite; `cap` bounds every table.
+/// E010 where that is not possible.
 pub fn tables(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Tables, Diagnostic> {
-    if plan.coupled || plan.groups.len() != 1 || plan.n_worlds != 1 {
-        return Err(cannot(
-            span,
-            "tables are built for single-world plans".to_string(),
-        ));
+    if plan.groups.len() != 1 {
+        return Err(cannot(span, "tables are built for one group".to_string()));
     }
+    let n = plan.n_vars;
     let mut solver = Solver::new(plan, model, 0, cap, span);
     let mut steps = Vec::new();
     for step in &plan.steps {
-        let [comp] = step.comps.as_slice() else {
-            return Err(cannot(
-                span,
-                "tables are built for single-world plans".to_string(),
-            ));
-        };
-        let slot = step.var;
-        solver.mechanism_factor(
-            step.var,
-            &[Output {
-                slot,
-                base: 0,
-                mech: &comp.mech,
-            }],
-        )?;
-        let Some(factor) = solver.factors.pop() else {
-            return Err(cannot(
-                span,
-                "this is a bug in whatif: no table was built".to_string(),
-            ));
-        };
-        let n_parents = factor.slots.len() - 1;
-        let clamp = comp
-            .clamp
-            .map(|x| solver.domains[slot].index.get(&Domain::key(x)).copied());
-        steps.push(TableStep {
-            slot,
-            parents: factor.slots[..n_parents].to_vec(),
-            parent_cards: factor.cards[..n_parents].to_vec(),
-            k: factor.cards[n_parents],
-            probabilities: factor.values,
-            clamp,
-        });
+        let comps: Vec<_> = step.comps.iter().collect();
+        for c in &comps {
+            for &w in &c.copies {
+                solver.alias[w * n + step.var] = c.world * n + step.var;
+                solver.followers[c.world * n + step.var].push(w * n + step.var);
+            }
+        }
+        let mut by_noise: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (i, c) in comps.iter().enumerate() {
+            match noise_slot(&c.mech) {
+                Some(noise) => match by_noise.iter_mut().find(|(s, _)| *s == noise) {
+                    Some((_, list)) => list.push(i),
+                    None => by_noise.push((noise, vec![i])),
+                },
+                None => by_noise.push((usize::MAX, vec![i])),
+            }
+        }
+        for (_, members) in by_noise {
+            let outputs: Vec<Output> = members
+                .iter()
+                .map(|&i| Output {
+                    slot: comps[i].world * n + step.var,
+                    base: comps[i].world * n,
+                    mech: &comps[i].mech,
+                })
+                .collect();
+            solver.mechanism_factor(step.var, &outputs)?;
+            let Some(factor) = solver.factors.pop() else {
+                return Err(cannot(
+                    span,
+                    "this is a bug in whatif: no table was built".to_string(),
+                ));
+            };
+            let n_parents = factor.slots.len() - outputs.len();
+            let out_cards = factor.cards[n_parents..].to_vec();
+            let k = Factor::len_of(&out_cards);
+            let mut probabilities = factor.values;
+            // Evidence: keep only the columns that agree with every observed output.
+            let mut allowed = vec![true; k];
+            let mut clamped = false;
+            for (o, &i) in members.iter().enumerate() {
+                let Some(x) = comps[i].clamp else { continue };
+                clamped = true;
+                let position = solver.domains[outputs[o].slot]
+                    .index
+                    .get(&Domain::key(x))
+                    .copied();
+                let divisor: usize = out_cards[o + 1..].iter().product();
+                for (column, ok) in allowed.iter_mut().enumerate() {
+                    if Some((column / divisor) % out_cards[o]) != position {
+                        *ok = false;
+                    }
+                }
+            }
+            if clamped {
+                for row in probabilities.chunks_mut(k.max(1)) {
+                    for (p, ok) in row.iter_mut().zip(&allowed) {
+                        if !ok {
+                            *p = 0.0;
+                        }
+                    }
+                }
+            }
+            let single: Vec<usize> = (0..k).filter(|&c| allowed[c]).collect();
+            let fixed_column = (clamped && single.len() == 1).then(|| single[0]);
+            steps.push(TableStep {
+                outputs: outputs
+                    .iter()
+                    .map(|o| o.slot)
+                    .zip(out_cards.iter().copied())
+                    .collect(),
+                parents: factor.slots[..n_parents].to_vec(),
+                parent_cards: factor.cards[..n_parents].to_vec(),
+                k,
+                probabilities,
+                clamped,
+                fixed_column,
+            });
+        }
     }
     let group = &plan.groups[0];
     let indicators = group
@@ -193,7 +242,7 @@ pub fn tables(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Tables
         steps,
         indicators,
         targets,
-        n_slots: plan.n_vars,
+        n_slots: plan.n_vars * plan.n_worlds,
     })
 }
 
@@ -529,6 +578,7 @@ impl<'a> Solver<'a> {
     fn lookup(&mut self, e: &Ex, truth: bool) -> Result<Lookup, Diagnostic> {
         let mut slots: Vec<usize> = Vec::new();
         slots_of(e, &mut |s| {
+            let s = self.alias[s];
             if !slots.contains(&s) {
                 slots.push(s);
             }
@@ -548,7 +598,7 @@ impl<'a> Solver<'a> {
         let mut assignment = vec![0usize; slots.len()];
         for entry in values.iter_mut() {
             for (k, &s) in slots.iter().enumerate() {
-                self.vals[s] = self.domains[s].values[assignment[k]];
+                self.set(s, self.domains[s].values[assignment[k]]);
             }
             let x = e.eval(&self.vals, 0);
             *entry = if truth {
