@@ -1,0 +1,29 @@
+//! Every input in tests/data/fuzz once crashed whatif (found by fuzzing or a property test);
+//! each must now compile and answer, or fail with diagnostics, under every method.
+
+mod common;
+
+use common::*;
+use whatif::{Method, Model, Options};
+
+#[test]
+fn former_crashes_are_answered_or_rejected_cleanly() {
+    let files = scm_files("tests/data/fuzz");
+    assert!(!files.is_empty());
+    for path in files {
+        for method in [Method::Auto, Method::Is, Method::Exact] {
+            let outcome = std::panic::catch_unwind(|| {
+                let model = Model::from_file(&path)?;
+                model.run(&Options::new().samples(2_000).seed(1).method(method))
+            });
+            match outcome {
+                Err(_) => panic!("{} panicked under {method:?}", path.display()),
+                Ok(Ok(answers)) => {
+                    let json = serde_json::to_string(&answers).expect("answers serialise");
+                    assert!(!json.contains("null"), "{}: {json}", path.display());
+                }
+                Ok(Err(error)) => assert!(!error.diagnostics().is_empty()),
+            }
+        }
+    }
+}
