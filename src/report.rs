@@ -53,7 +53,14 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
         ),
         None => answer.query.trim_start_matches("query").trim().to_string(),
     };
-    let timing = seconds.map_or(String::new(), |s| format!(", {:.0} ms", s * 1000.0));
+    let timing = seconds.map_or(String::new(), |s| {
+        let ms = s * 1000.0;
+        if ms < 10.0 {
+            format!(", {ms:.2} ms")
+        } else {
+            format!(", {ms:.0} ms")
+        }
+    });
     match &answer.body {
         Body::Probability(e) | Body::Expectation(e) => {
             if answer.method == crate::results::Method::Exact {

@@ -297,6 +297,16 @@ impl TableSampler {
                         *o = (u >= self.data[offset + 2 * r as usize]) as u32;
                     }
                 }
+                RowKind::Draw if k <= 8 => {
+                    // Branch-free: the column is the number of cumulative bounds u has passed
+                    // (the last bound is 1, which u never reaches).
+                    for (o, &r) in chosen.iter_mut().zip(rows.iter()) {
+                        let u = open01(rng);
+                        let start = offset + r as usize * k;
+                        let bounds = &self.data[start..start + k - 1];
+                        *o = bounds.iter().map(|&c| (u >= c) as u32).sum();
+                    }
+                }
                 RowKind::Draw => {
                     for (o, &r) in chosen.iter_mut().zip(rows.iter()) {
                         let u = open01(rng);
