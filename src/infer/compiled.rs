@@ -131,6 +131,10 @@ pub struct TableSampler {
     n_slots: usize,
     /// The cell space for counting, when small enough: (part, radix) per part.
     cells: Option<Vec<(Part, u32)>>,
+    /// (slot, value) set by constant rows, once per chunk.
+    constant_columns: Vec<(usize, u32)>,
+    /// The constant rows' total log weight.
+    constant_lw: f64,
 }
 
 /// A part of a counting cell: a weighted row's configuration, or a lookup's cell.
@@ -231,6 +235,25 @@ impl TableSampler {
             .into_iter()
             .map(|l| lookup(l, &mut links))
             .collect();
+        // Rows with no parents that are fixed or fully observed are constants: set once per
+        // chunk, their weight a constant, never sampled.
+        let (constants, rows): (Vec<Row>, Vec<Row>) = rows
+            .into_iter()
+            .partition(|r| r.n_rows == 1 && r.kind != RowKind::Draw);
+        let mut constant_columns = Vec::new();
+        let mut constant_lw = 0.0;
+        for r in &constants {
+            let column = match r.kind {
+                RowKind::Fixed => fixed[r.offset as usize],
+                _ => r.column,
+            };
+            for &(slot, divisor, card) in &outs[r.outputs.0 as usize..r.outputs.1 as usize] {
+                constant_columns.push((slot as usize, (column / divisor) % card));
+            }
+            if let Some(w) = r.weight {
+                constant_lw += data[w as usize];
+            }
+        }
         // The counting cell space: every weighted row's configurations × every lookup's cells.
         let mut parts = Vec::new();
         let mut size = 1u64;
@@ -258,7 +281,18 @@ impl TableSampler {
             targets,
             n_slots: t.n_slots,
             cells: (size <= CELL_CAP).then_some(parts),
+            constant_columns,
+            constant_lw,
         }
+    }
+
+    /// Column buffers with the constant rows' values already in place.
+    fn columns(&self) -> Vec<u32> {
+        let mut cols = vec![0u32; self.n_slots * BATCH];
+        for &(slot, value) in &self.constant_columns {
+            cols[slot * BATCH..(slot + 1) * BATCH].fill(value);
+        }
+        cols
     }
 
     /// Fills `rows[..m]` with each sample's configuration index over `parents`.
@@ -352,7 +386,7 @@ impl TableSampler {
         if let Some(parts) = &self.cells {
             return self.run_counting(rng, n, parts, sink);
         }
-        let mut cols = vec![0u32; self.n_slots * BATCH];
+        let mut cols = self.columns();
         let mut rows = vec![0u32; BATCH];
         let mut chosen = vec![0u32; BATCH];
         let mut lw = vec![0.0f64; BATCH];
@@ -361,7 +395,7 @@ impl TableSampler {
         let mut done = 0;
         while done < n {
             let m = (n - done).min(BATCH as u64) as usize;
-            lw[..m].fill(0.0);
+            lw[..m].fill(self.constant_lw);
             self.sample_batch(rng, m, &mut cols, &mut rows, &mut chosen, Some(&mut lw));
             for (l, lookup) in self.indicators.iter().chain(&self.targets).enumerate() {
                 self.configurations(lookup.parents, &cols, m, &mut cells[l]);
@@ -399,7 +433,7 @@ impl TableSampler {
     ) -> Result<(), Diagnostic> {
         let size: usize = parts.iter().map(|(_, r)| *r as usize).product();
         let mut counts = vec![0u32; size];
-        let mut cols = vec![0u32; self.n_slots * BATCH];
+        let mut cols = self.columns();
         let mut rows = vec![0u32; BATCH];
         let mut chosen = vec![0u32; BATCH];
         let mut cell = vec![0u32; BATCH];
@@ -435,7 +469,7 @@ impl TableSampler {
                     at[p] = rest % radix as usize;
                     rest /= radix as usize;
                 }
-                let mut lw = 0.0;
+                let mut lw = self.constant_lw;
                 let mut possible = true;
                 for (p, &(part, _)) in parts.iter().enumerate() {
                     match part {
