@@ -122,8 +122,10 @@ pub struct TableSampler {
     rows: Vec<Row>,
     /// (slot, stride) pairs, referenced by ranges.
     links: Vec<(u32, u32)>,
-    /// (slot, divisor, domain size) of each output, referenced by ranges.
-    outs: Vec<(u32, u32, u32)>,
+    /// (slot, divisor, domain size, offset in `decode`) of each output, referenced by ranges.
+    outs: Vec<(u32, u32, u32, u32)>,
+    /// Per output, the output's value for each column of its table.
+    decode: Vec<u32>,
     data: Vec<f64>,
     fixed: Vec<u32>,
     indicators: Vec<TabulatedLookup>,
@@ -152,6 +154,7 @@ impl TableSampler {
     fn new(t: Tables) -> TableSampler {
         let mut links = Vec::new();
         let mut outs = Vec::new();
+        let mut decode: Vec<u32> = Vec::new();
         let mut data = Vec::new();
         let mut fixed = Vec::new();
         let mut rows = Vec::new();
@@ -168,8 +171,12 @@ impl TableSampler {
             let mut divisor = 1u32;
             let mut these = Vec::new();
             for &(slot, card) in s.outputs.iter().rev() {
-                these.push((slot as u32, divisor, card.max(1) as u32));
-                divisor = divisor.saturating_mul(card.max(1) as u32);
+                let card = card.max(1) as u32;
+                // Each column's value of this output, so decoding needs no division.
+                let decode_offset = decode.len() as u32;
+                decode.extend((0..k as u32).map(|c| (c / divisor) % card));
+                these.push((slot as u32, divisor, card, decode_offset));
+                divisor = divisor.saturating_mul(card);
             }
             these.reverse();
             outs.extend(these);
@@ -247,7 +254,7 @@ impl TableSampler {
                 RowKind::Fixed => fixed[r.offset as usize],
                 _ => r.column,
             };
-            for &(slot, divisor, card) in &outs[r.outputs.0 as usize..r.outputs.1 as usize] {
+            for &(slot, divisor, card, _) in &outs[r.outputs.0 as usize..r.outputs.1 as usize] {
                 constant_columns.push((slot as usize, (column / divisor) % card));
             }
             if let Some(w) = r.weight {
@@ -275,6 +282,7 @@ impl TableSampler {
             rows,
             links,
             outs,
+            decode,
             data,
             fixed,
             indicators,
@@ -362,14 +370,15 @@ impl TableSampler {
                 }
             }
             let outputs = &self.outs[row.outputs.0 as usize..row.outputs.1 as usize];
-            if let [(slot, _, _)] = outputs {
+            if let [(slot, _, _, _)] = outputs {
                 let slot = *slot as usize;
                 cols[slot * BATCH..slot * BATCH + m].copy_from_slice(chosen);
             } else {
-                for &(slot, divisor, card) in outputs {
+                for &(slot, _, _, decode) in outputs {
                     let out = &mut cols[slot as usize * BATCH..slot as usize * BATCH + m];
+                    let table = &self.decode[decode as usize..];
                     for (o, &c) in out.iter_mut().zip(chosen.iter()) {
-                        *o = (c / divisor) % card;
+                        *o = table[c as usize];
                     }
                 }
             }
