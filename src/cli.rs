@@ -101,12 +101,27 @@ pub fn run() -> i32 {
             let count = |f: fn(&StatementKind) -> bool| {
                 program.statements.iter().filter(|s| f(&s.kind)).count()
             };
+            let plural = |n: usize, one: &str, many: &str| {
+                format!("{n} {}", if n == 1 { one } else { many })
+            };
             println!(
-                "ok: {} variables, {} queries, {} decisions, {} bandits",
-                m.vars.len(),
-                count(|k| matches!(k, StatementKind::Query { .. })),
-                count(|k| matches!(k, StatementKind::Decide(_))),
-                count(|k| matches!(k, StatementKind::Bandit(_)))
+                "ok: {}, {}, {}, {}",
+                plural(m.vars.len(), "variable", "variables"),
+                plural(
+                    count(|k| matches!(k, StatementKind::Query { .. })),
+                    "query",
+                    "queries"
+                ),
+                plural(
+                    count(|k| matches!(k, StatementKind::Decide(_))),
+                    "decision",
+                    "decisions"
+                ),
+                plural(
+                    count(|k| matches!(k, StatementKind::Bandit(_))),
+                    "bandit",
+                    "bandits"
+                )
             );
             0
         }),

@@ -1,0 +1,55 @@
+//! The command line's contract: `check` and `graph` outputs, exit codes, all-or-nothing stdout.
+
+use std::process::Command;
+
+fn whatif(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_whatif"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_summarises_a_model() {
+    let (code, out, _) = whatif(&["check", "examples/sprinkler.scm"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "ok: 4 variables, 4 queries, 0 decisions, 0 bandits\n");
+    let (_, out, _) = whatif(&["check", "examples/greedy_casino.scm"]);
+    assert_eq!(out, "ok: 4 variables, 2 queries, 0 decisions, 1 bandit\n");
+}
+
+#[test]
+fn graph_draws_kinds_of_variables_differently() {
+    let (code, out, _) = whatif(&["graph", "examples/greedy_casino.scm"]);
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("digraph whatif {"), "{out}");
+    assert!(
+        out.contains("\"drunk\" [shape=ellipse, style=dashed]"),
+        "exogenous: {out}"
+    );
+    assert!(
+        out.contains("\"arm\" [shape=ellipse, peripheries=2]"),
+        "deterministic: {out}"
+    );
+    assert!(out.contains("\"drunk\" -> \"arm\""), "{out}");
+}
+
+#[test]
+fn errors_exit_1_misuse_exits_2_and_nothing_reaches_stdout() {
+    let (code, out, err) = whatif(&["run", "tests/data/err/impossible_evidence.scm"]);
+    assert_eq!(code, Some(1));
+    assert!(out.is_empty(), "half-written output: {out}");
+    assert!(err.contains("error[E007]"), "{err}");
+    let (code, _, err) = whatif(&["run", "no/such/file.scm"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot read"), "{err}");
+    let (code, _, _) = whatif(&["run", "examples/sprinkler.scm", "--samples", "0"]);
+    assert_eq!(code, Some(2));
+    let (code, _, _) = whatif(&["frobnicate"]);
+    assert_eq!(code, Some(2));
+}
