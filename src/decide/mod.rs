@@ -339,11 +339,7 @@ fn run(
     span: crate::ast::Span,
 ) -> Result<Run, Diagnostic> {
     if settings.method != MethodChoice::Is {
-        let cap = if settings.method == MethodChoice::Exact {
-            crate::infer::EXACT_CAP
-        } else {
-            crate::infer::AUTO_EXACT_CAP
-        };
+        let cap = settings.method.exact_cap();
         let exact = crate::infer::exact::solve(plan, model, cap, span)
             .map(|groups| {
                 Run::Exact(

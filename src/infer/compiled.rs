@@ -413,18 +413,9 @@ impl TableSampler {
             for i in 0..m {
                 let possible =
                     (0..n_ind).all(|l| self.indicators[l].values[cells[l][i] as usize] != 0.0);
-                if !possible || lw[i] == f64::NEG_INFINITY {
-                    sink(&[f64::NEG_INFINITY], &values, 1);
-                    continue;
-                }
-                for (t, target) in self.targets.iter().enumerate() {
-                    let v = target.values[cells[n_ind + t][i] as usize];
-                    if !v.is_finite() {
-                        return Err(not_finite(v));
-                    }
-                    values[0][t] = v;
-                }
-                sink(&lw[i..i + 1], &values, 1);
+                let targets = (0..self.targets.len())
+                    .map(|t| self.targets[t].values[cells[n_ind + t][i] as usize]);
+                pass(lw[i], possible, targets, &mut values, sink)?;
             }
             done += m as u64;
         }
@@ -505,6 +496,30 @@ impl TableSampler {
 
 /// Samples processed together, column by column.
 const BATCH: usize = 256;
+
+/// Passes one sample to `sink`: its log weight (minus infinity when evidence fails) and its
+/// target values, which must be finite.
+#[inline]
+fn pass(
+    lw: f64,
+    possible: bool,
+    targets: impl Iterator<Item = f64>,
+    values: &mut [Vec<f64>],
+    sink: &mut impl FnMut(&[f64], &[Vec<f64>], u64),
+) -> Result<(), Diagnostic> {
+    if !possible || lw == f64::NEG_INFINITY {
+        sink(&[f64::NEG_INFINITY], values, 1);
+        return Ok(());
+    }
+    for (slot, v) in values[0].iter_mut().zip(targets) {
+        if !v.is_finite() {
+            return Err(not_finite(v));
+        }
+        *slot = v;
+    }
+    sink(&[lw], values, 1);
+    Ok(())
+}
 
 fn not_finite(v: f64) -> Diagnostic {
     Diagnostic::error(
@@ -725,18 +740,9 @@ impl LinearSampler {
                 for &v in &read {
                     scratch[v] = cols[v * BATCH + i];
                 }
-                if self.indicators.iter().any(|e| e.eval(&scratch, 0) == 0.0) {
-                    sink(&[f64::NEG_INFINITY], &values, 1);
-                    continue;
-                }
-                for (t, target) in self.targets.iter().enumerate() {
-                    let v = target.eval(&scratch, 0);
-                    if !v.is_finite() {
-                        return Err(not_finite(v));
-                    }
-                    values[0][t] = v;
-                }
-                sink(&lw[i..i + 1], &values, 1);
+                let possible = self.indicators.iter().all(|e| e.eval(&scratch, 0) != 0.0);
+                let targets = self.targets.iter().map(|e| e.eval(&scratch, 0));
+                pass(lw[i], possible, targets, &mut values, sink)?;
             }
             done += m as u64;
         }

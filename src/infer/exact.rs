@@ -23,7 +23,7 @@
 
 use crate::ast::Span;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::query::{Mech, Plan, TargetKind};
+use crate::query::{Comp, Mech, Plan, Step, TargetKind};
 use crate::scm::{DistTree, Ex, Model};
 use std::collections::{BTreeSet, HashMap};
 
@@ -147,39 +147,11 @@ pub fn tables(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Tables
     let mut solver = Solver::new(plan, model, 0, cap, span);
     let mut steps = Vec::new();
     for step in &plan.steps {
-        let comps: Vec<_> = step.comps.iter().collect();
-        for c in &comps {
-            for &w in &c.copies {
-                solver.alias[w * n + step.var] = c.world * n + step.var;
-                solver.followers[c.world * n + step.var].push(w * n + step.var);
-            }
-        }
-        let mut by_noise: Vec<(usize, Vec<usize>)> = Vec::new();
-        for (i, c) in comps.iter().enumerate() {
-            match noise_slot(&c.mech) {
-                Some(noise) => match by_noise.iter_mut().find(|(s, _)| *s == noise) {
-                    Some((_, list)) => list.push(i),
-                    None => by_noise.push((noise, vec![i])),
-                },
-                None => by_noise.push((usize::MAX, vec![i])),
-            }
-        }
-        for (_, members) in by_noise {
-            let outputs: Vec<Output> = members
-                .iter()
-                .map(|&i| Output {
-                    slot: comps[i].world * n + step.var,
-                    base: comps[i].world * n,
-                    mech: &comps[i].mech,
-                })
-                .collect();
-            solver.mechanism_factor(step.var, &outputs)?;
-            let Some(factor) = solver.factors.pop() else {
-                return Err(cannot(
-                    span,
-                    "this is a bug in whatif: no table was built".to_string(),
-                ));
-            };
+        let start = solver.factors.len();
+        let groups = solver.step_factors(step)?;
+        let factors = solver.factors.split_off(start);
+        for (members, factor) in groups.into_iter().zip(factors) {
+            let outputs: Vec<usize> = members.iter().map(|c| c.world * n + step.var).collect();
             let n_parents = factor.slots.len() - outputs.len();
             let out_cards = factor.cards[n_parents..].to_vec();
             let k = Factor::len_of(&out_cards);
@@ -187,10 +159,10 @@ pub fn tables(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Tables
             // Evidence: keep only the columns that agree with every observed output.
             let mut allowed = vec![true; k];
             let mut clamped = false;
-            for (o, &i) in members.iter().enumerate() {
-                let Some(x) = comps[i].clamp else { continue };
+            for (o, comp) in members.iter().enumerate() {
+                let Some(x) = comp.clamp else { continue };
                 clamped = true;
-                let position = solver.domains[outputs[o].slot]
+                let position = solver.domains[outputs[o]]
                     .index
                     .get(&Domain::key(x))
                     .copied();
@@ -215,7 +187,7 @@ pub fn tables(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Tables
             steps.push(TableStep {
                 outputs: outputs
                     .iter()
-                    .map(|o| o.slot)
+                    .copied()
                     .zip(out_cards.iter().copied())
                     .collect(),
                 parents: factor.slots[..n_parents].to_vec(),
@@ -284,41 +256,10 @@ impl<'a> Solver<'a> {
     fn run(mut self) -> Result<Sums, Diagnostic> {
         let n = self.plan.n_vars;
         for step in &self.plan.steps {
-            let comps: Vec<_> = step
-                .comps
-                .iter()
-                .filter(|c| c.group == self.group)
-                .collect();
-            for c in &comps {
-                for &w in &c.copies {
-                    self.alias[w * n + step.var] = c.world * n + step.var;
-                    self.followers[c.world * n + step.var].push(w * n + step.var);
-                }
-            }
-            // Stochastic computations grouped by noise slot; deterministic ones alone.
-            let mut by_noise: Vec<(usize, Vec<usize>)> = Vec::new();
-            for (i, c) in comps.iter().enumerate() {
-                match noise_slot(&c.mech) {
-                    Some(noise) => match by_noise.iter_mut().find(|(s, _)| *s == noise) {
-                        Some((_, list)) => list.push(i),
-                        None => by_noise.push((noise, vec![i])),
-                    },
-                    None => by_noise.push((usize::MAX, vec![i])),
-                }
-            }
-            for (_, members) in by_noise {
-                let outputs: Vec<Output> = members
-                    .iter()
-                    .map(|&i| Output {
-                        slot: comps[i].world * n + step.var,
-                        base: comps[i].world * n,
-                        mech: &comps[i].mech,
-                    })
-                    .collect();
-                self.mechanism_factor(step.var, &outputs)?;
-                for &i in &members {
-                    if let Some(x) = comps[i].clamp {
-                        let slot = comps[i].world * n + step.var;
+            for members in self.step_factors(step)? {
+                for comp in members {
+                    if let Some(x) = comp.clamp {
+                        let slot = comp.world * n + step.var;
                         self.evidence_factor(&Ex::Slot(slot), Some(x))?;
                     }
                 }
@@ -336,6 +277,41 @@ impl<'a> Solver<'a> {
         }
         let joint = self.eliminate(&kept)?;
         self.evaluate(&joint)
+    }
+
+    /// Pushes one mechanism factor per noise group of `step`'s computations in this solver's
+    /// group (the computations sharing a noise slot together, each deterministic one alone),
+    /// registering worlds that copy a computation as aliases. Returns each factor's members.
+    fn step_factors(&mut self, step: &'a Step) -> Result<Vec<Vec<&'a Comp>>, Diagnostic> {
+        let n = self.plan.n_vars;
+        let mut groups: Vec<(usize, Vec<&'a Comp>)> = Vec::new();
+        for c in step.comps.iter().filter(|c| c.group == self.group) {
+            for &w in &c.copies {
+                self.alias[w * n + step.var] = c.world * n + step.var;
+                self.followers[c.world * n + step.var].push(w * n + step.var);
+            }
+            match noise_slot(&c.mech) {
+                Some(noise) => match groups.iter_mut().find(|(s, _)| *s == noise) {
+                    Some((_, list)) => list.push(c),
+                    None => groups.push((noise, vec![c])),
+                },
+                None => groups.push((usize::MAX, vec![c])),
+            }
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for (_, members) in groups {
+            let outputs: Vec<Output> = members
+                .iter()
+                .map(|c| Output {
+                    slot: c.world * n + step.var,
+                    base: c.world * n,
+                    mech: &c.mech,
+                })
+                .collect();
+            self.mechanism_factor(step.var, &outputs)?;
+            out.push(members);
+        }
+        Ok(out)
     }
 
     /// The factor of the computations sharing one noise slot (or one deterministic one).

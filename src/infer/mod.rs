@@ -153,6 +153,17 @@ pub const AUTO_EXACT_CAP: u64 = 100_000;
 /// Entries one exact-inference table may hold under `--method exact`.
 pub const EXACT_CAP: u64 = 1 << 24;
 
+impl MethodChoice {
+    /// The largest exact-inference table this method builds before it gives up (`Exact`) or
+    /// samples instead (`Auto`).
+    pub fn exact_cap(self) -> u64 {
+        match self {
+            MethodChoice::Exact => EXACT_CAP,
+            _ => AUTO_EXACT_CAP,
+        }
+    }
+}
+
 /// Answers one query statement: exactly where the method allows, else by importance sampling.
 pub fn answer_query(
     model: &Model,
@@ -162,11 +173,7 @@ pub fn answer_query(
     settings: Settings,
 ) -> Result<Answer, Diagnostic> {
     if settings.method != MethodChoice::Is {
-        let cap = if settings.method == MethodChoice::Exact {
-            EXACT_CAP
-        } else {
-            AUTO_EXACT_CAP
-        };
+        let cap = settings.method.exact_cap();
         match answer_exact(model, statement, name, estimand, cap) {
             Ok(answer) => return Ok(answer),
             Err(d) if settings.method == MethodChoice::Exact || d.code != Some(Code::E010) => {
