@@ -34,3 +34,14 @@ impl Default for Config {
         }
     }
 }
+
+/// The number of entries of a table whose axes have these sizes (the product of the
+/// cardinalities), or `None` when the product does not fit in a `usize`. Every size that user
+/// input controls (factors, joint decisions, policy tables, contexts) is computed here and
+/// compared with its limit before anything of that size is allocated.
+#[allow(dead_code)] // Callers arrive with the limits work of issue 13 (remove this then).
+pub(crate) fn table_size(cardinalities: impl IntoIterator<Item = usize>) -> Option<usize> {
+    cardinalities
+        .into_iter()
+        .try_fold(1usize, |size, cardinality| size.checked_mul(cardinality))
+}
