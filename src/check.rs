@@ -1175,7 +1175,8 @@ impl<'a> Checker<'a> {
         let (values, ty, span) = match domain {
             Domain::Bool(s) => (vec![0.0, 1.0], Type::Bool, *s),
             Domain::Range(lo, hi, s) => {
-                if hi < lo || (hi - lo) > 1_000_000 {
+                // In i128: the width of an i64 range can overflow an i64.
+                if hi < lo || i128::from(*hi) - i128::from(*lo) > 1_000_000 {
                     self.error(
                         Diagnostic::error(
                             Code::E009,
@@ -1254,7 +1255,10 @@ impl<'a> Checker<'a> {
                     },
                     Err(()) => continue,
                 },
-                StatementKind::Decide(d) => match self.lower_decide(d) {
+                StatementKind::Decide(d) => match self
+                    .lower_decide(d)
+                    .and_then(|d| self.limit_decision(d, span))
+                {
                     Ok(d) => StatementKind_::Decide(d),
                     Err(()) => continue,
                 },
@@ -1291,6 +1295,48 @@ impl<'a> Checker<'a> {
             )
             .with_help("split the table with nested matches or compute it with arithmetic"),
         );
+        Err(())
+    }
+
+    /// E009 for a decision whose table (full action vectors × context values) is larger than
+    /// `Config::max_decision_table`, found from the domain sizes before anything is built.
+    fn limit_decision(&mut self, decide: Decide, span: Span) -> Lowered<Decide> {
+        let limit = self.config.max_decision_table;
+        let (actions, contexts) = decide.table_sizes(&self.model);
+        let entries = actions.zip(contexts).and_then(|(a, x)| a.checked_mul(x));
+        if entries.is_some_and(|n| n <= limit) {
+            return Ok(decide);
+        }
+        let count = |n: Option<usize>| n.map_or("at least 2^64".to_string(), |n| n.to_string());
+        // Each axis's size when there are a few, else how many axes.
+        let factors = |sizes: Vec<usize>, what: &str| match sizes.len() {
+            0 | 1 => String::new(),
+            2..=6 => {
+                let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+                format!(" ({})", sizes.join(" × "))
+            }
+            n => format!(" (from {n} {what})"),
+        };
+        let (action_axes, context_axes) = decide.table_axes(&self.model);
+        let actions = format!(
+            "{} actions{}",
+            count(actions),
+            factors(action_axes, "decisions")
+        );
+        let message = if context_axes.is_empty() {
+            format!("this decision has {actions}, more than the limit of {limit}")
+        } else {
+            format!(
+                "this decision tabulates {actions} × {} context values{}, more than the limit \
+                 of {limit} entries",
+                count(contexts),
+                factors(context_axes, "observed variables")
+            )
+        };
+        self.error(Diagnostic::error(Code::E009, span, message).with_help(
+            "decide fewer variables jointly, give them smaller domains (`d in {...}`), \
+                 or observe fewer variables with `given`",
+        ));
         Err(())
     }
 

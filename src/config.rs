@@ -20,6 +20,11 @@ pub struct Config {
     pub max_factor_size: usize,
     /// Most rounds × runs × policies a bandit statement may simulate.
     pub max_bandit_steps: u64,
+    /// Most entries a `decide` statement may tabulate: full action vectors (one value per
+    /// decision of every stage) × context values (one value per observed variable).
+    pub max_decision_table: usize,
+    /// Most worker threads `--threads` may ask for.
+    pub max_threads: usize,
 }
 
 impl Default for Config {
@@ -31,6 +36,8 @@ impl Default for Config {
             max_match_arms: 100_000,
             max_factor_size: 1 << 24,
             max_bandit_steps: 2_000_000_000,
+            max_decision_table: 1 << 16,
+            max_threads: 1024,
         }
     }
 }
@@ -39,7 +46,6 @@ impl Default for Config {
 /// cardinalities), or `None` when the product does not fit in a `usize`. Every size that user
 /// input controls (factors, joint decisions, policy tables, contexts) is computed here and
 /// compared with its limit before anything of that size is allocated.
-#[allow(dead_code)] // Callers arrive with the limits work of issue 13 (remove this then).
 pub(crate) fn table_size(cardinalities: impl IntoIterator<Item = usize>) -> Option<usize> {
     cardinalities
         .into_iter()

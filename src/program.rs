@@ -1,7 +1,8 @@
 //! A checked program: the model plus its questions (queries, decisions, bandits), resolved.
 //!
 //! **Invariant:** every expression here has been type-checked against the model; evidence is
-//! boolean; decision domains are finite and non-empty.
+//! boolean; decision domains are finite and non-empty; a decision's table (full action
+//! vectors × context values) fits `Config::max_decision_table`.
 
 use crate::ast::Span;
 pub use crate::scm::expr::{Intervention, InterventionValue};
@@ -109,6 +110,53 @@ pub struct Decide {
     pub maximize: bool,
     /// The expected utility, always an expectation or a probability.
     pub objective: Estimand,
+}
+
+impl Decide {
+    /// Every decision of every stage, in order: the axes of the action table.
+    pub fn choices(&self) -> impl Iterator<Item = &Choice> {
+        self.stages.iter().flat_map(|stage| &stage.choices)
+    }
+
+    /// The variables some stage observes, in the order first observed, and for each stage how
+    /// many of them it has observed (a stage sees what earlier stages saw).
+    pub fn contexts(&self) -> (Vec<VarId>, Vec<usize>) {
+        let mut vars: Vec<VarId> = Vec::new();
+        let mut observed = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            for &v in &stage.given {
+                if !vars.contains(&v) {
+                    vars.push(v);
+                }
+            }
+            observed.push(vars.len());
+        }
+        (vars, observed)
+    }
+
+    /// The axes of this decision's tables: each decision's domain size (the action table),
+    /// and each observed variable's domain size (the context table).
+    pub fn table_axes(&self, model: &Model) -> (Vec<usize>, Vec<usize>) {
+        let actions = self.choices().map(|c| c.domain.len()).collect();
+        let contexts = self
+            .contexts()
+            .0
+            .iter()
+            .map(|v| model.vars[*v].domain.as_ref().map_or(0, Vec::len))
+            .collect();
+        (actions, contexts)
+    }
+
+    /// How many full action vectors and how many context values this decision tabulates,
+    /// computed with [`table_size`](crate::config::table_size) (`None`: more than a `usize`
+    /// holds). Nothing is enumerated.
+    pub fn table_sizes(&self, model: &Model) -> (Option<usize>, Option<usize>) {
+        let (actions, contexts) = self.table_axes(model);
+        (
+            crate::config::table_size(actions),
+            crate::config::table_size(contexts),
+        )
+    }
 }
 
 /// One stage of decisions and what they observe.

@@ -12,6 +12,7 @@
 //! **Invariant:** does no I/O.
 
 pub mod bandit;
+mod problem;
 
 use crate::diagnostics::Diagnostic;
 use crate::infer::MethodChoice;
@@ -25,10 +26,8 @@ use crate::query::{self, GroupSpec, TargetKind};
 use crate::results::{ActionValue, Answer, Body, DecisionAnswer, Method, PolicyRow};
 use crate::scm::expr::MatchEx;
 use crate::scm::{BinOp, Ex, Model, VarId, VarKind};
+use problem::DecisionProblem;
 use serde_json::{Map, Value};
-
-/// Most full action vectors × context values a decision may tabulate.
-const TABLE_LIMIT: usize = 1 << 16;
 
 /// The objective's value expression and conditions.
 fn objective(d: &Decide) -> (Ex, &Conditions) {
@@ -47,23 +46,6 @@ static EMPTY_CONDITIONS: Conditions = Conditions {
     interventions: Vec::new(),
     evidence: Vec::new(),
 };
-
-/// Every combination of the domains, first index fastest.
-fn product(domains: &[&[f64]]) -> Vec<Vec<f64>> {
-    let size: usize = domains.iter().map(|d| d.len()).product();
-    (0..size)
-        .map(|mut i| {
-            domains
-                .iter()
-                .map(|d| {
-                    let v = d[i % d.len()];
-                    i /= d.len();
-                    v
-                })
-                .collect()
-        })
-        .collect()
-}
 
 fn set(var: VarId, value: Ex, model: &Model) -> Intervention {
     Intervention {
@@ -102,44 +84,14 @@ pub fn decide(
 ) -> Result<Answer, Diagnostic> {
     let (utility, conditions) = objective(d);
     let sign = if d.maximize { 1.0 } else { -1.0 };
-    // Decisions and contexts, stage by stage.
-    let decision_vars: Vec<VarId> = d
-        .stages
-        .iter()
-        .flat_map(|s| s.choices.iter().map(|c| c.var))
-        .collect();
-    let domains: Vec<&[f64]> = d
-        .stages
-        .iter()
-        .flat_map(|s| s.choices.iter().map(|c| c.domain.as_slice()))
-        .collect();
-    let mut context_vars: Vec<VarId> = Vec::new();
-    let mut stage_context_len = Vec::new();
-    for stage in &d.stages {
-        for g in &stage.given {
-            if !context_vars.contains(g) {
-                context_vars.push(*g);
-            }
-        }
-        stage_context_len.push(context_vars.len());
-    }
-    let context_domains: Vec<&[f64]> = context_vars
-        .iter()
-        .map(|v| model.vars[*v].domain.as_deref().unwrap_or(&[]))
-        .collect();
-    let actions = product(&domains);
-    let contexts = product(&context_domains);
-    if actions.len().saturating_mul(contexts.len()) > TABLE_LIMIT {
-        return Err(Diagnostic::error(
-            crate::diagnostics::Code::E009,
-            statement.span,
-            format!(
-                "this decision has {} actions × {} contexts, more than {TABLE_LIMIT}",
-                actions.len(),
-                contexts.len()
-            ),
-        ));
-    }
+    // Decisions and contexts, stage by stage, enumerated (their sizes were checked).
+    let DecisionProblem {
+        decision_vars,
+        context_vars,
+        stage_context_len,
+        actions,
+        contexts,
+    } = DecisionProblem::new(model, d, statement.span)?;
     // One group per full action vector: E[U], then E[U·1{X=x}] and P(X=x) per context value.
     let specs: Vec<GroupSpec> = actions
         .iter()
@@ -607,7 +559,7 @@ fn evaluate_policy(
             .iter()
             .flat_map(|s| s.choices.iter().map(|c| c.domain.as_slice()))
             .collect();
-        product(&domains)
+        problem::checked_product(&domains)
     };
     let mut c = conditions.clone();
     for (k, stage) in d.stages.iter().enumerate() {
