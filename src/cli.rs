@@ -1,8 +1,14 @@
 //! The command line (clap): `run`, `check`, `graph`, `repl`.
 //!
-//! Exit codes: 0 success, 1 an error in the model or a query, 2 command-line misuse.
-//! Nothing is printed to stdout unless the whole run succeeds, so a failed run leaves no
-//! half-written JSON behind.
+//! Exit codes: 0 success, 1 an error in the model or a query, 2 command-line misuse (a file
+//! that cannot be read, a bad option), 70 an internal error (a bug: one line asks for a report),
+//! 74 output that cannot be written (a full disk). A closed pipe (`whatif graph F | head -1`)
+//! ends the command quietly with 0, as Unix filters do. Nothing is printed to stdout unless the
+//! whole run succeeds, so a failed run leaves no half-written JSON behind.
+//!
+//! Files are written whole or not at all: into a new temporary file beside the target, then
+//! renamed over it. `-o` onto a symbolic link writes through the link to its target (the link
+//! stays), as shell redirection does; the output may never be the input.
 
 use crate::diagnostics::{Diagnostic, render};
 use crate::facade::{Model, Options};
@@ -11,11 +17,17 @@ use crate::program::{Program, StatementKind};
 use crate::scm::VarKind;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal as _, Write as _};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Seed used when neither `--seed` nor `set seed` gives one.
 pub const DEFAULT_SEED: u64 = 0;
+
+/// Exit code of an internal error (a panic): sysexits' `EX_SOFTWARE`.
+pub const EXIT_INTERNAL: i32 = 70;
+
+/// Exit code when the output cannot be written (a full disk): sysexits' `EX_IOERR`.
+pub const EXIT_WRITE: i32 = 74;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -104,8 +116,8 @@ pub fn run() -> i32 {
             let plural = |n: usize, one: &str, many: &str| {
                 format!("{n} {}", if n == 1 { one } else { many })
             };
-            println!(
-                "ok: {}, {}, {}, {}",
+            let summary = format!(
+                "ok: {}, {}, {}, {}\n",
                 plural(m.vars.len(), "variable", "variables"),
                 plural(
                     count(|k| matches!(k, StatementKind::Query { .. })),
@@ -123,12 +135,9 @@ pub fn run() -> i32 {
                     "bandits"
                 )
             );
-            0
+            exit_code(write_stdout(&summary))
         }),
-        Command::Graph { file } => with_program(&file, |model| {
-            print!("{}", model.graph());
-            0
-        }),
+        Command::Graph { file } => draw_graph(&file),
         Command::Import { file, output } => import(&file, output.as_deref()),
         Command::Repl { file } => crate::repl::frontend::run(file),
         Command::Run {
@@ -146,12 +155,22 @@ pub fn run() -> i32 {
                 MethodArg::Exact => MethodChoice::Exact,
             };
             if samples == Some(0) {
-                eprintln!("whatif: --samples must be at least 1");
+                to_stderr("whatif: --samples must be at least 1\n");
                 return 2;
             }
-            if threads == Some(0) {
-                eprintln!("whatif: --threads must be at least 1");
-                return 2;
+            let max_threads = crate::Config::default().max_threads;
+            match threads {
+                Some(0) => {
+                    to_stderr("whatif: --threads must be at least 1\n");
+                    return 2;
+                }
+                Some(n) if n > max_threads => {
+                    to_stderr(&format!(
+                        "whatif: --threads {n} is more than the limit of {max_threads}\n"
+                    ));
+                    return 2;
+                }
+                _ => {}
             }
             let pool = match rayon::ThreadPoolBuilder::new()
                 .num_threads(threads.unwrap_or(0))
@@ -159,7 +178,7 @@ pub fn run() -> i32 {
             {
                 Ok(pool) => pool,
                 Err(e) => {
-                    eprintln!("whatif: cannot start worker threads: {e}");
+                    to_stderr(&format!("whatif: cannot start worker threads: {e}\n"));
                     return 2;
                 }
             };
@@ -180,72 +199,270 @@ pub fn run() -> i32 {
 }
 
 /// `whatif import`: BIF to a checked whatif model, written whole or not at all.
-fn import(file: &std::path::Path, output: Option<&std::path::Path>) -> i32 {
+fn import(file: &Path, output: Option<&Path>) -> i32 {
     let name = file.display().to_string();
+    if let Some(path) = output
+        && same_file(file, path)
+    {
+        to_stderr(&format!(
+            "whatif: the output {} is the input network; choose another `-o` (nothing written)\n",
+            path.display()
+        ));
+        return 2;
+    }
     let text = match std::fs::read_to_string(file) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("whatif: cannot read {name}: {e}");
+            to_stderr(&format!("whatif: cannot read {name}: {e}\n"));
             return 2;
         }
     };
     let model = match crate::bif::import(&name, &text) {
         Ok(model) => model,
         Err(d) => {
-            eprint!("{}", render(&name, &text, &[d]));
+            to_stderr(&render(&name, &text, &[d]));
             return 1;
         }
     };
     // The model must check before anything is written.
     if let Err(error) = Model::parse_named(&format!("{name} (imported)"), &model) {
-        eprint!("{error}");
+        to_stderr(&error.to_string());
         return 1;
     }
     match output {
-        None => {
-            print!("{model}");
-            0
-        }
-        Some(path) => {
-            let temporary = path.with_extension("scm.partial");
-            let written =
-                std::fs::write(&temporary, &model).and_then(|()| std::fs::rename(&temporary, path));
-            if let Err(e) = written {
-                let _ = std::fs::remove_file(&temporary);
-                eprintln!("whatif: cannot write {}: {e}", path.display());
-                return 2;
+        None => exit_code(write_stdout(&model)),
+        Some(path) => match write_whole(path, &model) {
+            Ok(()) => 0,
+            Err(e) => {
+                to_stderr(&format!("whatif: cannot write {}: {e}\n", path.display()));
+                EXIT_WRITE
             }
-            0
+        },
+    }
+}
+
+/// Whether two paths name the same existing file (through links, `..`, or hard links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        x.dev() == y.dev() && x.ino() == y.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (x, y);
+        matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(p), Ok(q)) if p == q
+        )
+    }
+}
+
+/// Writes `text` to `path` whole or not at all: into a temporary file of its own beside the
+/// target (never one that already exists), then renamed over the target, keeping the target's
+/// permissions. A symbolic link is followed: its target is replaced and the link stays.
+fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = follow_links(path)?;
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Some(file_name) = target.file_name() else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a file name",
+        ));
+    };
+    let (mut file, temporary) = create_temporary(dir, &file_name.to_string_lossy())?;
+    let written = (|| {
+        file.write_all(text.as_bytes())?;
+        if let Ok(existing) = std::fs::metadata(&target) {
+            file.set_permissions(existing.permissions())?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temporary, &target)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// `path` with every symbolic link along its last component followed (a dangling link gives
+/// the path it points to).
+fn follow_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// A new, empty file `.NAME.PID-N.partial` in `dir` that did not exist before.
+fn create_temporary(dir: &Path, name: &str) -> std::io::Result<(std::fs::File, PathBuf)> {
+    let mut attempt = 0;
+    loop {
+        let path = dir.join(format!(".{name}.{}-{attempt}.partial", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => return Ok((file, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
         }
     }
 }
 
-/// Reads, parses and checks `file`, then calls `f`; reports errors and returns the exit code.
-fn with_program(file: &PathBuf, f: impl FnOnce(&Model) -> i32) -> i32 {
+/// Writes `text` to standard output and flushes it. `Err` carries the exit code: 0 when the
+/// reader has gone (a closed pipe ends quietly), [`EXIT_WRITE`] after a one-line message when the
+/// output cannot be written (a full disk).
+pub(crate) fn write_stdout(text: &str) -> Result<(), i32> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| write_failure(&e))
+}
+
+/// The exit code for a failed write to standard output, after saying why (unless the reader
+/// simply closed the pipe).
+pub(crate) fn write_failure(error: &std::io::Error) -> i32 {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        return 0;
+    }
+    to_stderr(&format!("whatif: cannot write the output: {error}\n"));
+    EXIT_WRITE
+}
+
+/// 0 after a successful write, else the write's exit code.
+fn exit_code(written: Result<(), i32>) -> i32 {
+    written.err().unwrap_or(0)
+}
+
+/// Writes to standard error; a failure there has nowhere to be reported, so it is ignored
+/// (where `eprint!` would panic).
+pub fn to_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Installs the panic hook of the binary: a panic (a bug) prints one line asking for a report,
+/// not a backtrace (set `RUST_BACKTRACE=1` for the usual report). The exit code stays
+/// [`EXIT_INTERNAL`].
+pub fn install_panic_hook() {
+    let default_hook = std::panic::take_hook();
+    let reported = std::sync::atomic::AtomicBool::new(false);
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            default_hook(info);
+            return;
+        }
+        // Several worker threads may panic at once; one line is enough.
+        if reported.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a panic");
+        let message = message.lines().next().unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        to_stderr(&format!(
+            "whatif: internal error ({message}{place}); this is a bug in whatif, please report \
+             it with the command and the model that caused it\n"
+        ));
+    }));
+}
+
+/// `whatif graph`: the graph needs only the declarations, so it is drawn even when a question
+/// does not check; the questions' errors then go to stderr and the exit code is still 0.
+fn draw_graph(file: &Path) -> i32 {
     let name = file.display().to_string();
     let source = match std::fs::read_to_string(file) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("whatif: cannot read {name}: {e}");
+            to_stderr(&format!("whatif: cannot read {name}: {e}\n"));
+            return 2;
+        }
+    };
+    let error = match Model::parse_named(&name, &source) {
+        Ok(model) => return exit_code(write_stdout(&model.graph())),
+        Err(error) => error,
+    };
+    let config = crate::Config::default();
+    let declarations = crate::syntax::parse(&source, &config)
+        .ok()
+        .and_then(|mut ast| {
+            ast.statements.retain(|s| {
+                matches!(
+                    s.kind,
+                    crate::ast::StatementKind::Let { .. }
+                        | crate::ast::StatementKind::Variable { .. }
+                        | crate::ast::StatementKind::Decision { .. }
+                )
+            });
+            crate::check::check(&source, &ast, &config).ok()
+        });
+    to_stderr(&error.to_string());
+    match declarations {
+        Some(program) => {
+            to_stderr(&format!(
+                "whatif: the declarations check, so the graph is drawn; the questions above do not \
+                 (see `whatif check {name}`)\n"
+            ));
+            exit_code(write_stdout(&graph(&program)))
+        }
+        None => 1,
+    }
+}
+
+/// Reads, parses and checks `file`, then calls `f`; reports errors and returns the exit code.
+fn with_program(file: &Path, f: impl FnOnce(&Model) -> i32) -> i32 {
+    let name = file.display().to_string();
+    let source = match std::fs::read_to_string(file) {
+        Ok(s) => s,
+        Err(e) => {
+            to_stderr(&format!("whatif: cannot read {name}: {e}\n"));
             return 2;
         }
     };
     match Model::parse_named(&name, &source) {
         Ok(model) => f(&model),
         Err(error) => {
-            eprint!("{error}");
+            to_stderr(&error.to_string());
             1
         }
     }
 }
 
 /// Answers every question; prints all the answers, or nothing but the first error.
-fn run_program(
-    model: &Model,
-    options: &Options,
-    json: bool,
-    plot: Option<&std::path::Path>,
-) -> i32 {
+fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>) -> i32 {
+    // A directory the pictures cannot go into is found before any sampling.
+    if let Some(dir) = plot
+        && let Err(e) = crate::plot::prepare_dir(dir)
+    {
+        to_stderr(&format!("whatif: {e}\n"));
+        return 2;
+    }
     let mut answers = Vec::new();
     let mut text = String::new();
     let mut warnings = String::new();
@@ -271,45 +488,39 @@ fn run_program(
                 answers.push(answer);
             }
             Err(error) => {
-                eprint!("{warnings}{error}");
+                to_stderr(&format!("{warnings}{error}"));
                 return 1;
             }
         }
     }
-    eprint!("{warnings}");
+    to_stderr(&warnings);
     if let Some(dir) = plot {
-        match crate::plot::write_plots(dir, &answers) {
+        // Pictures are named after the model, so two models can share a directory.
+        let stem = Path::new(model.name())
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy());
+        match crate::plot::write_plots(dir, &stem, &answers) {
             Ok(files) => {
                 for f in files {
-                    eprintln!("wrote {}", f.display());
+                    to_stderr(&format!("wrote {}\n", f.display()));
                 }
             }
             Err(e) => {
-                eprintln!("whatif: {e}");
-                return 1;
+                to_stderr(&format!("whatif: {e}\n"));
+                return EXIT_WRITE;
             }
         }
     }
-    let mut out = std::io::stdout().lock();
-    let written = if json {
+    let output = if json {
         let doc = serde_json::json!({ "results": answers });
-        writeln!(
-            out,
-            "{}",
+        format!(
+            "{}\n",
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         )
     } else {
-        write!(
-            out,
-            "# {}: seed {}\n\n{text}",
-            model.name(),
-            model.seed(options)
-        )
+        format!("# {}: seed {}\n\n{text}", model.name(), model.seed(options))
     };
-    if written.is_err() {
-        return 1;
-    }
-    0
+    exit_code(write_stdout(&output))
 }
 
 /// Runs `f`, drawing a progress bar on stderr once it has taken more than a second

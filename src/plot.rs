@@ -6,7 +6,10 @@
 //!   best action highlighted, and the evidential ranking `E[U | d = a]` beside it when shown.
 //!
 //! SVG through plotters, with no system font needed (the SVG viewer renders the text).
-//! File names carry the statement's line: `line12_bandit.svg`, `line7_decision.svg`.
+//! File names carry the model's name and the statement's line — `casino_line12_bandit.svg`,
+//! `treatment_line7_decision.svg` — so two models plotted into one directory keep their pictures.
+//! The directory is checked (created, and written to) by [`prepare_dir`] before any answer is
+//! computed, so a bad `--plot` is found at once, not after the sampling.
 //!
 //! **Invariant:** writes only into the directory it is given, and only whole files.
 
@@ -23,19 +26,33 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-/// Writes one picture per bandit and decision answer into `dir`; returns the files written.
-pub fn write_plots(dir: &Path, answers: &[Answer]) -> Result<Vec<PathBuf>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+/// Creates `dir` if needed and makes sure a file can be created in it, leaving nothing behind.
+pub fn prepare_dir(dir: &Path) -> Result<(), String> {
+    let cannot = |e: std::io::Error| format!("cannot write plots into {}: {e}", dir.display());
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    let probe = dir.join(format!(".whatif-plot-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(cannot)?;
+    std::fs::remove_file(&probe).map_err(cannot)
+}
+
+/// Writes one picture per bandit and decision answer into `dir`, each named after `model` (the
+/// model file's stem) and the statement's line; returns the files written.
+pub fn write_plots(dir: &Path, model: &str, answers: &[Answer]) -> Result<Vec<PathBuf>, String> {
+    prepare_dir(dir)?;
     let mut written = Vec::new();
     for answer in answers {
         let (path, result) = match &answer.body {
             Body::Bandit(b) => {
-                let path = dir.join(format!("line{}_bandit.svg", answer.line));
+                let path = dir.join(format!("{model}_line{}_bandit.svg", answer.line));
                 let result = regret_curves(&path, &answer.query, b);
                 (path, result)
             }
             Body::Decision(d) => {
-                let path = dir.join(format!("line{}_decision.svg", answer.line));
+                let path = dir.join(format!("{model}_line{}_decision.svg", answer.line));
                 let result = utility_bars(&path, &answer.query, d);
                 (path, result)
             }

@@ -1,7 +1,13 @@
 //! The terminal side of the REPL: rustyline for editing, history and completion; Ctrl-C
 //! cancels a running query; Ctrl-D leaves. Everything else is the [`Session`]'s.
+//!
+//! History is appended to, as readline does: each session adds its own new lines to the file
+//! (under rustyline's file lock), so two sessions never overwrite each other's. Output that
+//! cannot be written ends the session: quietly when the reader closed the pipe, with one line
+//! and exit code 74 when the disk is full.
 
 use super::{Reply, Session, complete_word};
+use crate::cli::{to_stderr, write_stdout};
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -69,12 +75,29 @@ pub fn run(file: Option<PathBuf>) -> i32 {
     }
     // Ctrl-C while a query runs stops it at the next chunk; at the prompt rustyline sees it.
     let _ = ctrlc::set_handler(crate::infer::request_cancel);
-    println!(
-        "whatif {} — :help for commands, Ctrl-D to leave",
+    let code = converse(&mut editor, &mut session, file).err().unwrap_or(0);
+    if let Some(path) = &history {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.append_history(path);
+    }
+    code
+}
+
+/// The session's loop, until Ctrl-D, `:quit` or output that cannot be written (`Err` carries
+/// the exit code).
+fn converse(
+    editor: &mut Editor<WordHelper, DefaultHistory>,
+    session: &mut Session,
+    file: Option<PathBuf>,
+) -> Result<(), i32> {
+    write_stdout(&format!(
+        "whatif {} — :help for commands, Ctrl-D to leave\n",
         env!("CARGO_PKG_VERSION")
-    );
+    ))?;
     if let Some(path) = file {
-        print!("{}", session.load(path));
+        write_stdout(&session.load(path))?;
     }
     loop {
         if let Some(helper) = editor.helper_mut() {
@@ -86,27 +109,24 @@ pub fn run(file: Option<PathBuf>) -> i32 {
                     let _ = editor.add_history_entry(line.as_str());
                 }
                 match session.feed(&line) {
-                    Reply::Output(text) => print!("{text}"),
+                    Reply::Output(text) => write_stdout(&text)?,
                     Reply::More => {}
-                    Reply::Quit => break,
+                    Reply::Quit => return Ok(()),
                 }
             }
             Err(ReadlineError::Interrupted) => {
                 session.discard_pending();
-                println!("^C");
+                write_stdout("^C\n")?;
             }
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => return Ok(()),
+            // The prompt goes to a closed pipe: end quietly.
+            Err(ReadlineError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                return Err(0);
+            }
             Err(e) => {
-                eprintln!("whatif: {e}");
-                break;
+                to_stderr(&format!("whatif: {e}\n"));
+                return Ok(());
             }
         }
     }
-    if let Some(path) = &history {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let _ = editor.save_history(path);
-    }
-    0
 }
