@@ -62,6 +62,7 @@ pub fn check(
         model: Model::default(),
         constants: HashMap::new(),
         decls: Vec::new(),
+        range_values: 0,
     };
     checker.declare(program);
     checker.build_graph();
@@ -94,6 +95,9 @@ struct Checker<'a> {
     model: Model,
     constants: HashMap<String, (f64, Type)>,
     decls: Vec<Decl<'a>>,
+    /// Values the domain ranges (`lo..hi`) lowered so far hold, against
+    /// `Config::max_range_values`.
+    range_values: usize,
 }
 
 /// Where an expression sits, which decides what it may mention.
@@ -1187,6 +1191,24 @@ impl<'a> Checker<'a> {
                     );
                     return Err(());
                 }
+                // At most a million; every range's values are built, so their total is bounded.
+                let width = (i128::from(*hi) - i128::from(*lo) + 1) as usize;
+                let limit = self.config.max_range_values;
+                if self.range_values + width > limit {
+                    self.error(
+                        Diagnostic::error(
+                            Code::E009,
+                            *s,
+                            format!(
+                                "the domain ranges of this model hold more than the limit of \
+                                 {limit} values in all"
+                            ),
+                        )
+                        .with_help("give decisions smaller domains, or list their values"),
+                    );
+                    return Err(());
+                }
+                self.range_values += width;
                 ((*lo..=*hi).map(|i| i as f64).collect(), Type::Int, *s)
             }
             Domain::Set(literals, s) => {

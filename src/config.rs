@@ -23,6 +23,8 @@ pub struct Config {
     /// Most entries a `decide` statement may tabulate: full action vectors (one value per
     /// decision of every stage) × context values (one value per observed variable).
     pub max_decision_table: usize,
+    /// Most values all the domain ranges (`lo..hi`) of one model may hold together.
+    pub max_range_values: usize,
     /// Most worker threads `--threads` may ask for.
     pub max_threads: usize,
 }
@@ -37,6 +39,7 @@ impl Default for Config {
             max_factor_size: 1 << 24,
             max_bandit_steps: 2_000_000_000,
             max_decision_table: 1 << 16,
+            max_range_values: 10_000_000,
             max_threads: 1024,
         }
     }

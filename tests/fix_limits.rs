@@ -68,6 +68,27 @@ fn a_range_as_wide_as_the_integers_is_refused_not_a_panic() {
 }
 
 #[test]
+fn wide_ranges_are_bounded_in_total_not_only_each() {
+    // A thousand decisions over a million values each: 16 GB of domains before the fix.
+    let source: String = (0..1000)
+        .map(|i| format!("decision d{i} in 0..999999\n"))
+        .collect();
+    let error = Model::parse(&source).expect_err("refused");
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "the domain ranges of this model hold more than the limit of 10000000 values"
+        ),
+        "{text}"
+    );
+    // Ten such ranges are within the limit.
+    let source: String = (0..10)
+        .map(|i| format!("decision d{i} in 0..999999\n"))
+        .collect();
+    assert!(Model::parse(&source).is_ok());
+}
+
+#[test]
 fn joint_decisions_are_refused_from_their_sizes_before_any_action_is_built() {
     // Two decisions over 0..100000: 10^10 actions (240 GB before the fix).
     let message = refusal(
