@@ -210,12 +210,9 @@ fn import(file: &Path, output: Option<&Path>) -> i32 {
         ));
         return 2;
     }
-    let text = match std::fs::read_to_string(file) {
-        Ok(s) => s,
-        Err(e) => {
-            to_stderr(&format!("whatif: cannot read {name}: {e}\n"));
-            return 2;
-        }
+    let text = match read_source(file) {
+        Ok((_, text)) => text,
+        Err(code) => return code,
     };
     let model = match crate::bif::import(&name, &text) {
         Ok(model) => model,
@@ -396,13 +393,9 @@ pub fn install_panic_hook() {
 /// `whatif graph`: the graph needs only the declarations, so it is drawn even when a question
 /// does not check; the questions' errors then go to stderr and the exit code is still 0.
 fn draw_graph(file: &Path) -> i32 {
-    let name = file.display().to_string();
-    let source = match std::fs::read_to_string(file) {
-        Ok(s) => s,
-        Err(e) => {
-            to_stderr(&format!("whatif: cannot read {name}: {e}\n"));
-            return 2;
-        }
+    let (name, source) = match read_source(file) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     let error = match Model::parse_named(&name, &source) {
         Ok(model) => return exit_code(write_stdout(&model.graph())),
@@ -435,15 +428,23 @@ fn draw_graph(file: &Path) -> i32 {
     }
 }
 
-/// Reads, parses and checks `file`, then calls `f`; reports errors and returns the exit code.
-fn with_program(file: &Path, f: impl FnOnce(&Model) -> i32) -> i32 {
+/// The file's name as diagnostics show it and its text; `Err` is the exit code after a message.
+fn read_source(file: &Path) -> Result<(String, String), i32> {
     let name = file.display().to_string();
-    let source = match std::fs::read_to_string(file) {
-        Ok(s) => s,
+    match std::fs::read_to_string(file) {
+        Ok(source) => Ok((name, source)),
         Err(e) => {
             to_stderr(&format!("whatif: cannot read {name}: {e}\n"));
-            return 2;
+            Err(2)
         }
+    }
+}
+
+/// Reads, parses and checks `file`, then calls `f`; reports errors and returns the exit code.
+fn with_program(file: &Path, f: impl FnOnce(&Model) -> i32) -> i32 {
+    let (name, source) = match read_source(file) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
     match Model::parse_named(&name, &source) {
         Ok(model) => f(&model),
