@@ -5,14 +5,15 @@
 //! caret under the span, then secondary labels and a hint. Messages are lowercase with no
 //! trailing period.
 //!
-//! The first line's shape is the contract of LANGUAGE.md section 10, which no diagnostics crate
+//! The first line's shape is the contract of docs/language.md ("Error codes"), which no diagnostics crate
 //! prints as is; the renderer is small enough to own.
 
 use crate::ast::Span;
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Display, Formatter, Write as _};
 
-/// The stable error codes of LANGUAGE.md section 10.
+/// The stable error codes; docs/language.md ("Error codes") explains each with an example
+/// that triggers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Code {
     /// Syntax: `y ~ Normal(x, * 1)`.
@@ -61,7 +62,7 @@ pub enum Severity {
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
-    /// The stable code (LANGUAGE.md section 10); `None` for problems outside the language.
+    /// The stable code (docs/language.md, "Error codes"); `None` for problems outside the language.
     pub code: Option<Code>,
     /// What is wrong: lowercase, no trailing period.
     pub message: String,

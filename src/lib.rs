@@ -6,6 +6,11 @@
 //! (`P(y[do(x = 0)] | x = 1, y = 1)`), plus decisions and bandits. This crate parses, checks
 //! and answers them; the `whatif` binary is a thin command line over it.
 //!
+//! The language — declarations, expressions, distributions and their parameters, queries,
+//! decisions, bandits, inference, error codes, the command line and the JSON format — is
+//! described in `docs/language.md` in the repository, where every example is run by the test
+//! suite (`tests/language_doc.rs`).
+//!
 //! # Tutorial
 //!
 //! Parse a model, then ask it questions. Every answer carries its method, and sampled ones a
@@ -62,7 +67,7 @@
 //! ```
 //!
 //! Results implement serde's `Serialize` and `Deserialize`; their JSON is the command line's
-//! `--json` output (LANGUAGE.md section 10).
+//! `--json` output (docs/language.md, "The JSON format").
 
 #![warn(missing_docs)]
 

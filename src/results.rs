@@ -1,4 +1,4 @@
-//! Typed answers: what every engine returns and what `--json` prints (LANGUAGE.md section 10).
+//! Typed answers: what every engine returns and what `--json` prints (docs/language.md, "The JSON format").
 
 use serde::{Deserialize, Serialize};
 

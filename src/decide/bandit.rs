@@ -1,4 +1,4 @@
-//! Bandits played against the model as an environment (LANGUAGE.md section 8).
+//! Bandits played against the model as an environment (docs/language.md, "Bandits").
 //!
 //! Each round draws fresh noise; the agent sees its *intuition* (the arm variable's natural
 //! value), picks an arm, and receives the reward in the world `do(arm = choice)` on that same

@@ -70,7 +70,7 @@ pub fn check_cancel() -> Result<(), Diagnostic> {
     }
 }
 
-/// Default number of samples per query (LANGUAGE.md section 9).
+/// Default number of samples per query (docs/language.md, "Inference").
 pub const DEFAULT_SAMPLES: u64 = 100_000;
 
 /// Which inference method to use.

@@ -1,4 +1,4 @@
-//! The distributions of LANGUAGE.md section 5: parameters, sampling, inverse CDF (the noise
+//! The distributions of docs/language.md ("Distributions"): parameters, sampling, inverse CDF (the noise
 //! coupling counterfactuals need), mass/density and the CDF intervals abduction needs.
 //!
 //! Parameters arrive as a slice of `f64` evaluated per sample; [`DistKind::validate`] checks
@@ -237,7 +237,7 @@ impl DistKind {
     }
 
     /// The value for noise `u` in (0, 1): the inverse CDF, the monotone coupling of
-    /// LANGUAGE.md section 6. Parameters must be valid.
+    /// docs/language.md ("The noise behind every draw"). Parameters must be valid.
     pub fn quantile(&self, p: &[f64], u: f64) -> f64 {
         match self {
             DistKind::Bernoulli => flag(u > 1.0 - p[0]),
