@@ -84,7 +84,10 @@ struct Run {
 }
 
 fn run(file: &std::path::Path, command: Option<&str>, args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_whatif"));
+    // WHATIF_DOC_BIN checks the document against another build (another branch's binary).
+    let binary = std::env::var_os("WHATIF_DOC_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_whatif").into());
+    let mut cmd = Command::new(binary);
     match command {
         Some(name) => cmd.arg(name).arg(file),
         None => cmd.arg("run").arg(file).arg("--json"),
