@@ -85,8 +85,8 @@ struct Run {
 
 fn run(file: &std::path::Path, command: Option<&str>, args: &[&str]) -> Run {
     // WHATIF_DOC_BIN checks the document against another build (another branch's binary).
-    let binary = std::env::var_os("WHATIF_DOC_BIN")
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_whatif").into());
+    let binary =
+        std::env::var_os("WHATIF_DOC_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_whatif").into());
     let mut cmd = Command::new(binary);
     match command {
         Some(name) => cmd.arg(name).arg(file),
