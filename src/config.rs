@@ -27,6 +27,10 @@ pub struct Config {
     pub max_range_values: usize,
     /// Most worker threads `--threads` may ask for.
     pub max_threads: usize,
+    /// Most entries of the covariance matrix Gaussian algebra may hold (its live quantities
+    /// squared), checked before it allocates: over it, `--method auto` samples instead and
+    /// `--method exact` is an E010 error.
+    pub max_gaussian_entries: usize,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             max_decision_table: 1 << 16,
             max_range_values: 10_000_000,
             max_threads: 1024,
+            max_gaussian_entries: 1 << 24,
         }
     }
 }

@@ -16,6 +16,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use crate::infer::MethodChoice as Method;
+#[doc(hidden)]
+pub use crate::infer::engine::Engine;
 
 /// A parsed and checked model, with the questions its file asks.
 #[derive(Clone, Debug)]
@@ -155,6 +157,8 @@ impl Model {
                 .unwrap_or(DEFAULT_SAMPLES),
             seed: options.seed.or(statement.seed).unwrap_or(DEFAULT_SEED),
             method: options.method,
+            forced: options.engine,
+            max_gaussian_entries: self.config.max_gaussian_entries,
         };
         if settings.samples > self.config.max_samples {
             let message = format!(
@@ -224,6 +228,7 @@ pub struct Options {
     seed: Option<u64>,
     threads: Option<usize>,
     method: Method,
+    engine: Option<Engine>,
 }
 
 impl Options {
@@ -253,6 +258,15 @@ impl Options {
     /// The inference method.
     pub fn method(mut self, method: Method) -> Options {
         self.method = method;
+        self
+    }
+
+    /// Forces one inference engine, whatever the method: for tests that compare engines with
+    /// each other. An engine that cannot answer a question gives E010. Not a user-facing
+    /// option: the method (`auto`, `is`, `exact`) is.
+    #[doc(hidden)]
+    pub fn engine(mut self, engine: Engine) -> Options {
+        self.engine = Some(engine);
         self
     }
 

@@ -93,5 +93,7 @@ mod facade;
 
 pub use config::Config;
 pub use diagnostics::{Code, Diagnostic, Severity};
+#[doc(hidden)]
+pub use facade::Engine;
 pub use facade::{Error, Method, Model, Options, Query};
 pub use results::Answer;

@@ -13,7 +13,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::infer::Settings;
-use crate::infer::sampling::{self, Budget, Sampler, mix};
+use crate::infer::sampling::{Budget, Sampler, mix};
 use crate::program::{Bandit, Conditions, Intervention, InterventionValue, PolicyKind, Statement};
 use crate::query::{self, GroupSpec, Plan, TargetKind};
 use crate::results::{Answer, BanditAnswer, Body, Checkpoint, Method, PolicyPerformance};
@@ -96,36 +96,33 @@ pub fn play(
             .collect();
         p
     };
-    // Exact where the model allows (variable elimination over the round's worlds), else a
-    // large sampled run; the answer says which.
-    let (oracle_values, oracle_kind): (Vec<f64>, &str) = match crate::infer::exact::solve(
+    // By the engine the one engine choice picks under the statement's method (exact where
+    // the model allows, else a large sampled run); the answer says which.
+    let oracle = crate::infer::engine::solve(
         &oracle_plan,
         model,
-        crate::infer::EXACT_CAP,
+        &settings,
+        Budget {
+            samples: ORACLE_SAMPLES,
+            seed: settings.seed,
+            stream: statement.line as u64 ^ 0x0_AC1E,
+        },
         statement.span,
-    ) {
-        Ok(sums) if sums[0].mass > 0.0 => (
-            sums[0].scalar.iter().map(|x| x / sums[0].mass).collect(),
-            "exact",
-        ),
-        _ => {
-            let acc = sampling::run(
-                &oracle_plan,
-                model,
-                Budget {
-                    samples: ORACLE_SAMPLES,
-                    seed: settings.seed,
-                    stream: statement.line as u64 ^ 0x0_AC1E,
-                },
-            )?;
-            let g = &acc.groups[0];
-            (
-                (0..oracle_plan.groups[0].targets.len())
-                    .map(|t| g.scalar(t).0)
-                    .collect(),
-                "sampled",
-            )
-        }
+    )?;
+    if !oracle.possible(0) {
+        return Err(crate::infer::impossible(
+            &oracle_plan.groups[0].evidence_text,
+            ORACLE_SAMPLES,
+            statement.span,
+        ));
+    }
+    let oracle_values: Vec<f64> = (0..oracle_plan.groups[0].targets.len())
+        .map(|t| oracle.scalar(0, t).0)
+        .collect();
+    let oracle_kind = if oracle.is_exact() {
+        "exact"
+    } else {
+        "sampled"
     };
     let mut mu = vec![vec![0.0; k]; k];
     let mut p_intuition = vec![0.0; k];

@@ -15,9 +15,8 @@ pub mod bandit;
 mod problem;
 
 use crate::diagnostics::Diagnostic;
-use crate::infer::MethodChoice;
-use crate::infer::estimate::Accumulators;
-use crate::infer::sampling::{self, Budget};
+use crate::infer::engine::Solved;
+use crate::infer::sampling::Budget;
 use crate::infer::{Settings, impossible};
 use crate::program::{
     Conditions, Decide, Estimand, Evidence, Intervention, InterventionValue, Statement,
@@ -238,51 +237,10 @@ pub fn decide(
     })
 }
 
-/// A plan's group estimates: sampled (with standard errors and covariances) or exact.
-enum Run {
-    Sampled(Accumulators),
-    /// Per group: the target values, or `None` where the evidence has probability zero.
-    Exact(Vec<Option<Vec<f64>>>),
-}
+/// A plan's group estimates, from whichever engine `infer::engine` chooses.
+type Run = Solved;
 
-impl Run {
-    fn possible(&self, g: usize) -> bool {
-        match self {
-            Run::Sampled(acc) => acc.groups[g].n_nonzero > 0,
-            Run::Exact(groups) => groups[g].is_some(),
-        }
-    }
-
-    /// (value, standard error) of target `t` of group `g`.
-    fn scalar(&self, g: usize, t: usize) -> (f64, f64) {
-        match self {
-            Run::Sampled(acc) => acc.groups[g].scalar(t),
-            Run::Exact(groups) => (groups[g].as_ref().map_or(f64::NAN, |v| v[t]), 0.0),
-        }
-    }
-
-    /// Covariance of the first targets of groups `a` and `b` (0 when exact).
-    fn covariance(&self, a: usize, b: usize) -> f64 {
-        match self {
-            Run::Sampled(acc) => acc.covariance(a, b),
-            Run::Exact(_) => 0.0,
-        }
-    }
-
-    fn ess(&self, g: usize) -> Option<f64> {
-        match self {
-            Run::Sampled(acc) => Some(acc.groups[g].ess()),
-            Run::Exact(_) => None,
-        }
-    }
-
-    fn is_exact(&self) -> bool {
-        matches!(self, Run::Exact(_))
-    }
-}
-
-/// Runs a plan exactly where the method allows (variable elimination, then Gaussian
-/// algebra), by importance sampling otherwise — the same choice `answer_query` makes.
+/// Runs a plan with the engine the one engine choice picks (as queries and bandits do).
 fn run(
     plan: &query::Plan,
     model: &Model,
@@ -290,55 +248,7 @@ fn run(
     budget: Budget,
     span: crate::ast::Span,
 ) -> Result<Run, Diagnostic> {
-    if settings.method != MethodChoice::Is {
-        let cap = settings.method.exact_cap();
-        let exact = crate::infer::exact::solve(plan, model, cap, span)
-            .map(|groups| {
-                Run::Exact(
-                    groups
-                        .iter()
-                        .map(|s| {
-                            (s.mass > 0.0).then(|| s.scalar.iter().map(|x| x / s.mass).collect())
-                        })
-                        .collect(),
-                )
-            })
-            .or_else(|finite| {
-                crate::infer::gaussian::solve(plan, model, span)
-                    .map(|groups| {
-                        Run::Exact(
-                            groups
-                                .iter()
-                                .map(|targets| {
-                                    Some(
-                                        targets
-                                            .iter()
-                                            .map(|t| match t {
-                                                crate::infer::gaussian::Exact::Value(v) => *v,
-                                                crate::infer::gaussian::Exact::Distribution(n) => {
-                                                    n.mean
-                                                }
-                                            })
-                                            .collect(),
-                                    )
-                                })
-                                .collect(),
-                        )
-                    })
-                    .map_err(|_| finite)
-            });
-        match exact {
-            Ok(r) => return Ok(r),
-            Err(d)
-                if settings.method == MethodChoice::Exact
-                    || d.code != Some(crate::diagnostics::Code::E010) =>
-            {
-                return Err(d);
-            }
-            Err(_) => {}
-        }
-    }
-    Ok(Run::Sampled(sampling::run(plan, model, budget)?))
+    crate::infer::engine::solve(plan, model, &settings, budget, span)
 }
 
 /// For each stage, the chosen stage action index (into the stage's own action product) for

@@ -19,6 +19,7 @@
 //! **Invariant:** the compiled form answers exactly the plan it was built from; only speed
 //! differs from the interpreter (and which random numbers are drawn).
 
+use super::engine::Reason;
 use super::exact::{self, Tables};
 use crate::ast::Span;
 use crate::diagnostics::{Code, Diagnostic};
@@ -39,17 +40,24 @@ pub enum Compiled {
 }
 
 impl Compiled {
-    /// Compiles `plan` if one of the fast forms applies.
-    pub fn new(plan: &Plan, model: &Model) -> Option<Compiled> {
+    /// The linear-Gaussian form of a one-group plan, if every computation it needs is one.
+    pub fn linear(plan: &Plan, model: &Model) -> Option<Compiled> {
         if plan.groups.len() != 1 {
             return None;
         }
-        if let Some(linear) = LinearSampler::new(plan, model) {
-            return Some(Compiled::Linear(linear));
+        LinearSampler::new(plan, model).map(Compiled::Linear)
+    }
+
+    /// The conditional-table form of a one-group plan, or why it has none: a variable
+    /// without a finite domain, or tables too big to build (sizes by checked arithmetic,
+    /// [`crate::config::table_size`]; then the interpreter samples instead).
+    pub fn tables(plan: &Plan, model: &Model) -> Result<Compiled, Reason> {
+        if plan.groups.len() != 1 {
+            return Err(Reason::Shape("the compiled samplers take one group"));
         }
-        exact::tables(plan, model, TABLE_CAP, Span::default())
-            .ok()
-            .map(|t| Compiled::Tables(TableSampler::new(t)))
+        let t = exact::tables(plan, model, TABLE_CAP, Span::default()).map_err(Reason::Engine)?;
+        check_table_sizes(&t)?;
+        Ok(Compiled::Tables(TableSampler::new(t)))
     }
 
     /// Draws `n` samples, passing each one's log weight and target values to `sink`.
@@ -64,6 +72,44 @@ impl Compiled {
             Compiled::Linear(l) => l.run(rng, n, sink),
         }
     }
+}
+
+/// Checks, with checked arithmetic, that every table has the size its axes say (a product
+/// that overflowed while the tables were built shows up as a mismatch), that none is over
+/// [`TABLE_CAP`], and that all of them together fit the sampler's 32-bit offsets.
+fn check_table_sizes(t: &Tables) -> Result<(), Reason> {
+    let too_big = |size: Option<usize>| Reason::TooBig {
+        what: "a conditional table of entries",
+        size: size.map_or(f64::INFINITY, |s| s as f64),
+        limit: TABLE_CAP as f64,
+    };
+    let mut total = 0usize;
+    let mut add = |cards: &mut dyn Iterator<Item = usize>, actual: usize| {
+        let size = crate::config::table_size(cards);
+        if size != Some(actual) || actual as u64 > TABLE_CAP {
+            return Err(too_big(size));
+        }
+        total = total.checked_add(actual).ok_or(too_big(None))?;
+        Ok(())
+    };
+    for s in &t.steps {
+        let k = s.k.max(1);
+        add(
+            &mut s.parent_cards.iter().copied().chain([k]),
+            s.probabilities.len(),
+        )?;
+        let outputs = crate::config::table_size(s.outputs.iter().map(|o| o.1.max(1)));
+        if outputs.is_none_or(|o| o > k) {
+            return Err(too_big(outputs));
+        }
+    }
+    for l in t.indicators.iter().chain(&t.targets) {
+        add(&mut l.cards.iter().copied(), l.values.len())?;
+    }
+    if total > u32::MAX as usize / 2 {
+        return Err(too_big(Some(total)));
+    }
+    Ok(())
 }
 
 /// What one table of the table sampler does.

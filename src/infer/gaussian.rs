@@ -1,59 +1,36 @@
-//! Exact answers for linear-Gaussian models by Gaussian algebra (nalgebra), counterfactual
-//! worlds included.
+//! Exact answers for linear-Gaussian models by Gaussian algebra, counterfactual worlds
+//! included, in memory that grows with the plan's *width*, not its length.
 //!
 //! A plan qualifies when every computation it needs is `Normal(mean, sd)` with a mean affine
 //! in its parents and a constant sd, or deterministic and affine (hard interventions,
-//! shifts, affine policies, `do(x ~ Normal(..))` included). Then every slot is an affine
-//! function `c + aᵀε` of the standard-normal noise vector ε — one coordinate per noise slot,
-//! which is exactly the sampler's coupling `x = μ + σ·Φ⁻¹(U)` — and evidence `x = v` is a
-//! linear constraint `aᵀε = v − c`. Conditioning ε ~ N(0, I) on `Aε = b` gives mean
-//! `Aᵀ(AAᵀ)⁻¹b` and covariance `I − Aᵀ(AAᵀ)⁻¹A`; a target `t = c + aᵀε` then has a normal
-//! posterior. Expectations of affine targets, probabilities of one linear inequality and
-//! whole distributions of affine quantities are answered; anything else is E010 (and
-//! `--method auto` samples instead).
+//! shifts, affine policies, `do(x ~ Normal(..))` included). Then every slot is jointly
+//! normal with the noise, which is exactly the sampler's coupling `x = μ + σ·Φ⁻¹(U)`.
+//!
+//! The engine works like a Kalman filter over the plan's steps. It keeps the mean and
+//! covariance of the *live* quantities only: a computed slot lives until the last step (or
+//! target) that reads it, a noise shared by several worlds until its last world is computed.
+//! Each computation adds one quantity (its covariance row is an affine combination of the rows
+//! it reads, plus its own noise variance); evidence `x = v` on a stochastic variable is a
+//! rank-one update (conditioning on one linear constraint); a quantity nobody reads again is
+//! dropped. A 100,000-variable chain keeps two or three quantities live at a time, so it
+//! answers in linear time and constant memory, where writing every slot over the whole noise
+//! vector took n² memory.
+//!
+//! [`prepare`] compiles a group into that sequence of operations and measures its width and
+//! work *before* anything is allocated, so the engine choice (`infer::engine`) can decline by
+//! cost (and `--method exact` can refuse with the limit) instead of running out of memory.
+//!
+//! Expectations of affine targets, probabilities of one linear inequality and whole
+//! distributions of affine quantities are answered; anything else declines with a typed reason.
 //!
 //! **Invariant:** does no I/O; answers carry a standard error of 0.
 
+use super::engine::{Reason, Unsupported};
 use crate::ast::Span;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::query::{Mech, Plan, TargetKind};
 use crate::scm::dist::DistKind;
 use crate::scm::{BinOp, DistTree, Ex, Model, UnOp};
-use nalgebra::{DMatrix, DVector};
-
-/// `constant + Σ coefficients[k]·ε_k`, with ε indexed by noise slot.
-#[derive(Clone, Debug)]
-struct Affine {
-    constant: f64,
-    coefficients: Vec<f64>,
-}
-
-impl Affine {
-    fn constant(c: f64, dim: usize) -> Affine {
-        Affine {
-            constant: c,
-            coefficients: vec![0.0; dim],
-        }
-    }
-
-    fn is_constant(&self) -> bool {
-        self.coefficients.iter().all(|a| *a == 0.0)
-    }
-
-    fn scale(mut self, k: f64) -> Affine {
-        self.constant *= k;
-        self.coefficients.iter_mut().for_each(|a| *a *= k);
-        self
-    }
-
-    fn add(mut self, other: &Affine, sign: f64) -> Affine {
-        self.constant += sign * other.constant;
-        for (a, b) in self.coefficients.iter_mut().zip(&other.coefficients) {
-            *a += sign * b;
-        }
-        self
-    }
-}
 
 /// A target's posterior: normal with this mean and standard deviation.
 #[derive(Clone, Copy, Debug)]
@@ -71,211 +48,616 @@ pub enum Exact {
     Distribution(Normal),
 }
 
-/// The reason given when a variable that blocks Gaussian algebra is not real: then the finite
-/// engine's reason (which names the real variable) is the one to show.
-pub const NOT_REAL: &str = "is not real";
-
-fn cannot(span: Span, why: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(Code::E010, span, why.into())
-        .with_help("use `--method is` (importance sampling), which answers every query")
+/// `constant + Σ coefficient·node`, over the engine's quantities (nodes). Terms may repeat a
+/// node until [`Affine::normalised`] merges them.
+#[derive(Clone, Debug, Default)]
+struct Affine {
+    constant: f64,
+    terms: Vec<(usize, f64)>,
 }
 
-/// Solves every group of the plan by Gaussian algebra, or says why it cannot.
-pub fn solve(plan: &Plan, model: &Model, span: Span) -> Result<Vec<Vec<Exact>>, Diagnostic> {
-    (0..plan.groups.len())
-        .map(|g| solve_group(plan, model, g, span))
-        .collect()
-}
+impl Affine {
+    fn constant(c: f64) -> Affine {
+        Affine {
+            constant: c,
+            terms: Vec::new(),
+        }
+    }
 
-fn solve_group(
-    plan: &Plan,
-    model: &Model,
-    group: usize,
-    span: Span,
-) -> Result<Vec<Exact>, Diagnostic> {
-    let n = plan.n_vars;
-    let dim = plan.n_slots;
-    let not_linear = |var: usize| {
-        let v = &model.vars[var];
-        let why = if v.ty == crate::scm::Type::Real {
-            "is real but not linear-Gaussian (a Normal whose mean is affine in its parents and whose sd is constant, or an affine function of them)"
+    fn node(node: usize) -> Affine {
+        Affine {
+            constant: 0.0,
+            terms: vec![(node, 1.0)],
+        }
+    }
+
+    /// Terms sorted by node, repeated nodes merged, zero coefficients dropped.
+    fn normalised(mut self) -> Affine {
+        self.terms.sort_by_key(|t| t.0);
+        let mut merged: Vec<(usize, f64)> = Vec::with_capacity(self.terms.len());
+        for (node, a) in self.terms {
+            match merged.last_mut() {
+                Some(last) if last.0 == node => last.1 += a,
+                _ => merged.push((node, a)),
+            }
+        }
+        merged.retain(|t| t.1 != 0.0);
+        self.terms = merged;
+        self
+    }
+
+    /// The constant, when the form (normalised) has no terms.
+    fn as_constant(self) -> Result<f64, Affine> {
+        let form = self.normalised();
+        if form.terms.is_empty() {
+            Ok(form.constant)
         } else {
-            NOT_REAL
-        };
-        cannot(
-            v.span,
-            format!(
-                "`--method exact` needs finite domains or a linear-Gaussian model; `{}` {why}",
-                v.name
-            ),
-        )
+            Err(form)
+        }
+    }
+
+    fn scale(mut self, k: f64) -> Affine {
+        self.constant *= k;
+        self.terms.iter_mut().for_each(|t| t.1 *= k);
+        self
+    }
+
+    fn add(mut self, other: Affine, sign: f64) -> Affine {
+        self.constant += sign * other.constant;
+        self.terms
+            .extend(other.terms.into_iter().map(|(n, a)| (n, sign * a)));
+        self
+    }
+}
+
+/// One operation of a compiled group.
+#[derive(Clone, Debug)]
+enum Op {
+    /// A new quantity `node = form + √variance·ε` with ε fresh standard-normal noise, then
+    /// conditioned on `clamp` when evidence observes it.
+    Add {
+        node: usize,
+        form: Affine,
+        variance: f64,
+        clamp: Option<f64>,
+    },
+    /// Quantities no later operation or target reads.
+    Drop(Vec<usize>),
+}
+
+/// One target: what to compute from the final state.
+#[derive(Clone, Debug)]
+enum TargetForm {
+    /// The normal distribution (or the mean) of an affine quantity.
+    Affine(Affine),
+    /// `P(form op 0)` for a comparison `op`.
+    Inequality { form: Affine, op: BinOp },
+}
+
+/// One group compiled: operations in order, targets over the final live quantities.
+#[derive(Clone, Debug)]
+struct GroupProgram {
+    ops: Vec<Op>,
+    targets: Vec<(TargetKind, TargetForm)>,
+    n_nodes: usize,
+    /// Most quantities live at once: the covariance is `width × width`.
+    width: usize,
+}
+
+/// A plan compiled for Gaussian algebra, with its measured size.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    groups: Vec<GroupProgram>,
+    /// Most quantities live at once over all groups.
+    pub width: usize,
+    /// Multiply-adds the whole run takes, roughly.
+    pub work: f64,
+}
+
+/// Compiles every group of the plan, or says why Gaussian algebra cannot answer it.
+/// Allocates nothing of the size of the covariance; `width` and `work` say what running takes.
+pub fn prepare(plan: &Plan, model: &Model) -> Result<Prepared, Unsupported> {
+    let mut groups = Vec::with_capacity(plan.groups.len());
+    let (mut width, mut work) = (0usize, 0.0f64);
+    for g in 0..plan.groups.len() {
+        let program = compile_group(plan, model, g)?;
+        width = width.max(program.width);
+        work += program_work(&program);
+        groups.push(program);
+    }
+    Ok(Prepared {
+        groups,
+        width,
+        work,
+    })
+}
+
+fn decline(reason: Reason) -> Unsupported {
+    Unsupported {
+        engine: super::engine::Engine::Gaussian,
+        reason,
+    }
+}
+
+/// Compiles one group: a node per computation (and per noise several worlds share), the
+/// evidence as clamps, the targets as forms; then liveness decides when each node drops.
+fn compile_group(plan: &Plan, model: &Model, group: usize) -> Result<GroupProgram, Unsupported> {
+    let n = plan.n_vars;
+    let not_linear = |var: usize| {
+        decline(Reason::NotLinearGaussian {
+            var,
+            real: model.vars[var].ty == crate::scm::Type::Real,
+        })
     };
-    let mut slots: Vec<Option<Affine>> = vec![None; n * plan.n_worlds];
-    let mut constraints: Vec<(Affine, f64)> = Vec::new();
+    // How many computations draw on each noise slot: a noise used once is folded into its
+    // computation's own variance; a shared one (counterfactual worlds) becomes a node.
+    let mut noise_uses: std::collections::HashMap<usize, usize> = Default::default();
+    for step in &plan.steps {
+        for comp in step.comps.iter().filter(|c| c.group == group) {
+            if let Some(slot) = noise_slot(&comp.mech) {
+                *noise_uses.entry(slot).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut slot_node: Vec<Option<usize>> = vec![None; n * plan.n_worlds];
+    let mut noise_node: std::collections::HashMap<usize, usize> = Default::default();
+    let mut ops: Vec<Op> = Vec::new();
+    let mut n_nodes = 0usize;
     for step in &plan.steps {
         for comp in step.comps.iter().filter(|c| c.group == group) {
             let slot = comp.world * n + step.var;
             let base = comp.world * n;
-            let value = mechanism(&comp.mech, base, slot, &slots, dim)
-                .ok_or_else(|| not_linear(step.var))?;
-            if let Some(x) = comp.clamp {
-                constraints.push((value.clone(), x));
+            let read = |e: &Ex, own: Option<&Affine>| {
+                affine(
+                    e,
+                    &|s: usize| {
+                        if s == slot
+                            && let Some(natural) = own
+                        {
+                            return Some(natural.clone());
+                        }
+                        slot_node.get(s).copied().flatten().map(Affine::node)
+                    },
+                    base,
+                )
+            };
+            // The natural mechanism as `form + sd·ε_slot`.
+            let normal = |mech: &Mech| -> Option<(Affine, f64, usize)> {
+                let Mech::Stoch { tree, slot } = mech else {
+                    return None;
+                };
+                let DistTree::Leaf(leaf) = tree else {
+                    return None;
+                };
+                if leaf.kind != DistKind::Normal {
+                    return None;
+                }
+                let sd = read(&leaf.params[1], None)?.as_constant().ok()?;
+                if !(sd > 0.0 && sd.is_finite()) {
+                    return None;
+                }
+                Some((read(&leaf.params[0], None)?, sd, *slot))
+            };
+            let value: Option<(Affine, Option<(f64, usize)>)> = match &comp.mech {
+                Mech::Det(e) => read(e, None).map(|f| (f, None)),
+                stochastic @ Mech::Stoch { .. } => {
+                    normal(stochastic).map(|(f, sd, s)| (f, Some((sd, s))))
+                }
+                Mech::Shift { natural, shift } => match &**natural {
+                    Mech::Det(e) => read(e, None)
+                        .and_then(|natural| read(shift, Some(&natural)))
+                        .map(|f| (f, None)),
+                    stochastic => normal(stochastic).and_then(|(mean, sd, noise)| {
+                        // The natural value is `mean + sd·ε`: substitute it into the shift
+                        // through a placeholder node, then expand the placeholder.
+                        let placeholder = usize::MAX;
+                        let shifted = read(shift, Some(&Affine::node(placeholder)))?.normalised();
+                        let own = shifted
+                            .terms
+                            .iter()
+                            .find(|t| t.0 == placeholder)
+                            .map_or(0.0, |t| t.1);
+                        let mut form = Affine {
+                            constant: shifted.constant,
+                            terms: shifted
+                                .terms
+                                .into_iter()
+                                .filter(|t| t.0 != placeholder)
+                                .collect(),
+                        };
+                        form = form.add(mean.scale(own), 1.0);
+                        Some((form, (own != 0.0).then_some((own * sd, noise))))
+                    }),
+                },
+            };
+            let Some((mut form, noise)) = value else {
+                return Err(not_linear(step.var));
+            };
+            let mut variance = 0.0;
+            if let Some((scale, noise)) = noise {
+                if noise_uses.get(&noise).copied().unwrap_or(0) > 1 {
+                    let node = *noise_node.entry(noise).or_insert_with(|| {
+                        ops.push(Op::Add {
+                            node: n_nodes,
+                            form: Affine::constant(0.0),
+                            variance: 1.0,
+                            clamp: None,
+                        });
+                        n_nodes += 1;
+                        n_nodes - 1
+                    });
+                    form.terms.push((node, scale));
+                } else {
+                    variance = scale * scale;
+                }
             }
+            let node = n_nodes;
+            n_nodes += 1;
+            ops.push(Op::Add {
+                node,
+                form: form.normalised(),
+                variance,
+                clamp: comp.clamp,
+            });
+            slot_node[slot] = Some(node);
             for &w in &comp.copies {
-                slots[w * n + step.var] = Some(value.clone());
+                slot_node[w * n + step.var] = Some(node);
             }
-            slots[slot] = Some(value);
         }
     }
     let g = &plan.groups[group];
     if !g.indicators.is_empty() {
-        return Err(cannot(
-            span,
+        return Err(decline(Reason::Question(
             "exact Gaussian answers take evidence of the form `x = value` on stochastic variables only",
-        ));
+        )));
     }
-    let posterior = condition(&constraints, dim, span)?;
-    g.targets
-        .iter()
-        .map(|t| {
-            let normal = |e: &Ex| -> Option<Normal> {
-                let a = affine(e, 0, &slots, dim)?;
-                Some(posterior.of(&a))
-            };
-            match t.kind {
-                TargetKind::Real => normal(&t.expr)
-                    .map(Exact::Distribution)
-                    .ok_or_else(|| cannot(span, "the quantity is not affine in the model's variables")),
-                TargetKind::Scalar => scalar(&t.expr, &normal)
-                    .map(Exact::Value)
-                    .ok_or_else(|| cannot(span, "exact Gaussian answers cover expectations of affine quantities and probabilities of one linear inequality")),
-                TargetKind::Discrete => Err(cannot(span, "a discrete distribution of a continuous model")),
+    let lookup = |s: usize| slot_node.get(s).copied().flatten().map(Affine::node);
+    let mut targets = Vec::new();
+    for t in &g.targets {
+        let form = match t.kind {
+            TargetKind::Real => affine(&t.expr, &lookup, 0)
+                .map(|f| TargetForm::Affine(f.normalised()))
+                .ok_or(Reason::Question(
+                    "the quantity is not affine in the model's variables",
+                )),
+            TargetKind::Scalar => scalar_form(&t.expr, &lookup).ok_or(Reason::Question(
+                "exact Gaussian answers cover expectations of affine quantities and probabilities of one linear inequality",
+            )),
+            TargetKind::Discrete => Err(Reason::Question(
+                "a discrete distribution of a continuous model",
+            )),
+        };
+        targets.push((t.kind, form.map_err(decline)?));
+    }
+    let width = schedule_drops(&mut ops, &targets, n_nodes);
+    Ok(GroupProgram {
+        ops,
+        targets,
+        n_nodes,
+        width,
+    })
+}
+
+/// The noise slot a mechanism draws from, if it is stochastic.
+fn noise_slot(mech: &Mech) -> Option<usize> {
+    match mech {
+        Mech::Det(_) => None,
+        Mech::Stoch { slot, .. } => Some(*slot),
+        Mech::Shift { natural, .. } => noise_slot(natural),
+    }
+}
+
+/// A scalar target: an expectation of an affine quantity, or the probability of one linear
+/// inequality.
+fn scalar_form(e: &Ex, lookup: &impl Fn(usize) -> Option<Affine>) -> Option<TargetForm> {
+    if let Ex::Binary(op @ (BinOp::Gt | BinOp::Ge | BinOp::Lt | BinOp::Le), a, b) = e {
+        let difference = affine(a, lookup, 0)?.add(affine(b, lookup, 0)?, -1.0);
+        return Some(TargetForm::Inequality {
+            form: difference.normalised(),
+            op: *op,
+        });
+    }
+    affine(e, lookup, 0).map(|f| TargetForm::Affine(f.normalised()))
+}
+
+/// Inserts a drop after the last operation that reads each node (targets read at the end),
+/// and returns the most nodes live at once.
+fn schedule_drops(
+    ops: &mut Vec<Op>,
+    targets: &[(TargetKind, TargetForm)],
+    n_nodes: usize,
+) -> usize {
+    const AT_END: usize = usize::MAX;
+    let mut last_use = vec![0usize; n_nodes];
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Add { node, form, .. } = op {
+            last_use[*node] = last_use[*node].max(i);
+            for &(read, _) in &form.terms {
+                last_use[read] = last_use[read].max(i);
             }
-        })
+        }
+    }
+    for (_, t) in targets {
+        let (TargetForm::Affine(form) | TargetForm::Inequality { form, .. }) = t;
+        for &(read, _) in &form.terms {
+            last_use[read] = AT_END;
+        }
+    }
+    let mut dies_after: Vec<Vec<usize>> = vec![Vec::new(); ops.len()];
+    for (node, &at) in last_use.iter().enumerate() {
+        if at != AT_END {
+            dies_after[at].push(node);
+        }
+    }
+    let (mut live, mut width) = (0usize, 0usize);
+    let mut scheduled = Vec::with_capacity(ops.len() * 2);
+    for (op, dying) in std::mem::take(ops).into_iter().zip(dies_after) {
+        live += 1;
+        width = width.max(live);
+        scheduled.push(op);
+        if !dying.is_empty() {
+            live -= dying.len();
+            scheduled.push(Op::Drop(dying));
+        }
+    }
+    *ops = scheduled;
+    width
+}
+
+/// Multiply-adds of a program: each new node's covariance row reads its terms' rows; each
+/// clamp updates the whole live covariance.
+fn program_work(p: &GroupProgram) -> f64 {
+    let (mut live, mut work) = (0.0f64, 0.0f64);
+    for op in &p.ops {
+        match op {
+            Op::Add { form, clamp, .. } => {
+                live += 1.0;
+                work += live * (form.terms.len() as f64 + 1.0);
+                if clamp.is_some() {
+                    work += live * live;
+                }
+            }
+            Op::Drop(nodes) => live -= nodes.len() as f64,
+        }
+    }
+    work + p.targets.len() as f64 * live * live
+}
+
+/// Runs the prepared plan: one answer per target per group. `check` is called now and then
+/// (cancellation).
+pub fn solve(
+    prepared: &Prepared,
+    span: Span,
+    check: &dyn Fn() -> Result<(), Diagnostic>,
+) -> Result<Vec<Vec<Exact>>, Diagnostic> {
+    prepared
+        .groups
+        .iter()
+        .map(|g| solve_group(g, span, check))
         .collect()
 }
 
-/// An expectation of an affine quantity, or the probability of one linear inequality.
-fn scalar(e: &Ex, normal: &impl Fn(&Ex) -> Option<Normal>) -> Option<f64> {
-    if let Ex::Binary(op @ (BinOp::Gt | BinOp::Ge | BinOp::Lt | BinOp::Le), a, b) = e {
-        let difference = Ex::Binary(BinOp::Sub, a.clone(), b.clone());
-        let d = normal(&difference)?;
-        if d.sd == 0.0 {
-            return None;
-        }
-        let below = crate::scm::dist::std_normal_cdf(-d.mean / d.sd); // P(a − b < 0)
-        return Some(match op {
-            BinOp::Gt | BinOp::Ge => 1.0 - below,
-            _ => below,
-        });
+/// The mean and covariance of the live nodes, in a `width × width` matrix whose positions are
+/// reused as nodes drop.
+struct State {
+    width: usize,
+    /// Position of each node, while it lives.
+    position: Vec<Option<usize>>,
+    free: Vec<usize>,
+    /// Positions handed out so far (never more than `width`).
+    next: usize,
+    /// Per position, a bound on the node's prior standard deviation (the sum of its terms'
+    /// bounds and its own noise), against which a conditional variance counts as zero.
+    scale: Vec<f64>,
+    /// Live positions.
+    live: Vec<usize>,
+    mean: Vec<f64>,
+    covariance: Vec<f64>,
+    /// Scratch: one covariance row.
+    row: Vec<f64>,
+}
+
+impl State {
+    fn cov(&self, a: usize, b: usize) -> f64 {
+        self.covariance[a * self.width + b]
     }
-    normal(e).map(|n| n.mean)
-}
 
-/// The posterior of ε given the constraints.
-struct Posterior {
-    mean: DVector<f64>,
-    covariance: DMatrix<f64>,
-}
+    fn set_cov(&mut self, a: usize, b: usize, x: f64) {
+        self.covariance[a * self.width + b] = x;
+        self.covariance[b * self.width + a] = x;
+    }
 
-impl Posterior {
-    fn of(&self, a: &Affine) -> Normal {
-        let v = DVector::from_column_slice(&a.coefficients);
-        let mean = a.constant + v.dot(&self.mean);
+    /// Adds `node = form + √variance·ε`; returns its position.
+    fn add(&mut self, node: usize, form: &Affine, variance: f64) -> usize {
+        let p = self.free.pop().unwrap_or_else(|| {
+            self.next += 1;
+            self.next - 1
+        });
+        let positions: Vec<(usize, f64)> = form
+            .terms
+            .iter()
+            .map(|&(n, a)| (self.position[n].expect("a node read after it dropped"), a))
+            .collect();
+        let mean = form.constant
+            + positions
+                .iter()
+                .map(|&(q, a)| a * self.mean[q])
+                .sum::<f64>();
+        for &q in &self.live {
+            self.row[q] = positions.iter().map(|&(r, a)| a * self.cov(r, q)).sum();
+        }
+        let own = positions.iter().map(|&(r, a)| a * self.row[r]).sum::<f64>() + variance;
+        for i in 0..self.live.len() {
+            let q = self.live[i];
+            self.set_cov(p, q, self.row[q]);
+        }
+        self.set_cov(p, p, own);
+        self.mean[p] = mean;
+        self.scale[p] = positions
+            .iter()
+            .map(|&(r, a)| a.abs() * self.scale[r])
+            .sum::<f64>()
+            + variance.sqrt();
+        self.live.push(p);
+        self.position[node] = Some(p);
+        p
+    }
+
+    /// Conditions every live node on the node at `p` taking `value` (one rank-one update).
+    fn condition(&mut self, p: usize, value: f64, span: Span) -> Result<(), Diagnostic> {
+        let s = self.cov(p, p);
+        // Zero, relative to what the node's variance could be before any evidence: the
+        // evidence fixes a combination of the noise that earlier evidence already fixed.
+        if !(s > 0.0 && s.sqrt() > 1e-6 * self.scale[p]) {
+            return Err(Diagnostic::error(
+                Code::E011,
+                span,
+                "the evidence fixes one combination of the noise twice (degenerate evidence), which has probability zero",
+            )
+            .with_help("observe each continuous quantity once"));
+        }
+        let residual = value - self.mean[p];
+        for &q in &self.live {
+            self.row[q] = self.cov(p, q);
+        }
+        for &q in &self.live {
+            // The gain first: a variance of 1e300 must not square to infinity.
+            let gain = self.row[q] / s;
+            self.mean[q] += gain * residual;
+            for &r in &self.live {
+                let x = self.cov(q, r) - gain * self.row[r];
+                self.covariance[q * self.width + r] = x;
+            }
+        }
+        self.mean[p] = value;
+        Ok(())
+    }
+
+    fn drop_node(&mut self, node: usize) {
+        if let Some(p) = self.position[node].take() {
+            if let Some(i) = self.live.iter().position(|&q| q == p) {
+                self.live.swap_remove(i);
+            }
+            self.free.push(p);
+        }
+    }
+
+    /// The normal of an affine form of live nodes.
+    fn normal(&self, form: &Affine) -> Normal {
+        let terms: Vec<(usize, f64)> = form
+            .terms
+            .iter()
+            .map(|&(n, a)| (self.position[n].expect("a target node lives"), a))
+            .collect();
+        let mean = form.constant + terms.iter().map(|&(p, a)| a * self.mean[p]).sum::<f64>();
         // Scale before squaring, so a sd of 1e300 does not overflow to an infinite variance.
-        let scale = v.amax();
+        let scale = terms.iter().map(|t| t.1.abs()).fold(0.0, f64::max);
         if scale == 0.0 {
             return Normal { mean, sd: 0.0 };
         }
-        let u = &v / scale;
-        let variance = (u.transpose() * &self.covariance * &u)[(0, 0)].max(0.0);
+        let mut variance = 0.0;
+        for &(p, a) in &terms {
+            for &(q, b) in &terms {
+                variance += (a / scale) * (b / scale) * self.cov(p, q);
+            }
+        }
         Normal {
             mean,
-            sd: scale * variance.sqrt(),
+            sd: scale * variance.max(0.0).sqrt(),
         }
     }
 }
 
-fn condition(
-    constraints: &[(Affine, f64)],
-    dim: usize,
+fn solve_group(
+    program: &GroupProgram,
     span: Span,
-) -> Result<Posterior, Diagnostic> {
-    if constraints.is_empty() {
-        return Ok(Posterior {
-            mean: DVector::zeros(dim),
-            covariance: DMatrix::identity(dim, dim),
-        });
-    }
-    let m = constraints.len();
-    let a = DMatrix::from_fn(m, dim, |i, j| constraints[i].0.coefficients[j]);
-    let b = DVector::from_fn(m, |i, _| constraints[i].1 - constraints[i].0.constant);
-    let gram = &a * a.transpose();
-    let Some(cholesky) = gram.cholesky() else {
-        return Err(Diagnostic::error(
-            Code::E011,
-            span,
-            "the evidence fixes one combination of the noise twice (degenerate evidence), which has probability zero",
-        )
-        .with_help("observe each continuous quantity once"));
+    check: &dyn Fn() -> Result<(), Diagnostic>,
+) -> Result<Vec<Exact>, Diagnostic> {
+    let width = program.width.max(1);
+    let mut state = State {
+        width,
+        position: vec![None; program.n_nodes],
+        free: Vec::new(),
+        next: 0,
+        scale: vec![0.0; width],
+        live: Vec::with_capacity(width),
+        mean: vec![0.0; width],
+        covariance: vec![0.0; width * width],
+        row: vec![0.0; width],
     };
-    let mean = a.transpose() * cholesky.solve(&b);
-    let covariance = DMatrix::identity(dim, dim) - a.transpose() * cholesky.solve(&a);
-    Ok(Posterior { mean, covariance })
-}
-
-/// A mechanism as an affine function of the noise, if it is linear-Gaussian.
-fn mechanism(
-    mech: &Mech,
-    base: usize,
-    own: usize,
-    slots: &[Option<Affine>],
-    dim: usize,
-) -> Option<Affine> {
-    match mech {
-        Mech::Det(e) => affine(e, base, slots, dim),
-        Mech::Stoch { tree, slot } => {
-            let DistTree::Leaf(leaf) = tree else {
-                return None;
-            };
-            if leaf.kind != DistKind::Normal {
-                return None;
-            }
-            let mean = affine(&leaf.params[0], base, slots, dim)?;
-            let sd = affine(&leaf.params[1], base, slots, dim)?;
-            if !sd.is_constant() || !(sd.constant > 0.0 && sd.constant.is_finite()) {
-                return None;
-            }
-            let mut out = mean;
-            out.coefficients[*slot] += sd.constant;
-            Some(out)
+    for (i, op) in program.ops.iter().enumerate() {
+        if i % 4096 == 0 {
+            check()?;
         }
-        Mech::Shift { natural, shift } => {
-            let natural = mechanism(natural, base, own, slots, dim)?;
-            let mut with_natural = slots.to_vec();
-            with_natural[own] = Some(natural);
-            affine(shift, base, &with_natural, dim)
+        match op {
+            Op::Add {
+                node,
+                form,
+                variance,
+                clamp,
+            } => {
+                let p = state.add(*node, form, *variance);
+                if let Some(x) = clamp {
+                    state.condition(p, *x, span)?;
+                }
+            }
+            Op::Drop(nodes) => nodes.iter().for_each(|&n| state.drop_node(n)),
         }
     }
+    Ok(program
+        .targets
+        .iter()
+        .map(|(kind, target)| match target {
+            TargetForm::Affine(form) => {
+                let n = state.normal(form);
+                match kind {
+                    TargetKind::Real => Exact::Distribution(n),
+                    _ => Exact::Value(n.mean),
+                }
+            }
+            TargetForm::Inequality { form, op } => {
+                let d = state.normal(form);
+                let below = matches!(op, BinOp::Lt | BinOp::Le);
+                Exact::Value(if d.sd == 0.0 {
+                    // A constant difference: the inequality simply holds or not.
+                    let holds = match op {
+                        BinOp::Gt => d.mean > 0.0,
+                        BinOp::Ge => d.mean >= 0.0,
+                        BinOp::Lt => d.mean < 0.0,
+                        _ => d.mean <= 0.0,
+                    };
+                    f64::from(u8::from(holds))
+                } else {
+                    let below_zero = crate::scm::dist::std_normal_cdf(-d.mean / d.sd);
+                    if below { below_zero } else { 1.0 - below_zero }
+                })
+            }
+        })
+        .collect())
 }
 
-/// An expression as an affine function of the noise, if it is affine in the slots.
-fn affine(e: &Ex, base: usize, slots: &[Option<Affine>], dim: usize) -> Option<Affine> {
+/// An expression as an affine form, if it is affine in the slots. `lookup` gives a slot's
+/// form (`Ex::Var(v)` reads slot `base + v`, `Ex::Slot(s)` slot `s`).
+fn affine(e: &Ex, lookup: &impl Fn(usize) -> Option<Affine>, base: usize) -> Option<Affine> {
     match e {
-        Ex::Const(c) => Some(Affine::constant(*c, dim)),
-        Ex::Var(v) => slots.get(base + v)?.clone(),
-        Ex::Slot(s) => slots.get(*s)?.clone(),
-        Ex::Unary(UnOp::Neg, a) => Some(affine(a, base, slots, dim)?.scale(-1.0)),
+        Ex::Const(c) => Some(Affine::constant(*c)),
+        Ex::Var(v) => lookup(base + v),
+        Ex::Slot(s) => lookup(*s),
+        Ex::Unary(UnOp::Neg, a) => Some(affine(a, lookup, base)?.scale(-1.0)),
         Ex::Binary(op, a, b) => {
-            let (a, b) = (affine(a, base, slots, dim)?, affine(b, base, slots, dim)?);
+            let (a, b) = (affine(a, lookup, base)?, affine(b, lookup, base)?);
             match op {
-                BinOp::Add => Some(a.add(&b, 1.0)),
-                BinOp::Sub => Some(a.add(&b, -1.0)),
-                BinOp::Mul if a.is_constant() => Some(b.scale(a.constant)),
-                BinOp::Mul if b.is_constant() => Some(a.scale(b.constant)),
-                BinOp::Div if b.is_constant() && b.constant != 0.0 => {
-                    Some(a.scale(1.0 / b.constant))
-                }
+                BinOp::Add => Some(a.add(b, 1.0)),
+                BinOp::Sub => Some(a.add(b, -1.0)),
+                BinOp::Mul => match (a.as_constant(), b.as_constant()) {
+                    (Ok(x), Ok(y)) => Some(Affine::constant(x * y)),
+                    (Ok(k), Err(form)) | (Err(form), Ok(k)) => Some(form.scale(k)),
+                    _ => None,
+                },
+                BinOp::Div => match b.as_constant() {
+                    Ok(k) if k != 0.0 => Some(a.scale(1.0 / k)),
+                    _ => None,
+                },
                 _ => None,
             }
         }

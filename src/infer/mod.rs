@@ -8,6 +8,7 @@
 //! **Invariant:** does no I/O.
 
 pub mod compiled;
+pub mod engine;
 pub mod estimate;
 pub mod exact;
 pub mod gaussian;
@@ -91,6 +92,10 @@ pub struct Settings {
     pub samples: u64,
     pub seed: u64,
     pub method: MethodChoice,
+    /// The one engine to use, overriding `method` (tests compare engines this way).
+    pub forced: Option<engine::Engine>,
+    /// Most covariance entries Gaussian algebra may hold (`Config::max_gaussian_entries`).
+    pub max_gaussian_entries: usize,
 }
 
 /// The group a probability, expectation or distribution leaf samples.
@@ -164,7 +169,7 @@ impl MethodChoice {
     }
 }
 
-/// Answers one query statement: exactly where the method allows, else by importance sampling.
+/// Answers one query statement with the engine `engine::choose` picks for its plan.
 pub fn answer_query(
     model: &Model,
     statement: &Statement,
@@ -172,71 +177,50 @@ pub fn answer_query(
     estimand: &Estimand,
     settings: Settings,
 ) -> Result<Answer, Diagnostic> {
-    if settings.method != MethodChoice::Is {
-        let cap = settings.method.exact_cap();
-        match answer_exact(model, statement, name, estimand, cap) {
-            Ok(answer) => return Ok(answer),
-            Err(d) if settings.method == MethodChoice::Exact || d.code != Some(Code::E010) => {
-                return Err(d);
-            }
-            Err(_) => {}
-        }
-    }
-    answer_sampled(model, statement, name, estimand, settings)
-}
-
-/// One leaf's exact answer: from variable elimination (finite models) or Gaussian algebra.
-enum LeafExact {
-    Finite(exact::Sums),
-    Gaussian(gaussian::Exact),
-}
-
-/// Answers one query exactly — variable elimination where every domain is finite, Gaussian
-/// algebra where the model is linear-Gaussian — or E010 saying why not.
-fn answer_exact(
-    model: &Model,
-    statement: &Statement,
-    name: Option<&str>,
-    estimand: &Estimand,
-    cap: u64,
-) -> Result<Answer, Diagnostic> {
     let leaves = estimand.leaves();
-    let mut exact_leaves = Vec::new();
-    for leaf in &leaves {
-        let Some(spec) = group_of(leaf) else { continue };
-        let plan = query::plan(model, std::slice::from_ref(&spec), statement.span)?;
-        let leaf_exact = match exact::solve(&plan, model, cap, statement.span) {
-            Ok(mut sums) => {
-                let s = sums.remove(0);
-                if s.mass <= 0.0 {
-                    return Err(Diagnostic::error(
-                        Code::E007,
-                        statement.span,
-                        format!(
-                            "the evidence `{}` has probability zero (exactly)",
-                            plan.groups[0].evidence_text.join(", ")
-                        ),
-                    ));
-                }
-                LeafExact::Finite(s)
-            }
-            Err(finite) if finite.code == Some(Code::E010) => {
-                match gaussian::solve(&plan, model, statement.span) {
-                    Ok(mut groups) => LeafExact::Gaussian(groups.remove(0).remove(0)),
-                    // Whichever reason names a real variable's mechanism says more: the
-                    // Gaussian one when it is about a real variable, else the finite one.
-                    Err(g)
-                        if !g.message.ends_with(gaussian::NOT_REAL)
-                            && g.code == Some(Code::E010) =>
-                    {
-                        return Err(g);
-                    }
-                    Err(_) => return Err(finite),
-                }
-            }
-            Err(other) => return Err(other),
-        };
-        exact_leaves.push(leaf_exact);
+    let specs: Vec<GroupSpec> = leaves.iter().filter_map(|l| group_of(l)).collect();
+    let plan = query::plan(model, &specs, statement.span)?;
+    let budget = Budget {
+        samples: settings.samples,
+        seed: settings.seed,
+        stream: statement.line as u64,
+    };
+    let solved = engine::solve(&plan, model, &settings, budget, statement.span)?;
+    let body = match &solved.solution {
+        engine::Solution::Sampled(acc) => {
+            return answer_sampled(model, statement, name, estimand, settings, &plan, acc);
+        }
+        _ => exact_body(model, estimand, &plan, &solved, statement.span)?,
+    };
+    Ok(Answer {
+        query: statement.text.clone(),
+        line: statement.line,
+        method: solved.engine.method(),
+        name: name.map(str::to_string),
+        body,
+        warnings: Vec::new(),
+    })
+}
+
+/// The body of an exact answer (variable elimination or Gaussian algebra).
+fn exact_body(
+    model: &Model,
+    estimand: &Estimand,
+    plan: &query::Plan,
+    solved: &engine::Solved,
+    span: Span,
+) -> Result<Body, Diagnostic> {
+    for g in 0..plan.groups.len() {
+        if !solved.possible(g) {
+            return Err(Diagnostic::error(
+                Code::E007,
+                span,
+                format!(
+                    "the evidence `{}` has probability zero (exactly)",
+                    plan.groups[g].evidence_text.join(", ")
+                ),
+            ));
+        }
     }
     let exact_estimate = |value: f64| Estimate {
         value,
@@ -244,16 +228,12 @@ fn answer_exact(
         ess: 0.0,
         samples: 0,
     };
-    let scalar = |leaf: &LeafExact| match leaf {
-        LeafExact::Finite(s) => s.scalar[0] / s.mass,
-        LeafExact::Gaussian(gaussian::Exact::Value(v)) => *v,
-        LeafExact::Gaussian(gaussian::Exact::Distribution(n)) => n.mean,
-    };
-    let body = match estimand {
-        Estimand::Probability { .. } => Body::Probability(exact_estimate(scalar(&exact_leaves[0]))),
-        Estimand::Expectation { .. } => Body::Expectation(exact_estimate(scalar(&exact_leaves[0]))),
-        Estimand::Distribution { ty, .. } => match &exact_leaves[0] {
-            LeafExact::Finite(s) => {
+    Ok(match estimand {
+        Estimand::Probability { .. } => Body::Probability(exact_estimate(solved.scalar(0, 0).0)),
+        Estimand::Expectation { .. } => Body::Expectation(exact_estimate(solved.scalar(0, 0).0)),
+        Estimand::Distribution { ty, .. } => match &solved.solution {
+            engine::Solution::Finite(sums) => {
+                let s = &sums[0];
                 let mut rows = s.table[0].clone();
                 rows.sort_by(|a, b| a.0.total_cmp(&b.0));
                 let values = rows
@@ -270,29 +250,24 @@ fn answer_exact(
                     samples: 0,
                 })
             }
-            LeafExact::Gaussian(gaussian::Exact::Distribution(n)) => {
-                Body::Distribution(normal_distribution(*n))
-            }
-            LeafExact::Gaussian(gaussian::Exact::Value(_)) => {
-                return Err(Diagnostic::error(
-                    Code::E010,
-                    statement.span,
-                    "this is a bug in whatif: a distribution was answered by a number",
-                ));
-            }
+            engine::Solution::Gaussian(groups) => match &groups[0][0] {
+                gaussian::Exact::Distribution(n) => Body::Distribution(normal_distribution(*n)),
+                gaussian::Exact::Value(_) => {
+                    return Err(Diagnostic::error(
+                        Code::E010,
+                        span,
+                        "this is a bug in whatif: a distribution was answered by a number",
+                    ));
+                }
+            },
+            engine::Solution::Sampled(_) => unreachable!("an exact solution"),
         },
         _ => {
-            let values: Vec<f64> = exact_leaves.iter().map(scalar).collect();
+            let values: Vec<f64> = (0..plan.groups.len())
+                .map(|g| solved.scalar(g, 0).0)
+                .collect();
             Body::Expectation(exact_estimate(arithmetic(estimand, &values, &mut 0)))
         }
-    };
-    Ok(Answer {
-        query: statement.text.clone(),
-        line: statement.line,
-        method: Method::Exact,
-        name: name.map(str::to_string),
-        body,
-        warnings: Vec::new(),
     })
 }
 
@@ -352,23 +327,16 @@ fn arithmetic(e: &Estimand, values: &[f64], next: &mut usize) -> f64 {
     }
 }
 
-/// Answers one query statement by importance sampling.
-pub fn answer_sampled(
+/// A sampled answer from the plan's merged accumulators.
+fn answer_sampled(
     model: &Model,
     statement: &Statement,
     name: Option<&str>,
     estimand: &Estimand,
     settings: Settings,
+    plan: &query::Plan,
+    acc: &Accumulators,
 ) -> Result<Answer, Diagnostic> {
-    let leaves = estimand.leaves();
-    let specs: Vec<GroupSpec> = leaves.iter().filter_map(|l| group_of(l)).collect();
-    let plan = query::plan(model, &specs, statement.span)?;
-    let budget = Budget {
-        samples: settings.samples,
-        seed: settings.seed,
-        stream: statement.line as u64,
-    };
-    let acc = sampling::run(&plan, model, budget)?;
     for (g, group) in acc.groups.iter().enumerate() {
         if group.n_nonzero == 0 || group.sw <= 0.0 {
             return Err(impossible(
@@ -400,10 +368,10 @@ pub fn answer_sampled(
             }
         }
         Estimand::Distribution { ty, .. } => {
-            Body::Distribution(distribution(model, *ty, &acc, settings.samples))
+            Body::Distribution(distribution(model, *ty, acc, settings.samples))
         }
         _ => {
-            let (value, gradient) = combine(estimand, &acc, &mut 0);
+            let (value, gradient) = combine(estimand, acc, &mut 0);
             let mut variance = 0.0;
             for a in 0..gradient.len() {
                 for b in 0..gradient.len() {

@@ -40,8 +40,14 @@ fn chunk_rng(budget: &Budget, chunk: u64) -> SmallRng {
     SmallRng::seed_from_u64(mix(mix(mix(budget.seed) ^ budget.stream) ^ chunk))
 }
 
-/// Runs the plan, returning merged accumulators.
-pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, Diagnostic> {
+/// Runs the plan with `compiled` (built from this plan) or, without it, the interpreter;
+/// returns merged accumulators.
+pub fn run(
+    plan: &Plan,
+    model: &Model,
+    budget: Budget,
+    compiled: Option<&super::compiled::Compiled>,
+) -> Result<Accumulators, Diagnostic> {
     let histograms = pilot_histograms(plan, model, budget)?;
     let kinds: Vec<Vec<TargetKind>> = plan
         .groups
@@ -55,8 +61,6 @@ pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, D
                 .is_some_and(|t| t.kind == TargetKind::Scalar)
         });
     let empty = Accumulators::new(&kinds, &histograms, cross);
-    // The compiled form where it applies, the interpreter elsewhere.
-    let compiled = super::compiled::Compiled::new(plan, model);
     super::plan_progress(budget.samples);
     let n_chunks = budget.samples.div_ceil(CHUNK);
     let window = (rayon::current_num_threads() as u64 * 4).max(1);
@@ -71,7 +75,7 @@ pub fn run(plan: &Plan, model: &Model, budget: Budget) -> Result<Accumulators, D
                 let n = CHUNK.min(budget.samples - chunk * CHUNK);
                 let mut acc = empty.clone();
                 let mut rng = chunk_rng(&budget, chunk);
-                match &compiled {
+                match compiled {
                     Some(c) => c.run(&mut rng, n, &mut |lw, values, count| {
                         acc.add_many(lw, values, count)
                     })?,
