@@ -54,7 +54,8 @@ struct Factor {
 
 impl Factor {
     fn len_of(cards: &[usize]) -> usize {
-        cards.iter().product()
+        // Saturating: a product that overflows is over every cap, never a wrapped small size.
+        crate::config::table_size(cards.iter().copied()).unwrap_or(usize::MAX)
     }
 }
 
