@@ -463,3 +463,18 @@ fn the_bandit_oracle_follows_the_method() {
     assert!((exact - 0.7).abs() < 1e-12, "{exact}");
     assert!((sampled - 0.7).abs() < 0.01, "{sampled}");
 }
+
+/// Scales near the limits of `f64`: Gaussian algebra works in units of the largest noise
+/// scale, so a sd of 1e300 neither squares to infinity nor loses the evidence, shared
+/// (counterfactual) noise included. Here c = b + 1e300·ε with b ~ N(0, 1e300²): given
+/// c = 1e300, 1e300·ε has mean 5e299 and sd 1e300/√2, so P(c[do(b = 0)] > 0 | c = 1e300)
+/// = Φ(1/√2).
+#[test]
+fn gaussian_algebra_at_huge_scales() {
+    let model = Model::parse("b ~ Normal(0, 1e300)\nc ~ Normal(b, 1e300)\n").expect("valid");
+    let exact = Options::new().method(Method::Exact);
+    let (value, _) = ask(&model, "P(c[do(b = 0)] > 0 | c = 1e300)", &exact).expect("exact");
+    assert!((value - 0.760_249_938_906_52).abs() < 1e-9, "{value}");
+    let (value, _) = ask(&model, "E[b | c = 1e300]", &exact).expect("exact");
+    assert!((value / 5e299 - 1.0).abs() < 1e-9, "{value}");
+}

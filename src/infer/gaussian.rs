@@ -113,12 +113,12 @@ impl Affine {
 /// One operation of a compiled group.
 #[derive(Clone, Debug)]
 enum Op {
-    /// A new quantity `node = form + √variance·ε` with ε fresh standard-normal noise, then
+    /// A new quantity `node = form + sd·ε` with ε fresh standard-normal noise, then
     /// conditioned on `clamp` when evidence observes it.
     Add {
         node: usize,
         form: Affine,
-        variance: f64,
+        sd: f64,
         clamp: Option<f64>,
     },
     /// Quantities no later operation or target reads.
@@ -140,6 +140,8 @@ struct GroupProgram {
     ops: Vec<Op>,
     targets: Vec<(TargetKind, TargetForm)>,
     n_nodes: usize,
+    /// Per node: whether it is a standard-normal noise several worlds share.
+    is_noise: Vec<bool>,
     /// Most quantities live at once: the covariance is `width × width`.
     width: usize,
 }
@@ -203,6 +205,7 @@ fn compile_group(plan: &Plan, model: &Model, group: usize) -> Result<GroupProgra
     let mut noise_node: std::collections::HashMap<usize, usize> = Default::default();
     let mut ops: Vec<Op> = Vec::new();
     let mut n_nodes = 0usize;
+    let mut is_noise: Vec<bool> = Vec::new();
     for step in &plan.steps {
         for comp in step.comps.iter().filter(|c| c.group == group) {
             let slot = comp.world * n + step.var;
@@ -273,14 +276,15 @@ fn compile_group(plan: &Plan, model: &Model, group: usize) -> Result<GroupProgra
             let Some((mut form, noise)) = value else {
                 return Err(not_linear(step.var));
             };
-            let mut variance = 0.0;
+            let mut sd = 0.0;
             if let Some((scale, noise)) = noise {
                 if noise_uses.get(&noise).copied().unwrap_or(0) > 1 {
                     let node = *noise_node.entry(noise).or_insert_with(|| {
+                        is_noise.push(true);
                         ops.push(Op::Add {
                             node: n_nodes,
                             form: Affine::constant(0.0),
-                            variance: 1.0,
+                            sd: 1.0,
                             clamp: None,
                         });
                         n_nodes += 1;
@@ -288,15 +292,16 @@ fn compile_group(plan: &Plan, model: &Model, group: usize) -> Result<GroupProgra
                     });
                     form.terms.push((node, scale));
                 } else {
-                    variance = scale * scale;
+                    sd = scale.abs();
                 }
             }
             let node = n_nodes;
             n_nodes += 1;
+            is_noise.push(false);
             ops.push(Op::Add {
                 node,
                 form: form.normalised(),
-                variance,
+                sd,
                 clamp: comp.clamp,
             });
             slot_node[slot] = Some(node);
@@ -334,6 +339,7 @@ fn compile_group(plan: &Plan, model: &Model, group: usize) -> Result<GroupProgra
         ops,
         targets,
         n_nodes,
+        is_noise,
         width,
     })
 }
@@ -467,8 +473,8 @@ impl State {
         self.covariance[b * self.width + a] = x;
     }
 
-    /// Adds `node = form + √variance·ε`; returns its position.
-    fn add(&mut self, node: usize, form: &Affine, variance: f64) -> usize {
+    /// Adds `node = form + sd·ε`; returns its position.
+    fn add(&mut self, node: usize, form: &Affine, sd: f64) -> usize {
         let p = self.free.pop().unwrap_or_else(|| {
             self.next += 1;
             self.next - 1
@@ -486,7 +492,7 @@ impl State {
         for &q in &self.live {
             self.row[q] = positions.iter().map(|&(r, a)| a * self.cov(r, q)).sum();
         }
-        let own = positions.iter().map(|&(r, a)| a * self.row[r]).sum::<f64>() + variance;
+        let own = positions.iter().map(|&(r, a)| a * self.row[r]).sum::<f64>() + sd * sd;
         for i in 0..self.live.len() {
             let q = self.live[i];
             self.set_cov(p, q, self.row[q]);
@@ -497,7 +503,7 @@ impl State {
             .iter()
             .map(|&(r, a)| a.abs() * self.scale[r])
             .sum::<f64>()
-            + variance.sqrt();
+            + sd;
         self.live.push(p);
         self.position[node] = Some(p);
         p
@@ -585,6 +591,39 @@ fn solve_group(
         covariance: vec![0.0; width * width],
         row: vec![0.0; width],
     };
+    // Every value in units of a power of two near the largest noise scale, so that a sd of
+    // 1e300 (or 1e-300) squares to a finite, non-zero variance; probabilities do not change
+    // and means and sds are scaled back at the end. Shared noises stay standard normal: the
+    // coefficients that scale them are divided instead.
+    let noise = |node: usize| program.is_noise[node];
+    let largest = program
+        .ops
+        .iter()
+        .flat_map(|op| match op {
+            Op::Add { node, form, sd, .. } if !noise(*node) => form
+                .terms
+                .iter()
+                .filter(|t| noise(t.0))
+                .map(|t| t.1.abs())
+                .chain([*sd])
+                .collect::<Vec<f64>>(),
+            _ => Vec::new(),
+        })
+        .filter(|x| *x > 0.0 && x.is_finite())
+        .fold(0.0f64, f64::max);
+    let unit = if largest > 0.0 {
+        2f64.powi(largest.log2().round() as i32)
+    } else {
+        1.0
+    };
+    let scaled = |form: &Affine| Affine {
+        constant: form.constant / unit,
+        terms: form
+            .terms
+            .iter()
+            .map(|&(n, a)| (n, if noise(n) { a / unit } else { a }))
+            .collect(),
+    };
     for (i, op) in program.ops.iter().enumerate() {
         if i % 4096 == 0 {
             check()?;
@@ -593,12 +632,13 @@ fn solve_group(
             Op::Add {
                 node,
                 form,
-                variance,
+                sd,
                 clamp,
             } => {
-                let p = state.add(*node, form, *variance);
+                let sd = if noise(*node) { *sd } else { sd / unit };
+                let p = state.add(*node, &scaled(form), sd);
                 if let Some(x) = clamp {
-                    state.condition(p, *x, span)?;
+                    state.condition(p, x / unit, span)?;
                 }
             }
             Op::Drop(nodes) => nodes.iter().for_each(|&n| state.drop_node(n)),
@@ -609,14 +649,18 @@ fn solve_group(
         .iter()
         .map(|(kind, target)| match target {
             TargetForm::Affine(form) => {
-                let n = state.normal(form);
+                let n = state.normal(&scaled(form));
+                let n = Normal {
+                    mean: n.mean * unit,
+                    sd: n.sd * unit,
+                };
                 match kind {
                     TargetKind::Real => Exact::Distribution(n),
                     _ => Exact::Value(n.mean),
                 }
             }
             TargetForm::Inequality { form, op } => {
-                let d = state.normal(form);
+                let d = state.normal(&scaled(form));
                 let below = matches!(op, BinOp::Lt | BinOp::Le);
                 Exact::Value(if d.sd == 0.0 {
                     // A constant difference: the inequality simply holds or not.
