@@ -373,6 +373,124 @@ pub struct PolicySpec {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Depth.
+
+/// A node of any of the statement's trees, for walking them without recursion.
+#[derive(Clone, Copy)]
+enum Node<'a> {
+    Expr(&'a Expr),
+    Dist(&'a DistExpr),
+    Estimand(&'a Estimand),
+    Intervention(&'a Intervention),
+}
+
+impl Statement {
+    /// How deep the statement's trees go: one level per operator, call, `if`, `match`,
+    /// intervention or estimand operation. Counted with an explicit stack, so it is safe on any
+    /// input; the parser refuses statements deeper than `Config::max_expression_depth`, which
+    /// bounds the recursion of every later pass.
+    pub fn depth(&self) -> usize {
+        let mut stack: Vec<(Node<'_>, usize)> = Vec::new();
+        match &self.kind {
+            StatementKind::Let { value, .. } | StatementKind::Set { value, .. } => {
+                stack.push((Node::Expr(value), 1));
+            }
+            StatementKind::Variable { mechanism, .. } => stack.push((
+                match mechanism {
+                    Mechanism::Stochastic(d) => Node::Dist(d),
+                    Mechanism::Deterministic(e) => Node::Expr(e),
+                },
+                1,
+            )),
+            StatementKind::Decision { .. } => {}
+            StatementKind::Query { estimand, .. } => stack.push((Node::Estimand(estimand), 1)),
+            StatementKind::Decide(d) => stack.push((Node::Estimand(&d.objective), 1)),
+            StatementKind::Bandit(b) => stack.push((Node::Expr(&b.reward), 1)),
+        }
+        let mut deepest = 0;
+        while let Some((node, depth)) = stack.pop() {
+            deepest = deepest.max(depth);
+            let mut push = |n| stack.push((n, depth + 1));
+            match node {
+                Node::Expr(e) => match &e.kind {
+                    ExprKind::Literal(_) | ExprKind::Name(_) => {}
+                    ExprKind::Counterfactual { interventions, .. } => {
+                        interventions.iter().for_each(|i| push(Node::Intervention(i)));
+                    }
+                    ExprKind::Unary { operand, .. } => push(Node::Expr(operand)),
+                    ExprKind::Binary { left, right, .. } => {
+                        push(Node::Expr(left));
+                        push(Node::Expr(right));
+                    }
+                    ExprKind::If {
+                        cond,
+                        then,
+                        otherwise,
+                    } => {
+                        push(Node::Expr(cond));
+                        push(Node::Expr(then));
+                        push(Node::Expr(otherwise));
+                    }
+                    ExprKind::Match { scrutinees, arms } => {
+                        scrutinees.iter().for_each(|s| push(Node::Expr(s)));
+                        arms.iter().for_each(|a| push(Node::Expr(&a.body)));
+                    }
+                    ExprKind::Call { args, .. } => {
+                        args.iter().for_each(|a| push(Node::Expr(&a.value)));
+                    }
+                },
+                Node::Dist(d) => match d {
+                    DistExpr::Call { args, .. } => {
+                        args.iter().for_each(|a| push(Node::Expr(&a.value)));
+                    }
+                    DistExpr::If {
+                        cond,
+                        then,
+                        otherwise,
+                        ..
+                    } => {
+                        push(Node::Expr(cond));
+                        push(Node::Dist(then));
+                        push(Node::Dist(otherwise));
+                    }
+                    DistExpr::Match {
+                        scrutinees, arms, ..
+                    } => {
+                        scrutinees.iter().for_each(|s| push(Node::Expr(s)));
+                        arms.iter().for_each(|a| push(Node::Dist(&a.body)));
+                    }
+                },
+                Node::Intervention(i) => match &i.value {
+                    InterventionValue::Set(e) => push(Node::Expr(e)),
+                    InterventionValue::Draw(d) => push(Node::Dist(d)),
+                },
+                Node::Estimand(e) => match &e.kind {
+                    EstimandKind::Probability { target, conditions }
+                    | EstimandKind::Expectation { target, conditions } => {
+                        push(Node::Expr(target));
+                        for c in conditions {
+                            match c {
+                                Condition::Do(list, _) => {
+                                    list.iter().for_each(|i| push(Node::Intervention(i)));
+                                }
+                                Condition::Evidence(e) => push(Node::Expr(e)),
+                            }
+                        }
+                    }
+                    EstimandKind::Number(_) => {}
+                    EstimandKind::Neg(inner) => push(Node::Estimand(inner)),
+                    EstimandKind::Binary { left, right, .. } => {
+                        push(Node::Estimand(left));
+                        push(Node::Estimand(right));
+                    }
+                },
+            }
+        }
+        deepest
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Printing.
 
 impl Display for Program {

@@ -20,9 +20,38 @@ use std::collections::{HashMap, HashSet};
 /// Largest product of parent domains enumerated to find a deterministic variable's domain.
 const DOMAIN_ENUMERATION_LIMIT: usize = 1 << 16;
 
-/// Checks a parsed program.
-/// Parses and checks a whole program under `config`'s limits.
+/// Stack for parsing and checking: their recursion is bounded by the nesting and depth limits,
+/// not by the caller's stack, which may be a small worker thread's.
+const FRONT_END_STACK: usize = 256 << 20;
+
+/// Parses and checks a whole program under `config`'s limits, on a thread of its own with a
+/// stack large enough for the deepest input the limits allow.
 pub fn compile(source: &str, config: &crate::config::Config) -> Result<Program, Vec<Diagnostic>> {
+    on_large_stack(|| compile_here(source, config))
+}
+
+/// Runs `f` on a scoped thread with [`FRONT_END_STACK`] bytes of stack (reserved, not
+/// committed), or here if no thread can be started.
+pub(crate) fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut f| f.take());
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("whatif-front-end".to_string())
+            .stack_size(FRONT_END_STACK)
+            .spawn_scoped(scope, || take().map(|f| f()));
+        match spawned.map(|handle| handle.join()) {
+            Ok(Ok(Some(out))) => out,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            _ => match take() {
+                Some(f) => f(),
+                None => unreachable!("the front-end thread took the closure and returned"),
+            },
+        }
+    })
+}
+
+fn compile_here(source: &str, config: &crate::config::Config) -> Result<Program, Vec<Diagnostic>> {
     let ast = crate::syntax::parse(source, config)?;
     let n_variables = ast
         .statements

@@ -431,8 +431,13 @@ fn draw_graph(file: &Path) -> i32 {
 /// The file's name as diagnostics show it and its text; `Err` is the exit code after a message.
 fn read_source(file: &Path) -> Result<(String, String), i32> {
     let name = file.display().to_string();
-    match std::fs::read_to_string(file) {
-        Ok(source) => Ok((name, source)),
+    match crate::facade::read_source(file, &name, &crate::Config::default()) {
+        Ok(Ok(source)) => Ok((name, source)),
+        // Too long, or not UTF-8: a diagnostic with its position.
+        Ok(Err(error)) => {
+            to_stderr(&error.to_string());
+            Err(1)
+        }
         Err(e) => {
             to_stderr(&format!("whatif: cannot read {name}: {e}\n"));
             Err(2)

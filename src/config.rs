@@ -8,8 +8,15 @@ use serde::{Deserialize, Serialize};
 /// Resource limits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Config {
-    /// Deepest bracket nesting, and longest run of prefix operators, the parser accepts.
+    /// Deepest bracket nesting, and longest run of prefix operators, of `^` or of nested `if`,
+    /// the parser accepts.
     pub max_nesting: usize,
+    /// Deepest expression tree, operators included, a statement may build. Long chains of
+    /// `+`/`-`, `*`/`/`, `and`, `or` and `xor` are regrouped into balanced trees and stay far
+    /// below it; every later pass recurses at most this deep.
+    pub max_expression_depth: usize,
+    /// Longest source text, in bytes, whatif reads.
+    pub max_source_bytes: usize,
     /// Most variables in one model.
     pub max_variables: usize,
     /// Most samples one query may draw.
@@ -37,6 +44,8 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             max_nesting: 200,
+            max_expression_depth: 500,
+            max_source_bytes: 64 << 20,
             max_variables: 1_000_000,
             max_samples: 10_000_000_000,
             max_match_arms: 100_000,

@@ -57,8 +57,10 @@ impl Model {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Model, Error> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(source) => Model::parse_named(&name, &source),
+        let config = crate::Config::default();
+        match read_source(path, &name, &config) {
+            Ok(Ok(source)) => Model::parse_with(&name, &source, &config),
+            Ok(Err(error)) => Err(error),
             Err(e) => Err(Error::new(
                 &name,
                 Arc::from(""),
@@ -210,6 +212,43 @@ impl Model {
             .or_else(|| self.program.statements.first().and_then(|s| s.seed))
             .unwrap_or(DEFAULT_SEED)
     }
+}
+
+/// Reads a model file: at most `config.max_source_bytes` bytes (so `/dev/zero` is refused, not
+/// read forever), and only UTF-8 (a stray byte is an E001 at its line and column). The outer
+/// error is the file system's; the inner one a diagnostic about the text.
+pub(crate) fn read_source(
+    path: &Path,
+    name: &str,
+    config: &crate::Config,
+) -> std::io::Result<Result<String, Error>> {
+    use std::io::Read as _;
+    let limit = config.max_source_bytes;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        bytes.truncate(limit);
+        let text = String::from_utf8_lossy(&bytes);
+        let d = crate::syntax::too_long(limit);
+        return Ok(Err(Error::new(name, Arc::from(text.as_ref()), vec![d])));
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let d = Diagnostic::error(
+                crate::Code::E001,
+                crate::ast::Span::new(at, at + 1),
+                format!("the file is not UTF-8 text: byte 0x{byte:02x} here"),
+            )
+            .with_help("save the model as UTF-8");
+            Err(Error::new(name, Arc::from(text), vec![d]))
+        }
+    })
 }
 
 fn starts_with_word(text: &str, words: &[&str]) -> bool {

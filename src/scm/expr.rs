@@ -358,12 +358,23 @@ impl Ex {
         }
     }
 
-    /// Folds constant subexpressions.
+    /// Folds a node whose operands are all constants into its value (when finite). Operands
+    /// are folded as they are built, bottom-up, so looking one level down suffices and folding
+    /// a whole expression takes linear time.
     pub fn fold(self) -> Ex {
-        if let Some(c) = self.constant()
-            && c.is_finite()
-        {
-            return Ex::Const(c);
+        let is_const = |e: &Ex| matches!(e, Ex::Const(_));
+        let foldable = match &self {
+            Ex::Unary(_, a) => is_const(a),
+            Ex::Binary(_, a, b) => is_const(a) && is_const(b),
+            Ex::If(parts) => is_const(&parts.0) && is_const(&parts.1) && is_const(&parts.2),
+            Ex::Call(_, args) => args.iter().all(is_const),
+            _ => false,
+        };
+        if foldable {
+            let c = self.eval(&[], 0);
+            if c.is_finite() {
+                return Ex::Const(c);
+            }
         }
         self
     }

@@ -105,13 +105,19 @@ pub(super) fn program(mut pairs: Pairs<Rule>, config: &Config) -> Result<Program
         if pair.as_rule() == Rule::EOI {
             break;
         }
-        statements.push(statement(pair, config)?);
+        let statement = statement(pair, config)?;
+        let depth = statement.depth();
+        if depth > config.max_expression_depth {
+            return Err(too_deep(statement.span, depth, config.max_expression_depth));
+        }
+        statements.push(statement);
     }
     Ok(Program { statements })
 }
 
 fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
     let span = span_of(&pair);
+    let d = config.max_expression_depth;
     let rule = pair.as_rule();
     let mut inner = children(pair);
     let kind = match rule {
@@ -119,19 +125,19 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
             let name = ident(next(&mut inner, span, "let")?);
             StatementKind::Let {
                 name,
-                value: expr(next(&mut inner, span, "let")?)?,
+                value: expr(next(&mut inner, span, "let")?, d)?,
             }
         }
         Rule::set_stmt => {
             let name = ident(next(&mut inner, span, "set")?);
             StatementKind::Set {
                 name,
-                value: expr(next(&mut inner, span, "set")?)?,
+                value: expr(next(&mut inner, span, "set")?, d)?,
             }
         }
         Rule::stochastic_decl | Rule::exogenous_decl => {
             let name = ident(next(&mut inner, span, "declaration")?);
-            let dist = dist_expr(expr(next(&mut inner, span, "declaration")?)?)?;
+            let dist = dist_expr(expr(next(&mut inner, span, "declaration")?, d)?)?;
             StatementKind::Variable {
                 name,
                 mechanism: Mechanism::Stochastic(dist),
@@ -140,7 +146,7 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
         }
         Rule::deterministic_decl => {
             let name = ident(next(&mut inner, span, "declaration")?);
-            let value = expr(next(&mut inner, span, "declaration")?)?;
+            let value = expr(next(&mut inner, span, "declaration")?, d)?;
             StatementKind::Variable {
                 name,
                 mechanism: Mechanism::Deterministic(value),
@@ -158,7 +164,7 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
             let first = next(&mut inner, span, "query")?;
             if first.as_rule() == Rule::query_name {
                 let name_pair = next(&mut children(first), span, "query name")?;
-                let estimand = estimand(next(&mut inner, span, "query")?)?;
+                let estimand = estimand(next(&mut inner, span, "query")?, d)?;
                 StatementKind::Query {
                     name: Some(ident(name_pair)),
                     estimand,
@@ -166,11 +172,11 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
             } else {
                 StatementKind::Query {
                     name: None,
-                    estimand: estimand(first)?,
+                    estimand: estimand(first, d)?,
                 }
             }
         }
-        Rule::decide_stmt => StatementKind::Decide(decide(inner, span)?),
+        Rule::decide_stmt => StatementKind::Decide(decide(inner, span, d)?),
         Rule::bandit_stmt => StatementKind::Bandit(bandit(inner, span, config)?),
         _ => return Err(internal(span, "statement")),
     };
@@ -187,42 +193,182 @@ fn ident(pair: Pair<Rule>) -> Ident {
 // ---------------------------------------------------------------------------------------------
 // Expressions.
 
-fn expr(pair: Pair<Rule>) -> Result<Expr> {
+/// Operands of a left-associative chain up to which it is folded left to right, exactly as
+/// written; a longer chain of `+`/`-`, `*`/`/`, `and`, `or` or `xor` is regrouped into a
+/// balanced tree (same value up to rounding), so its depth grows with the logarithm of its
+/// length and no later pass recurses deeply on it.
+const BALANCE_FROM: usize = 64;
+
+/// An operand while operators are folded: a finished expression, or a left-associative chain
+/// of one precedence level still open, kept flat so that a long chain never exists as a deep
+/// tree.
+enum Folded {
+    Done(Expr),
+    Chain(Expr, Vec<(BinaryOp, Expr)>),
+}
+
+impl Folded {
+    fn finish(self, max_depth: usize) -> Result<Expr> {
+        match self {
+            Folded::Done(e) => Ok(e),
+            Folded::Chain(first, rest) => chain(first, rest, max_depth),
+        }
+    }
+}
+
+fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+    Expr {
+        span: left.span.to(right.span),
+        kind: ExprKind::Binary {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+        },
+    }
+}
+
+/// A tree node that operators combine: an expression or an estimand.
+trait Operand: Sized {
+    fn span(&self) -> Span;
+    fn binary(op: BinaryOp, left: Self, right: Self) -> Self;
+}
+
+impl Operand for Expr {
+    fn span(&self) -> Span {
+        self.span
+    }
+    fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+        binary(op, left, right)
+    }
+}
+
+impl Operand for Estimand {
+    fn span(&self) -> Span {
+        self.span
+    }
+    fn binary(op: BinaryOp, left: Estimand, right: Estimand) -> Estimand {
+        Estimand {
+            span: left.span.to(right.span),
+            kind: EstimandKind::Binary {
+                op,
+                left: Box::new(left),
+                right: Box::new(right),
+            },
+        }
+    }
+}
+
+/// A folded chain `first op1 e1 op2 e2 ...` of one precedence level.
+fn chain<T: Operand>(first: T, rest: Vec<(BinaryOp, T)>, max_depth: usize) -> Result<T> {
+    let inverse = |op: BinaryOp| match op {
+        BinaryOp::Sub => Some(BinaryOp::Add),
+        BinaryOp::Div => Some(BinaryOp::Mul),
+        _ => None,
+    };
+    let op0 = rest.first().map(|(op, _)| *op);
+    let identity = match op0 {
+        Some(BinaryOp::Add | BinaryOp::Sub) => Some(BinaryOp::Add),
+        Some(BinaryOp::Mul | BinaryOp::Div) => Some(BinaryOp::Mul),
+        Some(op @ (BinaryOp::And | BinaryOp::Or | BinaryOp::Xor)) => Some(op),
+        _ => None,
+    };
+    let regroupable = identity.is_some_and(|id| {
+        rest.iter()
+            .all(|(op, _)| *op == id || inverse(*op) == Some(id))
+    });
+    if rest.len() >= BALANCE_FROM && regroupable {
+        let identity = identity.unwrap_or(BinaryOp::Add);
+        let mut items = Vec::with_capacity(rest.len() + 1);
+        items.push((identity, first));
+        items.extend(rest);
+        return Ok(balanced(items, identity));
+    }
+    if rest.len() > max_depth {
+        let span = first
+            .span()
+            .to(rest.last().map_or(first.span(), |(_, e)| e.span()));
+        let op = op0.map_or("", BinaryOp::symbol);
+        return Err(too_deep(span, rest.len(), max_depth).with_help(format!(
+            "a chain of `{op}` is evaluated one operation inside the next; name parts of it with `:=`"
+        )));
+    }
+    let mut out = first;
+    for (op, e) in rest {
+        out = T::binary(op, out, e);
+    }
+    Ok(out)
+}
+
+/// `items` (each with the operator before it; the first's is `identity`) as a balanced tree:
+/// `a - b + c - d` is `(a - b) + (c - d)`, `a + b - c + d` is `(a + b) - (c - d)`.
+fn balanced<T: Operand>(mut items: Vec<(BinaryOp, T)>, identity: BinaryOp) -> T {
+    if items.len() == 1 {
+        return items.pop().map(|(_, e)| e).unwrap_or_else(|| unreachable!());
+    }
+    let mut right = items.split_off(items.len() / 2);
+    let left = balanced(items, identity);
+    let op = right[0].0;
+    if op != identity {
+        // `L - (r1 - r2 + ...)`: the right half's signs flip.
+        for (o, _) in &mut right {
+            *o = if *o == identity { op } else { identity };
+        }
+    }
+    right[0].0 = identity;
+    T::binary(op, left, balanced(right, identity))
+}
+
+/// E001 for an expression nested deeper than the limit.
+pub(super) fn too_deep(span: Span, depth: usize, limit: usize) -> Diagnostic {
+    Diagnostic::error(
+        Code::E001,
+        span,
+        format!("this expression nests {depth} operations deep, more than whatif's limit of {limit}"),
+    )
+    .with_help("name parts of the expression with `:=` (library users can raise `Config::max_expression_depth`)")
+}
+
+fn expr(pair: Pair<Rule>, max_depth: usize) -> Result<Expr> {
     let span = span_of(&pair);
     if pair.as_rule() != Rule::expr {
         return Err(internal(span, "expression"));
     }
     PRATT
-        .map_primary(primary)
+        .map_primary(|p| primary(p, max_depth).map(Folded::Done))
         .map_prefix(|op, operand| {
-            let operand = operand?;
+            let operand = operand?.finish(max_depth)?;
             let op_span = span_of(&op);
             let op = match op.as_rule() {
                 Rule::neg => UnaryOp::Neg,
                 Rule::not_op => UnaryOp::Not,
                 _ => return Err(internal(op_span, "prefix operator")),
             };
-            Ok(Expr {
+            Ok(Folded::Done(Expr {
                 span: op_span.to(operand.span),
                 kind: ExprKind::Unary {
                     op,
                     operand: Box::new(operand),
                 },
-            })
+            }))
         })
         .map_infix(|left, op, right| {
-            let (left, right) = (left?, right?);
+            let right = right?.finish(max_depth)?;
             let op = binary_op(&op)?;
-            Ok(Expr {
-                span: left.span.to(right.span),
-                kind: ExprKind::Binary {
-                    op,
-                    left: Box::new(left),
-                    right: Box::new(right),
-                },
+            if op == BinaryOp::Pow {
+                return Ok(Folded::Done(binary(op, left?.finish(max_depth)?, right)));
+            }
+            Ok(match left? {
+                Folded::Chain(first, mut rest)
+                    if rest[0].0.precedence() == op.precedence() =>
+                {
+                    rest.push((op, right));
+                    Folded::Chain(first, rest)
+                }
+                left => Folded::Chain(left.finish(max_depth)?, vec![(op, right)]),
             })
         })
-        .parse(pair.into_inner())
+        .parse(pair.into_inner())?
+        .finish(max_depth)
 }
 
 fn binary_op(op: &Pair<Rule>) -> Result<BinaryOp> {
@@ -246,20 +392,20 @@ fn binary_op(op: &Pair<Rule>) -> Result<BinaryOp> {
     })
 }
 
-fn primary(pair: Pair<Rule>) -> Result<Expr> {
+fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
     let span = span_of(&pair);
     let rule = pair.as_rule();
     let kind = match rule {
-        Rule::expr => return expr(pair),
+        Rule::expr => return expr(pair, d),
         Rule::boolean | Rule::real | Rule::integer | Rule::string => {
             ExprKind::Literal(literal(pair)?)
         }
         Rule::variable => ExprKind::Name(pair.as_str().to_string()),
         Rule::if_expr => {
             let mut inner = children(pair);
-            let cond = expr(next(&mut inner, span, "if")?)?;
-            let then = expr(next(&mut inner, span, "if")?)?;
-            let otherwise = expr(next(&mut inner, span, "if")?)?;
+            let cond = expr(next(&mut inner, span, "if")?, d)?;
+            let then = expr(next(&mut inner, span, "if")?, d)?;
+            let otherwise = expr(next(&mut inner, span, "if")?, d)?;
             ExprKind::If {
                 cond: Box::new(cond),
                 then: Box::new(then),
@@ -268,16 +414,16 @@ fn primary(pair: Pair<Rule>) -> Result<Expr> {
         }
         Rule::match_expr => {
             let mut inner = children(pair);
-            let scrutinees = scrutinee(next(&mut inner, span, "match")?)?;
+            let scrutinees = scrutinee(next(&mut inner, span, "match")?, d)?;
             let arms = inner
-                .map(|arm_pair| arm(arm_pair, expr))
+                .map(|arm_pair| arm(arm_pair, |p| expr(p, d)))
                 .collect::<Result<Vec<_>>>()?;
             ExprKind::Match { scrutinees, arms }
         }
         Rule::call => {
             let mut inner = children(pair);
             let name = ident(next(&mut inner, span, "call")?);
-            let args = inner.map(argument).collect::<Result<Vec<_>>>()?;
+            let args = inner.map(|p| argument(p, d)).collect::<Result<Vec<_>>>()?;
             ExprKind::Call { name, args }
         }
         Rule::counterfactual => {
@@ -286,8 +432,8 @@ fn primary(pair: Pair<Rule>) -> Result<Expr> {
             let mut interventions = Vec::new();
             for part in inner {
                 match part.as_rule() {
-                    Rule::do_block => interventions.extend(do_block(part)?),
-                    Rule::intervention => interventions.push(intervention(part)?),
+                    Rule::do_block => interventions.extend(do_block(part, d)?),
+                    Rule::intervention => interventions.push(intervention(part, d)?),
                     _ => return Err(internal(span, "counterfactual")),
                 }
             }
@@ -330,8 +476,8 @@ fn parse_real(text: &str, span: Span) -> Result<f64> {
     }
 }
 
-fn scrutinee(pair: Pair<Rule>) -> Result<Vec<Expr>> {
-    children(pair).map(expr).collect()
+fn scrutinee(pair: Pair<Rule>, d: usize) -> Result<Vec<Expr>> {
+    children(pair).map(|p| expr(p, d)).collect()
 }
 
 fn arm<T>(pair: Pair<Rule>, body: impl Fn(Pair<Rule>) -> Result<T>) -> Result<Arm<T>> {
@@ -385,7 +531,7 @@ fn signed_literal(pair: Pair<Rule>) -> Result<Literal> {
     }
 }
 
-fn argument(pair: Pair<Rule>) -> Result<Argument> {
+fn argument(pair: Pair<Rule>, d: usize) -> Result<Argument> {
     let span = span_of(&pair);
     let mut label = None;
     let mut value = None;
@@ -395,7 +541,7 @@ fn argument(pair: Pair<Rule>) -> Result<Argument> {
                 let text = part.as_str();
                 label = Some((text[1..text.len() - 1].to_string(), span_of(&part)));
             }
-            Rule::expr => value = Some(expr(part)?),
+            Rule::expr => value = Some(expr(part, d)?),
             _ => return Err(internal(span, "argument")),
         }
     }
@@ -426,17 +572,17 @@ fn dist_expr(e: Expr) -> Result<DistExpr> {
     }
 }
 
-fn do_block(pair: Pair<Rule>) -> Result<Vec<Intervention>> {
-    children(pair).map(intervention).collect()
+fn do_block(pair: Pair<Rule>, d: usize) -> Result<Vec<Intervention>> {
+    children(pair).map(|p| intervention(p, d)).collect()
 }
 
-fn intervention(pair: Pair<Rule>) -> Result<Intervention> {
+fn intervention(pair: Pair<Rule>, d: usize) -> Result<Intervention> {
     let span = span_of(&pair);
     let mut inner = children(pair);
     let target = ident(next(&mut inner, span, "intervention")?);
     let value_pair = next(&mut inner, span, "intervention")?;
     let value_rule = value_pair.as_rule();
-    let value_expr = expr(next(&mut children(value_pair), span, "intervention")?)?;
+    let value_expr = expr(next(&mut children(value_pair), span, "intervention")?, d)?;
     let value = match value_rule {
         Rule::set_value => InterventionValue::Set(value_expr),
         Rule::draw_value => InterventionValue::Draw(dist_expr(value_expr)?),
@@ -452,22 +598,29 @@ fn intervention(pair: Pair<Rule>) -> Result<Intervention> {
 // ---------------------------------------------------------------------------------------------
 // Estimands, decisions, bandits.
 
-fn estimand(pair: Pair<Rule>) -> Result<Estimand> {
+/// Estimand arithmetic. The grammar gives one flat sequence of operands and operators;
+/// products bind tighter than sums, as in ordinary arithmetic.
+fn estimand(pair: Pair<Rule>, d: usize) -> Result<Estimand> {
     let span = span_of(&pair);
     if pair.as_rule() != Rule::estimand {
         return Err(internal(span, "estimand"));
     }
-    ESTIMAND_PRATT
-        .map_primary(estimand_primary)
+    let (first, rest) = ESTIMAND_PRATT
+        .map_primary(|p| estimand_primary(p, d).map(|e| (e, Vec::new())))
         .map_prefix(|op, inner| {
-            let inner = inner?;
-            Ok(Estimand {
-                span: span_of(&op).to(inner.span),
-                kind: EstimandKind::Neg(Box::new(inner)),
-            })
+            let (first, rest) = inner?;
+            let inner = chain(first, rest, d)?;
+            Ok((
+                Estimand {
+                    span: span_of(&op).to(inner.span),
+                    kind: EstimandKind::Neg(Box::new(inner)),
+                },
+                Vec::new(),
+            ))
         })
         .map_infix(|left, op, right| {
-            let (left, right) = (left?, right?);
+            let ((first, mut rest), right) = (left?, right?);
+            let right = chain(right.0, right.1, d)?;
             let op = match op.as_str() {
                 "+" => BinaryOp::Add,
                 "-" => BinaryOp::Sub,
@@ -475,23 +628,33 @@ fn estimand(pair: Pair<Rule>) -> Result<Estimand> {
                 "/" => BinaryOp::Div,
                 _ => return Err(internal(span_of(&op), "estimand operator")),
             };
-            Ok(Estimand {
-                span: left.span.to(right.span),
-                kind: EstimandKind::Binary {
-                    op,
-                    left: Box::new(left),
-                    right: Box::new(right),
-                },
-            })
+            rest.push((op, right));
+            Ok((first, rest))
         })
-        .parse(pair.into_inner())
+        .parse(pair.into_inner())?;
+    // Products first: each run of `*` and `/` becomes one term of the sum.
+    let mut terms: Vec<(BinaryOp, Estimand)> = Vec::new();
+    let (mut factor, mut factors) = (first, Vec::new());
+    let mut sign = BinaryOp::Add;
+    for (op, operand) in rest {
+        if matches!(op, BinaryOp::Mul | BinaryOp::Div) {
+            factors.push((op, operand));
+        } else {
+            terms.push((sign, chain(factor, std::mem::take(&mut factors), d)?));
+            (sign, factor) = (op, operand);
+        }
+    }
+    terms.push((sign, chain(factor, factors, d)?));
+    let mut terms = terms.into_iter();
+    let (_, first) = terms.next().ok_or_else(|| internal(span, "estimand"))?;
+    chain(first, terms.collect(), d)
 }
 
-fn estimand_primary(pair: Pair<Rule>) -> Result<Estimand> {
+fn estimand_primary(pair: Pair<Rule>, d: usize) -> Result<Estimand> {
     let span = span_of(&pair);
     let rule = pair.as_rule();
     let kind = match rule {
-        Rule::estimand => return estimand(pair),
+        Rule::estimand => return estimand(pair, d),
         Rule::real | Rule::integer => match literal(pair)? {
             Literal::Int(i) => EstimandKind::Number(i as f64),
             Literal::Real(x) => EstimandKind::Number(x),
@@ -499,9 +662,9 @@ fn estimand_primary(pair: Pair<Rule>) -> Result<Estimand> {
         },
         Rule::probability | Rule::expectation => {
             let mut inner = children(pair);
-            let target = expr(next(&mut inner, span, "estimand")?)?;
+            let target = expr(next(&mut inner, span, "estimand")?, d)?;
             let conditions = match inner.next() {
-                Some(c) => conditions(c)?,
+                Some(c) => conditions(c, d)?,
                 None => Vec::new(),
             };
             if rule == Rule::probability {
@@ -515,14 +678,14 @@ fn estimand_primary(pair: Pair<Rule>) -> Result<Estimand> {
     Ok(Estimand { kind, span })
 }
 
-fn conditions(pair: Pair<Rule>) -> Result<Vec<Condition>> {
+fn conditions(pair: Pair<Rule>, d: usize) -> Result<Vec<Condition>> {
     children(pair)
         .map(|c| match c.as_rule() {
             Rule::do_block => {
                 let span = span_of(&c);
-                Ok(Condition::Do(do_block(c)?, span))
+                Ok(Condition::Do(do_block(c, d)?, span))
             }
-            _ => Ok(Condition::Evidence(expr(c)?)),
+            _ => Ok(Condition::Evidence(expr(c, d)?)),
         })
         .collect()
 }
@@ -552,7 +715,7 @@ fn domain(pair: Pair<Rule>) -> Result<Domain> {
     }
 }
 
-fn decide<'i>(inner: impl Iterator<Item = Pair<'i, Rule>>, span: Span) -> Result<Decide> {
+fn decide<'i>(inner: impl Iterator<Item = Pair<'i, Rule>>, span: Span, d: usize) -> Result<Decide> {
     let mut stages = Vec::new();
     let mut maximize = true;
     let mut objective = None;
@@ -561,7 +724,7 @@ fn decide<'i>(inner: impl Iterator<Item = Pair<'i, Rule>>, span: Span) -> Result
         match part.as_rule() {
             Rule::stage => stages.push(stage(part)?),
             Rule::sense => maximize = part.as_str().trim() == "maximize",
-            Rule::estimand => objective = Some(estimand(part)?),
+            Rule::estimand => objective = Some(estimand(part, d)?),
             Rule::given => trailing_given = children(part).map(ident).collect(),
             _ => return Err(internal(span, "decide")),
         }
@@ -623,7 +786,7 @@ fn bandit<'i>(
         arm_domain = Some(domain(part)?);
         part = next(&mut inner, span, "bandit")?;
     }
-    let reward = expr(part)?;
+    let reward = expr(part, config.max_expression_depth)?;
     let count = |p: Pair<Rule>, what: &str| -> Result<u64> {
         let s = span_of(&p);
         let n = parse_int(p.as_str(), s)?;

@@ -22,12 +22,26 @@ struct WhatifParser;
 /// Parses a whole program. Syntax errors are E001; one is reported per parse (pest stops at
 /// the first), but the nesting check runs first so a pathological input never reaches pest.
 pub fn parse(source: &str, config: &Config) -> Result<Program, Vec<Diagnostic>> {
+    if source.len() > config.max_source_bytes {
+        return Err(vec![too_long(config.max_source_bytes)]);
+    }
     check_nesting(source, config.max_nesting)?;
     let pairs = match WhatifParser::parse(Rule::program, source) {
         Ok(pairs) => pairs,
         Err(_) => return Err(vec![detailed_syntax_error(source)]),
     };
     lower::program(pairs, config).map_err(|d| vec![d])
+}
+
+/// E001 for a source text longer than `Config::max_source_bytes`, pointing at where it
+/// crosses the limit.
+pub fn too_long(limit: usize) -> Diagnostic {
+    Diagnostic::error(
+        Code::E001,
+        Span::new(limit, limit),
+        format!("the model is longer than whatif's limit of {limit} bytes"),
+    )
+    .with_help("split the model, or check that this is the file you meant (library users can raise `Config::max_source_bytes`)")
 }
 
 /// Parses a failing input again with pest's error detail on, which records what each rule
@@ -105,16 +119,23 @@ fn strip_trailing_comment(source: &str) -> &str {
     source
 }
 
-/// Rejects input nested deeper than `limit` brackets, or with a run of more than `limit` prefix
-/// operators (`- - - x`, `not not x`), before parsing, so recursion in the parser and every later
-/// stage stays bounded.
+/// Rejects input nested deeper than `limit` before parsing, so that recursion in the parser
+/// and in every later stage stays bounded: brackets, runs of prefix operators (`- - - x`,
+/// `not not x`), runs of `^` (right-associative, so each nests the next) and `if`s open at
+/// once (`else if` chains nest each arm in the one before).
 fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
     let bytes = source.as_bytes();
-    let (mut depth, mut prefix_run) = (0usize, 0usize);
+    let (mut depth, mut prefix_run, mut pow_run) = (0usize, 0usize, 0usize);
+    // `if`s opened at each bracket level and not yet closed by a `,` or the closing bracket.
+    let mut open_ifs: Vec<usize> = vec![0];
+    let mut ifs = 0usize;
+    // Whether the last token ends an operand (so a `-` after it subtracts).
+    let mut after_operand = false;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
         let mut width = 1;
+        let mut operand = false;
         match b {
             b'#' => {
                 while i < bytes.len() && bytes[i] != b'\n' {
@@ -134,33 +155,108 @@ fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
                     i += 1;
                 }
                 prefix_run = 0;
+                operand = true;
             }
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                open_ifs.push(0);
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                if open_ifs.len() > 1 {
+                    ifs -= open_ifs.pop().unwrap_or(0);
+                }
+                operand = true;
+            }
+            b',' => {
+                ifs -= std::mem::take(open_ifs.last_mut().unwrap_or(&mut 0));
+                pow_run = 0;
+            }
+            b'-' if after_operand => pow_run = 0,
             b'-' => prefix_run += 1,
-            _ if starts_word(bytes, i, b"not") => {
-                prefix_run += 1;
-                width = 3;
+            b'^' => pow_run += 1,
+            _ if b.is_ascii_alphabetic() || b == b'_' => {
+                let word_end = bytes[i..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                    .map_or(bytes.len(), |n| i + n);
+                width = word_end - i;
+                match &bytes[i..word_end] {
+                    b"not" => prefix_run += 1,
+                    b"if" => {
+                        ifs += 1;
+                        if let Some(level) = open_ifs.last_mut() {
+                            *level += 1;
+                        }
+                        prefix_run = 0;
+                    }
+                    b"and" | b"or" | b"xor" | b"then" | b"else" | b"in" | b"given" => {
+                        prefix_run = 0;
+                        pow_run = 0;
+                    }
+                    b"let" | b"exogenous" | b"decision" | b"query" | b"decide" | b"bandit"
+                    | b"set" | b"maximize" | b"minimize" | b"reward" => {
+                        prefix_run = 0;
+                        pow_run = 0;
+                        if depth == 0 {
+                            ifs -= std::mem::take(&mut open_ifs[0]);
+                        }
+                    }
+                    _ => {
+                        prefix_run = 0;
+                        operand = true;
+                    }
+                }
             }
-            _ if b.is_ascii_whitespace() => {}
-            _ => prefix_run = 0,
+            _ if b.is_ascii_whitespace() => {
+                i += 1;
+                continue;
+            }
+            _ if b.is_ascii_digit() || b == b'.' => {
+                prefix_run = 0;
+                operand = true;
+            }
+            _ => {
+                // `+ * / % < > = ! | ~ :` end a run of `^` and of prefixes; `~` and `:=` at the
+                // top level start a new declaration.
+                prefix_run = 0;
+                pow_run = 0;
+                if depth == 0 && (b == b'~' || b == b':') {
+                    ifs -= std::mem::take(&mut open_ifs[0]);
+                }
+            }
         }
-        if depth > limit || prefix_run > limit {
-            let span = Span::new(i, i + 1);
-            return Err(vec![Diagnostic::error(Code::E001, span, "nesting too deep").with_help(format!(
-                "whatif accepts at most {limit} levels of nesting; name parts of the expression with `:=`"
-            ))]);
+        after_operand = operand;
+        let problem = if depth > limit {
+            Some(("brackets nested", "name parts of the expression with `:=`"))
+        } else if prefix_run > limit {
+            Some(("prefix operators in a row", "remove pairs of `-` or `not` that cancel"))
+        } else if pow_run > limit {
+            Some(("`^` operators in a row", "name parts of the power with `:=`"))
+        } else if depth + ifs > limit {
+            Some((
+                "`if`s nested",
+                "write a long `else if` chain as a `match`, or name parts of it with `:=`",
+            ))
+        } else {
+            None
+        };
+        if let Some((what, help)) = problem {
+            let span = Span::new(i, i + width);
+            return Err(vec![
+                Diagnostic::error(
+                    Code::E001,
+                    span,
+                    format!("nesting too deep: more than {limit} {what}"),
+                )
+                .with_help(format!(
+                    "{help} (library users can raise `Config::max_nesting`)"
+                )),
+            ]);
         }
         i += width;
     }
     Ok(())
-}
-
-fn starts_word(bytes: &[u8], i: usize, word: &[u8]) -> bool {
-    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    bytes[i..].starts_with(word)
-        && (i == 0 || !is_ident(bytes[i - 1]))
-        && bytes.get(i + word.len()).is_none_or(|c| !is_ident(*c))
 }
 
 /// What a rule is called in an error message.
