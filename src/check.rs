@@ -66,14 +66,14 @@ fn compile_here(source: &str, config: &crate::config::Config) -> Result<Program,
     if n_variables > config.max_variables {
         return Err(vec![
             Diagnostic::error(
-                Code::E005,
+                Code::E010,
                 Span::default(),
                 format!(
-                    "the model has {n_variables} variables, more than the limit of {}",
+                    "the model has {n_variables} variables; whatif answers models of at most {}",
                     config.max_variables
                 ),
             )
-            .with_help("raise `Config::max_variables` if the model is meant to be this large"),
+            .with_help("split the model into smaller ones (library users can raise `Config::max_variables`)"),
         ]);
     }
     check(source, &ast, config)
@@ -90,8 +90,11 @@ pub fn check(
         diagnostics: Vec::new(),
         model: Model::default(),
         constants: HashMap::new(),
+        failed_constants: HashSet::new(),
         decls: Vec::new(),
         range_values: 0,
+        current: None,
+        suggestions_left: MAX_SUGGESTIONS,
     };
     checker.declare(program);
     checker.build_graph();
@@ -123,11 +126,21 @@ struct Checker<'a> {
     diagnostics: Vec<Diagnostic>,
     model: Model,
     constants: HashMap<String, (f64, Type)>,
+    /// Constants whose value failed (reported once, at the `let`); uses stay quiet.
+    failed_constants: HashSet<String>,
     decls: Vec<Decl<'a>>,
     /// Values the domain ranges (`lo..hi`) lowered so far hold, against
     /// `Config::max_range_values`.
     range_values: usize,
+    /// The variable whose mechanism is being lowered: never suggested for its own typos.
+    current: Option<VarId>,
+    /// How many more unknown names get a "did you mean" (each costs a pass over every name).
+    suggestions_left: usize,
 }
+
+/// Unknown names that get a "did you mean"; past this, only the first few are shown anyway
+/// (`diagnostics::MAX_RENDERED`), so a file of typos costs linear time.
+const MAX_SUGGESTIONS: usize = 100;
 
 /// Where an expression sits, which decides what it may mention.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -174,16 +187,22 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                     first.insert(name.name.clone(), name.span);
-                    if let Ok((ex, ty)) = self.lower_expr(value, Place::Constant) {
-                        match ex.constant() {
+                    match self.lower_expr(value, Place::Constant) {
+                        Ok((ex, ty)) => match ex.constant() {
                             Some(c) if c.is_finite() => {
                                 self.constants.insert(name.name.clone(), (c, ty));
                             }
-                            _ => self.error(Diagnostic::error(
-                                Code::E005,
-                                value.span,
-                                format!("constant `{}` is not a finite number", name.name),
-                            )),
+                            _ => {
+                                self.failed_constants.insert(name.name.clone());
+                                self.error(Diagnostic::error(
+                                    Code::E005,
+                                    value.span,
+                                    format!("constant `{}` is not a finite number", name.name),
+                                ));
+                            }
+                        },
+                        Err(()) => {
+                            self.failed_constants.insert(name.name.clone());
                         }
                     }
                     continue;
@@ -302,15 +321,22 @@ impl<'a> Checker<'a> {
             .min_by_key(|&i| self.model.vars[causal[i]].span.start)
             .unwrap_or(0);
         causal.rotate_left(start);
+        // A long cycle is named by its first few members, with a count of the rest.
+        const SHOWN: usize = 8;
         let mut names: Vec<&str> = causal
             .iter()
+            .take(SHOWN)
             .map(|v| self.model.vars[*v].name.as_str())
             .collect();
-        names.push(names[0]);
+        let hidden = format!("… ({} more)", causal.len().saturating_sub(SHOWN));
+        if causal.len() > SHOWN {
+            names.push(&hidden);
+        }
+        names.push(self.model.vars[causal[0]].name.as_str());
         let message = format!("cycle: {}", names.join(" -> "));
         let first = &self.model.vars[causal[0]];
         let mut d = Diagnostic::error(Code::E004, first.span, message).with_help("a variable cannot depend on itself, directly or through others; break the cycle by removing one of these dependencies");
-        for w in causal.iter().skip(1) {
+        for w in causal.iter().skip(1).take(SHOWN - 1) {
             let var = &self.model.vars[*w];
             d = d.with_label(var.span, format!("`{}` is part of the cycle", var.name));
         }
@@ -318,6 +344,12 @@ impl<'a> Checker<'a> {
     }
 
     fn lower_mechanism(&mut self, v: VarId) {
+        self.current = Some(v);
+        self.lower_mechanism_of(v);
+        self.current = None;
+    }
+
+    fn lower_mechanism_of(&mut self, v: VarId) {
         let decl = &self.decls[v];
         let (mechanism, domain) = (decl.mechanism, decl.domain);
         match (mechanism, domain) {
@@ -529,6 +561,9 @@ impl<'a> Checker<'a> {
         if let Some((value, ty)) = self.constants.get(name) {
             return Ok((Ex::Const(*value), *ty));
         }
+        if self.failed_constants.contains(name) {
+            return Err(());
+        }
         if let Some(v) = self.model.find(name) {
             if place == Place::Constant {
                 self.error(Diagnostic::error(Code::E005, span, format!("constants may use numbers and earlier constants only, not the variable `{name}`")).with_help(format!("declare it as a variable: `NAME := ...` can depend on `{name}`")));
@@ -545,20 +580,41 @@ impl<'a> Checker<'a> {
     }
 
     fn unknown(&mut self, name: &str, span: Span) {
-        let mut candidates: Vec<&str> = self.model.vars.iter().map(|v| v.name.as_str()).collect();
-        candidates.extend(self.constants.keys().map(String::as_str));
         let what = if name.chars().next().is_some_and(char::is_uppercase)
             && DistKind::lookup(name).is_none()
-            && candidates.iter().all(|c| *c != name)
         {
             "name"
         } else {
             "variable"
         };
         let mut d = Diagnostic::error(Code::E002, span, format!("unknown {what} `{name}`"));
-        if let Some(s) = suggest(name, candidates) {
-            let message = format!("unknown {what} `{name}`; did you mean `{s}`?");
-            d.message = message;
+        if let Some(hint) = misspelt_literal(name) {
+            self.error(d.with_help(hint));
+            return;
+        }
+        if self.model.label(name).is_some() {
+            self.error(d.with_help(format!(
+                "`{name}` is a label; labels are quoted: `\"{name}\"`"
+            )));
+            return;
+        }
+        let suggestion = if self.suggestions_left > 0 {
+            self.suggestions_left -= 1;
+            // Never the variable being declared: `y := y_1` does not mean `y := y`.
+            let declaring = self.current.map(|v| self.model.vars[v].name.as_str());
+            let candidates = self
+                .model
+                .vars
+                .iter()
+                .map(|v| v.name.as_str())
+                .chain(self.constants.keys().map(String::as_str))
+                .filter(|c| Some(*c) != declaring);
+            suggest(name, candidates).map(str::to_string)
+        } else {
+            None
+        };
+        if let Some(s) = suggestion {
+            d.message = format!("unknown {what} `{name}`; did you mean `{s}`?");
         } else {
             d = d.with_help("declare it with `~` or `:=`, or check the spelling");
         }
@@ -973,6 +1029,51 @@ impl<'a> Checker<'a> {
             return Err(());
         };
         let names = kind.parameter_names();
+        // `Normal(mean = 0, sd = 1)`: Python's keyword arguments, read here as comparisons
+        // with unknown variables.
+        let named: Vec<(&str, &ast::Expr)> = args
+            .iter()
+            .filter_map(|a| match &a.value.kind {
+                ExprKind::Binary {
+                    op: BinaryOp::Eq,
+                    left,
+                    right,
+                } => match &left.kind {
+                    ExprKind::Name(n)
+                        if self.model.find(n).is_none() && !self.constants.contains_key(n) =>
+                    {
+                        Some((n.as_str(), &**right))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        if !named.is_empty() {
+            let positional: Vec<String> = args
+                .iter()
+                .map(|a| match &a.value.kind {
+                    ExprKind::Binary { right, .. } if named.iter().any(|(_, r)| std::ptr::eq(*r, &**right)) => {
+                        self.text(right.span)
+                    }
+                    _ => self.text(a.value.span),
+                })
+                .collect();
+            self.error(
+                Diagnostic::error(
+                    Code::E005,
+                    span,
+                    format!("`{}` takes its parameters in order, not by name", name.name),
+                )
+                .with_help(format!(
+                    "write `{}({})`; the parameters are {}",
+                    name.name,
+                    positional.join(", "),
+                    if names.is_empty() { "weights".to_string() } else { names.join(", ") }
+                )),
+            );
+            return Err(());
+        }
         if let DistKind::Categorical { labels } = &mut kind {
             if args.is_empty() {
                 self.error(Diagnostic::error(
@@ -1734,6 +1835,16 @@ impl<'a> Checker<'a> {
 
 // The checked statement kind, named apart from the AST's.
 use crate::program::StatementKind as StatementKind_;
+
+/// A hint for a name that is a literal of another language: `True`, `None`, `NaN`.
+fn misspelt_literal(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "True" | "TRUE" | "False" | "FALSE" => "the booleans are written `true` and `false`",
+        "None" | "null" | "NULL" | "nil" | "NA" => "whatif has no missing value; every variable has a value in every world",
+        "NaN" | "nan" | "Inf" | "inf" | "infinity" => "numbers are finite in whatif; write a large number such as `1e300`",
+        _ => return None,
+    })
+}
 
 /// Source text without comments (pest spans include trailing trivia), trimmed.
 fn strip_comments(text: &str) -> String {

@@ -146,11 +146,35 @@ fn floor_char_boundary(source: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// Renders diagnostics for a file, rustc style.
+/// Most diagnostics rendered at once; the rest are counted ("and 19980 more errors"), so a
+/// file with thousands of mistakes gives a screenful, not gigabytes.
+pub const MAX_RENDERED: usize = 20;
+
+/// Longest source line shown whole in a snippet; a longer one is cut to a window around the
+/// span, with `…` where it was cut.
+const MAX_SNIPPET_CHARS: usize = 120;
+
+/// Renders diagnostics for a file, rustc style: the first [`MAX_RENDERED`], then how many more.
 pub fn render(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(MAX_RENDERED) {
         render_one(&mut out, file, source, diagnostic);
+    }
+    let rest = &diagnostics[diagnostics.len().min(MAX_RENDERED)..];
+    if !rest.is_empty() {
+        let errors = rest.iter().filter(|d| d.is_error()).count();
+        let warnings = rest.len() - errors;
+        let mut parts = Vec::new();
+        if errors > 0 {
+            parts.push(format!("{errors} more error{}", if errors == 1 { "" } else { "s" }));
+        }
+        if warnings > 0 {
+            parts.push(format!(
+                "{warnings} more warning{}",
+                if warnings == 1 { "" } else { "s" }
+            ));
+        }
+        let _ = writeln!(out, "{file}: and {} not shown", parts.join(" and "));
     }
     out
 }
@@ -181,23 +205,34 @@ fn render_one(out: &mut String, file: &str, source: &str, d: &Diagnostic) {
     }
 }
 
-/// The source line of `start` with carets under `start..end` (clipped to that line).
+/// The source line of `start` with carets under `start..end` (clipped to that line). A line
+/// longer than [`MAX_SNIPPET_CHARS`] is cut to a window around the span.
 fn write_snippet(out: &mut String, source: &str, start: usize, end: usize, label: &str) {
     let start = floor_char_boundary(source, start.min(source.len()));
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[start..]
         .find('\n')
         .map_or(source.len(), |i| start + i);
-    let text = &source[line_start..line_end];
+    let end = floor_char_boundary(source, end.clamp(start, line_end));
+    // The window: some context before the span, the span (cut if long), context after.
+    let context = MAX_SNIPPET_CHARS / 4;
+    let shown_start = nth_char_back(source, line_start, start, context);
+    let span_end = nth_char_forward(source, start, end, MAX_SNIPPET_CHARS / 2);
+    let shown_end = nth_char_forward(source, span_end, line_end, context);
+    let (before, after) = (
+        if shown_start > line_start { "…" } else { "" },
+        if shown_end < line_end { "…" } else { "" },
+    );
+    let text = format!("{before}{}{after}", &source[shown_start..shown_end]);
     let (line, _) = line_col(source, start);
     let gutter = line.to_string().len();
     let pad = " ".repeat(gutter);
-    let lead: String = source[line_start..start]
+    let lead: String = before
         .chars()
+        .chain(source[shown_start..start].chars())
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
-    let end = floor_char_boundary(source, end.clamp(start, line_end));
-    let width = source[start..end].chars().count().max(1);
+    let width = source[start..span_end].chars().count().max(1);
     let _ = writeln!(out, "{pad} |");
     let _ = writeln!(out, "{line} | {text}");
     let label = if label.is_empty() {
@@ -206,6 +241,24 @@ fn write_snippet(out: &mut String, source: &str, start: usize, end: usize, label
         format!(" {label}")
     };
     let _ = writeln!(out, "{pad} | {lead}{}{label}", "^".repeat(width));
+}
+
+/// The offset `n` characters before `from`, but not before `floor`.
+fn nth_char_back(source: &str, floor: usize, from: usize, n: usize) -> usize {
+    source[floor..from]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(floor, |(i, _)| floor + i)
+        .max(floor)
+}
+
+/// The offset `n` characters after `from`, but not after `ceiling`.
+fn nth_char_forward(source: &str, from: usize, ceiling: usize, n: usize) -> usize {
+    source[from..ceiling]
+        .char_indices()
+        .nth(n)
+        .map_or(ceiling, |(i, _)| from + i)
 }
 
 /// Edit distance with adjacent transpositions (optimal string alignment), for "did you mean":
@@ -235,11 +288,16 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The closest of `candidates` to `name`, if close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let length = name.chars().count();
+    let limit = (length / 3).max(1);
+    let lower = name.to_lowercase();
     candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
+        // A length difference beyond the limit is already too many edits.
+        .filter(|c| c.len().abs_diff(name.len()) <= 4 * limit)
+        .filter(|c| c.chars().count().abs_diff(length) <= limit)
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, *c))
         .map(|(_, c)| c)

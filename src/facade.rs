@@ -198,7 +198,9 @@ impl Model {
             .with_help("rescale the model (e.g. thousands instead of units), or check exp, ^ and divisions")),
         });
         result.map_err(|mut d| {
-            if d.span.is_none_or(|s| s == (0, 0)) {
+            // A located problem the engine could not place is the statement's; a plain one
+            // (cancelled, out of memory) belongs to the whole run and stays unlocated.
+            if d.code.is_some() && d.span.is_none_or(|s| s == (0, 0)) {
                 d.span = Some((statement.span.start, statement.span.end));
             }
             Error::new(&self.name, self.source.clone(), vec![d])

@@ -7,47 +7,64 @@ mod common;
 use common::*;
 use whatif::{Method, Model};
 
+/// Checks one catalogue file: it fails with its code, and its diagnostic matches the snapshot.
+fn check_bad_input(path: &std::path::Path) -> Result<String, String> {
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let source = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    let code = annotations(&source, "code")
+        .first()
+        .map(|(_, c)| c.clone())
+        .ok_or_else(|| format!("{name}: no `# code:` header"))?;
+    let method = match annotations(&source, "method")
+        .first()
+        .map(|(_, m)| m.clone())
+        .as_deref()
+    {
+        Some("exact") => Method::Exact,
+        _ => Method::Auto,
+    };
+    let result = std::panic::catch_unwind(|| run_source(&name, &source, &options(2_000, method)))
+        .map_err(|_| format!("{name} panicked"))?;
+    let Err(error) = result else {
+        return Err(format!("{name} was accepted; expected {code}"));
+    };
+    let text = error.to_string();
+    let codes: Vec<String> = error
+        .diagnostics()
+        .iter()
+        .filter_map(|d| d.code.map(|c| c.to_string()))
+        .collect();
+    if !codes.contains(&code) {
+        return Err(format!("{name}: expected {code}, got {codes:?}:\n{text}"));
+    }
+    let snapshot = name.trim_end_matches(".scm").to_string();
+    std::panic::catch_unwind(|| insta::assert_snapshot!(snapshot, text))
+        .map_err(|_| format!("{name}: the diagnostic differs from its snapshot (see above)"))?;
+    Ok(code)
+}
+
+/// Every file is checked and every failure reported, so one failure does not hide the rest.
 #[test]
 fn every_bad_input_fails_with_its_code_and_diagnostic() {
     let files = scm_files("tests/data/err");
     assert!(files.len() >= 60, "the catalogue has {} files", files.len());
     let mut codes_seen = std::collections::BTreeSet::new();
-    for path in files {
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let source = std::fs::read_to_string(&path).unwrap();
-        let code = annotations(&source, "code")
-            .first()
-            .map(|(_, c)| c.clone())
-            .expect("a `# code:` header");
-        let method = match annotations(&source, "method")
-            .first()
-            .map(|(_, m)| m.clone())
-            .as_deref()
-        {
-            Some("exact") => Method::Exact,
-            _ => Method::Auto,
-        };
-        let result =
-            std::panic::catch_unwind(|| run_source(&name, &source, &options(2_000, method)));
-        let Ok(result) = result else {
-            panic!("{name} panicked")
-        };
-        let Err(error) = result else {
-            panic!("{name} was accepted; expected {code}")
-        };
-        let text = error.to_string();
-        let codes: Vec<String> = error
-            .diagnostics()
-            .iter()
-            .filter_map(|d| d.code.map(|c| c.to_string()))
-            .collect();
-        assert!(
-            codes.contains(&code),
-            "{name}: expected {code}, got {codes:?}:\n{text}"
-        );
-        codes_seen.insert(code);
-        insta::assert_snapshot!(name.trim_end_matches(".scm").to_string(), text);
+    let mut failures = Vec::new();
+    for path in &files {
+        match check_bad_input(path) {
+            Ok(code) => {
+                codes_seen.insert(code);
+            }
+            Err(failure) => failures.push(failure),
+        }
     }
+    assert!(
+        failures.is_empty(),
+        "{} of {} bad inputs failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
     for code in [
         "E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011",
         "E012",

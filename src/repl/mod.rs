@@ -262,15 +262,23 @@ impl Session {
             self.seed = s;
         }
         self.file = Some(path);
-        let questions = self.model.questions().count();
+        let questions: Vec<&str> = self.model.questions().collect();
         let mut out = format!(
             "loaded {name}: {} variables",
             self.model.variables().count()
         );
-        if questions > 0 {
-            let _ = write!(out, " ({questions} questions not run; type them to ask)");
+        if questions.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(
+                out,
+                "; its {} (not run; type one to ask it):",
+                if questions.len() == 1 { "question" } else { "questions" }
+            );
+            for q in questions {
+                let _ = writeln!(out, "  {}", q.replace('\n', "\n  "));
+            }
         }
-        out.push('\n');
         out
     }
 
@@ -377,9 +385,7 @@ impl Session {
             let started = Instant::now();
             match candidate.answer_statement(index, &options) {
                 Ok(answer) => {
-                    for w in &answer.warnings {
-                        let _ = writeln!(out, "warning: {w}");
-                    }
+                    // The report shows the answer's warnings (and the JSON holds them).
                     if self.json {
                         let json = serde_json::to_string_pretty(&answer).unwrap_or_default();
                         let _ = writeln!(out, "{json}");

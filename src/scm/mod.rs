@@ -95,6 +95,8 @@ pub struct Model {
     pub labels: Vec<String>,
     /// Variable names to ids; kept in step with `vars` by [`Model::add`].
     names: std::collections::HashMap<String, VarId>,
+    /// Labels to their index in `labels`; kept in step by [`Model::intern`].
+    label_index: std::collections::HashMap<String, usize>,
 }
 
 impl Model {
@@ -174,12 +176,17 @@ impl Model {
 
     /// The label's index, interning it if new.
     pub fn intern(&mut self, label: &str) -> f64 {
-        match self.labels.iter().position(|l| l == label) {
-            Some(i) => i as f64,
-            None => {
-                self.labels.push(label.to_string());
-                (self.labels.len() - 1) as f64
-            }
+        if let Some(&i) = self.label_index.get(label) {
+            return i as f64;
         }
+        let i = self.labels.len();
+        self.labels.push(label.to_string());
+        self.label_index.insert(label.to_string(), i);
+        i as f64
+    }
+
+    /// The index of a label already interned.
+    pub fn label(&self, label: &str) -> Option<usize> {
+        self.label_index.get(label).copied()
     }
 }

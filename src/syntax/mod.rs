@@ -327,7 +327,27 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         n => format!("expected {} or {}", items[..n - 1].join(", "), items[n - 1]),
     };
     let found = source[start.min(source.len())..].chars().next();
+    if let Some(invisible) = found.and_then(invisible_character) {
+        let width = found.map_or(1, char::len_utf8);
+        return Diagnostic::error(
+            Code::E001,
+            Span::new(start, start + width),
+            format!("unexpected {invisible}"),
+        )
+        .with_help("delete it: it is invisible in most editors (copying text from the web or a word processor often brings it in)");
+    }
+    let found_token: String = source[start.min(source.len())..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .take(40)
+        .collect();
+    let hint = hint(source, start, &found_token);
+    let message = match &hint {
+        Some((Some(better), _)) => better.clone(),
+        _ => message,
+    };
     let message = match found {
+        _ if matches!(hint, Some((Some(_), _))) => message,
         Some(c) if !c.is_whitespace() => {
             let token: String = source[start..]
                 .chars()
@@ -348,7 +368,138 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
                 .next()
                 .map_or(0, char::len_utf8)
     };
-    Diagnostic::error(Code::E001, Span::new(start, end), message)
+    let d = Diagnostic::error(Code::E001, Span::new(start, end), message);
+    match hint {
+        Some((_, help)) => d.with_help(help),
+        None => d,
+    }
+}
+
+/// A character that does not show on screen, named: `U+FEFF (a byte-order mark)`.
+fn invisible_character(c: char) -> Option<String> {
+    let name = match c {
+        '\u{FEFF}' => "a byte-order mark",
+        '\0' => "a NUL byte",
+        '\u{200B}' => "a zero-width space",
+        '\u{200C}' => "a zero-width non-joiner",
+        '\u{200D}' => "a zero-width joiner",
+        '\u{2060}' => "a word joiner",
+        '\u{00A0}' => "a no-break space",
+        '\u{00AD}' => "a soft hyphen",
+        '\u{2028}' => "a line separator",
+        '\u{2029}' => "a paragraph separator",
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => "a bidirectional-text control",
+        c if c.is_control() && c != '\n' && c != '\t' && c != '\r' => "a control character",
+        c if c.is_whitespace() && !c.is_ascii() => "a non-ASCII space",
+        _ => return None,
+    };
+    Some(format!("U+{:04X} ({name})", c as u32))
+}
+
+/// A better message and a hint for a syntax error that is a habit from another language or a
+/// common slip, judged from the text around the error: `&&`, `x ? a : b`, `;`, `'a'`, `=` for
+/// `~`/`:=`, a keyword as a name, a non-ASCII name, an `if` without `else`, a bare `P(...)`,
+/// an unquoted label.
+fn hint(source: &str, start: usize, found: &str) -> Option<(Option<String>, String)> {
+    let start = start.min(source.len());
+    let before = source[..start].trim_end();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let at_statement_start = before.len() == line_start
+        || before.ends_with(|c: char| c == ')' || c == ']' || c.is_ascii_alphanumeric())
+            && source[..start].ends_with('\n');
+    let word: String = found
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    let after_word = source[start + word.len()..].trim_start();
+    let is_declaration = after_word.starts_with(":=") || after_word.starts_with('~');
+    if let Some(c) = word.chars().find(|c| !c.is_ascii()) {
+        return Some((
+            Some(format!("`{word}` is not a name: names are ASCII")),
+            format!("names use ASCII letters, digits and `_`; `{c}` is not one of them (labels in quotes may hold any text)"),
+        ));
+    }
+    if !word.is_empty() && KEYWORDS.contains(&word.as_str()) && is_declaration {
+        return Some((
+            Some(format!("`{word}` is a keyword and cannot be a name")),
+            format!("rename it, e.g. `{word}_` or `my_{word}`"),
+        ));
+    }
+    if !word.is_empty() && at_statement_start && after_word.starts_with('=') && !after_word.starts_with("==") {
+        return Some((
+            Some(format!("expected `~` or `:=` after `{word}`, found `=`")),
+            format!("declare `{word}` with `~` to draw it from a distribution (`{word} ~ Bernoulli(0.3)`) or with `:=` to compute it from other variables; `let {word} = ...` declares a constant"),
+        ));
+    }
+    if at_statement_start && (found.starts_with("P(") || found.starts_with("E[")) {
+        return Some((
+            Some("a question in a file starts with `query`".to_string()),
+            format!("write `query {}` (the REPL accepts the bare form)", found.trim_end()),
+        ));
+    }
+    if found.starts_with("&&") || found.starts_with("||") {
+        let word = if found.starts_with("&&") { "and" } else { "or" };
+        return Some((None, format!("write `{word}`: whatif spells logic with words (`and`, `or`, `not`)")));
+    }
+    if found.starts_with('!') && !found.starts_with("!=") {
+        return Some((None, "write `not`: whatif spells logic with words (`and`, `or`, `not`)".to_string()));
+    }
+    if found.starts_with('?') {
+        return Some((None, "write `if c then a else b`".to_string()));
+    }
+    if found.starts_with(';') {
+        return Some((None, "whatif needs no `;`: put each statement on a line of its own".to_string()));
+    }
+    if found.starts_with('\'') {
+        let text: String = found[1..].chars().take_while(|c| *c != '\'').collect();
+        return Some((None, format!("labels are written in double quotes: `\"{text}\"`")));
+    }
+    if found.starts_with(':') && !found.starts_with(":=") {
+        let label: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if !label.is_empty() {
+            return Some((None, format!("labels are quoted: `\"{label}\": ...`")));
+        }
+    }
+    if open_if_without_else(before) {
+        return Some((
+            Some("expected `else`: every `if` needs an `else` branch".to_string()),
+            "write `if c then a else b`".to_string(),
+        ));
+    }
+    None
+}
+
+/// Whether the innermost open bracket (or the statement) before the error holds an `if ...
+/// then` that has no `else` yet.
+fn open_if_without_else(before: &str) -> bool {
+    let mut depth = 0usize;
+    let mut segment_start = 0;
+    for (i, c) in before.char_indices().rev() {
+        match c {
+            ')' | ']' | '}' => depth += 1,
+            '(' | '[' | '{' if depth == 0 => {
+                segment_start = i + 1;
+                break;
+            }
+            '(' | '[' | '{' => depth -= 1,
+            _ => {}
+        }
+    }
+    let segment = &before[segment_start..];
+    let count = |word: &str| {
+        segment
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| *w == word)
+            .count()
+    };
+    count("then") > count("else")
 }
 
 #[cfg(test)]

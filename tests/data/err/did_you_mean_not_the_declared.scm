@@ -1,0 +1,2 @@
+# code: E002
+rain := rian or false

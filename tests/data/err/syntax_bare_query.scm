@@ -1,0 +1,3 @@
+# code: E001
+rain ~ Bernoulli(0.2)
+P(rain)

@@ -1,0 +1,2 @@
+# code: E001
+﻿rain ~ Bernoulli(0.2)

@@ -1,0 +1,2 @@
+# code: E001
+y = Bernoulli(0.3)

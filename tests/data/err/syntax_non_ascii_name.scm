@@ -1,0 +1,2 @@
+# code: E001
+température ~ Normal(20, 5)
