@@ -415,7 +415,9 @@ impl Statement {
                 Node::Expr(e) => match &e.kind {
                     ExprKind::Literal(_) | ExprKind::Name(_) => {}
                     ExprKind::Counterfactual { interventions, .. } => {
-                        interventions.iter().for_each(|i| push(Node::Intervention(i)));
+                        interventions
+                            .iter()
+                            .for_each(|i| push(Node::Intervention(i)));
                     }
                     ExprKind::Unary { operand, .. } => push(Node::Expr(operand)),
                     ExprKind::Binary { left, right, .. } => {

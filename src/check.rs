@@ -1053,7 +1053,9 @@ impl<'a> Checker<'a> {
             let positional: Vec<String> = args
                 .iter()
                 .map(|a| match &a.value.kind {
-                    ExprKind::Binary { right, .. } if named.iter().any(|(_, r)| std::ptr::eq(*r, &**right)) => {
+                    ExprKind::Binary { right, .. }
+                        if named.iter().any(|(_, r)| std::ptr::eq(*r, &**right)) =>
+                    {
                         self.text(right.span)
                     }
                     _ => self.text(a.value.span),
@@ -1069,7 +1071,11 @@ impl<'a> Checker<'a> {
                     "write `{}({})`; the parameters are {}",
                     name.name,
                     positional.join(", "),
-                    if names.is_empty() { "weights".to_string() } else { names.join(", ") }
+                    if names.is_empty() {
+                        "weights".to_string()
+                    } else {
+                        names.join(", ")
+                    }
                 )),
             );
             return Err(());
@@ -1840,8 +1846,12 @@ use crate::program::StatementKind as StatementKind_;
 fn misspelt_literal(name: &str) -> Option<&'static str> {
     Some(match name {
         "True" | "TRUE" | "False" | "FALSE" => "the booleans are written `true` and `false`",
-        "None" | "null" | "NULL" | "nil" | "NA" => "whatif has no missing value; every variable has a value in every world",
-        "NaN" | "nan" | "Inf" | "inf" | "infinity" => "numbers are finite in whatif; write a large number such as `1e300`",
+        "None" | "null" | "NULL" | "nil" | "NA" => {
+            "whatif has no missing value; every variable has a value in every world"
+        }
+        "NaN" | "nan" | "Inf" | "inf" | "infinity" => {
+            "numbers are finite in whatif; write a large number such as `1e300`"
+        }
         _ => return None,
     })
 }

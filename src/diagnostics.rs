@@ -166,7 +166,10 @@ pub fn render(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
         let warnings = rest.len() - errors;
         let mut parts = Vec::new();
         if errors > 0 {
-            parts.push(format!("{errors} more error{}", if errors == 1 { "" } else { "s" }));
+            parts.push(format!(
+                "{errors} more error{}",
+                if errors == 1 { "" } else { "s" }
+            ));
         }
         if warnings > 0 {
             parts.push(format!(
@@ -214,11 +217,23 @@ fn write_snippet(out: &mut String, source: &str, start: usize, end: usize, label
         .find('\n')
         .map_or(source.len(), |i| start + i);
     let end = floor_char_boundary(source, end.clamp(start, line_end));
-    // The window: some context before the span, the span (cut if long), context after.
-    let context = MAX_SNIPPET_CHARS / 4;
-    let shown_start = nth_char_back(source, line_start, start, context);
-    let span_end = nth_char_forward(source, start, end, MAX_SNIPPET_CHARS / 2);
-    let shown_end = nth_char_forward(source, span_end, line_end, context);
+    // A long line shows a window: some context before the span, the span (cut if long),
+    // context after.
+    let long = source[line_start..line_end]
+        .chars()
+        .nth(MAX_SNIPPET_CHARS)
+        .is_some();
+    let (shown_start, span_end, shown_end) = if long {
+        let context = MAX_SNIPPET_CHARS / 4;
+        let span_end = nth_char_forward(source, start, end, MAX_SNIPPET_CHARS / 2);
+        (
+            nth_char_back(source, line_start, start, context),
+            span_end,
+            nth_char_forward(source, span_end, line_end, context),
+        )
+    } else {
+        (line_start, end, line_end)
+    };
     let (before, after) = (
         if shown_start > line_start { "…" } else { "" },
         if shown_end < line_end { "…" } else { "" },

@@ -273,7 +273,11 @@ impl Session {
             let _ = writeln!(
                 out,
                 "; its {} (not run; type one to ask it):",
-                if questions.len() == 1 { "question" } else { "questions" }
+                if questions.len() == 1 {
+                    "question"
+                } else {
+                    "questions"
+                }
             );
             for q in questions {
                 let _ = writeln!(out, "  {}", q.replace('\n', "\n  "));

@@ -303,7 +303,10 @@ fn chain<T: Operand>(first: T, rest: Vec<(BinaryOp, T)>, max_depth: usize) -> Re
 /// `a - b + c - d` is `(a - b) + (c - d)`, `a + b - c + d` is `(a + b) - (c - d)`.
 fn balanced<T: Operand>(mut items: Vec<(BinaryOp, T)>, identity: BinaryOp) -> T {
     if items.len() == 1 {
-        return items.pop().map(|(_, e)| e).unwrap_or_else(|| unreachable!());
+        return items
+            .pop()
+            .map(|(_, e)| e)
+            .unwrap_or_else(|| unreachable!());
     }
     let mut right = items.split_off(items.len() / 2);
     let left = balanced(items, identity);
@@ -358,9 +361,7 @@ fn expr(pair: Pair<Rule>, max_depth: usize) -> Result<Expr> {
                 return Ok(Folded::Done(binary(op, left?.finish(max_depth)?, right)));
             }
             Ok(match left? {
-                Folded::Chain(first, mut rest)
-                    if rest[0].0.precedence() == op.precedence() =>
-                {
+                Folded::Chain(first, mut rest) if rest[0].0.precedence() == op.precedence() => {
                     rest.push((op, right));
                     Folded::Chain(first, rest)
                 }

@@ -230,9 +230,15 @@ fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
         let problem = if depth > limit {
             Some(("brackets nested", "name parts of the expression with `:=`"))
         } else if prefix_run > limit {
-            Some(("prefix operators in a row", "remove pairs of `-` or `not` that cancel"))
+            Some((
+                "prefix operators in a row",
+                "remove pairs of `-` or `not` that cancel",
+            ))
         } else if pow_run > limit {
-            Some(("`^` operators in a row", "name parts of the power with `:=`"))
+            Some((
+                "`^` operators in a row",
+                "name parts of the power with `:=`",
+            ))
         } else if depth + ifs > limit {
             Some((
                 "`if`s nested",
@@ -416,7 +422,9 @@ fn hint(source: &str, start: usize, found: &str) -> Option<(Option<String>, Stri
     if let Some(c) = word.chars().find(|c| !c.is_ascii()) {
         return Some((
             Some(format!("`{word}` is not a name: names are ASCII")),
-            format!("names use ASCII letters, digits and `_`; `{c}` is not one of them (labels in quotes may hold any text)"),
+            format!(
+                "names use ASCII letters, digits and `_`; `{c}` is not one of them (labels in quotes may hold any text)"
+            ),
         ));
     }
     if !word.is_empty() && KEYWORDS.contains(&word.as_str()) && is_declaration {
@@ -425,34 +433,55 @@ fn hint(source: &str, start: usize, found: &str) -> Option<(Option<String>, Stri
             format!("rename it, e.g. `{word}_` or `my_{word}`"),
         ));
     }
-    if !word.is_empty() && at_statement_start && after_word.starts_with('=') && !after_word.starts_with("==") {
+    if !word.is_empty()
+        && at_statement_start
+        && after_word.starts_with('=')
+        && !after_word.starts_with("==")
+    {
         return Some((
             Some(format!("expected `~` or `:=` after `{word}`, found `=`")),
-            format!("declare `{word}` with `~` to draw it from a distribution (`{word} ~ Bernoulli(0.3)`) or with `:=` to compute it from other variables; `let {word} = ...` declares a constant"),
+            format!(
+                "declare `{word}` with `~` to draw it from a distribution (`{word} ~ Bernoulli(0.3)`) or with `:=` to compute it from other variables; `let {word} = ...` declares a constant"
+            ),
         ));
     }
     if at_statement_start && (found.starts_with("P(") || found.starts_with("E[")) {
         return Some((
             Some("a question in a file starts with `query`".to_string()),
-            format!("write `query {}` (the REPL accepts the bare form)", found.trim_end()),
+            format!(
+                "write `query {}` (the REPL accepts the bare form)",
+                found.trim_end()
+            ),
         ));
     }
     if found.starts_with("&&") || found.starts_with("||") {
         let word = if found.starts_with("&&") { "and" } else { "or" };
-        return Some((None, format!("write `{word}`: whatif spells logic with words (`and`, `or`, `not`)")));
+        return Some((
+            None,
+            format!("write `{word}`: whatif spells logic with words (`and`, `or`, `not`)"),
+        ));
     }
     if found.starts_with('!') && !found.starts_with("!=") {
-        return Some((None, "write `not`: whatif spells logic with words (`and`, `or`, `not`)".to_string()));
+        return Some((
+            None,
+            "write `not`: whatif spells logic with words (`and`, `or`, `not`)".to_string(),
+        ));
     }
     if found.starts_with('?') {
         return Some((None, "write `if c then a else b`".to_string()));
     }
     if found.starts_with(';') {
-        return Some((None, "whatif needs no `;`: put each statement on a line of its own".to_string()));
+        return Some((
+            None,
+            "whatif needs no `;`: put each statement on a line of its own".to_string(),
+        ));
     }
     if found.starts_with('\'') {
         let text: String = found[1..].chars().take_while(|c| *c != '\'').collect();
-        return Some((None, format!("labels are written in double quotes: `\"{text}\"`")));
+        return Some((
+            None,
+            format!("labels are written in double quotes: `\"{text}\"`"),
+        ));
     }
     if found.starts_with(':') && !found.starts_with(":=") {
         let label: String = before
