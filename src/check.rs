@@ -1233,16 +1233,9 @@ impl<'a> Checker<'a> {
             let target_ty = self.model.vars[v].ty;
             let value = match &i.value {
                 ast::InterventionValue::Set(e) => match self.lower_expr(e, Place::Query) {
+                    // The value may read other worlds (`m = m[do(x = 0)]`, a nested
+                    // counterfactual): planning gives those terms their worlds.
                     Ok((ex, ty)) => {
-                        if ex.has_counterfactual() {
-                            self.error(Diagnostic::error(
-                                Code::E008,
-                                e.span,
-                                "an intervention's value cannot mention other worlds",
-                            ));
-                            failed = true;
-                            continue;
-                        }
                         if !assignable(target_ty, ty) {
                             self.error(Diagnostic::error(
                                 Code::E005,

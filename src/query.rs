@@ -121,69 +121,149 @@ struct World {
     interventions: HashMap<VarId, (usize, Intervention)>,
 }
 
+/// The worlds of a plan while it is built: their identity, and the worlds that counterfactual
+/// terms inside intervention values (nested counterfactuals) name.
+struct WorldTable {
+    n: usize,
+    worlds: Vec<World>,
+    keys: HashMap<WorldKey, usize>,
+    intervention_ids: HashMap<(VarId, String), usize>,
+    /// The worlds being built, innermost last: a nested term naming one of them is a cycle.
+    building: Vec<WorldKey>,
+    span: Span,
+}
+
+/// A world's identity: its group and its interventions (target, intervention).
+type WorldKey = (usize, Vec<(VarId, String)>);
+
+impl WorldTable {
+    /// The world of group `g` under `base` with `extra` on top (an `extra` intervention replaces
+    /// `base`'s on the same target). A counterfactual term in an intervention's value,
+    /// `m = m[do(x = 0)]`, reads its variable in the world of the term's own interventions on
+    /// top of `base`'s plain ones (those whose values read no other world), so a query's
+    /// `do(x = 1, m = m[do(x = 0)])` means what `y[do(x = 1, m = m[do(x = 0)])]` means. Inner
+    /// worlds are numbered before the worlds that read them.
+    fn world(
+        &mut self,
+        g: usize,
+        base: &[Intervention],
+        extra: &[Intervention],
+    ) -> Result<usize, Diagnostic> {
+        let mut map: HashMap<VarId, Intervention> =
+            base.iter().map(|i| (i.var, i.clone())).collect();
+        for i in extra {
+            map.insert(i.var, i.clone());
+        }
+        let mut key: Vec<(VarId, String)> =
+            map.iter().map(|(v, i)| (*v, i.text.clone())).collect();
+        key.sort();
+        let key = (g, key);
+        if let Some(&w) = self.keys.get(&key) {
+            return Ok(w);
+        }
+        if self.building.contains(&key) {
+            return Err(Diagnostic::error(
+                Code::E008,
+                self.span,
+                "these interventions' values read each other's worlds in a cycle",
+            )
+            .with_help("a nested counterfactual must name a world that does not read it back"));
+        }
+        self.building.push(key.clone());
+        let plain: Vec<Intervention> = base
+            .iter()
+            .filter(|i| !reads_other_worlds(i))
+            .cloned()
+            .collect();
+        let mut entries: Vec<(VarId, Intervention)> = map.into_iter().collect();
+        entries.sort_by_key(|(v, _)| *v);
+        let mut interventions = HashMap::new();
+        for (v, mut i) in entries {
+            let next = self.intervention_ids.len() + 1;
+            let id = *self
+                .intervention_ids
+                .entry((v, i.text.clone()))
+                .or_insert(next);
+            if let InterventionValue::Set(e) = &i.value
+                && e.has_counterfactual()
+            {
+                i.value = InterventionValue::Set(self.resolve(g, &plain, e)?);
+            }
+            interventions.insert(v, (id, i));
+        }
+        self.building.pop();
+        self.worlds.push(World {
+            group: g,
+            interventions,
+        });
+        self.keys.insert(key, self.worlds.len() - 1);
+        Ok(self.worlds.len() - 1)
+    }
+
+    /// `e` with every counterfactual term replaced by the absolute slot of its variable in the
+    /// world of the term's interventions on top of `base`.
+    fn resolve(&mut self, g: usize, base: &[Intervention], e: &Ex) -> Result<Ex, Diagnostic> {
+        let n = self.n;
+        let mut failure = None;
+        let out = e.map(&mut |node| match node {
+            Ex::Counterfactual(v, extra) => match self.world(g, base, extra) {
+                Ok(w) => Some(Ex::Slot(w * n + v)),
+                Err(d) => {
+                    failure.get_or_insert(d);
+                    Some(Ex::Const(f64::NAN))
+                }
+            },
+            _ => None,
+        });
+        match failure {
+            Some(d) => Err(d),
+            None => Ok(out),
+        }
+    }
+}
+
+/// Whether an intervention's value reads another world (a nested counterfactual).
+fn reads_other_worlds(i: &Intervention) -> bool {
+    matches!(&i.value, InterventionValue::Set(e) if e.has_counterfactual())
+}
+
 /// Builds the plan for `groups` on `model`.
 pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Plan, Diagnostic> {
     let n = model.vars.len();
-    let mut worlds: Vec<World> = Vec::new();
-    let mut world_keys: HashMap<(usize, Vec<(VarId, String)>), usize> = HashMap::new();
-    let mut intervention_ids: HashMap<(VarId, String), usize> = HashMap::new();
+    let mut table = WorldTable {
+        n,
+        worlds: Vec::new(),
+        keys: HashMap::new(),
+        intervention_ids: HashMap::new(),
+        building: Vec::new(),
+        span: query_span,
+    };
     let mut draw_slots: HashMap<String, usize> = HashMap::new();
     let mut n_slots = n;
     let mut out_groups = Vec::new();
     let mut raw_evidence: Vec<(usize, Vec<(Ex, &Evidence)>)> = Vec::new();
 
     for (g, spec) in groups.iter().enumerate() {
-        let base = spec.conditions.interventions.clone();
-        let mut world_of = |extra: &[Intervention], worlds: &mut Vec<World>| -> usize {
-            let mut map: HashMap<VarId, Intervention> =
-                base.iter().map(|i| (i.var, i.clone())).collect();
-            for i in extra {
-                map.insert(i.var, i.clone());
-            }
-            let mut key: Vec<(VarId, String)> =
-                map.iter().map(|(v, i)| (*v, i.text.clone())).collect();
-            key.sort();
-            if let Some(&w) = world_keys.get(&(g, key.clone())) {
-                return w;
-            }
-            let mut interventions = HashMap::new();
-            for (v, i) in map {
-                let next = intervention_ids.len() + 1;
-                let id = *intervention_ids.entry((v, i.text.clone())).or_insert(next);
-                interventions.insert(v, (id, i));
-            }
-            worlds.push(World {
-                group: g,
-                interventions,
-            });
-            world_keys.insert((g, key), worlds.len() - 1);
-            worlds.len() - 1
-        };
-        let factual = world_of(&[], &mut worlds);
-        let mut rewrite = |e: &Ex, worlds: &mut Vec<World>| -> Ex {
-            e.map(&mut |node| match node {
+        let base = &spec.conditions.interventions;
+        let factual = table.world(g, base, &[])?;
+        let rewrite = |e: &Ex, table: &mut WorldTable| -> Result<Ex, Diagnostic> {
+            let in_factual = e.map(&mut |node| match node {
                 Ex::Var(v) => Some(Ex::Slot(factual * n + v)),
-                Ex::Counterfactual(v, extra) => {
-                    let w = world_of(extra, worlds);
-                    Some(Ex::Slot(w * n + v))
-                }
                 _ => None,
-            })
+            });
+            table.resolve(g, base, &in_factual)
         };
-        let targets = spec
-            .targets
-            .iter()
-            .map(|(kind, e)| Target {
+        let mut targets = Vec::with_capacity(spec.targets.len());
+        for (kind, e) in &spec.targets {
+            targets.push(Target {
                 kind: *kind,
-                expr: rewrite(e, &mut worlds),
-            })
-            .collect();
-        let evidence: Vec<(Ex, &Evidence)> = spec
-            .conditions
-            .evidence
-            .iter()
-            .map(|ev| (rewrite(&ev.expr, &mut worlds), ev))
-            .collect();
+                expr: rewrite(e, &mut table)?,
+            });
+        }
+        let mut evidence: Vec<(Ex, &Evidence)> = Vec::new();
+        for ev in &spec.conditions.evidence {
+            evidence.push((rewrite(&ev.expr, &mut table)?, ev));
+        }
         raw_evidence.push((g, evidence));
         out_groups.push(Group {
             targets,
@@ -196,6 +276,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                 .collect(),
         });
     }
+    let worlds = table.worlds;
     let n_worlds = worlds.len();
 
     // Each world's mechanism for each variable, and its noise slot.
@@ -268,7 +349,10 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                 let _ = span;
                 return Err(unset_decision(model, v, query_span));
             }
-            Some(m) => mech_parents(m, v, &mut |p| stack.push(w * n + p)),
+            Some(m) => {
+                mech_parents(m, v, &mut |p| stack.push(w * n + p));
+                mech_other_worlds(m, &mut |s| stack.push(s));
+            }
         }
     }
 
@@ -288,6 +372,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
             let mut parent_versions = Vec::new();
             if let Some(m) = &mechs[s] {
                 mech_parents(m, v, &mut |p| parent_versions.push(version[w * n + p]));
+                mech_other_worlds(m, &mut |p| parent_versions.push(version[p]));
             }
             let key = (worlds[w].group, mech_id[s], parent_versions);
             let next = version_ids.len();
@@ -426,11 +511,15 @@ fn plan_order(
     for w in 0..n_worlds {
         for v in 0..n {
             if let Some(m) = &mechs[w * n + v] {
-                mech_parents(m, v, &mut |p| {
+                let mut add = |p: VarId| {
                     if p != v && !parents[v].contains(&p) {
                         parents[v].push(p);
                     }
-                });
+                };
+                mech_parents(m, v, &mut add);
+                // A nested counterfactual reads a variable of another world; that world is
+                // numbered first, so the same variable is computed there first within a step.
+                mech_other_worlds(m, &mut |s| add(s % n));
             }
         }
     }
@@ -472,7 +561,7 @@ fn plan_order(
                 stuck.join(", ")
             ),
         )
-        .with_help("an intervention's value may only depend on variables it does not cause"));
+        .with_help("an intervention's value may only depend on variables it does not cause, in any world"));
     }
     Ok(order)
 }
@@ -511,6 +600,24 @@ fn mech_parents(m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
                     f(p)
                 }
             });
+        }
+    }
+}
+
+/// The slots of other worlds a mechanism reads (nested counterfactuals in its world's
+/// interventions).
+fn mech_other_worlds(m: &Mech, f: &mut impl FnMut(usize)) {
+    match m {
+        Mech::Det(e) => collect_slots(e, f),
+        Mech::Stoch { tree, .. } => {
+            let _ = tree.map_exprs(&mut |e| {
+                collect_slots(e, f);
+                e.clone()
+            });
+        }
+        Mech::Shift { natural, shift } => {
+            mech_other_worlds(natural, f);
+            collect_slots(shift, f);
         }
     }
 }
