@@ -154,8 +154,7 @@ impl WorldTable {
         for i in extra {
             map.insert(i.var, i.clone());
         }
-        let mut key: Vec<(VarId, String)> =
-            map.iter().map(|(v, i)| (*v, i.text.clone())).collect();
+        let mut key: Vec<(VarId, String)> = map.iter().map(|(v, i)| (*v, i.text.clone())).collect();
         key.sort();
         let key = (g, key);
         if let Some(&w) = self.keys.get(&key) {
@@ -561,7 +560,9 @@ fn plan_order(
                 stuck.join(", ")
             ),
         )
-        .with_help("an intervention's value may only depend on variables it does not cause, in any world"));
+        .with_help(
+            "an intervention's value may only depend on variables it does not cause, in any world",
+        ));
     }
     Ok(order)
 }

@@ -230,3 +230,20 @@ proptest! {
         prop_assert_eq!(printed.clone(), second.to_string());
     }
 }
+
+#[test]
+fn nested_counterfactuals_print_and_parse_back() {
+    let source = "query nde = P(y[do(x = true, m = m[do(x = false)])] | do(m = m[x=true]))\n\
+                  query E[y[do(m2 = m2[do(m1 = m1[do(x = 1)])])]]";
+    let config = Config::default();
+    let first = parse(source, &config).unwrap();
+    let printed = first.to_string();
+    assert!(
+        printed.contains("y[do(x = true, m = m[do(x = false)])]")
+            && printed.contains("y[do(m2 = m2[do(m1 = m1[do(x = 1)])])]"),
+        "{printed}"
+    );
+    let second = parse(&printed, &config).unwrap();
+    assert_eq!(shape(&first), shape(&second));
+    assert_eq!(printed, second.to_string());
+}
