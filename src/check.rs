@@ -1265,7 +1265,7 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                 },
-                ast::InterventionValue::Draw(d) => match self.lower_dist(d, Place::Mechanism) {
+                ast::InterventionValue::Draw(d) => match self.lower_dist(d, Place::Query) {
                     Ok((tree, ty)) => {
                         if !assignable(target_ty, ty) {
                             self.error(Diagnostic::error(

@@ -183,10 +183,25 @@ impl WorldTable {
                 .intervention_ids
                 .entry((v, i.text.clone()))
                 .or_insert(next);
-            if let InterventionValue::Set(e) = &i.value
-                && e.has_counterfactual()
-            {
-                i.value = InterventionValue::Set(self.resolve(g, &plain, e)?);
+            if reads_other_worlds(&i) {
+                i.value = match &i.value {
+                    InterventionValue::Set(e) => {
+                        InterventionValue::Set(self.resolve(g, &plain, e)?)
+                    }
+                    InterventionValue::Draw(tree) => {
+                        let mut failure = None;
+                        let resolved = tree.map_exprs(&mut |e| {
+                            self.resolve(g, &plain, e).unwrap_or_else(|d| {
+                                failure.get_or_insert(d);
+                                Ex::Const(f64::NAN)
+                            })
+                        });
+                        if let Some(d) = failure {
+                            return Err(d);
+                        }
+                        InterventionValue::Draw(resolved)
+                    }
+                };
             }
             interventions.insert(v, (id, i));
         }
@@ -223,7 +238,17 @@ impl WorldTable {
 
 /// Whether an intervention's value reads another world (a nested counterfactual).
 fn reads_other_worlds(i: &Intervention) -> bool {
-    matches!(&i.value, InterventionValue::Set(e) if e.has_counterfactual())
+    match &i.value {
+        InterventionValue::Set(e) => e.has_counterfactual(),
+        InterventionValue::Draw(tree) => {
+            let mut found = false;
+            let _ = tree.map_exprs(&mut |e| {
+                found |= e.has_counterfactual();
+                e.clone()
+            });
+            found
+        }
+    }
 }
 
 /// Builds the plan for `groups` on `model`.

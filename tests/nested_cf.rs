@@ -283,3 +283,46 @@ query P(y[do(x = y[do(x = false)])])
     assert!(text.contains("E008"), "{text}");
     assert!(text.contains("cyclic through x, y"), "{text}");
 }
+
+#[test]
+fn a_stochastic_intervention_may_draw_around_another_worlds_value() {
+    // m ~ Normal(m[do(x = 0)], 1) adds fresh noise N to the unit's own U_m (m[do(x = 0)] = U_m):
+    //   y = 2·1 + 3·(U_m + N) + U_y, so E = 2;
+    //   y[do(m ~ Normal(m[do(x = 1)], 2))] − y = 3·((1 + U_m + 2N) − (x + U_m)) = 3·(1 − x + 2N),
+    //   whose square has expectation 9·(1 + 1 + 4) = 54.
+    let source = "\
+x ~ Normal(0, 1)
+m ~ Normal(x, 1)
+y ~ Normal(2 * x + 3 * m, 1)
+query E[y | do(x = 1, m ~ Normal(m[do(x = 0)], 1))]
+query E[(y[do(m ~ Normal(m[do(x = 1)], 2))] - y) ^ 2]
+";
+    let sampled = values(source, Method::Is, 200_000);
+    assert_close("sampled draw around a nested value", sampled[0], 2.0);
+    assert_close("sampled squared difference", sampled[1], 54.0);
+    let exact = values(
+        &source.replace("query E[(y", "# query E[(y"),
+        Method::Exact,
+        1_000,
+    );
+    assert_eq!(exact[0].1, 0.0);
+    assert_close("exact draw around a nested value", exact[0], 2.0);
+}
+
+#[test]
+fn a_decision_objective_may_hold_a_nested_counterfactual() {
+    // z = d + m[do(x = 1)] + U_z and m[do(x = 1)] = 1 + U_m: E = d + 1, best d = 1.
+    let source = "\
+x ~ Normal(0, 1)
+m ~ Normal(x, 1)
+decision d in {0, 1}
+z ~ Normal(d + m, 1)
+decide d in {0, 1} maximize E[z[do(m = m[do(x = 1)])]]
+";
+    let answers = run_source("decide", source, &options(1_000, Method::Auto)).unwrap();
+    let Body::Decision(decision) = &answers[0].body else {
+        panic!("not a decision")
+    };
+    assert_eq!(decision.best["d"], serde_json::json!(1));
+    assert!((decision.value - 2.0).abs() < 1e-9, "{}", decision.value);
+}
