@@ -161,6 +161,7 @@ impl Model {
             method: options.method,
             forced: options.engine,
             max_gaussian_entries: self.config.max_gaussian_entries,
+            max_factor_size: self.config.max_factor_size,
         };
         if settings.samples > self.config.max_samples {
             let message = format!(

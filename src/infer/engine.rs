@@ -259,6 +259,7 @@ fn assess(
     model: &Model,
     settings: &Settings,
     budget: &Budget,
+    span: Span,
 ) -> Vec<(Engine, Result<(Cost, Prepared), Unsupported>)> {
     let samples = budget.samples as f64;
     let steps = plan
@@ -281,8 +282,18 @@ fn assess(
         .iter()
         .map(|&engine| {
             let verdict = match engine {
-                // Its cost is known only as it eliminates; it enforces its table cap itself.
-                Engine::VariableElimination => Ok((Cost::Unknown, Prepared::Nothing)),
+                // The exact cost of its elimination order (`exact::estimate`); an error that
+                // is not E010 belongs to the question and shows when it runs.
+                Engine::VariableElimination => {
+                    match exact::estimate(plan, model, settings.max_factor_size as u64, span) {
+                        Ok(cost) => Ok((Cost::Work(cost.work), Prepared::Nothing)),
+                        Err(d) if d.code == Some(Code::E010) => Err(Unsupported {
+                            engine,
+                            reason: Reason::Engine(d),
+                        }),
+                        Err(_) => Ok((Cost::Unknown, Prepared::Nothing)),
+                    }
+                }
                 Engine::Gaussian => gaussian::prepare(plan, model).and_then(|p| {
                     let entries = (p.width as f64) * (p.width as f64);
                     let limit = settings.max_gaussian_entries as f64;
@@ -392,7 +403,7 @@ pub fn solve(
     budget: Budget,
     span: Span,
 ) -> Result<Solved, Diagnostic> {
-    let mut assessed = assess(plan, model, settings, &budget);
+    let mut assessed = assess(plan, model, settings, &budget, span);
     loop {
         let verdicts: Vec<(Engine, Result<Cost, Unsupported>)> = assessed
             .iter()
@@ -469,10 +480,7 @@ fn run(
     };
     match (engine, prepared) {
         (Engine::VariableElimination, _) => {
-            let cap = match (settings.forced, settings.method) {
-                (Some(_), _) => super::EXACT_CAP,
-                (None, method) => method.exact_cap(),
-            };
+            let cap = settings.max_factor_size as u64;
             match exact::solve(plan, model, cap, span) {
                 Ok(sums) => Ok(Ok(Solution::Finite(sums))),
                 Err(d) => declined(d),

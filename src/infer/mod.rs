@@ -96,6 +96,8 @@ pub struct Settings {
     pub forced: Option<engine::Engine>,
     /// Most covariance entries Gaussian algebra may hold (`Config::max_gaussian_entries`).
     pub max_gaussian_entries: usize,
+    /// Most entries one exact-inference table may hold (`Config::max_factor_size`).
+    pub max_factor_size: usize,
 }
 
 /// The group a probability, expectation or distribution leaf samples.
@@ -153,21 +155,6 @@ pub fn ess_warning(ess: f64, samples: u64, evidence: &[String]) -> Option<String
     ))
 }
 
-/// Entries one exact-inference table may hold under `--method auto` before it samples instead.
-pub const AUTO_EXACT_CAP: u64 = 100_000;
-/// Entries one exact-inference table may hold under `--method exact`.
-pub const EXACT_CAP: u64 = 1 << 24;
-
-impl MethodChoice {
-    /// The largest exact-inference table this method builds before it gives up (`Exact`) or
-    /// samples instead (`Auto`).
-    pub fn exact_cap(self) -> u64 {
-        match self {
-            MethodChoice::Exact => EXACT_CAP,
-            _ => AUTO_EXACT_CAP,
-        }
-    }
-}
 
 /// Answers one query statement with the engine `engine::choose` picks for its plan.
 pub fn answer_query(

@@ -1,5 +1,4 @@
-//! Exact inference for finite models: variable elimination over the same [`Plan`] sampling
-//! uses, counterfactual worlds included (a twin network over the noise intervals).
+//! Factors built from a plan: each slot's finite domain and the tables over them.
 //!
 //! Every slot (a variable in a world) the plan computes becomes a factor variable with a
 //! finite domain, found by pushing the parents' domains through its mechanism in topological
@@ -13,61 +12,80 @@
 //! - evidence: an indicator on the slots it reads (a clamp is `slot = value`);
 //! - interventions are graph surgery already done by the plan.
 //!
-//! Then the slots the targets do not read are summed out in a greedy min-fill order, and the
-//! targets are evaluated over the joint table that remains.
-//!
-//! Limits, stated as E010: real or unbounded supports (naming the variable), the distribution
-//! of a real quantity, and factors larger than `cap` entries.
-//!
-//! **Invariant:** does no I/O; answers carry a standard error of 0.
+//! Every table size is computed by [`crate::config::table_size`] and compared with the cap
+//! before the table is allocated. This module knows nothing of elimination orders.
 
+use super::cannot;
+use super::tables::Lookup;
 use crate::ast::Span;
+use crate::config::table_size;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::query::{Comp, Mech, Plan, Step, TargetKind};
+use crate::query::{Comp, Mech, Plan, Step};
 use crate::scm::{DistTree, Ex, Model};
-use std::collections::{BTreeSet, HashMap};
-
-/// Sums of one exact computation, per group: total mass and per-target sums.
-#[derive(Clone, Debug, Default)]
-pub struct Sums {
-    /// P(evidence).
-    pub mass: f64,
-    /// Σ mass · f for scalar targets.
-    pub scalar: Vec<f64>,
-    /// value → mass for discrete targets.
-    pub table: Vec<Vec<(f64, f64)>>,
-}
-
-/// Why exact inference cannot answer, as E010.
-fn cannot(span: Span, why: String) -> Diagnostic {
-    Diagnostic::error(Code::E010, span, why)
-        .with_help("use `--method is` (importance sampling), which answers every query")
-}
+use std::collections::HashMap;
 
 /// A table over some slots: `values[index]` with row-major strides (last slot fastest).
 #[derive(Clone, Debug)]
-struct Factor {
-    slots: Vec<usize>,
-    cards: Vec<usize>,
-    values: Vec<f64>,
+pub(super) struct Factor {
+    pub slots: Vec<usize>,
+    pub cards: Vec<usize>,
+    pub values: Vec<f64>,
 }
 
 impl Factor {
-    fn len_of(cards: &[usize]) -> usize {
-        // Saturating: a product that overflows is over every cap, never a wrapped small size.
-        crate::config::table_size(cards.iter().copied()).unwrap_or(usize::MAX)
+    /// A factor over no slot: the number `x`.
+    pub fn constant(x: f64) -> Factor {
+        Factor {
+            slots: Vec::new(),
+            cards: Vec::new(),
+            values: vec![x],
+        }
+    }
+
+    /// This factor with `slot` fixed to its value number `index` (the slot leaves the scope).
+    pub fn restrict(&self, slot: usize, index: usize) -> Factor {
+        let Some(k) = self.slots.iter().position(|&s| s == slot) else {
+            return self.clone();
+        };
+        let card = self.cards[k];
+        let inner: usize = self.cards[k + 1..].iter().product();
+        let outer = self.values.len() / (card * inner).max(1);
+        let mut values = Vec::with_capacity(outer * inner);
+        for o in 0..outer {
+            let start = (o * card + index) * inner;
+            values.extend_from_slice(&self.values[start..start + inner]);
+        }
+        let mut slots = self.slots.clone();
+        let mut cards = self.cards.clone();
+        slots.remove(k);
+        cards.remove(k);
+        Factor {
+            slots,
+            cards,
+            values,
+        }
+    }
+
+    /// Where the factor is over one slot and nonzero at exactly one value: that value.
+    pub fn single_value(&self) -> Option<usize> {
+        if self.slots.len() != 1 {
+            return None;
+        }
+        let mut nonzero = self.values.iter().enumerate().filter(|(_, x)| **x != 0.0);
+        let (index, _) = nonzero.next()?;
+        nonzero.next().is_none().then_some(index)
     }
 }
 
 /// The finite set of values one slot takes, with an index.
 #[derive(Clone, Debug, Default)]
-struct Domain {
-    values: Vec<f64>,
-    index: HashMap<u64, usize>,
+pub(super) struct Domain {
+    pub values: Vec<f64>,
+    pub index: HashMap<u64, usize>,
 }
 
 impl Domain {
-    fn key(x: f64) -> u64 {
+    pub fn key(x: f64) -> u64 {
         if x == 0.0 { 0 } else { x.to_bits() }
     }
 
@@ -81,165 +99,35 @@ impl Domain {
     }
 }
 
-/// Computes every group of a plan exactly. `cap` bounds the entries of any one factor.
-pub fn solve(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Vec<Sums>, Diagnostic> {
-    if let Some(_t) = plan
-        .groups
-        .iter()
-        .flat_map(|g| &g.targets)
-        .find(|t| t.kind == TargetKind::Real)
-    {
-        return Err(cannot(
-            span,
-            "`--method exact` needs finite domains; this asks for the distribution of a real quantity"
-                .to_string(),
-        ));
-    }
-    (0..plan.groups.len())
-        .map(|g| Solver::new(plan, model, g, cap, span).run())
-        .collect()
-}
-
-/// A finite single-group plan as tables, for the compiled sampler (`infer::compiled`).
-/// Counterfactual worlds are included: the computations that share one noise slot form one
-/// table whose columns are their joint values (the twin network of the exact engine).
-pub struct Tables {
-    /// Per table, in order.
-    pub steps: Vec<TableStep>,
-    /// Each evidence indicator as a 0/1 lookup over the slots it reads.
-    pub indicators: Vec<Lookup>,
-    /// Each target as a lookup of its value over the slots it reads.
-    pub targets: Vec<Lookup>,
-    /// Number of slots.
-    pub n_slots: usize,
-}
-
-/// One table: `P(outputs | parents)`, rows in mixed radix over the parents and columns over
-/// the outputs (last fastest in both).
-pub struct TableStep {
-    /// (slot, domain size) of each output.
-    pub outputs: Vec<(usize, usize)>,
-    pub parents: Vec<usize>,
-    pub parent_cards: Vec<usize>,
-    /// Columns per row: the product of the outputs' domain sizes.
-    pub k: usize,
-    /// Probabilities, with the columns that contradict evidence set to zero.
-    pub probabilities: Vec<f64>,
-    /// Whether evidence restricts the columns (each row's remaining mass is a weight).
-    pub clamped: bool,
-    /// Where evidence leaves one column for every row: that column.
-    pub fixed_column: Option<usize>,
-}
-
-/// A function of a few slots, tabulated over their domains.
-pub struct Lookup {
-    pub slots: Vec<usize>,
-    pub cards: Vec<usize>,
-    pub values: Vec<f64>,
-}
-
-/// Tabulates a single-group plan whose domains are all finite; `cap` bounds every table.
-/// E010 where that is not possible.
-pub fn tables(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Tables, Diagnostic> {
-    if plan.groups.len() != 1 {
-        return Err(cannot(span, "tables are built for one group".to_string()));
-    }
-    let n = plan.n_vars;
-    let mut solver = Solver::new(plan, model, 0, cap, span);
-    let mut steps = Vec::new();
-    for step in &plan.steps {
-        let start = solver.factors.len();
-        let groups = solver.step_factors(step)?;
-        let factors = solver.factors.split_off(start);
-        for (members, factor) in groups.into_iter().zip(factors) {
-            let outputs: Vec<usize> = members.iter().map(|c| c.world * n + step.var).collect();
-            let n_parents = factor.slots.len() - outputs.len();
-            let out_cards = factor.cards[n_parents..].to_vec();
-            let k = Factor::len_of(&out_cards);
-            let mut probabilities = factor.values;
-            // Evidence: keep only the columns that agree with every observed output.
-            let mut allowed = vec![true; k];
-            let mut clamped = false;
-            for (o, comp) in members.iter().enumerate() {
-                let Some(x) = comp.clamp else { continue };
-                clamped = true;
-                let position = solver.domains[outputs[o]]
-                    .index
-                    .get(&Domain::key(x))
-                    .copied();
-                let divisor: usize = out_cards[o + 1..].iter().product();
-                for (column, ok) in allowed.iter_mut().enumerate() {
-                    if Some((column / divisor) % out_cards[o]) != position {
-                        *ok = false;
-                    }
-                }
-            }
-            if clamped {
-                for row in probabilities.chunks_mut(k.max(1)) {
-                    for (p, ok) in row.iter_mut().zip(&allowed) {
-                        if !ok {
-                            *p = 0.0;
-                        }
-                    }
-                }
-            }
-            let single: Vec<usize> = (0..k).filter(|&c| allowed[c]).collect();
-            let fixed_column = (clamped && single.len() == 1).then(|| single[0]);
-            steps.push(TableStep {
-                outputs: outputs
-                    .iter()
-                    .copied()
-                    .zip(out_cards.iter().copied())
-                    .collect(),
-                parents: factor.slots[..n_parents].to_vec(),
-                parent_cards: factor.cards[..n_parents].to_vec(),
-                k,
-                probabilities,
-                clamped,
-                fixed_column,
-            });
-        }
-    }
-    let group = &plan.groups[0];
-    let indicators = group
-        .indicators
-        .iter()
-        .map(|e| solver.lookup(e, true))
-        .collect::<Result<_, _>>()?;
-    let targets = group
-        .targets
-        .iter()
-        .map(|t| solver.lookup(&t.expr, false))
-        .collect::<Result<_, _>>()?;
-    Ok(Tables {
-        steps,
-        indicators,
-        targets,
-        n_slots: plan.n_vars * plan.n_worlds,
-    })
-}
-
-struct Solver<'a> {
-    plan: &'a Plan,
+/// Builds the factors of one group of a plan, with the slots' domains.
+pub(super) struct Builder<'a> {
+    pub plan: &'a Plan,
     model: &'a Model,
-    group: usize,
-    cap: u64,
-    span: Span,
+    pub group: usize,
+    /// Most entries any one table may hold.
+    pub cap: usize,
+    pub span: Span,
     /// Domain per absolute slot (world · n + var); empty until computed.
-    domains: Vec<Domain>,
+    pub domains: Vec<Domain>,
     /// Slot → the slot whose value it copies (a world sharing a computation).
-    alias: Vec<usize>,
+    pub alias: Vec<usize>,
     /// Slot → the slots that copy it.
     followers: Vec<Vec<usize>>,
-    factors: Vec<Factor>,
-    vals: Vec<f64>,
+    pub factors: Vec<Factor>,
+    pub vals: Vec<f64>,
     params: Vec<f64>,
 }
 
-impl<'a> Solver<'a> {
-    fn new(plan: &'a Plan, model: &'a Model, group: usize, cap: u64, span: Span) -> Solver<'a> {
+impl<'a> Builder<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        model: &'a Model,
+        group: usize,
+        cap: usize,
+        span: Span,
+    ) -> Builder<'a> {
         let n_slots = plan.n_vars * plan.n_worlds;
-        Solver {
+        Builder {
             plan,
             model,
             group,
@@ -254,9 +142,15 @@ impl<'a> Solver<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Sums, Diagnostic> {
-        let n = self.plan.n_vars;
-        for step in &self.plan.steps {
+    /// Builds every factor of the group: mechanisms, clamps (`slot = value`) and the other
+    /// evidence as indicators.
+    pub fn build(&mut self) -> Result<(), Diagnostic> {
+        let plan = self.plan;
+        let n = plan.n_vars;
+        for (i, step) in plan.steps.iter().enumerate() {
+            if i % 256 == 0 {
+                crate::infer::check_cancel()?;
+            }
             for members in self.step_factors(step)? {
                 for comp in members {
                     if let Some(x) = comp.clamp {
@@ -266,24 +160,16 @@ impl<'a> Solver<'a> {
                 }
             }
         }
-        let group = &self.plan.groups[self.group];
-        for e in &group.indicators {
+        for e in &plan.groups[self.group].indicators {
             self.evidence_factor(e, None)?;
         }
-        let mut kept: BTreeSet<usize> = BTreeSet::new();
-        for t in &group.targets {
-            slots_of(&t.expr, &mut |s| {
-                kept.insert(self.alias[s]);
-            });
-        }
-        let joint = self.eliminate(&kept)?;
-        self.evaluate(&joint)
+        Ok(())
     }
 
     /// Pushes one mechanism factor per noise group of `step`'s computations in this solver's
     /// group (the computations sharing a noise slot together, each deterministic one alone),
     /// registering worlds that copy a computation as aliases. Returns each factor's members.
-    fn step_factors(&mut self, step: &'a Step) -> Result<Vec<Vec<&'a Comp>>, Diagnostic> {
+    pub fn step_factors(&mut self, step: &'a Step) -> Result<Vec<Vec<&'a Comp>>, Diagnostic> {
         let n = self.plan.n_vars;
         let mut groups: Vec<(usize, Vec<&'a Comp>)> = Vec::new();
         for c in step.comps.iter().filter(|c| c.group == self.group) {
@@ -330,10 +216,9 @@ impl<'a> Solver<'a> {
             .iter()
             .map(|&p| self.domains[p].values.len())
             .collect();
-        let n_rows = Factor::len_of(&parent_cards);
-        if n_rows as u64 > self.cap {
-            return Err(self.too_large(var));
-        }
+        let n_rows = self
+            .within_cap(&parent_cards)
+            .ok_or_else(|| self.too_large(var))?;
         // Each parent assignment's outcomes: (value per output, probability).
         let mut rows: Vec<Vec<(Vec<usize>, f64)>> = Vec::with_capacity(n_rows);
         let mut assignment = vec![0usize; parents.len()];
@@ -360,12 +245,9 @@ impl<'a> Solver<'a> {
             slots.push(o.slot);
             cards.push(self.domains[o.slot].values.len());
         }
-        let size = Factor::len_of(&cards);
-        if size as u64 > self.cap {
-            return Err(self.too_large(var));
-        }
+        let size = self.within_cap(&cards).ok_or_else(|| self.too_large(var))?;
         let out_cards = &cards[parents.len()..];
-        let out_size = Factor::len_of(out_cards);
+        let out_size: usize = out_cards.iter().product();
         let mut values = vec![0.0; size];
         for (r, outcomes) in rows.iter().enumerate() {
             for (idx, p) in outcomes {
@@ -544,7 +426,7 @@ impl<'a> Solver<'a> {
     }
 
     /// Sets a slot and every slot that copies it.
-    fn set(&mut self, slot: usize, x: f64) {
+    pub fn set(&mut self, slot: usize, x: f64) {
         self.vals[slot] = x;
         for &s in &self.followers[slot] {
             self.vals[s] = x;
@@ -552,7 +434,7 @@ impl<'a> Solver<'a> {
     }
 
     /// `e` tabulated over the domains of the slots it reads (as 0/1 when `truth`).
-    fn lookup(&mut self, e: &Ex, truth: bool) -> Result<Lookup, Diagnostic> {
+    pub fn lookup(&mut self, e: &Ex, truth: bool) -> Result<Lookup, Diagnostic> {
         let mut slots: Vec<usize> = Vec::new();
         slots_of(e, &mut |s| {
             let s = self.alias[s];
@@ -564,13 +446,12 @@ impl<'a> Solver<'a> {
             .iter()
             .map(|&s| self.domains[s].values.len())
             .collect();
-        let size = Factor::len_of(&cards);
-        if size as u64 > self.cap {
-            return Err(cannot(
+        let size = self.within_cap(&cards).ok_or_else(|| {
+            cannot(
                 self.span,
                 format!("a table of more than {} entries", self.cap),
-            ));
-        }
+            )
+        })?;
         let mut values = vec![0.0; size];
         let mut assignment = vec![0usize; slots.len()];
         for entry in values.iter_mut() {
@@ -593,7 +474,7 @@ impl<'a> Solver<'a> {
     }
 
     /// An indicator factor: `e` (or `e = value`) holds.
-    fn evidence_factor(&mut self, e: &Ex, value: Option<f64>) -> Result<(), Diagnostic> {
+    pub fn evidence_factor(&mut self, e: &Ex, value: Option<f64>) -> Result<(), Diagnostic> {
         let mut slots: Vec<usize> = Vec::new();
         slots_of(e, &mut |s| {
             let s = self.alias[s];
@@ -605,16 +486,15 @@ impl<'a> Solver<'a> {
             .iter()
             .map(|&s| self.domains[s].values.len())
             .collect();
-        let size = Factor::len_of(&cards);
-        if size as u64 > self.cap {
-            return Err(cannot(
+        let size = self.within_cap(&cards).ok_or_else(|| {
+            cannot(
                 self.span,
                 format!(
                     "the evidence table would hold more than {} entries",
                     self.cap
                 ),
-            ));
-        }
+            )
+        })?;
         let mut values = vec![0.0; size];
         let mut assignment = vec![0usize; slots.len()];
         for entry in values.iter_mut() {
@@ -638,179 +518,10 @@ impl<'a> Solver<'a> {
     }
 
     /// Sums out every slot not in `kept`, min-fill first; returns the product over `kept`.
-    fn eliminate(&mut self, kept: &BTreeSet<usize>) -> Result<Factor, Diagnostic> {
-        let mut factors = std::mem::take(&mut self.factors);
-        loop {
-            let mut candidates: BTreeSet<usize> = BTreeSet::new();
-            for f in &factors {
-                candidates.extend(f.slots.iter().filter(|s| !kept.contains(s)));
-            }
-            let Some(&next) = candidates
-                .iter()
-                .min_by_key(|&&s| self.elimination_cost(s, &factors))
-            else {
-                break;
-            };
-            let (with, without): (Vec<Factor>, Vec<Factor>) =
-                factors.into_iter().partition(|f| f.slots.contains(&next));
-            factors = without;
-            factors.push(self.product_sum_out(&with, Some(next))?);
-        }
-        self.product_sum_out(&factors, None)
-    }
 
-    /// (fill-in edges, size of the factor eliminating `slot` would create).
-    fn elimination_cost(&self, slot: usize, factors: &[Factor]) -> (usize, usize) {
-        let mut neighbours: BTreeSet<usize> = BTreeSet::new();
-        let mut cliques: Vec<&Vec<usize>> = Vec::new();
-        for f in factors.iter().filter(|f| f.slots.contains(&slot)) {
-            neighbours.extend(f.slots.iter().filter(|&&s| s != slot));
-            cliques.push(&f.slots);
-        }
-        let list: Vec<usize> = neighbours.iter().copied().collect();
-        let mut fill = 0;
-        for (i, a) in list.iter().enumerate() {
-            for b in &list[i + 1..] {
-                if !cliques.iter().any(|c| c.contains(a) && c.contains(b)) {
-                    fill += 1;
-                }
-            }
-        }
-        let size = list
-            .iter()
-            .map(|&s| self.domains[s].values.len().max(1))
-            .fold(1usize, |a, b| a.saturating_mul(b));
-        (fill, size)
-    }
-
-    /// The product of `factors`, with `out` summed out.
-    fn product_sum_out(
-        &self,
-        factors: &[Factor],
-        out: Option<usize>,
-    ) -> Result<Factor, Diagnostic> {
-        let mut scope: Vec<usize> = Vec::new();
-        for f in factors {
-            for &s in &f.slots {
-                if !scope.contains(&s) {
-                    scope.push(s);
-                }
-            }
-        }
-        // The summed-out slot goes last so each result entry is a contiguous run.
-        if let Some(o) = out {
-            scope.retain(|&s| s != o);
-            scope.push(o);
-        }
-        let cards: Vec<usize> = scope
-            .iter()
-            .map(|&s| self.domains[s].values.len())
-            .collect();
-        let total = cards.iter().fold(1u64, |a, &c| a.saturating_mul(c as u64));
-        if total > self.cap {
-            return Err(cannot(
-                self.span,
-                format!(
-                    "variable elimination would build a table of more than {} entries",
-                    self.cap
-                ),
-            ));
-        }
-        // Each factor's stride for each scope position.
-        let strides: Vec<Vec<usize>> = factors
-            .iter()
-            .map(|f| {
-                let mut own = vec![0usize; f.slots.len()];
-                let mut acc = 1;
-                for k in (0..f.slots.len()).rev() {
-                    own[k] = acc;
-                    acc *= f.cards[k];
-                }
-                scope
-                    .iter()
-                    .map(|s| f.slots.iter().position(|x| x == s).map_or(0, |k| own[k]))
-                    .collect()
-            })
-            .collect();
-        let total = total as usize;
-        let inner = if out.is_some() {
-            *cards.last().unwrap_or(&1)
-        } else {
-            1
-        };
-        let mut values = vec![0.0; total / inner.max(1)];
-        let mut assignment = vec![0usize; scope.len()];
-        let mut offsets = vec![0usize; factors.len()];
-        for i in 0..total {
-            let mut p = 1.0;
-            for (f, factor) in factors.iter().enumerate() {
-                p *= factor.values[offsets[f]];
-                if p == 0.0 {
-                    break;
-                }
-            }
-            values[i / inner.max(1)] += p;
-            // Advance the mixed-radix counter, keeping each factor's offset in step.
-            let mut k = scope.len();
-            while k > 0 {
-                k -= 1;
-                assignment[k] += 1;
-                for (f, st) in strides.iter().enumerate() {
-                    offsets[f] += st[k];
-                }
-                if assignment[k] < cards[k] {
-                    break;
-                }
-                for (f, st) in strides.iter().enumerate() {
-                    offsets[f] -= st[k] * cards[k];
-                }
-                assignment[k] = 0;
-            }
-        }
-        let (slots, cards) = if out.is_some() {
-            (
-                scope[..scope.len() - 1].to_vec(),
-                cards[..cards.len() - 1].to_vec(),
-            )
-        } else {
-            (scope, cards)
-        };
-        Ok(Factor {
-            slots,
-            cards,
-            values,
-        })
-    }
-
-    /// Evaluates the targets over the joint table of the slots they read.
-    fn evaluate(&mut self, joint: &Factor) -> Result<Sums, Diagnostic> {
-        let group = &self.plan.groups[self.group];
-        let mut sums = Sums {
-            mass: 0.0,
-            scalar: vec![0.0; group.targets.len()],
-            table: vec![Vec::new(); group.targets.len()],
-        };
-        let mut assignment = vec![0usize; joint.slots.len()];
-        for &mass in &joint.values {
-            if mass > 0.0 {
-                for (k, &s) in joint.slots.iter().enumerate() {
-                    self.set(s, self.domains[s].values[assignment[k]]);
-                }
-                sums.mass += mass;
-                for (t, target) in group.targets.iter().enumerate() {
-                    let f = target.expr.eval(&self.vals, 0);
-                    match target.kind {
-                        TargetKind::Scalar => sums.scalar[t] += mass * f,
-                        _ => match sums.table[t].iter_mut().find(|r| r.0 == f) {
-                            Some(row) => row.1 += mass,
-                            None => sums.table[t].push((f, mass)),
-                        },
-                    }
-                }
-            }
-            advance(&mut assignment, &joint.cards);
-        }
-        Ok(sums)
+    /// The entries of a table over these domain sizes, or `None` above the cap (or overflow).
+    fn within_cap(&self, cards: &[usize]) -> Option<usize> {
+        table_size(cards.iter().copied()).filter(|&size| size <= self.cap)
     }
 
     fn too_large(&self, var: usize) -> Diagnostic {
@@ -825,7 +536,7 @@ impl<'a> Solver<'a> {
 }
 
 /// The noise slot of a stochastic computation (through a shift), if any.
-fn noise_slot(mech: &Mech) -> Option<usize> {
+pub(super) fn noise_slot(mech: &Mech) -> Option<usize> {
     match mech {
         Mech::Stoch { slot, .. } => Some(*slot),
         Mech::Shift { natural, .. } => noise_slot(natural),
@@ -885,12 +596,12 @@ fn slots_in(e: &Ex, base: usize, f: &mut impl FnMut(usize)) {
 }
 
 /// The slots a plan-level expression (targets, evidence) reads.
-fn slots_of(e: &Ex, f: &mut impl FnMut(usize)) {
+pub(super) fn slots_of(e: &Ex, f: &mut impl FnMut(usize)) {
     slots_in(e, 0, f)
 }
 
 /// Steps a mixed-radix counter (last position fastest).
-fn advance(assignment: &mut [usize], cards: &[usize]) {
+pub(super) fn advance(assignment: &mut [usize], cards: &[usize]) {
     for k in (0..assignment.len()).rev() {
         assignment[k] += 1;
         if assignment[k] < cards[k] {

@@ -1,0 +1,222 @@
+//! Exact inference for finite models: variable elimination over the same [`Plan`] sampling
+//! uses, counterfactual worlds included (a twin network over the noise intervals).
+//!
+//! One group of a plan goes through four stages, one module each:
+//! 1. [`factor`]: every slot's finite domain and the factors over them (mechanisms, the
+//!    joint factors of worlds sharing a noise, evidence indicators);
+//! 2. [`prune`]: evidence absorbed into the factors, the parts of the graph that cannot
+//!    reach a target dropped;
+//! 3. [`order`]: a weighted min-fill elimination order and its exact cost — the entries of
+//!    every table it builds — known before any table is built ([`estimate`]);
+//! 4. [`eliminate`]: bucket elimination in that order, then the targets evaluated over the
+//!    joint table of the slots they read.
+//!
+//! [`tables`] lays the same factors out for the compiled sampler.
+//!
+//! Limits, stated as E010: real or unbounded supports (naming the variable), the distribution
+//! of a real quantity, and tables larger than the cap (`Config::max_factor_size`). Every size
+//! is computed with overflow checks before anything of that size is allocated.
+//!
+//! **Invariant:** does no I/O; answers carry a standard error of 0.
+
+mod eliminate;
+mod factor;
+mod order;
+mod prune;
+mod tables;
+
+pub use tables::{Lookup, Tables, tables};
+
+use crate::ast::Span;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::query::{Plan, TargetKind};
+use crate::scm::Model;
+use factor::{Builder, Factor};
+
+/// Sums of one exact computation, per group: total mass and per-target sums.
+#[derive(Clone, Debug, Default)]
+pub struct Sums {
+    /// P(evidence), up to the factor of the parts of the network pruned as irrelevant (the
+    /// same for every sum, so ratios are exact).
+    pub mass: f64,
+    /// Σ mass · f for scalar targets.
+    pub scalar: Vec<f64>,
+    /// value → mass for discrete targets.
+    pub table: Vec<Vec<(f64, f64)>>,
+}
+
+/// What exact inference of a plan costs, known before any table is built.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Cost {
+    /// Entries of every table variable elimination builds, summed over the plan's groups.
+    pub work: f64,
+    /// Entries of the largest of those tables.
+    pub largest: f64,
+}
+
+/// Why exact inference cannot answer, as E010.
+fn cannot(span: Span, why: String) -> Diagnostic {
+    Diagnostic::error(Code::E010, span, why)
+        .with_help("use `--method is` (importance sampling), which answers every query")
+}
+
+/// The cap as a table size.
+fn cap_entries(cap: u64) -> usize {
+    usize::try_from(cap).unwrap_or(usize::MAX)
+}
+
+/// E010 when a target is the distribution of a real quantity.
+fn finite_targets(plan: &Plan, span: Span) -> Result<(), Diagnostic> {
+    if plan
+        .groups
+        .iter()
+        .flat_map(|g| &g.targets)
+        .any(|t| t.kind == TargetKind::Real)
+    {
+        return Err(cannot(
+            span,
+            "`--method exact` needs finite domains; this asks for the distribution of a real quantity"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Computes every group of a plan exactly. `cap` bounds the entries of any one table.
+pub fn solve(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Vec<Sums>, Diagnostic> {
+    finite_targets(plan, span)?;
+    (0..plan.groups.len())
+        .map(|g| Prepared::new(plan, model, g, cap_entries(cap), span)?.run())
+        .collect()
+}
+
+/// The cost of answering `plan` exactly, or E010 saying why it cannot be (a real or unbounded
+/// domain, a table above `cap`). Builds the factors and the elimination order, no more.
+pub fn estimate(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Cost, Diagnostic> {
+    finite_targets(plan, span)?;
+    let mut cost = Cost::default();
+    for g in 0..plan.groups.len() {
+        let prepared = Prepared::new(plan, model, g, cap_entries(cap), span)?;
+        cost.work += prepared.order.work;
+        cost.largest = cost.largest.max(prepared.order.largest);
+    }
+    Ok(cost)
+}
+
+/// One group, with its factors pruned and its elimination order chosen.
+struct Prepared<'a> {
+    builder: Builder<'a>,
+    reduced: prune::Reduced,
+    order: order::Order,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(
+        plan: &'a Plan,
+        model: &'a Model,
+        group: usize,
+        cap: usize,
+        span: Span,
+    ) -> Result<Prepared<'a>, Diagnostic> {
+        let mut builder = Builder::new(plan, model, group, cap, span);
+        builder.build()?;
+        let n_slots = plan.n_vars * plan.n_worlds;
+        let mut targets: Vec<usize> = Vec::new();
+        for t in &plan.groups[group].targets {
+            factor::slots_of(&t.expr, &mut |s| {
+                let s = builder.alias[s];
+                if !targets.contains(&s) {
+                    targets.push(s);
+                }
+            });
+        }
+        let factors = std::mem::take(&mut builder.factors);
+        let reduced = prune::reduce(factors, &targets, n_slots);
+        let mut free_target = vec![false; n_slots];
+        for &t in &targets {
+            free_target[t] = true;
+        }
+        for &(s, _) in &reduced.observed {
+            free_target[s] = false;
+        }
+        let scopes: Vec<&[usize]> = reduced.factors.iter().map(|f| f.slots.as_slice()).collect();
+        let order = order::weighted_min_fill(
+            &scopes,
+            |s| builder.domains[s].values.len(),
+            |s| free_target[s],
+        )?;
+        if order.largest > cap as f64 {
+            return Err(cannot(
+                span,
+                format!(
+                    "variable elimination would build a table of more than {cap} entries (the best elimination order found needs {:.3e})",
+                    order.largest
+                ),
+            ));
+        }
+        Ok(Prepared {
+            builder,
+            reduced,
+            order,
+        })
+    }
+
+    /// Eliminates, then evaluates the targets over the joint table of the slots they read.
+    fn run(self) -> Result<Sums, Diagnostic> {
+        let Prepared {
+            mut builder,
+            reduced,
+            order,
+        } = self;
+        let n_slots = builder.plan.n_vars * builder.plan.n_worlds;
+        let (cap, span) = (builder.cap, builder.span);
+        let remaining = eliminate::eliminate(reduced.factors, &order.sequence, n_slots, cap, span)?;
+        let joint = if remaining.is_empty() {
+            Factor::constant(1.0)
+        } else {
+            eliminate::product_sum_out(&remaining, None, cap, span)?
+        };
+        for &(s, index) in &reduced.observed {
+            let x = builder.domains[s].values[index];
+            builder.set(s, x);
+        }
+        evaluate(&mut builder, &joint, reduced.constant)
+    }
+}
+
+/// Evaluates the group's targets over the joint table of the slots they read (the observed
+/// ones already set), each entry weighted by `constant`.
+fn evaluate(builder: &mut Builder, joint: &Factor, constant: f64) -> Result<Sums, Diagnostic> {
+    let group = &builder.plan.groups[builder.group];
+    let mut sums = Sums {
+        mass: 0.0,
+        scalar: vec![0.0; group.targets.len()],
+        table: vec![Vec::new(); group.targets.len()],
+    };
+    if constant == 0.0 {
+        return Ok(sums);
+    }
+    let mut assignment = vec![0usize; joint.slots.len()];
+    for &entry in &joint.values {
+        let mass = entry * constant;
+        if mass > 0.0 {
+            for (k, &s) in joint.slots.iter().enumerate() {
+                let x = builder.domains[s].values[assignment[k]];
+                builder.set(s, x);
+            }
+            sums.mass += mass;
+            for (t, target) in group.targets.iter().enumerate() {
+                let f = target.expr.eval(&builder.vals, 0);
+                match target.kind {
+                    TargetKind::Scalar => sums.scalar[t] += mass * f,
+                    _ => match sums.table[t].iter_mut().find(|r| r.0 == f) {
+                        Some(row) => row.1 += mass,
+                        None => sums.table[t].push((f, mass)),
+                    },
+                }
+            }
+        }
+        factor::advance(&mut assignment, &joint.cards);
+    }
+    Ok(sums)
+}

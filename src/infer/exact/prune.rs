@@ -1,0 +1,161 @@
+//! Relevance pruning before elimination: evidence absorbed into the factors, then only the
+//! part of the network connected to the question kept.
+//!
+//! - **Evidence absorption.** A factor over one slot that is nonzero at exactly one value (a
+//!   clamp `x = v`, or an indicator the evidence has narrowed to one value) fixes that slot:
+//!   every factor reading it is restricted to that value and the slot leaves their scopes.
+//!   Restricting can fix further slots (a deterministic child of an observed parent), so this
+//!   runs as a worklist until nothing changes.
+//! - **Irrelevant parts.** After absorption, two slots share a connected part of the factor
+//!   graph exactly when they are d-connected given the evidence in the ancestral network the
+//!   plan built (the plan already left out barren slots, those that neither a target nor the
+//!   evidence reads, through ancestors). Parts that hold no target multiply the answer and its
+//!   normaliser by the same number, so they are dropped unsummed — as pyAgrum's relevant-
+//!   potential finder does. Such a part with a factor that is zero everywhere still makes the
+//!   evidence impossible (E007); a contradiction only found by summing an irrelevant part is
+//!   not looked for.
+//!
+//! Counterfactual plans (joint factors over the worlds sharing a noise) and interventional
+//! ones are pruned by the same rules, since they are factors like any other.
+//!
+//! **Invariant:** pruning never changes a target's conditional distribution.
+
+use super::factor::Factor;
+
+/// The factors that matter for the targets, after the evidence is absorbed.
+pub(super) struct Reduced {
+    /// Factors with a nonempty scope, in the parts of the graph that reach a target.
+    pub factors: Vec<Factor>,
+    /// Slots fixed by evidence: (slot, index of its value).
+    pub observed: Vec<(usize, usize)>,
+    /// The product of every factor absorption left without a scope (0 when evidence is
+    /// impossible in a part this pruning can see).
+    pub constant: f64,
+}
+
+/// Absorbs the evidence of `factors` and keeps the parts that reach one of `targets` (slots
+/// below `n_slots`).
+pub(super) fn reduce(factors: Vec<Factor>, targets: &[usize], n_slots: usize) -> Reduced {
+    let mut factors = factors;
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n_slots];
+    for (f, factor) in factors.iter().enumerate() {
+        for &s in &factor.slots {
+            readers[s].push(f);
+        }
+    }
+    let mut observed: Vec<Option<usize>> = vec![None; n_slots];
+    let mut fixed = Vec::new();
+    let mut work: Vec<usize> = (0..factors.len())
+        .filter(|&f| factors[f].slots.len() == 1)
+        .collect();
+    while let Some(f) = work.pop() {
+        let Some(index) = factors[f].single_value() else {
+            continue;
+        };
+        let slot = factors[f].slots[0];
+        if observed[slot].is_some() {
+            continue;
+        }
+        observed[slot] = Some(index);
+        fixed.push((slot, index));
+        for &g in &readers[slot] {
+            if factors[g].slots.contains(&slot) {
+                factors[g] = factors[g].restrict(slot, index);
+                if factors[g].slots.len() == 1 {
+                    work.push(g);
+                }
+            }
+        }
+    }
+    let mut constant = 1.0;
+    let mut rest = Vec::with_capacity(factors.len());
+    for factor in factors {
+        if factor.slots.is_empty() {
+            constant *= factor.values[0];
+        } else {
+            rest.push(factor);
+        }
+    }
+    // Connected parts, by union-find over the slots.
+    let mut parent: Vec<usize> = (0..n_slots).collect();
+    fn root(parent: &mut [usize], mut s: usize) -> usize {
+        while parent[s] != s {
+            parent[s] = parent[parent[s]];
+            s = parent[s];
+        }
+        s
+    }
+    for factor in &rest {
+        let first = root(&mut parent, factor.slots[0]);
+        for &s in &factor.slots[1..] {
+            let r = root(&mut parent, s);
+            if r != first {
+                parent[r] = first;
+            }
+        }
+    }
+    let mut relevant = vec![false; n_slots];
+    for &t in targets {
+        if observed[t].is_none() {
+            let r = root(&mut parent, t);
+            relevant[r] = true;
+        }
+    }
+    let mut kept = Vec::with_capacity(rest.len());
+    for factor in rest {
+        if relevant[root(&mut parent, factor.slots[0])] {
+            kept.push(factor);
+        } else if factor.values.iter().all(|&x| x == 0.0) {
+            constant = 0.0;
+        }
+    }
+    Reduced {
+        factors: kept,
+        observed: fixed,
+        constant,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn factor(slots: &[usize], cards: &[usize], values: &[f64]) -> Factor {
+        Factor {
+            slots: slots.to_vec(),
+            cards: cards.to_vec(),
+            values: values.to_vec(),
+        }
+    }
+
+    #[test]
+    fn an_observed_only_parent_cuts_the_target_off_from_its_ancestors() {
+        // 0 → 1 → 2, with 1 observed = 1; the target is 2.
+        let factors = vec![
+            factor(&[0], &[2], &[0.3, 0.7]),
+            factor(&[0, 1], &[2, 2], &[0.9, 0.1, 0.2, 0.8]),
+            factor(&[1, 2], &[2, 2], &[0.5, 0.5, 0.4, 0.6]),
+            factor(&[1], &[2], &[0.0, 1.0]),
+        ];
+        let reduced = reduce(factors, &[2], 3);
+        assert_eq!(reduced.observed, vec![(1, 1)]);
+        assert_eq!(reduced.factors.len(), 1);
+        assert_eq!(reduced.factors[0].slots, vec![2]);
+        assert_eq!(reduced.factors[0].values, vec![0.4, 0.6]);
+        assert_eq!(reduced.constant, 1.0);
+    }
+
+    #[test]
+    fn deterministic_children_of_observed_slots_are_fixed_in_turn() {
+        // 1 := not 0, with 0 observed = 0: 1 is fixed to 1 and the target 2 reads only it.
+        let factors = vec![
+            factor(&[0], &[2], &[1.0, 0.0]),
+            factor(&[0, 1], &[2, 2], &[0.0, 1.0, 1.0, 0.0]),
+            factor(&[1, 2], &[2, 2], &[0.5, 0.5, 0.25, 0.75]),
+        ];
+        let reduced = reduce(factors, &[2], 3);
+        assert_eq!(reduced.observed, vec![(0, 0), (1, 1)]);
+        assert_eq!(reduced.factors[0].values, vec![0.25, 0.75]);
+        assert_eq!(reduced.constant, 1.0);
+    }
+}
