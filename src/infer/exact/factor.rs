@@ -127,7 +127,7 @@ impl<'a> Builder<'a> {
         span: Span,
     ) -> Builder<'a> {
         let n_slots = plan.n_vars * plan.n_worlds;
-        Builder {
+        let mut builder = Builder {
             plan,
             model,
             group,
@@ -139,44 +139,95 @@ impl<'a> Builder<'a> {
             factors: Vec::new(),
             vals: vec![0.0; n_slots],
             params: Vec::new(),
-        }
-    }
-
-    /// Builds every factor of the group: mechanisms, clamps (`slot = value`) and the other
-    /// evidence as indicators.
-    pub fn build(&mut self) -> Result<(), Diagnostic> {
-        let plan = self.plan;
+        };
+        // Worlds that share a computation copy its slot.
         let n = plan.n_vars;
-        for (i, step) in plan.steps.iter().enumerate() {
-            if i % 256 == 0 {
-                crate::infer::check_cancel()?;
-            }
-            for members in self.step_factors(step)? {
-                for comp in members {
-                    if let Some(x) = comp.clamp {
-                        let slot = comp.world * n + step.var;
-                        self.evidence_factor(&Ex::Slot(slot), Some(x))?;
-                    }
+        for step in &plan.steps {
+            for c in step.comps.iter().filter(|c| c.group == group) {
+                for &w in &c.copies {
+                    builder.alias[w * n + step.var] = c.world * n + step.var;
+                    builder.followers[c.world * n + step.var].push(w * n + step.var);
                 }
             }
         }
-        for e in &plan.groups[self.group].indicators {
-            self.evidence_factor(e, None)?;
-        }
-        Ok(())
+        builder
     }
 
-    /// Pushes one mechanism factor per noise group of `step`'s computations in this solver's
-    /// group (the computations sharing a noise slot together, each deterministic one alone),
-    /// registering worlds that copy a computation as aliases. Returns each factor's members.
-    pub fn step_factors(&mut self, step: &'a Step) -> Result<Vec<Vec<&'a Comp>>, Diagnostic> {
-        let n = self.plan.n_vars;
+    /// Builds the factors of the group that can matter for `targets` (slots): the mechanisms
+    /// and evidence indicators in the parts of the graph that reach a target once observed
+    /// variables are cut out (see [`super::prune`]). An observed variable's domain is its
+    /// observed value alone, so the tables that read it hold only that row. Returns the
+    /// observed slots, each at its only value (index 0).
+    pub fn build_relevant(&mut self, targets: &[usize]) -> Result<Vec<(usize, usize)>, Diagnostic> {
+        let plan = self.plan;
+        let n = plan.n_vars;
+        let n_slots = plan.n_vars * plan.n_worlds;
+        let mut observed: Vec<Option<f64>> = vec![None; n_slots];
+        let mut units: Vec<(usize, Vec<&'a Comp>)> = Vec::new();
+        let mut scopes: Vec<Vec<usize>> = Vec::new();
+        for (i, step) in plan.steps.iter().enumerate() {
+            for members in self.noise_groups(step) {
+                let mut scope: Vec<usize> = Vec::new();
+                for c in &members {
+                    let slot = c.world * n + step.var;
+                    if let Some(x) = c.clamp {
+                        observed[slot] = Some(x);
+                    }
+                    mech_slots(&c.mech, c.world * n, slot, &mut |s| {
+                        scope.push(self.alias[s]);
+                    });
+                    scope.push(slot);
+                }
+                scopes.push(scope);
+                units.push((i, members));
+            }
+        }
+        let indicators = &plan.groups[self.group].indicators;
+        for e in indicators {
+            let mut scope = Vec::new();
+            slots_of(e, &mut |s| scope.push(self.alias[s]));
+            scopes.push(scope);
+        }
+        let keep = super::prune::relevant(&scopes, &|s| observed[s].is_some(), targets, n_slots);
+        let mut fixed = Vec::new();
+        for (slot, x) in observed.iter().enumerate() {
+            if let Some(x) = x {
+                self.domains[slot].insert(*x);
+                fixed.push((slot, 0));
+            }
+        }
+        for (k, (i, members)) in units.into_iter().enumerate() {
+            if k % 256 == 0 {
+                crate::infer::check_cancel()?;
+            }
+            if keep[k] {
+                let step = &plan.steps[i];
+                let outputs: Vec<Output> = members
+                    .iter()
+                    .map(|c| Output {
+                        slot: c.world * n + step.var,
+                        base: c.world * n,
+                        mech: &c.mech,
+                        clamp: c.clamp,
+                    })
+                    .collect();
+                self.mechanism_factor(step.var, &outputs)?;
+            }
+        }
+        let first_indicator = keep.len() - indicators.len();
+        for (e, keep) in indicators.iter().zip(&keep[first_indicator..]) {
+            if *keep {
+                self.evidence_factor(e, None)?;
+            }
+        }
+        Ok(fixed)
+    }
+
+    /// `step`'s computations in this builder's group, by factor: those sharing a noise slot
+    /// together, each deterministic one alone.
+    fn noise_groups(&self, step: &'a Step) -> Vec<Vec<&'a Comp>> {
         let mut groups: Vec<(usize, Vec<&'a Comp>)> = Vec::new();
         for c in step.comps.iter().filter(|c| c.group == self.group) {
-            for &w in &c.copies {
-                self.alias[w * n + step.var] = c.world * n + step.var;
-                self.followers[c.world * n + step.var].push(w * n + step.var);
-            }
             match noise_slot(&c.mech) {
                 Some(noise) => match groups.iter_mut().find(|(s, _)| *s == noise) {
                     Some((_, list)) => list.push(c),
@@ -185,20 +236,28 @@ impl<'a> Builder<'a> {
                 None => groups.push((usize::MAX, vec![c])),
             }
         }
-        let mut out = Vec::with_capacity(groups.len());
-        for (_, members) in groups {
+        groups.into_iter().map(|(_, members)| members).collect()
+    }
+
+    /// Pushes one mechanism factor per noise group of `step`'s computations in this builder's
+    /// group, evidence not applied (the sampler's tables apply it themselves). Returns each
+    /// factor's members.
+    pub fn step_factors(&mut self, step: &'a Step) -> Result<Vec<Vec<&'a Comp>>, Diagnostic> {
+        let n = self.plan.n_vars;
+        let groups = self.noise_groups(step);
+        for members in &groups {
             let outputs: Vec<Output> = members
                 .iter()
                 .map(|c| Output {
                     slot: c.world * n + step.var,
                     base: c.world * n,
                     mech: &c.mech,
+                    clamp: None,
                 })
                 .collect();
             self.mechanism_factor(step.var, &outputs)?;
-            out.push(members);
         }
-        Ok(out)
+        Ok(groups)
     }
 
     /// The factor of the computations sharing one noise slot (or one deterministic one).
@@ -229,6 +288,14 @@ impl<'a> Builder<'a> {
             let outcomes = self.outcomes(var, outputs)?;
             let mut indexed = Vec::with_capacity(outcomes.len());
             for (values, p) in outcomes {
+                // Outcomes that contradict an observed output are impossible here.
+                if values
+                    .iter()
+                    .zip(outputs)
+                    .any(|(x, o)| o.clamp.is_some_and(|c| Domain::key(c) != Domain::key(*x)))
+                {
+                    continue;
+                }
                 let idx = values
                     .iter()
                     .zip(outputs)
@@ -549,6 +616,8 @@ struct Output<'m> {
     slot: usize,
     base: usize,
     mech: &'m Mech,
+    /// The observed value, when evidence fixes this output.
+    clamp: Option<f64>,
 }
 
 /// Every slot a mechanism of the world at `base` reads (a shift's own slot is its natural

@@ -119,7 +119,6 @@ impl<'a> Prepared<'a> {
         span: Span,
     ) -> Result<Prepared<'a>, Diagnostic> {
         let mut builder = Builder::new(plan, model, group, cap, span);
-        builder.build()?;
         let n_slots = plan.n_vars * plan.n_worlds;
         let mut targets: Vec<usize> = Vec::new();
         for t in &plan.groups[group].targets {
@@ -130,8 +129,9 @@ impl<'a> Prepared<'a> {
                 }
             });
         }
+        let observed = builder.build_relevant(&targets)?;
         let factors = std::mem::take(&mut builder.factors);
-        let reduced = prune::reduce(factors, &targets, n_slots);
+        let reduced = prune::reduce(factors, &observed, &targets, n_slots);
         let mut free_target = vec![false; n_slots];
         for &t in &targets {
             free_target[t] = true;

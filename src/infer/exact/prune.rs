@@ -6,14 +6,15 @@
 //!   every factor reading it is restricted to that value and the slot leaves their scopes.
 //!   Restricting can fix further slots (a deterministic child of an observed parent), so this
 //!   runs as a worklist until nothing changes.
+//! - **Before building** ([`relevant`]): the same cut on the factors' scopes alone, with the
+//!   variables the plan clamps as the observed ones, decides which factors to build at all.
 //! - **Irrelevant parts.** After absorption, two slots share a connected part of the factor
 //!   graph exactly when they are d-connected given the evidence in the ancestral network the
 //!   plan built (the plan already left out barren slots, those that neither a target nor the
 //!   evidence reads, through ancestors). Parts that hold no target multiply the answer and its
 //!   normaliser by the same number, so they are dropped unsummed — as pyAgrum's relevant-
-//!   potential finder does. Such a part with a factor that is zero everywhere still makes the
-//!   evidence impossible (E007); a contradiction only found by summing an irrelevant part is
-//!   not looked for.
+//!   potential finder does. Evidence impossible only within such a part is not looked for
+//!   (a built factor that is zero everywhere still gives E007).
 //!
 //! Counterfactual plans (joint factors over the worlds sharing a noise) and interventional
 //! ones are pruned by the same rules, since they are factors like any other.
@@ -33,9 +34,70 @@ pub(super) struct Reduced {
     pub constant: f64,
 }
 
-/// Absorbs the evidence of `factors` and keeps the parts that reach one of `targets` (slots
-/// below `n_slots`).
-pub(super) fn reduce(factors: Vec<Factor>, targets: &[usize], n_slots: usize) -> Reduced {
+/// Connected parts of the slots, by union-find.
+struct Parts(Vec<usize>);
+
+impl Parts {
+    fn root(&mut self, mut s: usize) -> usize {
+        while self.0[s] != s {
+            self.0[s] = self.0[self.0[s]];
+            s = self.0[s];
+        }
+        s
+    }
+
+    /// Joins the slots of `scope` that `skip` does not hold.
+    fn join(&mut self, scope: &[usize], skip: &dyn Fn(usize) -> bool) {
+        let mut first = None;
+        for &s in scope.iter().filter(|&&s| !skip(s)) {
+            let r = self.root(s);
+            match first {
+                None => first = Some(r),
+                Some(f) if f != r => self.0[r] = f,
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Which of `scopes` (the factors to be, before their values are computed) lie in a part of
+/// the graph that reaches a target, once the `observed` slots are cut out. A scope with no
+/// unobserved slot is a constant of the evidence alone, not needed for the targets.
+pub(super) fn relevant(
+    scopes: &[Vec<usize>],
+    observed: &dyn Fn(usize) -> bool,
+    targets: &[usize],
+    n_slots: usize,
+) -> Vec<bool> {
+    let mut parts = Parts((0..n_slots).collect());
+    for scope in scopes {
+        parts.join(scope, observed);
+    }
+    let mut reaches = vec![false; n_slots];
+    for &t in targets.iter().filter(|&&t| !observed(t)) {
+        let r = parts.root(t);
+        reaches[r] = true;
+    }
+    scopes
+        .iter()
+        .map(|scope| {
+            scope
+                .iter()
+                .find(|&&s| !observed(s))
+                .is_some_and(|&s| reaches[parts.root(s)])
+        })
+        .collect()
+}
+
+/// Absorbs the evidence of `factors` — the slots already `observed` (slot, value index) and
+/// those factors fix — and keeps the parts that reach one of `targets` (slots below
+/// `n_slots`).
+pub(super) fn reduce(
+    factors: Vec<Factor>,
+    observed: &[(usize, usize)],
+    targets: &[usize],
+    n_slots: usize,
+) -> Reduced {
     let mut factors = factors;
     let mut readers: Vec<Vec<usize>> = vec![Vec::new(); n_slots];
     for (f, factor) in factors.iter().enumerate() {
@@ -43,20 +105,20 @@ pub(super) fn reduce(factors: Vec<Factor>, targets: &[usize], n_slots: usize) ->
             readers[s].push(f);
         }
     }
-    let mut observed: Vec<Option<usize>> = vec![None; n_slots];
+    let mut fixed_at: Vec<Option<usize>> = vec![None; n_slots];
     let mut fixed = Vec::new();
     let mut work: Vec<usize> = (0..factors.len())
         .filter(|&f| factors[f].slots.len() == 1)
         .collect();
-    while let Some(f) = work.pop() {
-        let Some(index) = factors[f].single_value() else {
-            continue;
-        };
-        let slot = factors[f].slots[0];
-        if observed[slot].is_some() {
-            continue;
+    let mut fix = |slot: usize,
+                   index: usize,
+                   factors: &mut Vec<Factor>,
+                   work: &mut Vec<usize>,
+                   fixed: &mut Vec<(usize, usize)>| {
+        if fixed_at[slot].is_some() {
+            return;
         }
-        observed[slot] = Some(index);
+        fixed_at[slot] = Some(index);
         fixed.push((slot, index));
         for &g in &readers[slot] {
             if factors[g].slots.contains(&slot) {
@@ -66,7 +128,18 @@ pub(super) fn reduce(factors: Vec<Factor>, targets: &[usize], n_slots: usize) ->
                 }
             }
         }
+    };
+    for &(slot, index) in observed {
+        fix(slot, index, &mut factors, &mut work, &mut fixed);
     }
+    while let Some(f) = work.pop() {
+        let Some(index) = factors[f].single_value() else {
+            continue;
+        };
+        let slot = factors[f].slots[0];
+        fix(slot, index, &mut factors, &mut work, &mut fixed);
+    }
+    let observed = fixed_at;
     let mut constant = 1.0;
     let mut rest = Vec::with_capacity(factors.len());
     for factor in factors {
@@ -76,34 +149,18 @@ pub(super) fn reduce(factors: Vec<Factor>, targets: &[usize], n_slots: usize) ->
             rest.push(factor);
         }
     }
-    // Connected parts, by union-find over the slots.
-    let mut parent: Vec<usize> = (0..n_slots).collect();
-    fn root(parent: &mut [usize], mut s: usize) -> usize {
-        while parent[s] != s {
-            parent[s] = parent[parent[s]];
-            s = parent[s];
-        }
-        s
-    }
+    let mut parts = Parts((0..n_slots).collect());
     for factor in &rest {
-        let first = root(&mut parent, factor.slots[0]);
-        for &s in &factor.slots[1..] {
-            let r = root(&mut parent, s);
-            if r != first {
-                parent[r] = first;
-            }
-        }
+        parts.join(&factor.slots, &|_| false);
     }
-    let mut relevant = vec![false; n_slots];
-    for &t in targets {
-        if observed[t].is_none() {
-            let r = root(&mut parent, t);
-            relevant[r] = true;
-        }
+    let mut reaches = vec![false; n_slots];
+    for &t in targets.iter().filter(|&&t| observed[t].is_none()) {
+        let r = parts.root(t);
+        reaches[r] = true;
     }
     let mut kept = Vec::with_capacity(rest.len());
     for factor in rest {
-        if relevant[root(&mut parent, factor.slots[0])] {
+        if reaches[parts.root(factor.slots[0])] {
             kept.push(factor);
         } else if factor.values.iter().all(|&x| x == 0.0) {
             constant = 0.0;
@@ -137,7 +194,7 @@ mod tests {
             factor(&[1, 2], &[2, 2], &[0.5, 0.5, 0.4, 0.6]),
             factor(&[1], &[2], &[0.0, 1.0]),
         ];
-        let reduced = reduce(factors, &[2], 3);
+        let reduced = reduce(factors, &[], &[2], 3);
         assert_eq!(reduced.observed, vec![(1, 1)]);
         assert_eq!(reduced.factors.len(), 1);
         assert_eq!(reduced.factors[0].slots, vec![2]);
@@ -153,7 +210,7 @@ mod tests {
             factor(&[0, 1], &[2, 2], &[0.0, 1.0, 1.0, 0.0]),
             factor(&[1, 2], &[2, 2], &[0.5, 0.5, 0.25, 0.75]),
         ];
-        let reduced = reduce(factors, &[2], 3);
+        let reduced = reduce(factors, &[], &[2], 3);
         assert_eq!(reduced.observed, vec![(0, 0), (1, 1)]);
         assert_eq!(reduced.factors[0].values, vec![0.25, 0.75]);
         assert_eq!(reduced.constant, 1.0);
