@@ -1,0 +1,68 @@
+//! In-process exact query times, the model compiled once: the whatif half of
+//! scripts/exact_vs_pyagrum.py (which runs pyAgrum beside it in the same run).
+//!
+//! `cargo bench --bench exact_queries -- MODEL.scm QUERIES.txt REPEATS`: appends the queries
+//! of QUERIES.txt (one probability query a line) to the model, parses and checks it once, then
+//! answers them all with `--method exact` REPEATS times. Prints one line per query, its value
+//! (or `error<TAB>message`), then `time<TAB>seconds`: the median over the repeats of the time
+//! to answer every query, divided by their number.
+
+use std::time::Instant;
+use whatif::results::Body;
+use whatif::{Method, Model, Options};
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let [model, queries, repeats] = &args[..] else {
+        eprintln!("usage: exact_queries MODEL.scm QUERIES.txt REPEATS");
+        std::process::exit(2);
+    };
+    let repeats: usize = repeats.parse().expect("REPEATS is a number");
+    let source = std::fs::read_to_string(model).expect("the model");
+    let queries: Vec<String> = std::fs::read_to_string(queries)
+        .expect("the queries file")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let options = Options::new().method(Method::Exact);
+    let base = Model::parse_named("model", &source).unwrap_or_else(|e| panic!("{e}"));
+    // Queries one side cannot answer would stop a whole run: find them first.
+    let mut answerable = Vec::new();
+    let mut outcomes = Vec::new();
+    for query in &queries {
+        match base.ask(query.as_str(), &options) {
+            Ok(a) => match a.body {
+                Body::Probability(p) => {
+                    answerable.push(format!("query {query}"));
+                    outcomes.push(format!("{:e}", p.value));
+                }
+                other => outcomes.push(format!("error\t{other:?}")),
+            },
+            Err(e) => outcomes.push(format!(
+                "error\t{}",
+                e.to_string().lines().next().unwrap_or("")
+            )),
+        }
+    }
+    let all = format!("{source}\n{}\n", answerable.join("\n"));
+    let model = Model::parse_named("model", &all).unwrap_or_else(|e| panic!("{e}"));
+    let mut times = Vec::with_capacity(repeats);
+    for _ in 0..repeats.max(1) {
+        let start = Instant::now();
+        let answers = model.run(&options).unwrap_or_else(|e| panic!("{e}"));
+        times.push(start.elapsed().as_secs_f64());
+        assert_eq!(answers.len(), answerable.len());
+    }
+    times.sort_by(f64::total_cmp);
+    for outcome in outcomes {
+        println!("{outcome}");
+    }
+    println!(
+        "time\t{:e}",
+        times[times.len() / 2] / answerable.len().max(1) as f64
+    );
+}
