@@ -154,8 +154,8 @@ impl<'a> Builder<'a> {
     }
 
     /// Builds the factors of the group that can matter for `targets` (slots): the mechanisms
-    /// and evidence indicators in the parts of the graph that reach a target once observed
-    /// variables are cut out (see [`super::prune`]). An observed variable's domain is its
+    /// and evidence indicators in the parts of the graph that reach a target or an indicator
+    /// once observed variables are cut out (see [`super::prune`]). An observed variable's domain is its
     /// observed value alone, so the tables that read it hold only that row. Returns the
     /// observed slots, each at its only value (index 0).
     pub fn build_relevant(&mut self, targets: &[usize]) -> Result<Vec<(usize, usize)>, Diagnostic> {
@@ -182,13 +182,17 @@ impl<'a> Builder<'a> {
                 units.push((i, members));
             }
         }
+        // Evidence that is not a clamp (`y` for a deterministic `y`, `x > 2`) can contradict
+        // the rest: its part is built too, so that absorption finds the contradiction (E007).
+        let mut seeds = targets.to_vec();
         let indicators = &plan.groups[self.group].indicators;
         for e in indicators {
             let mut scope = Vec::new();
             slots_of(e, &mut |s| scope.push(self.alias[s]));
+            seeds.extend_from_slice(&scope);
             scopes.push(scope);
         }
-        let keep = super::prune::relevant(&scopes, &|s| observed[s].is_some(), targets, n_slots);
+        let keep = super::prune::relevant(&scopes, &|s| observed[s].is_some(), &seeds, n_slots);
         let mut fixed = Vec::new();
         for (slot, x) in observed.iter().enumerate() {
             if let Some(x) = x {
