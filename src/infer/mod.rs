@@ -155,7 +155,6 @@ pub fn ess_warning(ess: f64, samples: u64, evidence: &[String]) -> Option<String
     ))
 }
 
-
 /// Answers one query statement with the engine `engine::choose` picks for its plan.
 pub fn answer_query(
     model: &Model,
