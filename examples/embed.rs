@@ -21,7 +21,8 @@ fn main() -> Result<(), whatif::Error> {
     }
 
     // The same interventional question, built in Rust and forced through sampling.
-    let question = Query::probability("recovered").intervene("treatment", "\"B\"");
+    // Labels are quoted for you: "B" is the label `"B"`.
+    let question = Query::probability("recovered").intervene("treatment", "B");
     let sampled = model.ask(&question, &options.clone().method(Method::Is))?;
     if let Body::Probability(p) = sampled.body {
         println!(
@@ -39,10 +40,12 @@ fn main() -> Result<(), whatif::Error> {
         &options,
     )?;
     if let Body::Decision(d) = decision.body {
-        let best = serde_json::Value::Object(d.best);
+        let best: Vec<String> = d.best.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         println!(
-            "best action: {best} (expected recovery {:.4} ± {:.4})",
-            d.value, d.stderr
+            "best action: {} (expected recovery {:.4} ± {:.4})",
+            best.join(", "),
+            d.value,
+            d.stderr
         );
     }
 

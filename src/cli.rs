@@ -13,15 +13,11 @@
 use crate::diagnostics::{Diagnostic, render};
 use crate::facade::{Model, Options};
 use crate::infer::MethodChoice;
-use crate::program::{Program, StatementKind};
-use crate::scm::VarKind;
+use crate::program::StatementKind;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-/// Seed used when neither `--seed` nor `set seed` gives one.
-pub const DEFAULT_SEED: u64 = 0;
 
 /// Exit code of an internal error (a panic): sysexits' `EX_SOFTWARE`.
 pub const EXIT_INTERNAL: i32 = 70;
@@ -182,7 +178,7 @@ pub fn run() -> i32 {
                     return 2;
                 }
             };
-            let mut options = Options::new().method(method);
+            let mut options = Options::new().method(method).for_command_line();
             if let Some(n) = samples {
                 options = options.samples(n);
             }
@@ -215,7 +211,10 @@ fn import(file: &Path, output: Option<&Path>) -> i32 {
         Err(code) => return code,
     };
     let model = match crate::bif::import(&name, &text) {
-        Ok(model) => model,
+        Ok(imported) => {
+            to_stderr(&render(&name, &text, &imported.warnings));
+            imported.text
+        }
         Err(d) => {
             to_stderr(&render(&name, &text, &[d]));
             return 1;
@@ -422,7 +421,7 @@ fn draw_graph(file: &Path) -> i32 {
                 "whatif: the declarations check, so the graph is drawn; the questions above do not \
                  (see `whatif check {name}`)\n"
             ));
-            exit_code(write_stdout(&graph(&program)))
+            exit_code(write_stdout(&crate::dot::graph(&program)))
         }
         None => 1,
     }
@@ -574,37 +573,4 @@ fn with_progress<T: Send>(f: impl FnOnce() -> T + Send) -> T {
         let _ = watcher.join();
         out
     })
-}
-
-/// The causal graph as Graphviz DOT: exogenous variables dashed, decisions as boxes,
-/// deterministic variables double-bordered.
-pub fn graph(program: &Program) -> String {
-    let mut out = String::from("digraph whatif {\n  rankdir=TB;\n");
-    for var in &program.model.vars {
-        let mut attributes = Vec::new();
-        match var.kind {
-            VarKind::Decision(_) => attributes.push("shape=box"),
-            VarKind::Deterministic(_) => attributes.push("shape=ellipse, peripheries=2"),
-            VarKind::Stochastic(_) => attributes.push("shape=ellipse"),
-        }
-        if var.exogenous {
-            attributes.push("style=dashed");
-        }
-        out.push_str(&format!(
-            "  \"{}\" [{}];\n",
-            var.name,
-            attributes.join(", ")
-        ));
-    }
-    for (v, var) in program.model.vars.iter().enumerate() {
-        let _ = v;
-        for &p in &var.parents {
-            out.push_str(&format!(
-                "  \"{}\" -> \"{}\";\n",
-                program.model.vars[p].name, var.name
-            ));
-        }
-    }
-    out.push_str("}\n");
-    out
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Resource limits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Config {
     /// Deepest bracket nesting, and longest run of prefix operators, of `^` or of nested `if`,
     /// the parser accepts.

@@ -15,6 +15,7 @@ use std::fmt::{self, Display, Formatter, Write as _};
 /// The stable error codes; docs/language.md ("Error codes") explains each with an example
 /// that triggers it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Code {
     /// Syntax: `y ~ Normal(x, * 1)`.
     E001,
@@ -50,6 +51,7 @@ impl Display for Code {
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Severity {
     /// The program cannot be answered.
     Error,

@@ -4,13 +4,18 @@
 //! every error it returns can render itself with file, line and caret. The command line and
 //! the REPL go through the same functions.
 //!
-//! **Invariant:** the only I/O here is reading a model file in [`Model::from_file`].
+//! Errors in a question passed to [`Model::ask`] are located in that question (`<question>:1:3`),
+//! not in the text the facade assembles; messages that name a command-line flag are rewritten
+//! for whoever asked (the library's option, the REPL's command).
+//!
+//! **Invariant:** the only I/O here is reading a model file in [`Model::from_file`]; nothing
+//! here knows the command line.
 
-use crate::cli::DEFAULT_SEED;
-use crate::diagnostics::{Diagnostic, render};
+use crate::cancel::CancelToken;
+use crate::diagnostics::{self, Code, Severity, render};
 use crate::infer::{DEFAULT_SAMPLES, Settings};
 use crate::program::{Program, StatementKind};
-use crate::results::Answer;
+use crate::results::{Answer, Value};
 use std::fmt::{self, Display, Formatter};
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +23,9 @@ use std::sync::Arc;
 pub use crate::infer::MethodChoice as Method;
 #[doc(hidden)]
 pub use crate::infer::engine::Engine;
+
+/// Seed used when neither [`Options::seed`] nor the model's `set seed` gives one.
+pub(crate) const DEFAULT_SEED: u64 = 0;
 
 /// A parsed and checked model, with the questions its file asks.
 #[derive(Clone, Debug)]
@@ -64,9 +72,36 @@ impl Model {
             Err(e) => Err(Error::new(
                 &name,
                 Arc::from(""),
-                vec![Diagnostic::plain(format!("cannot read {name}: {e}"))],
+                vec![diagnostics::Diagnostic::plain(format!(
+                    "cannot read {name}: {e}"
+                ))],
             )),
         }
+    }
+
+    /// Converts a Bayesian network in the BIF format (bnlearn's repository, pyAgrum, Hugin
+    /// exports) to a model, as `whatif import` does: one labelled `Categorical` per variable, a
+    /// `match` over the parents for each table. Returns the model (its [`source`](Model::source)
+    /// is the whatif text) and the conversion's warnings, located in the BIF text: renamed
+    /// names, rows that did not sum to 1 and were normalised.
+    ///
+    /// ```
+    /// let bif = "variable rain { type discrete [ 2 ] { yes, no }; }
+    ///            probability ( rain ) { table 0.2, 0.8; }";
+    /// let (model, warnings) = whatif::Model::from_bif("weather.bif", bif)?;
+    /// assert!(warnings.is_empty());
+    /// let answer = model.ask(r#"P(rain = "yes")"#, &whatif::Options::new())?;
+    /// let whatif::results::Body::Probability(p) = answer.body else { unreachable!() };
+    /// assert!((p.value - 0.2).abs() < 1e-12);
+    /// # Ok::<(), whatif::Error>(())
+    /// ```
+    pub fn from_bif(name: &str, bif: &str) -> Result<(Model, Vec<Diagnostic>), Error> {
+        let bif_text: Arc<str> = Arc::from(bif);
+        let imported = crate::bif::import(name, bif)
+            .map_err(|d| Error::new(name, bif_text.clone(), vec![d]))?;
+        let model = Model::parse_named(&format!("{name} (imported)"), &imported.text)?;
+        let warnings = Error::new(name, bif_text, imported.warnings).public;
+        Ok((model, warnings))
     }
 
     /// What diagnostics call this model: its file name, or `<model>`.
@@ -91,7 +126,7 @@ impl Model {
 
     /// The causal graph as Graphviz DOT.
     pub fn graph(&self) -> String {
-        crate::cli::graph(&self.program)
+        crate::dot::graph(&self.program)
     }
 
     /// Answers every question of the file, in order. Stops at the first that fails.
@@ -110,35 +145,39 @@ impl Model {
         question: &(impl Display + ?Sized),
         options: &Options,
     ) -> Result<Answer, Error> {
-        let extended = self.with_question(&question.to_string())?;
+        let question = question.to_string();
+        let (extended, at) = self
+            .with_question(&question)
+            .map_err(|(e, at)| e.relocate(at, "<question>", question.trim()))?;
         let index = extended.program.statements.len() - 1;
-        options.install(|| extended.answer_statement(index, options))
+        options
+            .install(|| extended.answer_statement(index, options))
+            .map_err(|e| e.relocate(at, "<question>", question.trim()))
     }
 
-    /// This model with one more question appended, checked.
-    pub(crate) fn with_question(&self, question: &str) -> Result<Model, Error> {
+    /// This model with one more question appended, checked, and the byte offset at which the
+    /// question's own text starts in the extended source (or the error, with that offset).
+    fn with_question(&self, question: &str) -> Result<(Model, usize), (Error, usize)> {
         let question = question.trim();
-        let statement = if starts_with_word(question, &["query", "decide", "bandit"]) {
-            question.to_string()
+        let keyword = if starts_with_word(question, &["query", "decide", "bandit"]) {
+            ""
         } else {
-            format!("query {question}")
+            "query "
         };
+        let at = self.source.len() + 1 + keyword.len();
         let before = self.program.statements.len();
         let extended = Model::parse_with(
             &self.name,
-            &format!("{}\n{statement}\n", self.source),
+            &format!("{}\n{keyword}{question}\n", self.source),
             &self.config,
-        )?;
+        )
+        .map_err(|e| (e, at))?;
         if extended.program.statements.len() != before + 1 {
-            return Err(Error::new(
-                &self.name,
-                extended.source.clone(),
-                vec![Diagnostic::plain(
-                    "expected one question: a query, `decide` or `bandit`".to_string(),
-                )],
-            ));
+            let message = "expected one question: a query, `decide` or `bandit`";
+            let d = diagnostics::Diagnostic::plain(message.to_string());
+            return Err((Error::new(&self.name, extended.source.clone(), vec![d]), at));
         }
-        Ok(extended)
+        Ok((extended, at))
     }
 
     pub(crate) fn program(&self) -> &Program {
@@ -162,6 +201,7 @@ impl Model {
             forced: options.engine,
             max_gaussian_entries: self.config.max_gaussian_entries,
             max_factor_size: self.config.max_factor_size,
+            cancel: &options.cancel,
         };
         if settings.samples > self.config.max_samples {
             let message = format!(
@@ -171,10 +211,10 @@ impl Model {
             return Err(Error::new(
                 &self.name,
                 self.source.clone(),
-                vec![Diagnostic::plain(message)],
+                vec![diagnostics::Diagnostic::plain(message)],
             ));
         }
-        let result = match &statement.kind {
+        let result = crate::cancel::with_current(&options.cancel, || match &statement.kind {
             StatementKind::Query { name, estimand } => crate::infer::answer_query(
                 &self.program.model,
                 statement,
@@ -188,24 +228,34 @@ impl Model {
             StatementKind::Bandit(b) => {
                 crate::decide::bandit::play(&self.program.model, statement, b, settings)
             }
-        };
+        });
         let result = result.and_then(|answer| match answer.body.first_non_finite() {
             None => Ok(answer),
-            Some(x) => Err(crate::diagnostics::Diagnostic::error(
-                crate::diagnostics::Code::E006,
+            Some(x) => Err(diagnostics::Diagnostic::error(
+                Code::E006,
                 statement.span,
                 format!("the answer is {x}, not a finite number: a quantity in this question overflows"),
             )
             .with_help("rescale the model (e.g. thousands instead of units), or check exp, ^ and divisions")),
         });
-        result.map_err(|mut d| {
-            // A located problem the engine could not place is the statement's; a plain one
-            // (cancelled, out of memory) belongs to the whole run and stays unlocated.
-            if d.code.is_some() && d.span.is_none_or(|s| s == (0, 0)) {
-                d.span = Some((statement.span.start, statement.span.end));
-            }
-            Error::new(&self.name, self.source.clone(), vec![d])
-        })
+        let audience = options.audience;
+        result
+            .map(|mut answer| {
+                for warning in &mut answer.warnings {
+                    *warning = audience.rephrase(warning);
+                }
+                answer
+            })
+            .map_err(|mut d| {
+                // A located problem the engine could not place is the statement's; a plain
+                // one (cancelled, out of memory) belongs to the whole run and stays unlocated.
+                if d.code.is_some() && d.span.is_none_or(|s| s == (0, 0)) {
+                    d.span = Some((statement.span.start, statement.span.end));
+                }
+                d.message = audience.rephrase(&d.message);
+                d.help = d.help.map(|h| audience.rephrase(&h));
+                Error::new(&self.name, self.source.clone(), vec![d])
+            })
     }
 
     /// The seed the first question runs with under `options` (what the command line prints).
@@ -243,7 +293,7 @@ pub(crate) fn read_source(
             let at = e.utf8_error().valid_up_to();
             let byte = e.as_bytes()[at];
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let d = Diagnostic::error(
+            let d = diagnostics::Diagnostic::error(
                 crate::Code::E001,
                 crate::ast::Span::new(at, at + 1),
                 format!("the file is not UTF-8 text: byte 0x{byte:02x} here"),
@@ -261,16 +311,19 @@ fn starts_with_word(text: &str, words: &[&str]) -> bool {
     })
 }
 
-/// How to answer: samples, seed, threads, method. Unset values fall back to the model's
-/// `set samples` / `set seed` and then to the defaults (100,000 samples, seed 0, all cores,
-/// [`Method::Auto`]).
+/// How to answer: samples, seed, threads, method, cancellation. Unset values fall back to the
+/// model's `set samples` / `set seed` and then to the defaults (100,000 samples, seed 0, all
+/// cores, [`Method::Auto`], never cancelled).
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Options {
     samples: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
     method: Method,
     engine: Option<Engine>,
+    cancel: CancelToken,
+    audience: Audience,
 }
 
 impl Options {
@@ -297,7 +350,8 @@ impl Options {
         self
     }
 
-    /// The inference method.
+    /// The inference method to choose: [`Method::Auto`], [`Method::Is`] or [`Method::Exact`]
+    /// (each answer's [`method`](crate::Answer::method) says which one answered).
     pub fn method(mut self, method: Method) -> Options {
         self.method = method;
         self
@@ -312,7 +366,28 @@ impl Options {
         self
     }
 
-    /// Runs `f` on a thread pool of the requested size, or on the global pool.
+    /// A token that stops the calls made with these options: [`CancelToken::cancel`] from
+    /// another thread makes them fail with "cancelled" at their next chunk boundary. Calls with
+    /// other tokens (another model's query, say) keep running.
+    pub fn cancel_token(mut self, token: CancelToken) -> Options {
+        self.cancel = token;
+        self
+    }
+
+    /// Messages name the command line's flags (`--method is`), as `whatif run` prints them.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    pub(crate) fn for_command_line(mut self) -> Options {
+        self.audience = Audience::CommandLine;
+        self
+    }
+
+    /// Messages name the REPL's commands (`:method is`).
+    pub(crate) fn for_repl(mut self) -> Options {
+        self.audience = Audience::Repl;
+        self
+    }
+
+    /// Runs `f` on a thread pool of the requested size, or on the current pool.
     fn install<T: Send>(&self, f: impl FnOnce() -> Result<T, Error> + Send) -> Result<T, Error> {
         let Some(n) = self.threads else {
             return f();
@@ -322,7 +397,7 @@ impl Options {
             Err(e) => Err(Error::new(
                 "<options>",
                 Arc::from(""),
-                vec![Diagnostic::plain(format!(
+                vec![diagnostics::Diagnostic::plain(format!(
                     "cannot start worker threads: {e}"
                 ))],
             )),
@@ -330,10 +405,59 @@ impl Options {
     }
 }
 
+/// Who reads the messages: the engines phrase hints with the command line's flags, and the
+/// facade rewrites them for a library user or a REPL user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Audience {
+    #[default]
+    Library,
+    CommandLine,
+    Repl,
+}
+
+impl Audience {
+    /// `text` with each command-line flag replaced by this audience's way of saying it.
+    fn rephrase(self, text: &str) -> String {
+        // (flag, the library's option, the REPL's command)
+        const FLAGS: [(&str, &str, &str); 4] = [
+            ("--method is", "Method::Is", ":method is"),
+            ("--method exact", "Method::Exact", ":method exact"),
+            ("--method auto", "Method::Auto", ":method auto"),
+            ("--samples", "`Options::samples`", "`:samples`"),
+        ];
+        let mut out = text.to_string();
+        for (flag, library, repl) in FLAGS {
+            let replacement = match self {
+                Audience::CommandLine => return out,
+                Audience::Library => library,
+                Audience::Repl => repl,
+            };
+            out = out.replace(flag, replacement);
+        }
+        out
+    }
+}
+
 /// A question built in Rust; its `Display` is the whatif syntax it stands for.
 ///
-/// Names and values are written as given, so they may be any expression the language accepts:
+/// Values ([`intervene`](Query::intervene), [`given_value`](Query::given_value)) are typed:
+/// anything that converts into a [`Value`] — a `&str` or `String` is a **label** (quoted for
+/// you: `.intervene("treatment", "A")` is `do(treatment = "A")`), a `bool` a bool, an `i64` or
+/// `i32` an int, an `f64` a real. Events, evidence and expressions
+/// ([`probability`](Query::probability), [`given`](Query::given),
+/// [`intervene_expr`](Query::intervene_expr)) are written in the language as given:
 /// `Query::probability("y[do(x = 0)] = 1").given("x = 1")`.
+///
+/// ```
+/// use whatif::Query;
+///
+/// let q = Query::probability("recovered")
+///     .intervene("treatment", "A")
+///     .given_value("severe", true);
+/// assert_eq!(q.to_string(), r#"P(recovered | do(treatment = "A"), severe = true)"#);
+/// let e = Query::expectation("y").intervene("x", 1.5).intervene_expr("z", "2 * w");
+/// assert_eq!(e.to_string(), "E[y | do(x = 1.5, z = 2 * w)]");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Query {
     expectation: bool,
@@ -343,7 +467,8 @@ pub struct Query {
 }
 
 impl Query {
-    /// `P(event)`: a probability, or the whole distribution of a non-bool variable.
+    /// `P(event)`: a probability, or the whole distribution of a non-bool variable. The event
+    /// is an expression in the language (`"wet"`, `"y > 2"`, `"weather"`).
     pub fn probability(event: impl Into<String>) -> Query {
         Query {
             expectation: false,
@@ -353,7 +478,7 @@ impl Query {
         }
     }
 
-    /// `E[value]`: an expectation.
+    /// `E[value]`: an expectation of an expression in the language.
     pub fn expectation(value: impl Into<String>) -> Query {
         Query {
             expectation: true,
@@ -361,22 +486,39 @@ impl Query {
         }
     }
 
-    /// Adds evidence: a bool expression that holds (`"wet"`, `"y > 2"`).
+    /// Adds evidence: a bool expression in the language that holds (`"wet"`, `"y > 2"`).
     pub fn given(mut self, evidence: impl Into<String>) -> Query {
         self.evidence.push(evidence.into());
         self
     }
 
-    /// Adds a hard intervention `do(variable = value)`.
-    pub fn intervene(mut self, variable: &str, value: impl Display) -> Query {
-        self.interventions.push(format!("{variable} = {value}"));
+    /// Adds the evidence `variable = value` (a `&str` value is a label, quoted for you).
+    pub fn given_value(mut self, variable: &str, value: impl Into<Value>) -> Query {
+        self.evidence.push(format!("{variable} = {}", value.into()));
         self
     }
 
-    /// Adds a stochastic intervention `do(variable ~ distribution)`.
-    pub fn intervene_random(mut self, variable: &str, distribution: impl Display) -> Query {
+    /// Adds a hard intervention `do(variable = value)` (a `&str` value is a label, quoted for
+    /// you).
+    pub fn intervene(mut self, variable: &str, value: impl Into<Value>) -> Query {
         self.interventions
-            .push(format!("{variable} ~ {distribution}"));
+            .push(format!("{variable} = {}", value.into()));
+        self
+    }
+
+    /// Adds an intervention `do(variable = expression)` whose value is an expression in the
+    /// language, written as given: a policy (`"x > 0"`) or a shift (`"x + 1"`).
+    pub fn intervene_expr(mut self, variable: &str, expression: impl Into<String>) -> Query {
+        self.interventions
+            .push(format!("{variable} = {}", expression.into()));
+        self
+    }
+
+    /// Adds a stochastic intervention `do(variable ~ distribution)`; the distribution is
+    /// written in the language (`"Bernoulli(0.5)"`).
+    pub fn intervene_random(mut self, variable: &str, distribution: impl Into<String>) -> Query {
+        self.interventions
+            .push(format!("{variable} ~ {}", distribution.into()));
         self
     }
 }
@@ -401,38 +543,178 @@ impl Display for Query {
     }
 }
 
-/// Everything that can go wrong, as diagnostics with codes and locations. `Display` renders
-/// them as the command line does: `file:line:col: error[CODE]: message`, the line, a caret.
-#[derive(Clone, Debug)]
+/// What went wrong: one or more diagnostics with codes and locations.
+///
+/// `Display` (and `Debug`, which is what `fn main() -> Result<(), whatif::Error>` prints) render
+/// them as the command line does: `file:line:col: error[CODE]: message`, the line, a caret, a
+/// hint. [`code`](Error::code), [`message`](Error::message), [`line`](Error::line) and
+/// [`column`](Error::column) describe the first one; [`diagnostics`](Error::diagnostics) lists
+/// them all.
+#[derive(Clone)]
 pub struct Error {
+    located: Vec<Located>,
+    public: Vec<Diagnostic>,
+}
+
+/// One diagnostic with the text its spans point into.
+#[derive(Clone)]
+struct Located {
     name: String,
     source: Arc<str>,
-    diagnostics: Vec<Diagnostic>,
+    diagnostic: diagnostics::Diagnostic,
+}
+
+/// One problem as the library reports it.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The stable code (docs/language.md, "Error codes"); `None` for problems outside the language (a
+    /// file that cannot be read, a cancelled call).
+    pub code: Option<Code>,
+    /// What is wrong: lowercase, no trailing period.
+    pub message: String,
+    /// The file name, `<model>`, or `<question>` for a question given to [`Model::ask`].
+    pub file: String,
+    /// 1-based line in that text, where there is a location.
+    pub line: Option<usize>,
+    /// 1-based column (in characters), where there is a location.
+    pub column: Option<usize>,
+    /// How to fix it.
+    pub help: Option<String>,
 }
 
 impl Error {
-    pub(crate) fn new(name: &str, source: Arc<str>, diagnostics: Vec<Diagnostic>) -> Error {
-        Error {
-            name: name.to_string(),
-            source,
-            diagnostics,
-        }
+    pub(crate) fn new(
+        name: &str,
+        source: Arc<str>,
+        diagnostics: Vec<diagnostics::Diagnostic>,
+    ) -> Error {
+        let located = diagnostics
+            .into_iter()
+            .map(|diagnostic| Located {
+                name: name.to_string(),
+                source: source.clone(),
+                diagnostic,
+            })
+            .collect();
+        Error::from_located(located)
     }
 
-    /// The diagnostics, first error first.
+    fn from_located(located: Vec<Located>) -> Error {
+        let public = located
+            .iter()
+            .map(|l| {
+                let d = &l.diagnostic;
+                let (line, column) = match d.span {
+                    Some((start, _)) => {
+                        let (line, column) = diagnostics::line_col(&l.source, start);
+                        (Some(line), Some(column))
+                    }
+                    None => (None, None),
+                };
+                Diagnostic {
+                    severity: d.severity,
+                    code: d.code,
+                    message: d.message.clone(),
+                    file: l.name.clone(),
+                    line,
+                    column,
+                    help: d.help.clone(),
+                }
+            })
+            .collect();
+        Error { located, public }
+    }
+
+    /// Moves what lies at or after byte `at` of the source into `text` (named `name`): errors
+    /// in a question appended to a model point into the question as its author wrote it.
+    fn relocate(self, at: usize, name: &str, text: &str) -> Error {
+        let text: Arc<str> = Arc::from(text);
+        let end = at + text.len();
+        let inside = |(s, e): (usize, usize)| s >= at && s <= end && e <= end + 1;
+        let shift = |(s, e): (usize, usize)| (s - at, (e - at).min(text.len()));
+        let located = self
+            .located
+            .into_iter()
+            .map(|mut l| {
+                let d = &mut l.diagnostic;
+                match d.span {
+                    Some(span) if inside(span) => {
+                        d.span = Some(shift(span));
+                        d.labels.retain(|(s, _)| inside(*s));
+                        for (s, _) in &mut d.labels {
+                            *s = shift(*s);
+                        }
+                        l.name = name.to_string();
+                        l.source = text.clone();
+                    }
+                    // The appended statement's keyword (`query `): point at the question.
+                    Some((s, _)) if s + 6 >= at && s < at => {
+                        d.span = Some((0, text.len()));
+                        d.labels.clear();
+                        l.name = name.to_string();
+                        l.source = text.clone();
+                    }
+                    _ => {}
+                }
+                l
+            })
+            .collect();
+        Error::from_located(located)
+    }
+
+    /// Every diagnostic, first error first.
     pub fn diagnostics(&self) -> &[Diagnostic] {
-        &self.diagnostics
+        &self.public
     }
 
-    /// The source text the diagnostics' spans point into.
-    pub fn source_text(&self) -> &str {
-        &self.source
+    /// The first diagnostic's code (`None` for a problem outside the language).
+    pub fn code(&self) -> Option<Code> {
+        self.public.first().and_then(|d| d.code)
+    }
+
+    /// The first diagnostic's message.
+    pub fn message(&self) -> &str {
+        self.public.first().map_or("", |d| d.message.as_str())
+    }
+
+    /// The first diagnostic's 1-based line, where it has a location.
+    pub fn line(&self) -> Option<usize> {
+        self.public.first().and_then(|d| d.line)
+    }
+
+    /// The first diagnostic's 1-based column, where it has a location.
+    pub fn column(&self) -> Option<usize> {
+        self.public.first().and_then(|d| d.column)
+    }
+
+    /// The diagnostics as the crate keeps them (byte spans into the source they were found
+    /// in), for the REPL's own rendering.
+    pub(crate) fn raw_diagnostics(&self) -> impl Iterator<Item = &diagnostics::Diagnostic> {
+        self.located.iter().map(|l| &l.diagnostic)
     }
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(&render(&self.name, &self.source, &self.diagnostics))
+        for l in &self.located {
+            f.write_str(&render(
+                &l.name,
+                &l.source,
+                std::slice::from_ref(&l.diagnostic),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// The rendered diagnostics, as `Display` shows them: what `fn main() -> Result<(), Error>`
+/// prints after `Error: `.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        Display::fmt(self, f)
     }
 }
 

@@ -141,7 +141,7 @@ fn regret_curves(path: &Path, query: &str, b: &BanditAnswer) -> DrawResult {
 }
 
 fn utility_bars(path: &Path, query: &str, d: &DecisionAnswer) -> DrawResult {
-    let label = |m: &serde_json::Map<String, serde_json::Value>| {
+    let label = |m: &crate::results::Assignment| {
         m.iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()

@@ -47,6 +47,7 @@ pub enum StatementKind {
 
 /// An estimand: arithmetic over probabilities, expectations and distributions.
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // The leaves' spans: no message cites them yet.
 pub enum Estimand {
     /// `P(event | ...)`.
     Probability {

@@ -33,8 +33,8 @@ fn count(x: f64) -> String {
 
 fn method(answer: &Answer) -> &'static str {
     match answer.method {
-        crate::results::Method::Is => "importance sampling",
-        crate::results::Method::Exact => "exact",
+        crate::results::MethodUsed::Is => "importance sampling",
+        crate::results::MethodUsed::Exact => "exact",
     }
 }
 
@@ -63,7 +63,7 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
     });
     match &answer.body {
         Body::Probability(e) | Body::Expectation(e) => {
-            if answer.method == crate::results::Method::Exact {
+            if answer.method == crate::results::MethodUsed::Exact {
                 let _ = writeln!(out, "{title}\n  = {}   (exact{timing})", number(e.value));
             } else {
                 let _ = writeln!(
@@ -144,7 +144,7 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
             }
         }
         Body::Decision(d) => {
-            let exact = answer.method == crate::results::Method::Exact;
+            let exact = answer.method == crate::results::MethodUsed::Exact;
             let samples = if exact {
                 String::new()
             } else {
@@ -275,7 +275,7 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
     out
 }
 
-fn show_map(map: &serde_json::Map<String, serde_json::Value>) -> String {
+fn show_map(map: &crate::results::Assignment) -> String {
     map.iter()
         .map(|(k, v)| format!("{k} = {v}"))
         .collect::<Vec<_>>()

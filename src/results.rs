@@ -1,11 +1,19 @@
 //! Typed answers: what every engine returns and what `--json` prints (docs/language.md, "The JSON format").
+//!
+//! Values of the model (a decision's action, a row of a distribution) are [`Value`]s; maps from
+//! decision or variable names to values are [`Assignment`]s. Every type here serialises to the
+//! JSON of `whatif run --json`. Enums and structs are `#[non_exhaustive]`: later versions add
+//! kinds of answer and fields, so match with a `_` arm and read fields by name.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::{self, Display, Formatter};
 
-/// Which method produced an answer.
+/// The method that answered (the one chosen is [`crate::Method`]; `Auto` picks one of these).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Method {
+#[non_exhaustive]
+pub enum MethodUsed {
     /// Importance sampling (likelihood weighting).
     Is,
     /// Exact inference.
@@ -14,13 +22,14 @@ pub enum Method {
 
 /// The answer to one statement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Answer {
     /// The statement's source text.
     pub query: String,
     /// 1-based line of the statement.
     pub line: usize,
     /// Which method answered.
-    pub method: Method,
+    pub method: MethodUsed,
     /// The name of a named estimand (`query ate = ...`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub name: Option<String>,
@@ -35,6 +44,7 @@ pub struct Answer {
 /// What kind of answer, with its numbers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Body {
     /// `P(event)`.
     Probability(Estimate),
@@ -95,6 +105,7 @@ impl Body {
 
 /// A number with its Monte Carlo error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Estimate {
     /// The estimate.
     pub value: f64,
@@ -109,8 +120,10 @@ pub struct Estimate {
 /// A distribution: a table for discrete quantities, a summary for real ones.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Distribution {
     /// A table of values with their probabilities.
+    #[non_exhaustive]
     Discrete {
         /// Each value with its probability.
         values: Vec<ValueProbability>,
@@ -120,6 +133,7 @@ pub enum Distribution {
         samples: u64,
     },
     /// A summary of a real quantity.
+    #[non_exhaustive]
     Real {
         /// The mean.
         mean: f64,
@@ -140,9 +154,10 @@ pub enum Distribution {
 
 /// One row of a discrete distribution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ValueProbability {
     /// The value (bool, number or label).
-    pub value: serde_json::Value,
+    pub value: Value,
     /// Its probability.
     pub p: f64,
     /// The probability's standard error.
@@ -151,6 +166,7 @@ pub struct ValueProbability {
 
 /// One quantile.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Quantile {
     /// The level, in (0, 1).
     pub q: f64,
@@ -160,13 +176,14 @@ pub struct Quantile {
 
 /// The answer to a `decide` statement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DecisionAnswer {
     /// The maximum (or minimum) expected utility.
     pub value: f64,
     /// Its standard error.
     pub stderr: f64,
     /// The best action: decision name → value.
-    pub best: serde_json::Map<String, serde_json::Value>,
+    pub best: Assignment,
     /// Every action (or combination) with its expected utility.
     pub actions: Vec<ActionValue>,
     /// With `given` or `then`: the best action per context.
@@ -187,9 +204,10 @@ pub struct DecisionAnswer {
 
 /// One action's expected utility.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ActionValue {
     /// Decision name → value.
-    pub action: serde_json::Map<String, serde_json::Value>,
+    pub action: Assignment,
     /// Expected utility under the intervention that takes this action.
     pub value: f64,
     /// Its standard error.
@@ -201,24 +219,26 @@ pub struct ActionValue {
 
 /// One entry of a policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PolicyRow {
     /// The decision this row sets.
     pub decision: String,
     /// What the decision observed: variable → value.
-    pub context: serde_json::Map<String, serde_json::Value>,
+    pub context: Assignment,
     /// The best action in that context.
-    pub action: serde_json::Map<String, serde_json::Value>,
+    pub action: Assignment,
     /// The expected utility of following the policy from here, in that context.
     pub value: f64,
 }
 
 /// The answer to a `bandit` statement.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BanditAnswer {
     /// Each policy's record.
     pub policies: Vec<PolicyPerformance>,
-    /// How the best intuition-aware policy's value was obtained: `"exact"` or `"sampled"`.
-    pub oracle: String,
+    /// How the best intuition-aware policy's value was obtained.
+    pub oracle: OracleKind,
     /// The best intuition-aware policy's expected reward per round.
     pub oracle_value: f64,
     /// Rounds per run.
@@ -229,6 +249,7 @@ pub struct BanditAnswer {
 
 /// One bandit policy's record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PolicyPerformance {
     /// The policy (`ucb1`, `causal_thompson`, ...).
     pub name: String,
@@ -248,6 +269,7 @@ pub const CHECKPOINT_FRACTIONS: [f64; 6] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// A bandit policy's state at one round.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Checkpoint {
     /// The round (1-based).
     pub round: u64,
@@ -257,4 +279,95 @@ pub struct Checkpoint {
     pub regret_stderr: f64,
     /// Fraction of optimal choices up to this round.
     pub optimal_fraction: f64,
+}
+
+/// How a bandit's oracle (the best intuition-aware policy's value) was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum OracleKind {
+    /// By exact inference.
+    Exact,
+    /// By importance sampling (with many samples).
+    Sampled,
+}
+
+impl Display for OracleKind {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OracleKind::Exact => "exact",
+            OracleKind::Sampled => "sampled",
+        })
+    }
+}
+
+/// Names (of decisions or variables) to their values: an action, a context. Ordered by name,
+/// as the JSON prints them.
+pub type Assignment = BTreeMap<String, Value>;
+
+/// A value of the model: what a variable, a decision or a distribution's row takes.
+///
+/// Its JSON is the plain value (`true`, `3`, `2.5`, `"sunny"`). Its `Display` is the language's
+/// syntax (`true`, `3`, `2.5`, `"sunny"`), which is how [`crate::Query`] writes it; so
+/// `.intervene("treatment", "A")` means the label `"A"`, `.intervene("x", 1.5)` the real 1.5.
+/// Labels cannot contain `"` or a line break (the language has no escapes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Value {
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A real number.
+    Real(f64),
+    /// A label: `"sunny"`.
+    Label(String),
+}
+
+impl Display for Value {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Real(x) => f.write_str(&crate::ast::format_real(*x)),
+            Value::Label(s) => write!(f, "\"{s}\""),
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(i)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Int(i.into())
+    }
+}
+
+impl From<f64> for Value {
+    fn from(x: f64) -> Value {
+        Value::Real(x)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(label: &str) -> Value {
+        Value::Label(label.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(label: String) -> Value {
+        Value::Label(label)
+    }
 }

@@ -239,7 +239,7 @@ fn gaussian_algebra_agrees_with_sampling() {
         let exact = model
             .ask(query, &Options::new().method(Method::Exact))
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(exact.method, whatif::results::Method::Exact, "{query}");
+        assert_eq!(exact.method, whatif::MethodUsed::Exact, "{query}");
         let (exact, _, _) =
             probability_or_mean(&exact.body).unwrap_or_else(|| panic!("{query}: a number"));
         let answer = model.ask(query, &sampled).unwrap_or_else(|e| panic!("{e}"));

@@ -372,7 +372,7 @@ fn a_long_normal_chain_is_answered_exactly_in_linear_memory() {
             &Options::new().method(Method::Exact),
         )
         .expect("an exact answer");
-    assert_eq!(answer.method, whatif::results::Method::Exact);
+    assert_eq!(answer.method, whatif::MethodUsed::Exact);
     let Body::Expectation(e) = answer.body else {
         panic!("an expectation")
     };
@@ -383,10 +383,9 @@ fn a_long_normal_chain_is_answered_exactly_in_linear_memory() {
 /// `auto` samples instead.
 #[test]
 fn the_gaussian_cap_declines_to_sampling_or_refuses() {
-    let config = Config {
-        max_gaussian_entries: 4,
-        ..Config::default()
-    };
+    // `Config` is non-exhaustive: start from the defaults and set the one limit.
+    let mut config = Config::default();
+    config.max_gaussian_entries = 4;
     let model = Model::parse_with(
         "chain",
         "a ~ Normal(0, 1)\nb ~ Normal(a, 1)\nc ~ Normal(b, 1)\n",
@@ -403,7 +402,7 @@ fn the_gaussian_cap_declines_to_sampling_or_refuses() {
     let sampled = model
         .ask(query, &Options::new().samples(50_000).seed(2))
         .expect("sampled instead");
-    assert_eq!(sampled.method, whatif::results::Method::Is);
+    assert_eq!(sampled.method, whatif::MethodUsed::Is);
     // By algebra: E[a | c = 1] = 1/3, E[b | c = 1] = 2/3, so the sum is 2.
     let Body::Expectation(e) = sampled.body else {
         panic!("an expectation")
@@ -413,7 +412,7 @@ fn the_gaussian_cap_declines_to_sampling_or_refuses() {
         .expect("a valid model")
         .ask(query, &Options::new())
         .expect("exact under the default cap");
-    assert_eq!(exact.method, whatif::results::Method::Exact);
+    assert_eq!(exact.method, whatif::MethodUsed::Exact);
 }
 
 /// `z := a0 or … or a63` made the table sampler index a table whose size had wrapped to 0
@@ -456,9 +455,9 @@ fn the_bandit_oracle_follows_the_method() {
         other => panic!("{other:?}"),
     };
     let (kind, exact) = oracle(&Options::new());
-    assert_eq!(kind, "exact");
+    assert_eq!(kind, whatif::results::OracleKind::Exact);
     let (kind, sampled) = oracle(&Options::new().method(Method::Is));
-    assert_eq!(kind, "sampled");
+    assert_eq!(kind, whatif::results::OracleKind::Sampled);
     // The best intuition-aware policy wins with probability 0.7; 400,000 samples.
     assert!((exact - 0.7).abs() < 1e-12, "{exact}");
     assert!((sampled - 0.7).abs() < 0.01, "{sampled}");

@@ -140,10 +140,9 @@ fn a_table_whose_size_overflows_is_refused_as_too_large() {
 #[test]
 fn the_table_cap_is_read_from_the_config() {
     let source = "a ~ Categorical(\"x\": 1, \"y\": 1, \"z\": 1)\nb ~ Categorical(\"x\": 1, \"y\": 1, \"z\": 1)\nc := a = b\n";
-    let small = whatif::Config {
-        max_factor_size: 8,
-        ..whatif::Config::default()
-    };
+    // `Config` is non-exhaustive: start from the defaults and set the one limit.
+    let mut small = whatif::Config::default();
+    small.max_factor_size = 8;
     let model = Model::parse_with("cap", source, &small).expect("checks");
     let error = model.ask("P(c)", &exact()).expect_err("9 rows > 8");
     assert!(error.to_string().contains("E010"), "{error}");

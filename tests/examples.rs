@@ -59,7 +59,7 @@ fn the_decision_follows_the_intervention_not_the_correlation() {
     let Body::Decision(d) = &answers[2].body else {
         panic!("not a decision")
     };
-    assert_eq!(d.best["treat"], serde_json::Value::Bool(true));
+    assert_eq!(d.best["treat"], whatif::Value::Bool(true));
     assert!(
         d.evidential_disagrees,
         "the evidential ranking should prefer not treating"
@@ -70,14 +70,11 @@ fn the_decision_follows_the_intervention_not_the_correlation() {
     let severe = |v: bool| {
         p.policy
             .iter()
-            .find(|r| r.context["severe"] == serde_json::Value::Bool(v))
+            .find(|r| r.context["severe"] == whatif::Value::Bool(v))
             .unwrap()
     };
-    assert_eq!(severe(true).action["treat"], serde_json::Value::Bool(true));
-    assert_eq!(
-        severe(false).action["treat"],
-        serde_json::Value::Bool(false)
-    );
+    assert_eq!(severe(true).action["treat"], whatif::Value::Bool(true));
+    assert_eq!(severe(false).action["treat"], whatif::Value::Bool(false));
 }
 
 #[test]

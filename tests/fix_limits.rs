@@ -169,9 +169,11 @@ fn the_decision_limit_is_read_from_config_and_inclusive() {
     let source = "c ~ Bernoulli(0.5)\ndecision a in bool\ndecision b in bool\n\
                   decision e in bool\nu := if c then a else b and e\n\
                   decide (a, b, e) given c maximize P(u)\n";
-    let limit = |max_decision_table| Config {
-        max_decision_table,
-        ..Config::default()
+    // `Config` is non-exhaustive: start from the defaults and set the one limit.
+    let limit = |max_decision_table| {
+        let mut config = Config::default();
+        config.max_decision_table = max_decision_table;
+        config
     };
     assert!(Model::parse_with("<model>", source, &limit(16)).is_ok());
     let error = Model::parse_with("<model>", source, &limit(15)).expect_err("over the limit");

@@ -323,7 +323,7 @@ decide d in {0, 1} maximize E[z[do(m = m[do(x = 1)])]]
     let Body::Decision(decision) = &answers[0].body else {
         panic!("not a decision")
     };
-    assert_eq!(decision.best["d"], serde_json::json!(1));
+    assert_eq!(decision.best["d"], whatif::Value::Int(1));
     assert!((decision.value - 2.0).abs() < 1e-9, "{}", decision.value);
 }
 

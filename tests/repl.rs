@@ -12,11 +12,12 @@ fn transcript(lines: &[&str]) -> (Session, String) {
         out.push('\n');
         match session.feed(line) {
             Reply::Output(text) => out.push_str(&text),
-            Reply::More => {}
             Reply::Quit => {
                 out.push_str("<quit>\n");
                 break;
             }
+            // `Reply::More`: the entry continues (`Reply` is non-exhaustive).
+            _ => {}
         }
     }
     (session, out)

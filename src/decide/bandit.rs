@@ -16,7 +16,9 @@ use crate::infer::Settings;
 use crate::infer::sampling::{Budget, Sampler, mix};
 use crate::program::{Bandit, Conditions, Intervention, InterventionValue, PolicyKind, Statement};
 use crate::query::{self, GroupSpec, Plan, TargetKind};
-use crate::results::{Answer, BanditAnswer, Body, Checkpoint, Method, PolicyPerformance};
+use crate::results::{
+    Answer, BanditAnswer, Body, Checkpoint, MethodUsed, OracleKind, PolicyPerformance,
+};
 use crate::scm::{BinOp, Ex, Model, Type};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
@@ -106,6 +108,7 @@ pub fn play(
             samples: ORACLE_SAMPLES,
             seed: settings.seed,
             stream: statement.line as u64 ^ 0x0_AC1E,
+            cancel: settings.cancel,
         },
         statement.span,
     )?;
@@ -120,9 +123,9 @@ pub fn play(
         .map(|t| oracle.scalar(0, t).0)
         .collect();
     let oracle_kind = if oracle.is_exact() {
-        "exact"
+        OracleKind::Exact
     } else {
-        "sampled"
+        OracleKind::Sampled
     };
     let mut mu = vec![vec![0.0; k]; k];
     let mut p_intuition = vec![0.0; k];
@@ -161,7 +164,7 @@ pub fn play(
         let runs: Vec<Result<(Vec<f64>, Vec<u64>), Diagnostic>> = (0..b.runs)
             .into_par_iter()
             .map(|run| {
-                crate::infer::check_cancel()?;
+                settings.cancel.check()?;
                 let mut env =
                     SmallRng::seed_from_u64(mix(mix(settings.seed ^ statement.line as u64) ^ run));
                 let mut agent = SmallRng::seed_from_u64(mix(
@@ -241,11 +244,11 @@ pub fn play(
     Ok(Answer {
         query: statement.text.clone(),
         line: statement.line,
-        method: Method::Is,
+        method: MethodUsed::Is,
         name: None,
         body: Body::Bandit(BanditAnswer {
             policies: performances,
-            oracle: oracle_kind.to_string(),
+            oracle: oracle_kind,
             oracle_value,
             rounds: b.rounds,
             runs: b.runs,

@@ -22,11 +22,12 @@ use crate::program::{
     Conditions, Decide, Estimand, Evidence, Intervention, InterventionValue, Statement,
 };
 use crate::query::{self, GroupSpec, TargetKind};
-use crate::results::{ActionValue, Answer, Body, DecisionAnswer, Method, PolicyRow};
+use crate::results::{
+    ActionValue, Answer, Assignment, Body, DecisionAnswer, MethodUsed, PolicyRow,
+};
 use crate::scm::expr::MatchEx;
 use crate::scm::{BinOp, Ex, Model, VarId, VarKind};
 use problem::DecisionProblem;
-use serde_json::{Map, Value};
 
 /// The objective's value expression and conditions.
 fn objective(d: &Decide) -> (Ex, &Conditions) {
@@ -62,13 +63,13 @@ fn indicator(vars: &[VarId], values: &[f64]) -> Ex {
     })
 }
 
-fn action_map(model: &Model, vars: &[VarId], values: &[f64]) -> Map<String, Value> {
+fn action_map(model: &Model, vars: &[VarId], values: &[f64]) -> Assignment {
     vars.iter()
         .zip(values)
         .map(|(v, x)| {
             (
                 model.vars[*v].name.clone(),
-                model.json_value(model.vars[*v].ty, *x),
+                model.result_value(model.vars[*v].ty, *x),
             )
         })
         .collect()
@@ -122,6 +123,7 @@ pub fn decide(
         samples: settings.samples,
         seed: settings.seed,
         stream: statement.line as u64,
+        cancel: settings.cancel,
     };
     let acc = run(&plan, model, settings, budget, statement.span)?;
     for g in 0..plan.groups.len() {
@@ -220,7 +222,11 @@ pub fn decide(
     Ok(Answer {
         query: statement.text.clone(),
         line: statement.line,
-        method: if all_exact { Method::Exact } else { Method::Is },
+        method: if all_exact {
+            MethodUsed::Exact
+        } else {
+            MethodUsed::Is
+        },
         name: None,
         body: Body::Decision(DecisionAnswer {
             value,
@@ -532,6 +538,7 @@ fn evaluate_policy(
         samples: settings.samples,
         seed: settings.seed,
         stream: statement.line as u64 ^ 0xD0_1C1E,
+        cancel: settings.cancel,
     };
     let acc = run(&plan, model, settings, budget, statement.span)?;
     if !acc.possible(0) {
@@ -589,6 +596,7 @@ fn evidential_ranking(
         samples: settings.samples,
         seed: settings.seed,
         stream: statement.line as u64 ^ 0xE71D,
+        cancel: settings.cancel,
     };
     let acc = run(&plan, model, settings, budget, statement.span)?;
     let mut rows = Vec::new();

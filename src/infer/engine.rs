@@ -63,11 +63,11 @@ impl Engine {
     }
 
     /// The method an answer from this engine reports.
-    pub fn method(self) -> crate::results::Method {
+    pub fn method(self) -> crate::results::MethodUsed {
         if self.is_exact() {
-            crate::results::Method::Exact
+            crate::results::MethodUsed::Exact
         } else {
-            crate::results::Method::Is
+            crate::results::MethodUsed::Is
         }
     }
 
@@ -487,7 +487,7 @@ fn run(
             }
         }
         (Engine::Gaussian, Prepared::Gaussian(p)) => {
-            gaussian::solve(p, span, &super::check_cancel).map(|g| Ok(Solution::Gaussian(g)))
+            gaussian::solve(p, span, &|| settings.cancel.check()).map(|g| Ok(Solution::Gaussian(g)))
         }
         (Engine::LinearSampler, Prepared::Linear(c)) => {
             sampling::run(plan, model, budget, Some(c)).map(|a| Ok(Solution::Sampled(a)))

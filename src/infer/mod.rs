@@ -18,18 +18,12 @@ use crate::ast::Span;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::program::{Conditions, Estimand, Statement};
 use crate::query::{self, GroupSpec, TargetKind};
-use crate::results::{Answer, Body, Distribution, Estimate, Method, Quantile, ValueProbability};
+use crate::results::{
+    Answer, Body, Distribution, Estimate, MethodUsed, Quantile, ValueProbability,
+};
 use crate::scm::{BinOp, Model, Type};
 use estimate::{Accumulators, TargetAcc};
 use sampling::Budget;
-
-/// Set from another thread (the REPL's Ctrl-C handler) to stop the running query.
-static CANCEL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Asks the running query to stop at its next chunk boundary; it then fails with "cancelled".
-pub fn request_cancel() {
-    CANCEL.store(true, std::sync::atomic::Ordering::Relaxed);
-}
 
 /// Samples drawn and planned so far by the running statement, for a progress display.
 static PROGRESS: [std::sync::atomic::AtomicU64; 2] = [
@@ -38,12 +32,14 @@ static PROGRESS: [std::sync::atomic::AtomicU64; 2] = [
 ];
 
 /// (samples drawn, samples planned) by the running statement.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))] // Read by the command line's progress bar.
 pub fn progress() -> (u64, u64) {
     use std::sync::atomic::Ordering::Relaxed;
     (PROGRESS[0].load(Relaxed), PROGRESS[1].load(Relaxed))
 }
 
 /// Zeroes the progress counters before a statement starts.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))] // Called by the command line's progress bar.
 pub fn reset_progress() {
     PROGRESS[0].store(0, std::sync::atomic::Ordering::Relaxed);
     PROGRESS[1].store(0, std::sync::atomic::Ordering::Relaxed);
@@ -57,18 +53,11 @@ pub(crate) fn add_progress(samples: u64) {
     PROGRESS[0].fetch_add(samples, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Clears a cancellation request before a new query starts.
-pub fn reset_cancel() {
-    CANCEL.store(false, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// An error if cancellation was requested.
+/// An error if the call running on this thread was cancelled: for the exact engine's loops,
+/// which do not receive the call's token as an argument yet (the samplers read
+/// `Budget::cancel`).
 pub fn check_cancel() -> Result<(), Diagnostic> {
-    if CANCEL.load(std::sync::atomic::Ordering::Relaxed) {
-        Err(Diagnostic::plain("cancelled".to_string()))
-    } else {
-        Ok(())
-    }
+    crate::cancel::check_current()
 }
 
 /// Default number of samples per query (docs/language.md, "Inference").
@@ -76,6 +65,7 @@ pub const DEFAULT_SAMPLES: u64 = 100_000;
 
 /// Which inference method to use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum MethodChoice {
     /// Exact where possible and cheap, sampling otherwise.
     #[default]
@@ -88,7 +78,7 @@ pub enum MethodChoice {
 
 /// Inference settings for one statement.
 #[derive(Clone, Copy, Debug)]
-pub struct Settings {
+pub struct Settings<'a> {
     pub samples: u64,
     pub seed: u64,
     pub method: MethodChoice,
@@ -98,6 +88,8 @@ pub struct Settings {
     pub max_gaussian_entries: usize,
     /// Most entries one exact-inference table may hold (`Config::max_factor_size`).
     pub max_factor_size: usize,
+    /// The call's cancellation flag, checked between chunks.
+    pub cancel: &'a crate::cancel::CancelToken,
 }
 
 /// The group a probability, expectation or distribution leaf samples.
@@ -170,6 +162,7 @@ pub fn answer_query(
         samples: settings.samples,
         seed: settings.seed,
         stream: statement.line as u64,
+        cancel: settings.cancel,
     };
     let solved = engine::solve(&plan, model, &settings, budget, statement.span)?;
     let body = match &solved.solution {
@@ -225,7 +218,7 @@ fn exact_body(
                 let values = rows
                     .iter()
                     .map(|(v, m)| ValueProbability {
-                        value: model.json_value(*ty, *v),
+                        value: model.result_value(*ty, *v),
                         p: m / s.mass,
                         stderr: 0.0,
                     })
@@ -391,7 +384,7 @@ fn answer_sampled(
     Ok(Answer {
         query: statement.text.clone(),
         line: statement.line,
-        method: Method::Is,
+        method: MethodUsed::Is,
         name: name.map(str::to_string),
         body,
         warnings,
@@ -443,7 +436,7 @@ fn distribution(model: &Model, ty: Type, acc: &Accumulators, samples: u64) -> Di
                     let p = sw / group.sw;
                     let var = ((1.0 - 2.0 * p) * sw2 + p * p * group.sw2) / (group.sw * group.sw);
                     ValueProbability {
-                        value: model.json_value(ty, *v),
+                        value: model.result_value(ty, *v),
                         p,
                         stderr: var.max(0.0).sqrt(),
                     }

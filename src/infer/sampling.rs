@@ -21,11 +21,13 @@ pub const CHUNK: u64 = 1 << 14;
 
 /// How much sampling to do.
 #[derive(Clone, Copy, Debug)]
-pub struct Budget {
+pub struct Budget<'a> {
     pub samples: u64,
     pub seed: u64,
     /// Distinguishes independent sampling problems under one seed.
     pub stream: u64,
+    /// The call's cancellation flag, checked at every chunk window.
+    pub cancel: &'a crate::cancel::CancelToken,
 }
 
 /// SplitMix64: a well-mixed 64-bit value from any input.
@@ -67,7 +69,7 @@ pub fn run(
     let mut total = empty.clone();
     let mut start = 0;
     while start < n_chunks {
-        super::check_cancel()?;
+        budget.cancel.check()?;
         let end = (start + window).min(n_chunks);
         let results: Vec<Result<Accumulators, Diagnostic>> = (start..end)
             .into_par_iter()

@@ -74,7 +74,8 @@ pub fn run(file: Option<PathBuf>) -> i32 {
         let _ = editor.load_history(path);
     }
     // Ctrl-C while a query runs stops it at the next chunk; at the prompt rustyline sees it.
-    let _ = ctrlc::set_handler(crate::infer::request_cancel);
+    let cancel = session.cancel_token();
+    let _ = ctrlc::set_handler(move || cancel.cancel());
     let code = converse(&mut editor, &mut session, file).err().unwrap_or(0);
     if let Some(path) = &history {
         if let Some(dir) = path.parent() {

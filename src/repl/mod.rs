@@ -9,9 +9,11 @@
 //! **Invariant:** the session does no terminal I/O; only `frontend` touches the terminal, and
 //! only `:load`/`:reload` read files.
 
+#[cfg(feature = "cli")]
 pub(crate) mod frontend;
 
 use crate::ast::StatementKind;
+use crate::cancel::CancelToken;
 use crate::config::Config;
 use crate::diagnostics::render;
 use crate::facade::{Error, Method, Model, Options};
@@ -21,6 +23,7 @@ use std::time::Instant;
 
 /// What the session says after a line.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Reply {
     /// Text to show (possibly empty); the session waits for the next entry.
     Output(String),
@@ -58,6 +61,7 @@ pub struct Session {
     timing: bool,
     pending: String,
     file: Option<PathBuf>,
+    cancel: CancelToken,
 }
 
 impl Default for Session {
@@ -94,12 +98,13 @@ impl Session {
             declarations: Vec::new(),
             model: empty_model(),
             samples: None,
-            seed: crate::cli::DEFAULT_SEED,
+            seed: crate::facade::DEFAULT_SEED,
             method: Method::Auto,
             json: false,
             timing: false,
             pending: String::new(),
             file: None,
+            cancel: CancelToken::new(),
         }
     }
 
@@ -120,6 +125,12 @@ impl Session {
     /// The variables of the model, in declaration order.
     pub fn variables(&self) -> Vec<String> {
         self.model.variables().map(str::to_string).collect()
+    }
+
+    /// The token that stops the running question (the frontend's Ctrl-C handler holds a
+    /// clone); the session clears it before each question.
+    pub fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
     }
 
     /// Drops a pending incomplete entry (Ctrl-C at a continuation prompt).
@@ -385,7 +396,7 @@ impl Session {
         }
         let options = self.options();
         for index in 0..candidate.program().statements.len() {
-            crate::infer::reset_cancel();
+            self.cancel.reset();
             let started = Instant::now();
             match candidate.answer_statement(index, &options) {
                 Ok(answer) => {
@@ -413,7 +424,11 @@ impl Session {
     }
 
     fn options(&self) -> Options {
-        let mut options = Options::new().seed(self.seed).method(self.method);
+        let mut options = Options::new()
+            .seed(self.seed)
+            .method(self.method)
+            .cancel_token(self.cancel.clone())
+            .for_repl();
         if let Some(n) = self.samples {
             options = options.samples(n);
         }
@@ -424,7 +439,7 @@ impl Session {
     /// (`<repl>`), what lies in earlier declarations against them (`<model>`).
     fn render_split(&self, error: &Error, text: &str, offset: usize, entry: &str) -> String {
         let mut out = String::new();
-        for d in error.diagnostics() {
+        for d in error.raw_diagnostics() {
             let in_entry =
                 |span: (usize, usize)| span.0 >= offset && span.1 <= offset + entry.len();
             let shift = |span: (usize, usize)| (span.0 - offset, span.1 - offset);

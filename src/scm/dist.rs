@@ -136,11 +136,6 @@ impl DistKind {
         }
     }
 
-    /// Whether values are counted (mass) rather than measured (density).
-    pub fn is_discrete(&self) -> bool {
-        self.value_type() != Type::Real
-    }
-
     /// Checks parameters; the error names the first one out of range.
     pub fn validate(&self, p: &[f64]) -> Result<(), BadParameter> {
         let bad = |name, value, range| Err(BadParameter { name, value, range });

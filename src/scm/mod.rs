@@ -78,12 +78,7 @@ pub struct Var {
     pub domain: Option<Vec<f64>>,
 }
 
-impl Var {
-    /// Whether the variable has a deterministic mechanism.
-    pub fn is_deterministic(&self) -> bool {
-        matches!(self.kind, VarKind::Deterministic(_))
-    }
-}
+impl Var {}
 
 /// A checked model: variables, graph and labels. Queries live in [`crate::program::Program`].
 #[derive(Clone, Debug, Default)]
@@ -137,18 +132,6 @@ impl Model {
         seen
     }
 
-    /// Every variable from which one of `start` is reachable (themselves included).
-    pub fn ancestors(&self, start: &[VarId]) -> Vec<bool> {
-        let mut seen = vec![false; self.vars.len()];
-        let mut stack: Vec<VarId> = start.to_vec();
-        while let Some(v) = stack.pop() {
-            if !std::mem::replace(&mut seen[v], true) {
-                stack.extend(&self.vars[v].parents);
-            }
-        }
-        seen
-    }
-
     /// A value of type `ty` as users write it.
     pub fn format_value(&self, ty: Type, value: f64) -> String {
         match ty {
@@ -162,15 +145,17 @@ impl Model {
         }
     }
 
-    /// A value as JSON: bools as booleans, ints as integers, labels as strings.
-    pub fn json_value(&self, ty: Type, value: f64) -> serde_json::Value {
+    /// A value as the results report it: bools as booleans, ints as integers, labels as
+    /// strings.
+    pub fn result_value(&self, ty: Type, value: f64) -> crate::results::Value {
+        use crate::results::Value;
         match ty {
-            Type::Bool => serde_json::Value::Bool(value != 0.0),
-            Type::Int => serde_json::Value::from(value as i64),
-            Type::Real => serde_json::Value::from(value),
-            Type::Label => serde_json::Value::from(
-                self.labels.get(value as usize).cloned().unwrap_or_default(),
-            ),
+            Type::Bool => Value::Bool(value != 0.0),
+            Type::Int => Value::Int(value as i64),
+            Type::Real => Value::Real(value),
+            Type::Label => {
+                Value::Label(self.labels.get(value as usize).cloned().unwrap_or_default())
+            }
         }
     }
 
