@@ -10,14 +10,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(source) = std::str::from_utf8(data) else {
         return;
     };
-    let config = Config {
-        max_samples: 2_000,
-        max_bandit_steps: 20_000,
-        max_variables: 200,
-        max_match_arms: 200,
-        max_factor_size: 1 << 12,
-        ..Config::default()
-    };
+    // `Config` is non-exhaustive: start from the defaults and lower the limits.
+    let mut config = Config::default();
+    config.max_samples = 2_000;
+    config.max_bandit_steps = 20_000;
+    config.max_variables = 200;
+    config.max_match_arms = 200;
+    config.max_factor_size = 1 << 12;
     let Ok(model) = Model::parse_with("<fuzz>", source, &config) else {
         return;
     };
