@@ -699,12 +699,21 @@ impl Error {
 
 impl Display for Error {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        for l in &self.located {
-            f.write_str(&render(
-                &l.name,
-                &l.source,
-                std::slice::from_ref(&l.diagnostic),
-            ))?;
+        // One render per run of diagnostics in the same text, so the renderer's cap on how
+        // many it shows applies to the whole run.
+        let mut start = 0;
+        while start < self.located.len() {
+            let first = &self.located[start];
+            let end = self.located[start..]
+                .iter()
+                .position(|l| l.name != first.name || !Arc::ptr_eq(&l.source, &first.source))
+                .map_or(self.located.len(), |n| start + n);
+            let run: Vec<diagnostics::Diagnostic> = self.located[start..end]
+                .iter()
+                .map(|l| l.diagnostic.clone())
+                .collect();
+            f.write_str(&render(&first.name, &first.source, &run))?;
+            start = end;
         }
         Ok(())
     }
