@@ -29,8 +29,8 @@ fn main() -> Result<(), whatif::Error> {
             "{:<40} = {:.4} ± {:.4}  (ESS {:.0})",
             question.to_string(),
             p.value,
-            p.stderr,
-            p.ess
+            p.stderr.unwrap_or(f64::NAN),
+            p.ess.unwrap_or(0.0)
         );
     }
 
@@ -40,7 +40,12 @@ fn main() -> Result<(), whatif::Error> {
         &options,
     )?;
     if let Body::Decision(d) = decision.body {
-        let best: Vec<String> = d.best.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let best: Vec<String> = d
+            .best
+            .iter()
+            .flatten()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
         println!(
             "best action: {} (expected recovery {:.4} ± {:.4})",
             best.join(", "),

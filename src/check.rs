@@ -489,6 +489,10 @@ impl<'a> Checker<'a> {
                 let r = self.lower_expr(right, place);
                 let ((a, ta), (b, tb)) = (l?, r?);
                 let ty = self.binary_type(*op, ta, tb, span, left.span, right.span)?;
+                if matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+                    self.compared_in_domain(&a, &b, right.span)?;
+                    self.compared_in_domain(&b, &a, left.span)?;
+                }
                 Ok((Ex::Binary(bin_op(*op), Box::new(a), Box::new(b)).fold(), ty))
             }
             ExprKind::If {
@@ -513,7 +517,7 @@ impl<'a> Checker<'a> {
                 let mut ty: Option<Type> = None;
                 let mut failed = false;
                 for arm in arms {
-                    let patterns = self.lower_patterns(arm, &types);
+                    let patterns = self.lower_patterns(arm, &types, &scrutinees);
                     let body = self.lower_expr(&arm.body, place);
                     match (patterns, body) {
                         (Ok(p), Ok((b, tb))) => {
@@ -702,6 +706,55 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// Where `var_side` is a variable with a finite domain of labels or bools and `value_side`
+    /// a constant outside it (`w = "suny"`, `x = 2` for a bool), E005 with a suggestion: such
+    /// a comparison is a misspelling, not a question (LANGUAGE.md section 4).
+    fn compared_in_domain(&mut self, var_side: &Ex, value_side: &Ex, span: Span) -> Lowered<()> {
+        let (Ex::Var(v) | Ex::Counterfactual(v, _), Ex::Const(c)) = (var_side, value_side) else {
+            return Ok(());
+        };
+        if !matches!(self.model.vars[*v].ty, Type::Label | Type::Bool) {
+            return Ok(());
+        }
+        self.value_in_domain(*v, *c, span, Code::E005)
+    }
+
+    /// An error (`code`) when `value` lies outside variable `v`'s finite domain, naming the
+    /// nearest label or the values it takes.
+    fn value_in_domain(&mut self, v: VarId, value: f64, span: Span, code: Code) -> Lowered<()> {
+        let var = &self.model.vars[v];
+        let Some(domain) = &var.domain else {
+            return Ok(());
+        };
+        if domain.iter().any(|x| *x == value) {
+            return Ok(());
+        }
+        let shown = |x: f64| match var.ty {
+            Type::Bool if x != 0.0 && x != 1.0 => format!("{x}"),
+            ty => self.model.format_value(ty, x),
+        };
+        let mut message = format!("{} is not a value of `{}`", shown(value), var.name);
+        if var.ty == Type::Label {
+            let label = |x: f64| self.model.labels.get(x as usize).map_or("", String::as_str);
+            if let Some(s) = suggest(label(value), domain.iter().map(|x| label(*x))) {
+                message = format!("{message}; did you mean \"{s}\"?");
+            }
+        }
+        let mut listed: Vec<String> = domain.iter().take(8).map(|x| shown(*x)).collect();
+        let values = if domain.len() > listed.len() {
+            format!("{}, … ({} values)", listed.join(", "), domain.len())
+        } else {
+            let last = listed.pop().unwrap_or_default();
+            match listed.is_empty() {
+                true => last,
+                false => format!("{} or {last}", listed.join(", ")),
+            }
+        };
+        let help = format!("`{}` takes {values}", var.name);
+        self.error(Diagnostic::error(code, span, message).with_help(help));
+        Err(())
+    }
+
     fn lower_call(
         &mut self,
         name: &ast::Ident,
@@ -805,7 +858,12 @@ impl<'a> Checker<'a> {
         if failed { Err(()) } else { Ok((exs, types)) }
     }
 
-    fn lower_patterns<T>(&mut self, arm: &Arm<T>, types: &[Type]) -> Lowered<Vec<Option<f64>>> {
+    fn lower_patterns<T>(
+        &mut self,
+        arm: &Arm<T>,
+        types: &[Type],
+        scrutinees: &[Ex],
+    ) -> Lowered<Vec<Option<f64>>> {
         if arm.patterns.len() != types.len() {
             let all_wild =
                 arm.patterns.len() == 1 && matches!(arm.patterns[0], Pattern::Wildcard(_));
@@ -826,7 +884,7 @@ impl<'a> Checker<'a> {
             return Err(());
         }
         let mut out = Vec::new();
-        for (pattern, ty) in arm.patterns.iter().zip(types) {
+        for ((pattern, ty), scrutinee) in arm.patterns.iter().zip(types).zip(scrutinees) {
             match pattern {
                 Pattern::Wildcard(_) => out.push(None),
                 Pattern::Literal(literal, span) => {
@@ -854,6 +912,7 @@ impl<'a> Checker<'a> {
                         ));
                         return Err(());
                     }
+                    self.compared_in_domain(scrutinee, &Ex::Const(value), *span)?;
                     out.push(Some(value));
                 }
             }
@@ -969,7 +1028,7 @@ impl<'a> Checker<'a> {
                 let mut ty = None;
                 let mut failed = false;
                 for arm in arms {
-                    let patterns = self.lower_patterns(arm, &types);
+                    let patterns = self.lower_patterns(arm, &types, &scrutinees);
                     let body = self.lower_dist(&arm.body, place);
                     match (patterns, body) {
                         (Ok(p), Ok((b, tb))) => {
@@ -1249,6 +1308,16 @@ impl<'a> Checker<'a> {
                             ));
                             failed = true;
                             continue;
+                        }
+                        if let Ex::Const(c) = ex
+                            && self.model.vars[v].ty != Type::Real
+                            && (self.model.vars[v].ty != Type::Int
+                                || !matches!(self.model.vars[v].kind, VarKind::Deterministic(_)))
+                        {
+                            if self.value_in_domain(v, c, e.span, Code::E008).is_err() {
+                                failed = true;
+                                continue;
+                            }
                         }
                         // A bool may be set to 0/1 as in arithmetic: coerce to a truth value.
                         if target_ty == Type::Bool && ty == Type::Int {

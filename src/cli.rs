@@ -3,8 +3,9 @@
 //! Exit codes: 0 success, 1 an error in the model or a query, 2 command-line misuse (a file
 //! that cannot be read, a bad option), 70 an internal error (a bug: one line asks for a report),
 //! 74 output that cannot be written (a full disk). A closed pipe (`whatif graph F | head -1`)
-//! ends the command quietly with 0, as Unix filters do. Nothing is printed to stdout unless the
-//! whole run succeeds, so a failed run leaves no half-written JSON behind.
+//! ends the command quietly with 0, as Unix filters do. A model that does not check prints
+//! nothing on stdout; once it checks, every question answers or reports its own error (exit
+//! code 1 then), and stdout gets one whole document at the end.
 //!
 //! Files are written whole or not at all: into a new temporary file beside the target, then
 //! renamed over it. `-o` onto a symbolic link writes through the link to its target (the link
@@ -42,8 +43,8 @@ enum Command {
     Run {
         /// The model, a `.scm` file.
         file: PathBuf,
-        /// Samples per query (overrides `set samples`).
-        #[arg(long)]
+        /// Samples per query (overrides `set samples`); `1e6` is accepted, as in the language.
+        #[arg(long, value_parser = whole_number)]
         samples: Option<u64>,
         /// Random seed (overrides `set seed`); the same seed gives the same numbers.
         #[arg(long)]
@@ -459,7 +460,20 @@ fn with_program(file: &Path, f: impl FnOnce(&Model) -> i32) -> i32 {
     }
 }
 
-/// Answers every question; prints all the answers, or nothing but the first error.
+/// A count written as an integer or as a whole real such as `1e6` (as `set samples = 1e6`).
+fn whole_number(text: &str) -> Result<u64, String> {
+    if let Ok(n) = text.parse::<u64>() {
+        return Ok(n);
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
+        _ => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
+/// Answers every question, each on its own (LANGUAGE.md section 10): one that fails reports
+/// its diagnostic on stderr and takes its answer's place in `--json` as an error object; the
+/// questions after it still run, and the exit code is then 1.
 fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>) -> i32 {
     // A directory the pictures cannot go into is found before any sampling.
     if let Some(dir) = plot
@@ -469,8 +483,9 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
         return 2;
     }
     let mut answers = Vec::new();
+    let mut results = Vec::new();
     let mut text = String::new();
-    let mut warnings = String::new();
+    let mut failed = false;
     let program = model.program();
     let show_progress =
         !json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
@@ -485,20 +500,37 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
             Ok(answer) => {
                 for w in &answer.warnings {
                     let d = Diagnostic::warning(statement.span, w.clone());
-                    warnings.push_str(&render(model.name(), model.source(), &[d]));
+                    to_stderr(&render(model.name(), model.source(), &[d]));
                 }
                 let seconds = Some(started.elapsed().as_secs_f64());
                 text.push_str(&crate::report::render(&answer, seconds));
                 text.push('\n');
+                results.push(serde_json::to_value(&answer).unwrap_or_default());
                 answers.push(answer);
             }
             Err(error) => {
-                to_stderr(&format!("{warnings}{error}"));
-                return 1;
+                to_stderr(&error.to_string());
+                failed = true;
+                let first = error.diagnostics().first();
+                results.push(serde_json::json!({
+                    "kind": "error",
+                    "code": first.and_then(|d| d.code).map(|c| c.to_string()),
+                    "message": first.map_or("", |d| d.message.as_str()),
+                    "line": statement.line,
+                    "query": statement.text,
+                }));
+                let code = first
+                    .and_then(|d| d.code)
+                    .map_or(String::new(), |c| format!("[{c}]"));
+                text.push_str(&format!(
+                    "{}\n  error{code}: {} (line {})\n\n",
+                    statement.text.trim_start_matches("query").trim(),
+                    first.map_or("", |d| d.message.as_str()),
+                    statement.line
+                ));
             }
         }
     }
-    to_stderr(&warnings);
     if let Some(dir) = plot {
         // Pictures are named after the model, so two models can share a directory.
         let stem = Path::new(model.name())
@@ -517,7 +549,7 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
         }
     }
     let output = if json {
-        let doc = serde_json::json!({ "results": answers });
+        let doc = serde_json::json!({ "results": results });
         format!(
             "{}\n",
             serde_json::to_string_pretty(&doc).unwrap_or_default()
@@ -525,7 +557,10 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
     } else {
         format!("# {}: seed {}\n\n{text}", model.name(), model.seed(options))
     };
-    exit_code(write_stdout(&output))
+    match write_stdout(&output) {
+        Ok(()) if failed => 1,
+        written => exit_code(written),
+    }
 }
 
 /// Runs `f`, drawing a progress bar on stderr once it has taken more than a second

@@ -35,7 +35,7 @@
 //! let sampled = model.ask("P(rain | wet)", &options.clone().method(whatif::Method::Is))?;
 //! assert_eq!(sampled.method, whatif::MethodUsed::Is);
 //! let Body::Probability(s) = sampled.body else { unreachable!() };
-//! assert!((s.value - p.value).abs() < 5.0 * s.stderr);
+//! assert!((s.value - p.value).abs() < 5.0 * s.stderr.unwrap());
 //! # Ok::<(), whatif::Error>(())
 //! ```
 //!
@@ -58,7 +58,7 @@
 //! let answer = model.ask(&question, &Options::new().method(Method::Auto))?;
 //! assert_eq!(answer.method, MethodUsed::Exact);
 //! let whatif::results::Body::Expectation(e) = answer.body else { unreachable!() };
-//! assert!((e.value - 3.0).abs() < 1e-12 && e.stderr == 0.0);
+//! assert!((e.value - 3.0).abs() < 1e-12 && e.stderr == Some(0.0) && e.ess.is_none());
 //! // A label (say `arm ~ Categorical("A": 1, "B": 1)`): `"A"` is quoted for you.
 //! assert_eq!(Query::probability("x > 0").given_value("arm", "A").to_string(),
 //!            "P(x > 0 | arm = \"A\")");

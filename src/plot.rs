@@ -148,7 +148,8 @@ fn utility_bars(path: &Path, query: &str, d: &DecisionAnswer) -> DrawResult {
             .join(", ")
     };
     let labels: Vec<String> = d.actions.iter().map(|a| label(&a.action)).collect();
-    let best = label(&d.best);
+    // The bars are single actions: highlight the best of them, whatever a policy recommends.
+    let best = label(&d.best_unconditional);
     let series: Vec<(&str, Vec<(f64, f64)>)> = {
         let mut s = vec![(
             "interventional E[U | do(a)]",

@@ -154,7 +154,7 @@ impl WorldTable {
         for i in extra {
             map.insert(i.var, i.clone());
         }
-        let mut key: Vec<(VarId, String)> = map.iter().map(|(v, i)| (*v, i.text.clone())).collect();
+        let mut key: Vec<(VarId, String)> = map.iter().map(|(v, i)| (*v, i.key())).collect();
         key.sort();
         let key = (g, key);
         if let Some(&w) = self.keys.get(&key) {
@@ -181,7 +181,7 @@ impl WorldTable {
             let next = self.intervention_ids.len() + 1;
             let id = *self
                 .intervention_ids
-                .entry((v, i.text.clone()))
+                .entry((v, i.key()))
                 .or_insert(next);
             if reads_other_worlds(&i) {
                 i.value = match &i.value {
@@ -321,7 +321,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                         InterventionValue::Set(e) => Some(Mech::Det(e.clone())),
                         InterventionValue::Draw(tree) => {
                             let next = n_slots;
-                            let slot = *draw_slots.entry(i.text.clone()).or_insert(next);
+                            let slot = *draw_slots.entry(i.key()).or_insert(next);
                             if slot == next {
                                 n_slots += 1;
                             }

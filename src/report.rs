@@ -31,6 +31,28 @@ fn count(x: f64) -> String {
     out
 }
 
+/// An effective sample size: whole above 10, one decimal below (ESS 1.4 is not ESS 1).
+fn effective(ess: f64) -> String {
+    if ess < 10.0 {
+        format!("{ess:.1}")
+    } else {
+        count(ess)
+    }
+}
+
+/// "ESS n of m samples, importance sampling" for sampled answers, "exact" for exact ones.
+fn provenance(answer: &Answer, ess: Option<f64>, samples: Option<u64>) -> String {
+    match (ess, samples) {
+        (Some(ess), Some(samples)) => format!(
+            "ESS {} of {} samples, {}",
+            effective(ess),
+            count(samples as f64),
+            method(answer)
+        ),
+        _ => method(answer).to_string(),
+    }
+}
+
 fn method(answer: &Answer) -> &'static str {
     match answer.method {
         crate::results::MethodUsed::Is => "importance sampling",
@@ -63,18 +85,29 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
     });
     match &answer.body {
         Body::Probability(e) | Body::Expectation(e) => {
-            if answer.method == crate::results::MethodUsed::Exact {
-                let _ = writeln!(out, "{title}\n  = {}   (exact{timing})", number(e.value));
-            } else {
-                let _ = writeln!(
-                    out,
-                    "{title}\n  = {} ± {}   (ESS {} of {} samples, {}{timing})",
-                    number(e.value),
-                    number(e.stderr),
-                    count(e.ess),
-                    count(e.samples as f64),
-                    method(answer)
-                );
+            match (e.ess, e.samples) {
+                (Some(ess), Some(samples)) => {
+                    let error = match e.stderr {
+                        Some(se) => format!(" ± {}", number(se)),
+                        None => String::new(),
+                    };
+                    let caveat = if e.stderr.is_none() {
+                        "no error estimate: "
+                    } else {
+                        ""
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{title}\n  = {}{error}   ({caveat}ESS {} of {} samples, {}{timing})",
+                        number(e.value),
+                        effective(ess),
+                        count(samples as f64),
+                        method(answer)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(out, "{title}\n  = {}   (exact{timing})", number(e.value));
+                }
             }
         }
         Body::Distribution(Distribution::Discrete {
@@ -84,10 +117,8 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
         }) => {
             let _ = writeln!(
                 out,
-                "{title}   (ESS {} of {} samples, {}{timing})",
-                count(*ess),
-                count(*samples as f64),
-                method(answer)
+                "{title}   ({}{timing})",
+                provenance(answer, *ess, *samples)
             );
             let width = values
                 .iter()
@@ -96,12 +127,15 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
                 .unwrap_or(1);
             for v in values {
                 let bar = "█".repeat((v.p * 30.0).round() as usize);
+                let error = match ess {
+                    Some(_) => format!(" ± {}", number(v.stderr)),
+                    None => String::new(),
+                };
                 let _ = writeln!(
                     out,
-                    "  {:<width$}  {} ± {}  {bar}",
+                    "  {:<width$}  {}{error}  {bar}",
                     v.value.to_string(),
                     number(v.p),
-                    number(v.stderr)
                 );
             }
         }
@@ -116,18 +150,14 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
         }) => {
             let _ = writeln!(
                 out,
-                "{title}   (ESS {} of {} samples, {}{timing})",
-                count(*ess),
-                count(*samples as f64),
-                method(answer)
+                "{title}   ({}{timing})",
+                provenance(answer, *ess, *samples)
             );
-            let _ = writeln!(
-                out,
-                "  mean {} ± {}   sd {}",
-                number(*mean),
-                number(*mean_stderr),
-                number(*sd)
-            );
+            let error = match ess {
+                Some(_) => format!(" ± {}", number(*mean_stderr)),
+                None => String::new(),
+            };
+            let _ = writeln!(out, "  mean {}{error}   sd {}", number(*mean), number(*sd));
             let qs: Vec<String> = quantiles
                 .iter()
                 .map(|q| format!("{:.0}% {}", q.q * 100.0, number(q.value)))
@@ -162,7 +192,7 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
                 let _ = writeln!(
                     out,
                     "  best: {}   expected utility {}{}",
-                    show_map(&d.best),
+                    show_map(&d.best_unconditional),
                     number(d.value),
                     error(d.stderr)
                 );
@@ -186,7 +216,12 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
                         number(row.value)
                     );
                 }
-                let _ = writeln!(out, "  each action without observing anything:");
+                let _ = writeln!(
+                    out,
+                    "  each action without observing anything (best: {}, expected utility {}):",
+                    show_map(&d.best_unconditional),
+                    number(d.value_unconditional)
+                );
             }
             for a in &d.actions {
                 let versus = if exact || a.diff_stderr == 0.0 {

@@ -63,11 +63,15 @@ impl Body {
     /// passes this check before it is shown, so no answer ever prints a NaN.
     pub(crate) fn first_non_finite(&self) -> Option<f64> {
         let mut numbers: Vec<f64> = Vec::new();
-        let estimate = |e: &Estimate, n: &mut Vec<f64>| n.extend([e.value, e.stderr, e.ess]);
+        let estimate = |e: &Estimate, n: &mut Vec<f64>| {
+            n.push(e.value);
+            n.extend(e.stderr);
+            n.extend(e.ess);
+        };
         match self {
             Body::Probability(e) | Body::Expectation(e) => estimate(e, &mut numbers),
             Body::Distribution(Distribution::Discrete { values, ess, .. }) => {
-                numbers.push(*ess);
+                numbers.extend(*ess);
                 numbers.extend(values.iter().flat_map(|v| [v.p, v.stderr]));
             }
             Body::Distribution(Distribution::Real {
@@ -79,7 +83,8 @@ impl Body {
                 ess,
                 ..
             }) => {
-                numbers.extend([*mean, *mean_stderr, *sd, *ess]);
+                numbers.extend([*mean, *mean_stderr, *sd]);
+                numbers.extend(*ess);
                 numbers.extend(quantiles.iter().map(|q| q.value));
                 numbers.extend(histogram.iter().flat_map(|(a, b)| [*a, *b]));
             }
@@ -109,12 +114,14 @@ impl Body {
 pub struct Estimate {
     /// The estimate.
     pub value: f64,
-    /// Standard error (0 for exact answers).
-    pub stderr: f64,
-    /// Effective sample size `(Σw)²/Σw²`.
-    pub ess: f64,
-    /// Samples drawn.
-    pub samples: u64,
+    /// Standard error: 0 for exact answers; never 0 for a sampled probability (the score
+    /// interval's where the samples agree); `None` for a sampled expectation whose effective
+    /// sample size is below 2, which has no error estimate.
+    pub stderr: Option<f64>,
+    /// Effective sample size `(Σw)²/Σw²`; `None` for exact answers.
+    pub ess: Option<f64>,
+    /// Samples drawn; `None` for exact answers.
+    pub samples: Option<u64>,
 }
 
 /// A distribution: a table for discrete quantities, a summary for real ones.
@@ -125,12 +132,13 @@ pub enum Distribution {
     /// A table of values with their probabilities.
     #[non_exhaustive]
     Discrete {
-        /// Each value with its probability.
+        /// Every value of the domain with its probability, in declared order (labels as
+        /// listed, numbers ascending, `false` before `true`), zero-probability values included.
         values: Vec<ValueProbability>,
-        /// Effective sample size.
-        ess: f64,
-        /// Samples drawn (0 for exact answers).
-        samples: u64,
+        /// Effective sample size; `None` for exact answers.
+        ess: Option<f64>,
+        /// Samples drawn; `None` for exact answers.
+        samples: Option<u64>,
     },
     /// A summary of a real quantity.
     #[non_exhaustive]
@@ -145,10 +153,10 @@ pub enum Distribution {
         quantiles: Vec<Quantile>,
         /// Bin edges' lower ends with their probabilities, for a terminal histogram.
         histogram: Vec<(f64, f64)>,
-        /// Effective sample size.
-        ess: f64,
-        /// Samples drawn.
-        samples: u64,
+        /// Effective sample size; `None` for exact answers.
+        ess: Option<f64>,
+        /// Samples drawn; `None` for exact answers.
+        samples: Option<u64>,
     },
 }
 
@@ -160,7 +168,7 @@ pub struct ValueProbability {
     pub value: Value,
     /// Its probability.
     pub p: f64,
-    /// The probability's standard error.
+    /// The probability's standard error (0 for exact answers, never 0 when sampled).
     pub stderr: f64,
 }
 
@@ -178,12 +186,19 @@ pub struct Quantile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DecisionAnswer {
-    /// The maximum (or minimum) expected utility.
+    /// The maximum (or minimum) expected utility of what the answer recommends: the best
+    /// action, or with `given` or `then` the best policy.
     pub value: f64,
     /// Its standard error.
     pub stderr: f64,
-    /// The best action: decision name → value.
-    pub best: Assignment,
+    /// The recommended action (decision name → value): for a policy, its first stage's
+    /// action when that stage observes nothing, else `None` (the action depends on what is
+    /// observed; see `policy`).
+    pub best: Option<Assignment>,
+    /// The best single action taken without observing anything.
+    pub best_unconditional: Assignment,
+    /// Its expected utility.
+    pub value_unconditional: f64,
     /// Every action (or combination) with its expected utility.
     pub actions: Vec<ActionValue>,
     /// With `given` or `then`: the best action per context.

@@ -45,7 +45,7 @@ fn probability(model: &Model, query: &str, options: &Options) -> (f64, f64) {
         .ask(query, options)
         .unwrap_or_else(|e| panic!("{query}: {e}"));
     match answer.body {
-        Body::Probability(p) => (p.value, p.stderr),
+        Body::Probability(p) => (p.value, p.stderr.unwrap_or(f64::NAN)),
         other => panic!("{query}: not a probability: {other:?}"),
     }
 }

@@ -88,7 +88,7 @@ fn coverage(case: &Case) -> (f64, u64) {
             .ask(case.query, &options)
             .unwrap_or_else(|e| panic!("{e}"));
         let (value, stderr) = match &answer.body {
-            Body::Probability(e) | Body::Expectation(e) => (e.value, e.stderr),
+            Body::Probability(e) | Body::Expectation(e) => (e.value, e.stderr.unwrap_or(f64::NAN)),
             other => panic!("{}: not a number: {other:?}", case.name),
         };
         if (value - case.exact).abs() <= 1.96 * stderr {

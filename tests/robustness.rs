@@ -20,10 +20,10 @@ fn number_with(
     match answer.body {
         Body::Probability(e) | Body::Expectation(e) => {
             assert!(
-                e.value.is_finite() && e.stderr.is_finite(),
+                e.value.is_finite() && e.stderr.is_some_and(f64::is_finite),
                 "{query}: {e:?}"
             );
-            Ok((e.value, e.stderr))
+            Ok((e.value, e.stderr.unwrap_or(f64::NAN)))
         }
         other => panic!("{query}: {other:?}"),
     }

@@ -186,7 +186,7 @@ pub fn play(
                 let mut optimal_at = Vec::new();
                 let mut next = 0;
                 for round in 1..=b.rounds {
-                    sampler.sample(&mut env, round)?;
+                    sampler.sample(&mut env)?;
                     let values = sampler_values(&sampler);
                     let intuition = intuitions.iter().position(|x| *x == values[0]).unwrap_or(0);
                     let arm = state.choose(intuition, round, &mut agent);
@@ -325,8 +325,8 @@ impl AgentState {
         intuitions: &[f64],
         rounds: u64,
     ) -> Result<(), Diagnostic> {
-        for r in 0..rounds {
-            sampler.sample(env, u64::MAX - r)?;
+        for _ in 0..rounds {
+            sampler.sample(env)?;
             let values = sampler.values()[0].clone();
             let i = intuitions.iter().position(|x| *x == values[0]).unwrap_or(0);
             self.update(i, i, values[1 + i]);

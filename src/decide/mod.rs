@@ -157,7 +157,8 @@ pub fn decide(
             }
         })
         .collect();
-    let best_map = action_map(model, &decision_vars, &actions[best]);
+    let best_unconditional = action_map(model, &decision_vars, &actions[best]);
+    let mut best_map = Some(best_unconditional.clone());
     let (mut value, mut stderr) = values[best];
     let mut policy = Vec::new();
     let mut value_of_information = None;
@@ -190,6 +191,12 @@ pub fn decide(
         value = v;
         stderr = se;
         all_exact &= policy_exact;
+        // What the policy recommends before anything is observed: its first stage's action,
+        // when that stage observes nothing (LANGUAGE.md section 10).
+        best_map = (stage_context_len[0] == 0).then(|| {
+            let first: Vec<VarId> = d.stages[0].choices.iter().map(|c| c.var).collect();
+            action_map(model, &first, rules[0].first().map_or(&[][..], Vec::as_slice))
+        });
         if !context_vars.is_empty() {
             value_of_information = Some(v - values[best].0);
         }
@@ -232,6 +239,8 @@ pub fn decide(
             value,
             stderr,
             best: best_map,
+            best_unconditional,
+            value_unconditional: values[best].0,
             actions: action_values,
             policy,
             value_of_information,

@@ -7,7 +7,25 @@
 //! catastrophically when the mean is large. Memory is constant in the number of samples.
 //!
 //! The standard error of a mean is the usual self-normalised estimate
-//! `sqrt(Σ w²(f − μ)²) / Σ w`; the effective sample size is `(Σw)² / Σw²`.
+//! `sqrt(Σ w²(f − μ)²) / Σ w`; the effective sample size is `(Σw)² / Σw²`. A probability's
+//! standard error is never below the Agresti–Coull score interval's ([`score_stderr`]).
+
+/// The standard error of a sampled probability `p` by the Agresti–Coull score interval with
+/// `n` (the effective sample size) as the count: `sqrt(p̃(1 − p̃)/ñ)` with `ñ = n + z²`,
+/// `p̃ = (n·p + z²/2)/ñ`, z = 1.96. Never 0, so ten effective samples that all agree do not
+/// claim certainty (LANGUAGE.md section 9).
+pub fn score_stderr(p: f64, n: f64) -> f64 {
+    const Z2: f64 = 1.96 * 1.96;
+    let n_tilde = n.max(0.0) + Z2;
+    let p_tilde = (n.max(0.0) * p + Z2 / 2.0) / n_tilde;
+    (p_tilde * (1.0 - p_tilde) / n_tilde).sqrt()
+}
+
+/// A sampled probability's standard error: the self-normalised one, but never below the score
+/// interval's (which matters where the weighted samples all agree, or nearly).
+pub fn probability_stderr(p: f64, stderr: f64, ess: f64) -> f64 {
+    stderr.max(score_stderr(p, ess))
+}
 
 /// Sums for one scalar quantity, relative to the shift `c`.
 #[derive(Clone, Debug, Default)]

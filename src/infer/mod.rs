@@ -203,30 +203,24 @@ fn exact_body(
     }
     let exact_estimate = |value: f64| Estimate {
         value,
-        stderr: 0.0,
-        ess: 0.0,
-        samples: 0,
+        stderr: Some(0.0),
+        ess: None,
+        samples: None,
     };
     Ok(match estimand {
         Estimand::Probability { .. } => Body::Probability(exact_estimate(solved.scalar(0, 0).0)),
         Estimand::Expectation { .. } => Body::Expectation(exact_estimate(solved.scalar(0, 0).0)),
-        Estimand::Distribution { ty, .. } => match &solved.solution {
+        Estimand::Distribution { ty, target, .. } => match &solved.solution {
             engine::Solution::Finite(sums) => {
                 let s = &sums[0];
-                let mut rows = s.table[0].clone();
-                rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let values = rows
+                let rows = s.table[0]
                     .iter()
-                    .map(|(v, m)| ValueProbability {
-                        value: model.result_value(*ty, *v),
-                        p: m / s.mass,
-                        stderr: 0.0,
-                    })
+                    .map(|(v, m)| (*v, m / s.mass, 0.0))
                     .collect();
                 Body::Distribution(Distribution::Discrete {
-                    values,
-                    ess: 0.0,
-                    samples: 0,
+                    values: domain_rows(model, target, *ty, rows, 0.0),
+                    ess: None,
+                    samples: None,
                 })
             }
             engine::Solution::Gaussian(groups) => match &groups[0][0] {
@@ -280,8 +274,8 @@ fn normal_distribution(n: gaussian::Normal) -> Distribution {
         sd: n.sd,
         quantiles,
         histogram,
-        ess: 0.0,
-        samples: 0,
+        ess: None,
+        samples: None,
     }
 }
 
@@ -332,23 +326,33 @@ fn answer_sampled(
         }
     }
     let body = match estimand {
-        Estimand::Probability { .. } | Estimand::Expectation { .. } => {
+        Estimand::Probability { .. } => {
             let (value, stderr) = acc.groups[0].scalar(0);
-            let e = Estimate {
+            let ess = acc.groups[0].ess();
+            Body::Probability(Estimate {
                 value,
-                stderr,
-                ess: acc.groups[0].ess(),
-                samples: settings.samples,
-            };
-            if matches!(estimand, Estimand::Probability { .. }) {
-                Body::Probability(e)
-            } else {
-                Body::Expectation(e)
-            }
+                stderr: Some(estimate::probability_stderr(value, stderr, ess)),
+                ess: Some(ess),
+                samples: Some(settings.samples),
+            })
         }
-        Estimand::Distribution { ty, .. } => {
-            Body::Distribution(distribution(model, *ty, acc, settings.samples))
+        Estimand::Expectation { .. } => {
+            let (value, stderr) = acc.groups[0].scalar(0);
+            let ess = acc.groups[0].ess();
+            Body::Expectation(Estimate {
+                value,
+                stderr: error_estimate(stderr, ess, &mut warnings),
+                ess: Some(ess),
+                samples: Some(settings.samples),
+            })
         }
+        Estimand::Distribution { ty, target, .. } => Body::Distribution(distribution(
+            model,
+            target,
+            *ty,
+            acc,
+            settings.samples,
+        )),
         _ => {
             let (value, gradient) = combine(estimand, acc, &mut 0);
             let mut variance = 0.0;
@@ -362,11 +366,12 @@ fn answer_sampled(
                 .iter()
                 .map(|g| g.ess())
                 .fold(f64::INFINITY, f64::min);
+            let ess = if ess.is_finite() { ess } else { 0.0 };
             let e = Estimate {
                 value,
-                stderr: variance.max(0.0).sqrt(),
-                ess: if ess.is_finite() { ess } else { 0.0 },
-                samples: settings.samples,
+                stderr: error_estimate(variance.max(0.0).sqrt(), ess, &mut warnings),
+                ess: Some(ess),
+                samples: Some(settings.samples),
             };
             Body::Expectation(e)
         }
@@ -389,6 +394,93 @@ fn answer_sampled(
         body,
         warnings,
     })
+}
+
+/// A sampled expectation's standard error, or none (with a warning saying so) where fewer than
+/// two effective samples leave nothing to estimate it from (LANGUAGE.md section 9).
+fn error_estimate(stderr: f64, ess: f64, warnings: &mut Vec<String>) -> Option<f64> {
+    if ess >= 2.0 {
+        return Some(stderr);
+    }
+    warnings.push(format!(
+        "ESS {ess:.1} is below 2: this estimate has no error estimate (raise --samples)"
+    ));
+    None
+}
+
+/// Largest finite domain a discrete distribution lists in full; beyond it, the values seen.
+const MAX_LISTED_DOMAIN: usize = 4096;
+
+/// The values a distribution of `target` lists before any is seen: its variable's finite
+/// domain in declared order (labels as listed, numbers ascending).
+fn declared_values(model: &Model, target: &crate::scm::Ex) -> Vec<f64> {
+    let (crate::scm::Ex::Var(v) | crate::scm::Ex::Counterfactual(v, _)) = target else {
+        return Vec::new();
+    };
+    let var = &model.vars[*v];
+    let Some(domain) = var.domain.as_ref().filter(|d| d.len() <= MAX_LISTED_DOMAIN) else {
+        return Vec::new();
+    };
+    if var.ty != Type::Label {
+        return domain.clone();
+    }
+    let mut listed: Vec<f64> = match &var.kind {
+        crate::scm::VarKind::Stochastic(tree) => tree
+            .leaves()
+            .iter()
+            .flat_map(|leaf| match &leaf.kind {
+                crate::scm::dist::DistKind::Categorical { labels } => labels.clone(),
+                _ => Vec::new(),
+            })
+            .collect(),
+        crate::scm::VarKind::Decision(values) => values.clone(),
+        crate::scm::VarKind::Deterministic(_) => Vec::new(),
+    };
+    listed.extend(domain);
+    let mut seen = std::collections::HashSet::new();
+    listed.retain(|x| seen.insert(x.to_bits()));
+    listed
+}
+
+/// A discrete distribution's rows `(value, p, stderr)` over the target's whole domain in
+/// declared order, zero-probability values included (LANGUAGE.md section 6); a value never
+/// seen gets `unseen_stderr`. Values outside the domain (a shifted variable) keep their place
+/// among numbers, or follow the labels.
+fn domain_rows(
+    model: &Model,
+    target: &crate::scm::Ex,
+    ty: Type,
+    seen: Vec<(f64, f64, f64)>,
+    unseen_stderr: f64,
+) -> Vec<ValueProbability> {
+    let mut order = declared_values(model, target);
+    let known: std::collections::HashSet<u64> = order.iter().map(|x| x.to_bits()).collect();
+    let mut extra: Vec<f64> = seen
+        .iter()
+        .map(|r| r.0)
+        .filter(|x| !known.contains(&x.to_bits()))
+        .collect();
+    extra.sort_by(f64::total_cmp);
+    order.extend(extra);
+    if ty != Type::Label {
+        order.sort_by(f64::total_cmp);
+    }
+    let by_value: std::collections::HashMap<u64, (f64, f64)> =
+        seen.iter().map(|r| (r.0.to_bits(), (r.1, r.2))).collect();
+    order
+        .iter()
+        .map(|x| {
+            let (p, stderr) = by_value
+                .get(&x.to_bits())
+                .copied()
+                .unwrap_or((0.0, unseen_stderr));
+            ValueProbability {
+                value: model.result_value(ty, *x),
+                p,
+                stderr,
+            }
+        })
+        .collect()
 }
 
 /// Value and gradient (over leaves, left to right) of estimand arithmetic.
@@ -424,28 +516,30 @@ fn combine(e: &Estimand, acc: &Accumulators, next: &mut usize) -> (f64, Vec<f64>
     }
 }
 
-fn distribution(model: &Model, ty: Type, acc: &Accumulators, samples: u64) -> Distribution {
+fn distribution(
+    model: &Model,
+    target: &crate::scm::Ex,
+    ty: Type,
+    acc: &Accumulators,
+    samples: u64,
+) -> Distribution {
     let group = &acc.groups[0];
+    let ess = group.ess();
     match &group.targets[0] {
         TargetAcc::Discrete(rows) => {
-            let mut rows = rows.clone();
-            rows.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let values = rows
+            let rows = rows
                 .iter()
                 .map(|(v, sw, sw2)| {
                     let p = sw / group.sw;
                     let var = ((1.0 - 2.0 * p) * sw2 + p * p * group.sw2) / (group.sw * group.sw);
-                    ValueProbability {
-                        value: model.result_value(ty, *v),
-                        p,
-                        stderr: var.max(0.0).sqrt(),
-                    }
+                    let stderr = estimate::probability_stderr(p, var.max(0.0).sqrt(), ess);
+                    (*v, p, stderr)
                 })
                 .collect();
             Distribution::Discrete {
-                values,
-                ess: group.ess(),
-                samples,
+                values: domain_rows(model, target, ty, rows, estimate::score_stderr(0.0, ess)),
+                ess: Some(ess),
+                samples: Some(samples),
             }
         }
         TargetAcc::Real(m, h) => {
@@ -483,14 +577,14 @@ fn distribution(model: &Model, ty: Type, acc: &Accumulators, samples: u64) -> Di
                 sd,
                 quantiles,
                 histogram,
-                ess: group.ess(),
-                samples,
+                ess: Some(ess),
+                samples: Some(samples),
             }
         }
         TargetAcc::Scalar(_) => Distribution::Discrete {
             values: Vec::new(),
-            ess: 0.0,
-            samples,
+            ess: Some(ess),
+            samples: Some(samples),
         },
     }
 }

@@ -162,7 +162,10 @@ pub struct Sampler<'a> {
     vals: Vec<f64>,
     params: Vec<f64>,
     shared: Vec<f64>,
+    /// The sample (by [`Sampler::drawn`]) each shared noise was drawn for.
     shared_at: Vec<u64>,
+    /// Samples drawn so far, counting from 1: tells a slot's noise from the last sample's.
+    drawn: u64,
     local: Vec<(usize, usize, f64)>,
     log_weights: Vec<f64>,
     values: Vec<Vec<f64>>,
@@ -177,7 +180,8 @@ impl<'a> Sampler<'a> {
             vals: vec![0.0; plan.n_worlds * plan.n_vars],
             params: Vec::with_capacity(16),
             shared: vec![0.0; plan.n_slots],
-            shared_at: vec![u64::MAX; plan.n_slots],
+            shared_at: vec![0; plan.n_slots],
+            drawn: 0,
             local: Vec::new(),
             log_weights: vec![0.0; plan.groups.len()],
             values: plan
@@ -200,17 +204,19 @@ impl<'a> Sampler<'a> {
         n: u64,
         sink: &mut impl FnMut(&[f64], &[Vec<f64>]),
     ) -> Result<(), Diagnostic> {
-        for i in 0..n {
-            self.sample(rng, i)?;
+        for _ in 0..n {
+            self.sample(rng)?;
             sink(&self.log_weights, &self.values);
         }
         Ok(())
     }
 
-    /// One sample into `vals`, `log_weights` and `values`.
+    /// One sample into `vals`, `log_weights` and `values`; fresh noise in every slot.
     #[inline]
-    pub fn sample(&mut self, rng: &mut SmallRng, index: u64) -> Result<(), Diagnostic> {
+    pub fn sample(&mut self, rng: &mut SmallRng) -> Result<(), Diagnostic> {
         let plan = self.plan;
+        self.drawn += 1;
+        let index = self.drawn;
         let n = plan.n_vars;
         self.log_weights.iter_mut().for_each(|w| *w = 0.0);
         for step in &plan.steps {

@@ -93,6 +93,62 @@ pub struct Intervention {
     pub text: String,
 }
 
+impl Intervention {
+    /// What the intervention does, whatever its spelling: interventions with equal keys set
+    /// the same target the same way, so whitespace, `1` against `1.0`, a constant against its
+    /// value and source positions do not tell worlds or noise slots apart.
+    pub fn key(&self) -> String {
+        format!("{} {:?}", self.var, canonical_value(&self.value))
+    }
+}
+
+/// The value with every source position and source text left out, for [`Intervention::key`].
+fn canonical_value(value: &InterventionValue) -> InterventionValue {
+    match value {
+        InterventionValue::Set(e) => InterventionValue::Set(canonical_expr(e)),
+        InterventionValue::Draw(tree) => InterventionValue::Draw(canonical_tree(tree)),
+    }
+}
+
+fn canonical_expr(e: &Ex) -> Ex {
+    e.map(&mut |node| match node {
+        Ex::Counterfactual(v, interventions) => Some(Ex::Counterfactual(
+            *v,
+            interventions
+                .iter()
+                .map(|i| Intervention {
+                    var: i.var,
+                    value: canonical_value(&i.value),
+                    span: Span::default(),
+                    text: String::new(),
+                })
+                .collect(),
+        )),
+        _ => None,
+    })
+}
+
+fn canonical_tree(tree: &DistTree) -> DistTree {
+    match tree.map_exprs(&mut canonical_expr) {
+        DistTree::Leaf(leaf) => DistTree::Leaf(super::dist::Leaf {
+            span: Span::default(),
+            ..leaf
+        }),
+        DistTree::If(parts) => {
+            let (cond, then, otherwise) = *parts;
+            DistTree::If(Box::new((cond, canonical_tree(&then), canonical_tree(&otherwise))))
+        }
+        DistTree::Match(m) => DistTree::Match(Box::new(MatchEx {
+            scrutinees: m.scrutinees,
+            arms: m
+                .arms
+                .into_iter()
+                .map(|(p, t)| (p, canonical_tree(&t)))
+                .collect(),
+        })),
+    }
+}
+
 /// What an intervention sets its target to.
 #[derive(Clone, Debug)]
 pub enum InterventionValue {

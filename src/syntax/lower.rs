@@ -211,9 +211,29 @@ impl Folded {
     fn finish(self, max_depth: usize) -> Result<Expr> {
         match self {
             Folded::Done(e) => Ok(e),
+            // `a < b < c` is `a < b and b < c`, as in Python (LANGUAGE.md section 4); a
+            // parenthesised comparison is `Done`, so `(a < b) < c` stays as written.
+            Folded::Chain(first, rest) if rest.len() > 1 && is_comparison(rest[0].0) => {
+                let mut left = first;
+                let mut comparisons = Vec::with_capacity(rest.len());
+                for (op, right) in rest {
+                    comparisons.push(binary(op, left, right.clone()));
+                    left = right;
+                }
+                let mut items = comparisons.into_iter();
+                let head = items
+                    .next()
+                    .ok_or_else(|| internal(left.span, "comparison chain"))?;
+                chain(head, items.map(|c| (BinaryOp::And, c)).collect(), max_depth)
+            }
             Folded::Chain(first, rest) => chain(first, rest, max_depth),
         }
     }
+}
+
+fn is_comparison(op: BinaryOp) -> bool {
+    use BinaryOp::*;
+    matches!(op, Eq | Ne | Lt | Le | Gt | Ge)
 }
 
 fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
@@ -662,8 +682,12 @@ fn estimand_primary(pair: Pair<Rule>, d: usize) -> Result<Estimand> {
             _ => return Err(internal(span, "estimand number")),
         },
         Rule::probability | Rule::expectation => {
-            let mut inner = children(pair);
-            let target = expr(next(&mut inner, span, "estimand")?, d)?;
+            let mut inner = children(pair).peekable();
+            let mut target = expr(next(&mut inner, span, "estimand")?, d)?;
+            // `P(a, b)` is `P(a and b)`, as in Pearl's notation (LANGUAGE.md section 6).
+            while let Some(part) = inner.next_if(|p| p.as_rule() == Rule::expr) {
+                target = binary(BinaryOp::And, target, expr(part, d)?);
+            }
             let conditions = match inner.next() {
                 Some(c) => conditions(c, d)?,
                 None => Vec::new(),
