@@ -1576,7 +1576,14 @@ impl<'a> Checker<'a> {
             self.error(d);
             return Err(());
         }
-        let (ex, _) = self.lower_expr(value, Place::Constant)?;
+        let (ex, ty) = self.lower_expr(value, Place::Constant)?;
+        if !matches!(ty, Type::Int | Type::Real) {
+            return self.mismatch(
+                value.span,
+                &format!("`{}` must be a whole number", name.name),
+                ty,
+            );
+        }
         match ex.constant() {
             Some(c)
                 if name.name == "samples"
@@ -1763,30 +1770,51 @@ impl<'a> Checker<'a> {
                     continue;
                 };
                 let var = &self.model.vars[v];
+                let settled = "a decision can only observe what is settled before it is made";
+                let finite = format!(
+                    "observe a coarser variable instead, such as `{0}_high := {0} > 0`",
+                    g.name
+                );
                 let problem = if var.exogenous {
-                    Some(format!(
-                        "context `{}` is exogenous and cannot be observed",
-                        g.name
+                    Some((
+                        format!("context `{}` is exogenous and cannot be observed", g.name),
+                        settled.to_string(),
                     ))
                 } else if downstream[v] {
                     let decision = stage_vars
                         .iter()
                         .find(|d| self.model.descendants(&[**d])[v])
                         .map_or("", |d| self.model.vars[*d].name.as_str());
-                    Some(format!(
-                        "context `{}` is a descendant of the decision `{decision}`",
-                        g.name
+                    Some((
+                        format!(
+                            "context `{}` is a descendant of the decision `{decision}`",
+                            g.name
+                        ),
+                        settled.to_string(),
                     ))
-                } else if var.domain.as_ref().is_none_or(|d| d.len() > 4096) {
-                    Some(format!("context `{}` has no small finite domain", g.name))
+                } else if var.domain.is_none() {
+                    Some((
+                        format!(
+                            "context `{}` is {} without a finite domain; a decision can only observe a variable with a finite domain",
+                            g.name,
+                            var.ty.name()
+                        ),
+                        finite,
+                    ))
+                } else if var.domain.as_ref().is_some_and(|d| d.len() > 4096) {
+                    Some((
+                        format!(
+                            "context `{}` has more than 4096 values; a decision can only observe a variable with a small finite domain",
+                            g.name
+                        ),
+                        finite,
+                    ))
                 } else {
                     None
                 };
                 match problem {
-                    Some(message) => {
-                        self.error(Diagnostic::error(Code::E009, g.span, message).with_help(
-                            "a decision can only observe what is settled before it is made",
-                        ));
+                    Some((message, help)) => {
+                        self.error(Diagnostic::error(Code::E009, g.span, message).with_help(help));
                         failed = true;
                     }
                     None => given.push(v),
@@ -1865,7 +1893,33 @@ impl<'a> Checker<'a> {
         let mut failed = false;
         for p in &bandit.policies {
             match PolicyKind::ALL.iter().find(|(n, _)| *n == p.name.name) {
-                Some((_, kind)) => policies.push((*kind, p.parameter)),
+                Some((_, kind)) => match (kind, p.parameter) {
+                    (PolicyKind::EpsilonGreedy, Some(e)) if !(0.0..=1.0).contains(&e) => {
+                        self.error(
+                            Diagnostic::error(
+                                Code::E005,
+                                p.name.span,
+                                format!("`epsilon_greedy({e})`: the exploration rate must lie in [0, 1]"),
+                            )
+                            .with_help("it is the probability of trying a random arm, e.g. `epsilon_greedy(0.1)`"),
+                        );
+                        failed = true;
+                    }
+                    (PolicyKind::EpsilonGreedy, _) | (_, None) => {
+                        policies.push((*kind, p.parameter))
+                    }
+                    (_, Some(_)) => {
+                        self.error(
+                            Diagnostic::error(
+                                Code::E005,
+                                p.name.span,
+                                format!("`{}` takes no parameter", p.name.name),
+                            )
+                            .with_help(format!("write `{}`", p.name.name)),
+                        );
+                        failed = true;
+                    }
+                },
                 None => {
                     let names = PolicyKind::ALL.iter().map(|(n, _)| *n);
                     let mut d = Diagnostic::error(

@@ -94,6 +94,17 @@ enum MethodArg {
     Exact,
 }
 
+/// A count written as an integer or as a whole real such as `1e6` (as `set samples = 1e6`).
+fn whole_number(text: &str) -> Result<u64, String> {
+    if let Ok(n) = text.parse::<u64>() {
+        return Ok(n);
+    }
+    match text.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
+        _ => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {

@@ -84,32 +84,30 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
         }
     });
     match &answer.body {
-        Body::Probability(e) | Body::Expectation(e) => {
-            match (e.ess, e.samples) {
-                (Some(ess), Some(samples)) => {
-                    let error = match e.stderr {
-                        Some(se) => format!(" ± {}", number(se)),
-                        None => String::new(),
-                    };
-                    let caveat = if e.stderr.is_none() {
-                        "no error estimate: "
-                    } else {
-                        ""
-                    };
-                    let _ = writeln!(
-                        out,
-                        "{title}\n  = {}{error}   ({caveat}ESS {} of {} samples, {}{timing})",
-                        number(e.value),
-                        effective(ess),
-                        count(samples as f64),
-                        method(answer)
-                    );
-                }
-                _ => {
-                    let _ = writeln!(out, "{title}\n  = {}   (exact{timing})", number(e.value));
-                }
+        Body::Probability(e) | Body::Expectation(e) => match (e.ess, e.samples) {
+            (Some(ess), Some(samples)) => {
+                let error = match e.stderr {
+                    Some(se) => format!(" ± {}", number(se)),
+                    None => String::new(),
+                };
+                let caveat = if e.stderr.is_none() {
+                    "no error estimate: "
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "{title}\n  = {}{error}   ({caveat}ESS {} of {} samples, {}{timing})",
+                    number(e.value),
+                    effective(ess),
+                    count(samples as f64),
+                    method(answer)
+                );
             }
-        }
+            _ => {
+                let _ = writeln!(out, "{title}\n  = {}   (exact{timing})", number(e.value));
+            }
+        },
         Body::Distribution(Distribution::Discrete {
             values,
             ess,

@@ -125,7 +125,9 @@ fn case() -> impl Strategy<Value = (String, Vec<String>)> {
 fn probability(model: &Model, query: &str, options: &Options) -> Result<(f64, f64, f64), String> {
     match model.ask(query, options) {
         Ok(answer) => match answer.body {
-            Body::Probability(p) => Ok((p.value, p.stderr.unwrap_or(f64::NAN), p.ess.unwrap_or(0.0))),
+            Body::Probability(p) => {
+                Ok((p.value, p.stderr.unwrap_or(f64::NAN), p.ess.unwrap_or(0.0)))
+            }
             other => Err(format!("not a probability: {other:?}")),
         },
         Err(e) => Err(e.to_string()),
@@ -270,7 +272,9 @@ fn gaussian_algebra_agrees_with_sampling() {
 
 fn probability_or_mean(body: &Body) -> Option<(f64, f64, f64)> {
     match body {
-        Body::Probability(e) | Body::Expectation(e) => Some((e.value, e.stderr.unwrap_or(f64::NAN), e.ess.unwrap_or(0.0))),
+        Body::Probability(e) | Body::Expectation(e) => {
+            Some((e.value, e.stderr.unwrap_or(f64::NAN), e.ess.unwrap_or(0.0)))
+        }
         _ => None,
     }
 }

@@ -9,7 +9,9 @@ use whatif::results::Body;
 
 fn value_of(body: &Body) -> Option<(f64, f64)> {
     match body {
-        Body::Probability(e) | Body::Expectation(e) => Some((e.value, e.stderr.unwrap_or(f64::NAN))),
+        Body::Probability(e) | Body::Expectation(e) => {
+            Some((e.value, e.stderr.unwrap_or(f64::NAN)))
+        }
         Body::Decision(d) => Some((d.value, d.stderr)),
         _ => None,
     }

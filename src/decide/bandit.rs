@@ -9,6 +9,9 @@
 //! `max_a μ(i, a) − μ(i, chosen)` with `μ(i, a) = E[reward[do(arm = a)] | arm = i]`, estimated
 //! by a large sampled run before play.
 //!
+//! An arm declared with `decision` has no natural value: the agent has no intuition (every
+//! round counts as the first intuition) and the bandit is a plain multi-armed one.
+//!
 //! **Invariant:** does no I/O; one seed fixes every number at any thread count.
 
 use crate::diagnostics::Diagnostic;
@@ -19,7 +22,7 @@ use crate::query::{self, GroupSpec, Plan, TargetKind};
 use crate::results::{
     Answer, BanditAnswer, Body, Checkpoint, MethodUsed, OracleKind, PolicyPerformance,
 };
-use crate::scm::{BinOp, Ex, Model, Type};
+use crate::scm::{BinOp, Ex, Model, Type, VarKind};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::Distribution;
@@ -28,9 +31,18 @@ use rayon::prelude::*;
 /// Samples used to estimate μ(i, a) for the regret baseline.
 const ORACLE_SAMPLES: u64 = 400_000;
 
+/// What the agent sees before it chooses: the arm variable's natural value, or, for a
+/// `decision` (which has none), always the first arm.
+fn intuition(model: &Model, b: &Bandit) -> Ex {
+    match model.vars[b.arm].kind {
+        VarKind::Decision(_) => Ex::Const(b.domain[0]),
+        _ => Ex::Var(b.arm),
+    }
+}
+
 /// The plan whose one sample is a round: targets are the intuition, then each arm's reward.
 fn round_plan(model: &Model, b: &Bandit, statement: &Statement) -> Result<Plan, Diagnostic> {
-    let mut targets = vec![(TargetKind::Scalar, Ex::Var(b.arm))];
+    let mut targets = vec![(TargetKind::Scalar, intuition(model, b))];
     for &a in &b.domain {
         let intervention = Intervention {
             var: b.arm,
@@ -67,7 +79,11 @@ pub fn play(
     // μ(i, a) and P(i): the oracle, from a large sampled run.
     let mut oracle_targets = Vec::new();
     for &i in intuitions {
-        let is_i = Ex::Binary(BinOp::Eq, Box::new(Ex::Var(b.arm)), Box::new(Ex::Const(i)));
+        let is_i = Ex::Binary(
+            BinOp::Eq,
+            Box::new(intuition(model, b)),
+            Box::new(Ex::Const(i)),
+        );
         oracle_targets.push((TargetKind::Scalar, is_i));
     }
     let oracle_plan = {
@@ -172,7 +188,9 @@ pub fn play(
                 ));
                 let mut sampler = Sampler::new(&plan, model);
                 let mut state = AgentState::new(k, policy, parameter, binary);
-                if policy == PolicyKind::CausalThompson {
+                if policy == PolicyKind::CausalThompson
+                    && !matches!(model.vars[b.arm].kind, VarKind::Decision(_))
+                {
                     state.seed_observational(
                         &mut sampler,
                         &mut env,

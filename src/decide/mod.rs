@@ -152,7 +152,7 @@ pub fn decide(
                 diff_stderr: if i == best {
                     0.0
                 } else {
-                    diff_var.max(0.0).sqrt()
+                    crate::infer::estimate::nonnegative(diff_var).sqrt()
                 },
             }
         })
@@ -195,7 +195,11 @@ pub fn decide(
         // when that stage observes nothing (LANGUAGE.md section 10).
         best_map = (stage_context_len[0] == 0).then(|| {
             let first: Vec<VarId> = d.stages[0].choices.iter().map(|c| c.var).collect();
-            action_map(model, &first, rules[0].first().map_or(&[][..], Vec::as_slice))
+            action_map(
+                model,
+                &first,
+                rules[0].first().map_or(&[][..], Vec::as_slice),
+            )
         });
         if !context_vars.is_empty() {
             value_of_information = Some(v - values[best].0);

@@ -27,6 +27,12 @@ pub fn probability_stderr(p: f64, stderr: f64, ess: f64) -> f64 {
     stderr.max(score_stderr(p, ess))
 }
 
+/// A variance with rounding below zero cut off; a NaN or an infinity (sums that overflowed)
+/// stays what it is, so it is reported rather than shown as 0 (`NaN.max(0.0)` is 0).
+pub fn nonnegative(variance: f64) -> f64 {
+    if variance < 0.0 { 0.0 } else { variance }
+}
+
 /// Sums for one scalar quantity, relative to the shift `c`.
 #[derive(Clone, Debug, Default)]
 pub struct Moments {
@@ -88,8 +94,8 @@ impl Moments {
         let c = self.c.unwrap_or(0.0);
         let g = self.swg / sw;
         let variance_of_mean =
-            ((self.sw2g2 - 2.0 * g * self.sw2g + g * g * sw2) / (sw * sw)).max(0.0);
-        let spread = (self.swg2 / sw - g * g).max(0.0);
+            nonnegative((self.sw2g2 - 2.0 * g * self.sw2g + g * g * sw2) / (sw * sw));
+        let spread = nonnegative(self.swg2 / sw - g * g);
         (c + g, variance_of_mean.sqrt(), spread.sqrt())
     }
 }
@@ -118,6 +124,13 @@ impl Histogram {
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
         }
+    }
+
+    /// 4096 bins over `[lo, hi]` with half its width again on either side (the width of `lo`
+    /// itself, or 1, where the range is a point).
+    pub fn spanning(lo: f64, hi: f64) -> Histogram {
+        let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
+        Histogram::new(lo - 0.5 * span, hi + 0.5 * span, 4096)
     }
 
     #[inline]

@@ -369,7 +369,7 @@ fn answer_sampled(
             let ess = if ess.is_finite() { ess } else { 0.0 };
             let e = Estimate {
                 value,
-                stderr: error_estimate(variance.max(0.0).sqrt(), ess, &mut warnings),
+                stderr: error_estimate(estimate::nonnegative(variance).sqrt(), ess, &mut warnings),
                 ess: Some(ess),
                 samples: Some(settings.samples),
             };
@@ -397,8 +397,13 @@ fn answer_sampled(
 }
 
 /// A sampled expectation's standard error, or none (with a warning saying so) where fewer than
-/// two effective samples leave nothing to estimate it from (LANGUAGE.md section 9).
+/// two effective samples leave nothing to estimate it from (LANGUAGE.md section 9) or the
+/// samples' spread overflows.
 fn error_estimate(stderr: f64, ess: f64, warnings: &mut Vec<String>) -> Option<f64> {
+    if !stderr.is_finite() {
+        warnings.push("the samples' spread overflows a 64-bit float: this estimate has no error estimate (rescale the model)".to_string());
+        return None;
+    }
     if ess >= 2.0 {
         return Some(stderr);
     }
@@ -532,7 +537,8 @@ fn distribution(
                 .map(|(v, sw, sw2)| {
                     let p = sw / group.sw;
                     let var = ((1.0 - 2.0 * p) * sw2 + p * p * group.sw2) / (group.sw * group.sw);
-                    let stderr = estimate::probability_stderr(p, var.max(0.0).sqrt(), ess);
+                    let stderr =
+                        estimate::probability_stderr(p, estimate::nonnegative(var).sqrt(), ess);
                     (*v, p, stderr)
                 })
                 .collect();

@@ -7,7 +7,7 @@
 //! **Invariant:** no allocation per sample; a parameter out of range or a non-finite value is
 //! an E006 error naming the variable, never a NaN in a result.
 
-use super::estimate::{Accumulators, Histogram};
+use super::estimate::{Accumulators, Histogram, TargetAcc};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::query::{Clamp, Comp, Mech, Plan, TargetKind};
 use crate::scm::dist::{Leaf, open01};
@@ -44,6 +44,11 @@ fn chunk_rng(budget: &Budget, chunk: u64) -> SmallRng {
 
 /// Runs the plan with `compiled` (built from this plan) or, without it, the interpreter;
 /// returns merged accumulators.
+///
+/// Real targets are binned on edges a pilot run chose. Where the pilot saw too little (rare
+/// evidence: no pilot sample met it) and more than 1% of the weight fell outside the edges, the
+/// same samples are drawn again on edges spanning what the first pass saw, so quantiles are
+/// never read off an empty histogram.
 pub fn run(
     plan: &Plan,
     model: &Model,
@@ -51,6 +56,34 @@ pub fn run(
     compiled: Option<&super::compiled::Compiled>,
 ) -> Result<Accumulators, Diagnostic> {
     let histograms = pilot_histograms(plan, model, budget)?;
+    let acc = run_binned(plan, model, budget, compiled, &histograms)?;
+    let mut widened = histograms.clone();
+    let mut wider = false;
+    for (g, group) in acc.groups.iter().enumerate() {
+        for (t, target) in group.targets.iter().enumerate() {
+            if let TargetAcc::Real(_, h) = target {
+                let inside: f64 = h.bins.iter().sum();
+                let outside = h.below + h.above;
+                if outside > 0.01 * (inside + outside) && h.min <= h.max {
+                    widened[g][t] = Some(Histogram::spanning(h.min, h.max));
+                    wider = true;
+                }
+            }
+        }
+    }
+    if !wider {
+        return Ok(acc);
+    }
+    run_binned(plan, model, budget, compiled, &widened)
+}
+
+fn run_binned(
+    plan: &Plan,
+    model: &Model,
+    budget: Budget,
+    compiled: Option<&super::compiled::Compiled>,
+    histograms: &[Vec<Option<Histogram>>],
+) -> Result<Accumulators, Diagnostic> {
     let kinds: Vec<Vec<TargetKind>> = plan
         .groups
         .iter()
@@ -62,7 +95,7 @@ pub fn run(
                 .first()
                 .is_some_and(|t| t.kind == TargetKind::Scalar)
         });
-    let empty = Accumulators::new(&kinds, &histograms, cross);
+    let empty = Accumulators::new(&kinds, histograms, cross);
     super::plan_progress(budget.samples);
     let n_chunks = budget.samples.div_ceil(CHUNK);
     let window = (rayon::current_num_threads() as u64 * 4).max(1);
@@ -148,8 +181,7 @@ fn pilot_histograms(
                 (Some(a), Some(b)) => (a.1, b.1),
                 _ => (0.0, 1.0),
             };
-            let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
-            out[g][t] = Some(Histogram::new(lo - 0.5 * span, hi + 0.5 * span, 4096));
+            out[g][t] = Some(Histogram::spanning(lo, hi));
         }
     }
     Ok(out)

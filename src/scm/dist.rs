@@ -262,7 +262,8 @@ impl DistKind {
                 if p[0] >= 1.0 {
                     0.0
                 } else {
-                    ((1.0 - u).ln() / (1.0 - p[0]).ln() - 1.0).ceil().max(0.0)
+                    // ln_1p: `1 − p` is 1 in floating point for p below 1e-16.
+                    ((-u).ln_1p() / (-p[0]).ln_1p() - 1.0).ceil().max(0.0)
                 }
             }
             DistKind::DiscreteUniform => (p[0] + (u * (p[1] - p[0] + 1.0)).floor()).min(p[1]),
@@ -371,7 +372,7 @@ impl DistKind {
                 if p[0] >= 1.0 {
                     return if x == 0.0 { 0.0 } else { f64::NEG_INFINITY };
                 }
-                x * (1.0 - p[0]).ln() + p[0].ln()
+                x * (-p[0]).ln_1p() + p[0].ln()
             }
             DistKind::DiscreteUniform => {
                 if x.fract() != 0.0 || x < p[0] || x > p[1] {
@@ -479,7 +480,7 @@ impl DistKind {
                 if x < 0.0 {
                     0.0
                 } else {
-                    1.0 - (1.0 - p[0]).powf(x.floor() + 1.0)
+                    -((x.floor() + 1.0) * (-p[0]).ln_1p()).exp_m1()
                 }
             }
             DistKind::DiscreteUniform => {

@@ -136,7 +136,11 @@ fn canonical_tree(tree: &DistTree) -> DistTree {
         }),
         DistTree::If(parts) => {
             let (cond, then, otherwise) = *parts;
-            DistTree::If(Box::new((cond, canonical_tree(&then), canonical_tree(&otherwise))))
+            DistTree::If(Box::new((
+                cond,
+                canonical_tree(&then),
+                canonical_tree(&otherwise),
+            )))
         }
         DistTree::Match(m) => DistTree::Match(Box::new(MatchEx {
             scrutinees: m.scrutinees,
@@ -218,6 +222,16 @@ fn truth(x: f64) -> bool {
     x != 0.0
 }
 
+/// `f(x, y)`, or NaN when either is NaN.
+#[inline]
+fn nan_or(x: f64, y: f64, f: fn(f64, f64) -> f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        f(x, y)
+    }
+}
+
 #[inline]
 fn flag(b: bool) -> f64 {
     if b { 1.0 } else { 0.0 }
@@ -287,8 +301,9 @@ impl Ex {
                     Func::Log => x.ln(),
                     Func::Sqrt => x.sqrt(),
                     Func::Pow => x.powf(y()),
-                    Func::Min => x.min(y()),
-                    Func::Max => x.max(y()),
+                    // NaN propagates (f64::min/max would drop it and hide the error).
+                    Func::Min => nan_or(x, y(), f64::min),
+                    Func::Max => nan_or(x, y(), f64::max),
                     Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
                     Func::Logit => (x / (1.0 - x)).ln(),
                     Func::Floor => x.floor(),
