@@ -507,3 +507,159 @@ fn first_shift_known(g: &GroupAcc) -> bool {
             | Some(TargetAcc::Real(Moments { c: Some(_), .. }, _))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    //! The accumulators against the textbook formulas computed directly from stored samples.
+
+    use super::*;
+    use crate::query::TargetKind;
+    use rand::rngs::SmallRng;
+    use rand::{RngExt, SeedableRng};
+
+    /// (log weights of two groups, values of their first targets), with weights spanning
+    /// hundreds of orders of magnitude and values far from zero, some samples weighing nothing.
+    fn samples(n: usize, seed: u64) -> Vec<([f64; 2], [f64; 2])> {
+        let mut rng = SmallRng::seed_from_u64(seed);
+        (0..n)
+            .map(|i| {
+                let lw = |rng: &mut SmallRng| {
+                    if i % 7 == 3 {
+                        f64::NEG_INFINITY
+                    } else {
+                        rng.random_range(-300.0..300.0)
+                    }
+                };
+                let (la, lb) = (lw(&mut rng), lw(&mut rng));
+                let fa = 1e6 + rng.random_range(0.0..10.0);
+                let fb = fa * 0.5 + rng.random_range(-3.0..3.0);
+                ([la, lb], [fa, fb])
+            })
+            .collect()
+    }
+
+    fn accumulate(data: &[([f64; 2], [f64; 2])]) -> Accumulators {
+        let kinds = vec![vec![TargetKind::Scalar], vec![TargetKind::Scalar]];
+        let mut acc = Accumulators::new(&kinds, &[vec![None], vec![None]], true);
+        for (lw, f) in data {
+            acc.add(lw, &[vec![f[0]], vec![f[1]]]);
+        }
+        acc
+    }
+
+    /// Weights relative to the largest, as the formulas use them (any common factor cancels).
+    fn weights(data: &[([f64; 2], [f64; 2])], g: usize) -> Vec<f64> {
+        let m = data.iter().map(|d| d.0[g]).fold(f64::NEG_INFINITY, f64::max);
+        data.iter().map(|d| (d.0[g] - m).exp()).collect()
+    }
+
+    fn mean(w: &[f64], f: &[f64]) -> f64 {
+        w.iter().zip(f).map(|(w, f)| w * f).sum::<f64>() / w.iter().sum::<f64>()
+    }
+
+    fn close(a: f64, b: f64, what: &str) {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1e-300),
+            "{what}: {a} against {b}"
+        );
+    }
+
+    #[test]
+    fn mean_stderr_ess_and_covariance_match_the_direct_formulas() {
+        let data = samples(2_000, 1);
+        let acc = accumulate(&data);
+        let w: Vec<Vec<f64>> = (0..2).map(|g| weights(&data, g)).collect();
+        let f: Vec<Vec<f64>> = (0..2).map(|g| data.iter().map(|d| d.1[g]).collect()).collect();
+        let mu: Vec<f64> = (0..2).map(|g| mean(&w[g], &f[g])).collect();
+        for g in 0..2 {
+            let sw: f64 = w[g].iter().sum();
+            let sw2: f64 = w[g].iter().map(|x| x * x).sum();
+            // sqrt(Σ w²(f − μ)²) / Σw and (Σw)²/Σw².
+            let se = w[g]
+                .iter()
+                .zip(&f[g])
+                .map(|(w, f)| (w * (f - mu[g])).powi(2))
+                .sum::<f64>()
+                .sqrt()
+                / sw;
+            let (value, stderr) = acc.groups[g].scalar(0);
+            close(value, mu[g], "mean");
+            close(stderr, se, "standard error");
+            close(acc.groups[g].ess(), sw * sw / sw2, "ESS");
+        }
+        // Σ wa wb (fa − μa)(fb − μb) / (Σwa Σwb): the delta-method covariance of two means.
+        let cross: f64 = (0..data.len())
+            .map(|i| w[0][i] * w[1][i] * (f[0][i] - mu[0]) * (f[1][i] - mu[1]))
+            .sum();
+        let expected = cross / (w[0].iter().sum::<f64>() * w[1].iter().sum::<f64>());
+        close(acc.covariance(0, 1), expected, "covariance");
+        close(acc.covariance(1, 0), expected, "covariance (symmetric)");
+    }
+
+    #[test]
+    fn merged_chunks_equal_one_pass_over_the_same_samples() {
+        let data = samples(3_000, 2);
+        let whole = accumulate(&data);
+        // Chunks of uneven sizes, the first empty, merged in order as the sampler does.
+        let mut merged = accumulate(&[]);
+        for range in [0..0, 0..1, 1..700, 700..701, 701..2_400, 2_400..3_000] {
+            merged.merge(accumulate(&data[range]));
+        }
+        assert_eq!(merged.n_samples, whole.n_samples);
+        for g in 0..2 {
+            let (a, b) = (&merged.groups[g], &whole.groups[g]);
+            assert_eq!(a.n_nonzero, b.n_nonzero);
+            close(a.scalar(0).0, b.scalar(0).0, "merged mean");
+            close(a.scalar(0).1, b.scalar(0).1, "merged standard error");
+            close(a.ess(), b.ess(), "merged ESS");
+        }
+        close(
+            merged.covariance(0, 1),
+            whole.covariance(0, 1),
+            "merged covariance",
+        );
+    }
+
+    #[test]
+    fn a_discrete_table_merges_per_value() {
+        let kinds = vec![vec![TargetKind::Discrete]];
+        let table = |values: &[(f64, f64)]| {
+            let mut acc = Accumulators::new(&kinds, &[vec![None]], false);
+            for (lw, v) in values {
+                acc.add(&[*lw], &[vec![*v]]);
+            }
+            acc
+        };
+        let rows = [(0.0, 1.0), (2.0f64.ln(), 2.0), (0.0, 1.0), (3.0f64.ln(), 3.0)];
+        let mut merged = table(&rows[..1]);
+        merged.merge(table(&rows[1..]));
+        let TargetAcc::Discrete(cells) = &merged.groups[0].targets[0] else {
+            panic!("not a table")
+        };
+        // Weights 1, 2, 1, 3 relative to the largest (3): value 1 has 2/7, 2 has 2/7, 3 has 3/7.
+        let g = &merged.groups[0];
+        let p = |v: f64| cells.iter().find(|c| c.0 == v).map_or(0.0, |c| c.1) / g.sw;
+        close(p(1.0), 2.0 / 7.0, "P(1)");
+        close(p(2.0), 2.0 / 7.0, "P(2)");
+        close(p(3.0), 3.0 / 7.0, "P(3)");
+    }
+
+    #[test]
+    fn the_score_interval_error_is_the_agresti_coull_one() {
+        // By hand: ñ = 10 + 1.96² = 13.8416, p̃ = 1.9208 / 13.8416 = 0.13877,
+        // sqrt(p̃(1 − p̃)/ñ) = 0.0929211.
+        assert!((score_stderr(0.0, 10.0) - 0.0929211).abs() < 1e-7);
+        assert_eq!(score_stderr(0.0, 10.0), score_stderr(1.0, 10.0));
+        assert!(score_stderr(0.5, 1e6) < (0.25f64 / 1e6).sqrt());
+        // The usual error where it is larger, the score one where the samples agree.
+        assert_eq!(probability_stderr(0.5, 0.01, 1e4), 0.01);
+        assert_eq!(probability_stderr(1.0, 0.0, 10.0), score_stderr(1.0, 10.0));
+    }
+
+    #[test]
+    fn an_overflowing_variance_is_not_shown_as_zero() {
+        assert!(nonnegative(f64::NAN).is_nan());
+        assert_eq!(nonnegative(f64::INFINITY), f64::INFINITY);
+        assert_eq!(nonnegative(-1e-18), 0.0);
+    }
+}
