@@ -1,4 +1,4 @@
-//! The command line's contract: `check` and `graph` outputs, exit codes, all-or-nothing stdout.
+//! The command line's contract: `check` and `graph` outputs, exit codes, whole documents on stdout.
 
 use std::process::Command;
 
@@ -41,9 +41,15 @@ fn graph_draws_kinds_of_variables_differently() {
 
 #[test]
 fn errors_exit_1_misuse_exits_2_and_nothing_reaches_stdout() {
-    let (code, out, err) = whatif(&["run", "tests/data/err/impossible_evidence.scm"]);
+    // A model that does not check answers nothing.
+    let (code, out, err) = whatif(&["run", "tests/data/err/cycle_two.scm"]);
     assert_eq!(code, Some(1));
     assert!(out.is_empty(), "half-written output: {out}");
+    assert!(err.contains("error[E004]"), "{err}");
+    // A statement failing at run time reports its error; the document is still whole.
+    let (code, out, err) = whatif(&["run", "tests/data/err/impossible_evidence.scm"]);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("error[E007]"), "{out}");
     assert!(err.contains("error[E007]"), "{err}");
     let (code, _, err) = whatif(&["run", "no/such/file.scm"]);
     assert_eq!(code, Some(2));

@@ -549,7 +549,10 @@ mod tests {
 
     /// Weights relative to the largest, as the formulas use them (any common factor cancels).
     fn weights(data: &[([f64; 2], [f64; 2])], g: usize) -> Vec<f64> {
-        let m = data.iter().map(|d| d.0[g]).fold(f64::NEG_INFINITY, f64::max);
+        let m = data
+            .iter()
+            .map(|d| d.0[g])
+            .fold(f64::NEG_INFINITY, f64::max);
         data.iter().map(|d| (d.0[g] - m).exp()).collect()
     }
 
@@ -569,7 +572,9 @@ mod tests {
         let data = samples(2_000, 1);
         let acc = accumulate(&data);
         let w: Vec<Vec<f64>> = (0..2).map(|g| weights(&data, g)).collect();
-        let f: Vec<Vec<f64>> = (0..2).map(|g| data.iter().map(|d| d.1[g]).collect()).collect();
+        let f: Vec<Vec<f64>> = (0..2)
+            .map(|g| data.iter().map(|d| d.1[g]).collect())
+            .collect();
         let mu: Vec<f64> = (0..2).map(|g| mean(&w[g], &f[g])).collect();
         for g in 0..2 {
             let sw: f64 = w[g].iter().sum();
@@ -630,7 +635,12 @@ mod tests {
             }
             acc
         };
-        let rows = [(0.0, 1.0), (2.0f64.ln(), 2.0), (0.0, 1.0), (3.0f64.ln(), 3.0)];
+        let rows = [
+            (0.0, 1.0),
+            (2.0f64.ln(), 2.0),
+            (0.0, 1.0),
+            (3.0f64.ln(), 3.0),
+        ];
         let mut merged = table(&rows[..1]);
         merged.merge(table(&rows[1..]));
         let TargetAcc::Discrete(cells) = &merged.groups[0].targets[0] else {
