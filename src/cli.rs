@@ -471,17 +471,6 @@ fn with_program(file: &Path, f: impl FnOnce(&Model) -> i32) -> i32 {
     }
 }
 
-/// A count written as an integer or as a whole real such as `1e6` (as `set samples = 1e6`).
-fn whole_number(text: &str) -> Result<u64, String> {
-    if let Ok(n) = text.parse::<u64>() {
-        return Ok(n);
-    }
-    match text.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
-        _ => Err(format!("`{text}` is not a whole number")),
-    }
-}
-
 /// Answers every question, each on its own (LANGUAGE.md section 10): one that fails reports
 /// its diagnostic on stderr and takes its answer's place in `--json` as an error object; the
 /// questions after it still run, and the exit code is then 1.
