@@ -346,13 +346,9 @@ fn answer_sampled(
                 samples: Some(settings.samples),
             })
         }
-        Estimand::Distribution { ty, target, .. } => Body::Distribution(distribution(
-            model,
-            target,
-            *ty,
-            acc,
-            settings.samples,
-        )),
+        Estimand::Distribution { ty, target, .. } => {
+            Body::Distribution(distribution(model, target, *ty, acc, settings.samples))
+        }
         _ => {
             let (value, gradient) = combine(estimand, acc, &mut 0);
             let mut variance = 0.0;
