@@ -179,10 +179,7 @@ impl WorldTable {
         let mut interventions = HashMap::new();
         for (v, mut i) in entries {
             let next = self.intervention_ids.len() + 1;
-            let id = *self
-                .intervention_ids
-                .entry((v, i.key()))
-                .or_insert(next);
+            let id = *self.intervention_ids.entry((v, i.key())).or_insert(next);
             if reads_other_worlds(&i) {
                 i.value = match &i.value {
                     InterventionValue::Set(e) => {
