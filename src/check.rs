@@ -1362,7 +1362,6 @@ impl<'a> Checker<'a> {
                 var: v,
                 value,
                 span: i.span,
-                text: self.text(i.span),
             });
         }
         if failed { Err(()) } else { Ok(out) }

@@ -48,7 +48,6 @@ fn round_plan(model: &Model, b: &Bandit, statement: &Statement) -> Result<Plan, 
             var: b.arm,
             value: InterventionValue::Set(Ex::Const(a)),
             span: Default::default(),
-            text: format!("{} = {a}", model.vars[b.arm].name),
         };
         let reward = b.reward.map(&mut |node| match node {
             Ex::Var(v) => Some(Ex::Counterfactual(*v, vec![intervention.clone()])),

@@ -47,12 +47,11 @@ static EMPTY_CONDITIONS: Conditions = Conditions {
     evidence: Vec::new(),
 };
 
-fn set(var: VarId, value: Ex, model: &Model) -> Intervention {
+fn set(var: VarId, value: Ex) -> Intervention {
     Intervention {
         var,
         value: InterventionValue::Set(value),
         span: Default::default(),
-        text: format!("{} = <decision>", model.vars[var].name),
     }
 }
 
@@ -99,7 +98,7 @@ pub fn decide(
             let mut c = conditions.clone();
             for (v, x) in decision_vars.iter().zip(a) {
                 c.interventions.retain(|i| i.var != *v);
-                c.interventions.push(set(*v, Ex::Const(*x), model));
+                c.interventions.push(set(*v, Ex::Const(*x)));
             }
             let mut targets = vec![(TargetKind::Scalar, utility.clone())];
             if !context_vars.is_empty() {
@@ -538,7 +537,6 @@ fn evaluate_policy(
                 var: choice.var,
                 value: InterventionValue::Set(value),
                 span: Default::default(),
-                text: format!("{} = <policy>", model.vars[choice.var].name),
             });
         }
     }

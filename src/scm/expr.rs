@@ -89,8 +89,6 @@ pub struct Intervention {
     pub var: VarId,
     pub value: InterventionValue,
     pub span: Span,
-    /// The source text, for messages and for telling interventions apart.
-    pub text: String,
 }
 
 impl Intervention {
@@ -120,7 +118,6 @@ fn canonical_expr(e: &Ex) -> Ex {
                     var: i.var,
                     value: canonical_value(&i.value),
                     span: Span::default(),
-                    text: String::new(),
                 })
                 .collect(),
         )),
