@@ -73,6 +73,34 @@ pub enum StatementKind {
     Decide(Decide),
     /// `bandit ...`.
     Bandit(Bandit),
+    /// `data "FILE"`: the CSV file of observations.
+    Data { path: String, span: Span },
+    /// `a -> b -> c`, `{a, b} -> c`, `a <-> b`: edges declared without mechanisms.
+    Edges(Edges),
+    /// `identify P(Y, ... | do(X), Z)`: each term a name, or `name = value`.
+    Identify {
+        targets: Vec<Expr>,
+        treatments: Vec<Expr>,
+        given: Vec<Expr>,
+    },
+}
+
+/// A chain of edges: `ends[0] arrows[0] ends[1] arrows[1] ends[2] ...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edges {
+    /// Each end is a name or a group `{a, b}` (every member gets the edge).
+    pub ends: Vec<Vec<Ident>>,
+    /// `arrows[i]` joins `ends[i]` and `ends[i + 1]`.
+    pub arrows: Vec<Arrow>,
+}
+
+/// The kind of an edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrow {
+    /// `->`: a direct cause.
+    Directed,
+    /// `<->`: an unobserved common cause.
+    Bidirected,
 }
 
 /// How a variable gets its value.
@@ -406,6 +434,16 @@ impl Statement {
             StatementKind::Query { estimand, .. } => stack.push((Node::Estimand(estimand), 1)),
             StatementKind::Decide(d) => stack.push((Node::Estimand(&d.objective), 1)),
             StatementKind::Bandit(b) => stack.push((Node::Expr(&b.reward), 1)),
+            StatementKind::Data { .. } | StatementKind::Edges(_) => {}
+            StatementKind::Identify {
+                targets,
+                treatments,
+                given,
+            } => {
+                for e in targets.iter().chain(treatments).chain(given) {
+                    stack.push((Node::Expr(e), 1));
+                }
+            }
         }
         let mut deepest = 0;
         while let Some((node, depth)) = stack.pop() {
@@ -531,6 +569,44 @@ impl Display for Statement {
             },
             StatementKind::Decide(decide) => write!(f, "{decide}"),
             StatementKind::Bandit(bandit) => write!(f, "{bandit}"),
+            StatementKind::Data { path, .. } => write!(f, "data \"{path}\""),
+            StatementKind::Edges(edges) => {
+                for (i, end) in edges.ends.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(match edges.arrows[i - 1] {
+                            Arrow::Directed => " -> ",
+                            Arrow::Bidirected => " <-> ",
+                        })?;
+                    }
+                    let names: Vec<&str> = end.iter().map(|n| n.name.as_str()).collect();
+                    match names.as_slice() {
+                        [one] => f.write_str(one)?,
+                        _ => write!(f, "{{{}}}", names.join(", "))?,
+                    }
+                }
+                Ok(())
+            }
+            StatementKind::Identify {
+                targets,
+                treatments,
+                given,
+            } => {
+                f.write_str("identify P(")?;
+                write_list(f, targets)?;
+                if !treatments.is_empty() || !given.is_empty() {
+                    f.write_str(" | ")?;
+                }
+                if !treatments.is_empty() {
+                    f.write_str("do(")?;
+                    write_list(f, treatments)?;
+                    f.write_str(")")?;
+                    if !given.is_empty() {
+                        f.write_str(", ")?;
+                    }
+                }
+                write_list(f, given)?;
+                f.write_str(")")
+            }
         }
     }
 }

@@ -24,12 +24,6 @@ const DOMAIN_ENUMERATION_LIMIT: usize = 1 << 16;
 /// not by the caller's stack, which may be a small worker thread's.
 const FRONT_END_STACK: usize = 256 << 20;
 
-/// Parses and checks a whole program under `config`'s limits, on a thread of its own with a
-/// stack large enough for the deepest input the limits allow.
-pub fn compile(source: &str, config: &crate::config::Config) -> Result<Program, Vec<Diagnostic>> {
-    on_large_stack(|| compile_here(source, config))
-}
-
 /// Runs `f` on a scoped thread with [`FRONT_END_STACK`] bytes of stack (reserved, not
 /// committed), or here if no thread can be started.
 pub(crate) fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
@@ -51,8 +45,14 @@ pub(crate) fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     })
 }
 
-fn compile_here(source: &str, config: &crate::config::Config) -> Result<Program, Vec<Diagnostic>> {
-    let ast = crate::syntax::parse(source, config)?;
+/// Checks a parsed program under `config`'s limits, with the column types of its data for the
+/// variables that have no mechanism (empty without data).
+pub fn compile_ast(
+    source: &str,
+    ast: &ast::Program,
+    config: &crate::config::Config,
+    types: &HashMap<String, ColumnType>,
+) -> Result<Program, Vec<Diagnostic>> {
     let n_variables = ast
         .statements
         .iter()
@@ -62,7 +62,8 @@ fn compile_here(source: &str, config: &crate::config::Config) -> Result<Program,
                 StatementKind::Variable { .. } | StatementKind::Decision { .. }
             )
         })
-        .count();
+        .count()
+        + edge_only_names(ast);
     if n_variables > config.max_variables {
         return Err(vec![
             Diagnostic::error(
@@ -76,13 +77,46 @@ fn compile_here(source: &str, config: &crate::config::Config) -> Result<Program,
             .with_help("split the model into smaller ones (library users can raise `Config::max_variables`)"),
         ]);
     }
-    check(source, &ast, config)
+    check_with_data(source, ast, config, types)
 }
 
-pub fn check(
+/// How many names appear in edges (`a -> b`) without another declaration.
+fn edge_only_names(ast: &ast::Program) -> usize {
+    let mut declared: HashSet<&str> = HashSet::new();
+    let mut edge_names: HashSet<&str> = HashSet::new();
+    for statement in &ast.statements {
+        match &statement.kind {
+            StatementKind::Variable { name, .. } | StatementKind::Decision { name, .. } => {
+                declared.insert(&name.name);
+            }
+            StatementKind::Edges(edges) => {
+                edge_names.extend(edges.ends.iter().flatten().map(|n| n.name.as_str()));
+            }
+            _ => {}
+        }
+    }
+    edge_names.difference(&declared).count()
+}
+
+/// The type and finite domain of a variable without a mechanism, as its data column shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnType {
+    Bool,
+    /// Integers: the values seen, ascending.
+    Int(Vec<i64>),
+    /// Reals: no finite domain.
+    Real,
+    /// Labels: the values seen, sorted.
+    Label(Vec<String>),
+}
+
+/// [`check`], with the types of nonparametric variables (edges, no mechanism) taken from the
+/// columns of the model's data (`types`, by variable name).
+pub fn check_with_data(
     source: &str,
     program: &ast::Program,
     config: &crate::config::Config,
+    types: &HashMap<String, ColumnType>,
 ) -> Result<Program, Vec<Diagnostic>> {
     let mut checker = Checker {
         source,
@@ -95,9 +129,13 @@ pub fn check(
         range_values: 0,
         current: None,
         suggestions_left: MAX_SUGGESTIONS,
+        column_types: types.clone(),
+        bidirected: Vec::new(),
     };
     checker.declare(program);
+    checker.declare_edges(program);
     checker.build_graph();
+    checker.data_statement(program);
     let (statements, samples, seed) = checker.questions(program);
     if checker.diagnostics.iter().any(Diagnostic::is_error) {
         checker
@@ -110,6 +148,11 @@ pub fn check(
         statements,
         samples,
         seed,
+        bidirected: checker
+            .bidirected
+            .iter()
+            .map(|(a, b, _)| (*a, *b))
+            .collect(),
     })
 }
 
@@ -118,6 +161,10 @@ struct Decl<'a> {
     mechanism: Option<&'a Mechanism>,
     domain: Option<&'a Domain>,
     lowered: bool,
+    /// Declared only by edges (`a -> b`): no mechanism.
+    nonparametric: bool,
+    /// Parents given by `->` edges, with where each edge was written.
+    edge_parents: Vec<(VarId, Span)>,
 }
 
 struct Checker<'a> {
@@ -136,6 +183,10 @@ struct Checker<'a> {
     current: Option<VarId>,
     /// How many more unknown names get a "did you mean" (each costs a pass over every name).
     suggestions_left: usize,
+    /// Types of nonparametric variables, from the data's columns.
+    column_types: HashMap<String, ColumnType>,
+    /// `a <-> b` edges, each pair once (smaller id first), with where it was written.
+    bidirected: Vec<(VarId, VarId, Span)>,
 }
 
 /// Unknown names that get a "did you mean"; past this, only the first few are shown anyway
@@ -228,7 +279,112 @@ impl<'a> Checker<'a> {
                 mechanism,
                 domain,
                 lowered: false,
+                nonparametric: false,
+                edge_parents: Vec::new(),
             });
+        }
+    }
+
+    /// Edges: names not declared otherwise become nonparametric variables; `->` edges are
+    /// recorded as parents (checked against mechanisms in [`Checker::build_graph`]), `<->`
+    /// edges as unobserved common causes.
+    fn declare_edges(&mut self, program: &'a ast::Program) {
+        for statement in &program.statements {
+            let StatementKind::Edges(edges) = &statement.kind else {
+                continue;
+            };
+            for name in edges.ends.iter().flatten() {
+                if self.model.find(&name.name).is_some() {
+                    continue;
+                }
+                if self.constants.contains_key(&name.name) {
+                    self.error(Diagnostic::error(
+                        Code::E014,
+                        name.span,
+                        format!(
+                            "`{}` is a constant, not a variable: it cannot have edges",
+                            name.name
+                        ),
+                    ));
+                    continue;
+                }
+                self.model.add(Var {
+                    name: name.name.clone(),
+                    span: name.span,
+                    ty: Type::Real,
+                    kind: VarKind::Nonparametric,
+                    exogenous: false,
+                    parents: Vec::new(),
+                    domain: None,
+                });
+                self.decls.push(Decl {
+                    mechanism: None,
+                    domain: None,
+                    lowered: false,
+                    nonparametric: true,
+                    edge_parents: Vec::new(),
+                });
+            }
+            for (i, arrow) in edges.arrows.iter().enumerate() {
+                for from in &edges.ends[i] {
+                    for to in &edges.ends[i + 1] {
+                        let (Some(a), Some(b)) =
+                            (self.model.find(&from.name), self.model.find(&to.name))
+                        else {
+                            continue;
+                        };
+                        let span = from.span.to(to.span);
+                        if a == b {
+                            let what = match arrow {
+                                ast::Arrow::Directed => "cause itself",
+                                ast::Arrow::Bidirected => "share an unobserved cause with itself",
+                            };
+                            self.error(
+                                Diagnostic::error(
+                                    Code::E014,
+                                    span,
+                                    format!("`{}` cannot {what}", from.name),
+                                )
+                                .with_help("an edge joins two different variables"),
+                            );
+                            continue;
+                        }
+                        match arrow {
+                            ast::Arrow::Directed => {
+                                if !self.decls[b].edge_parents.iter().any(|(p, _)| *p == a) {
+                                    self.decls[b].edge_parents.push((a, span));
+                                }
+                            }
+                            ast::Arrow::Bidirected => {
+                                let pair = (a.min(b), a.max(b));
+                                if !self.bidirected.iter().any(|(x, y, _)| (*x, *y) == pair) {
+                                    self.bidirected.push((pair.0, pair.1, span));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `data "FILE"`: at most one (the model's loader reads it, before checking).
+    fn data_statement(&mut self, program: &ast::Program) {
+        let mut found: Option<Span> = None;
+        for statement in &program.statements {
+            if let StatementKind::Data { span, .. } = &statement.kind {
+                if let Some(first) = &found {
+                    let d = Diagnostic::error(
+                        Code::E003,
+                        *span,
+                        "a model reads at most one `data` file".to_string(),
+                    )
+                    .with_label(*first, "the first `data` is here");
+                    self.error(d);
+                } else {
+                    found = Some(*span);
+                }
+            }
         }
     }
 
@@ -250,6 +406,30 @@ impl<'a> Checker<'a> {
                     && !parents.contains(&p)
                 {
                     parents.push(p);
+                }
+            }
+            let edges = std::mem::take(&mut self.decls[v].edge_parents);
+            for (p, span) in edges {
+                if self.decls[v].nonparametric {
+                    if !parents.contains(&p) {
+                        parents.push(p);
+                    }
+                } else if !parents.contains(&p) {
+                    let (from, to) = (&self.model.vars[p].name, &self.model.vars[v].name);
+                    let why = match self.decls[v].mechanism {
+                        Some(_) => format!(
+                            "edge `{from} -> {to}` but the mechanism of `{to}` does not read `{from}`"
+                        ),
+                        None => format!(
+                            "edge `{from} -> {to}` but `{to}` is a decision: only `do`, `decide` and `bandit` set it"
+                        ),
+                    };
+                    let d = Diagnostic::error(Code::E014, span, why)
+                        .with_label(self.model.vars[v].span, format!("`{to}` is declared here"))
+                        .with_help(format!(
+                            "remove the edge, or make the mechanism of `{to}` use `{from}`"
+                        ));
+                    self.error(d);
                 }
             }
             self.model.vars[v].parents = parents;
@@ -371,6 +551,28 @@ impl<'a> Checker<'a> {
                     var.kind = VarKind::Deterministic(ex);
                     self.decls[v].lowered = true;
                 }
+            }
+            (None, None) if self.decls[v].nonparametric => {
+                let name = self.model.vars[v].name.clone();
+                let Some(column) = self.column_types.get(&name).cloned() else {
+                    // Untyped: identification still works; values need data (see lower_name).
+                    return;
+                };
+                let (ty, domain) = match column {
+                    ColumnType::Bool => (Type::Bool, Some(vec![0.0, 1.0])),
+                    ColumnType::Int(values) => {
+                        (Type::Int, Some(values.iter().map(|x| *x as f64).collect()))
+                    }
+                    ColumnType::Real => (Type::Real, None),
+                    ColumnType::Label(labels) => {
+                        let codes = labels.iter().map(|l| self.model.intern(l)).collect();
+                        (Type::Label, Some(sorted(codes)))
+                    }
+                };
+                let var = &mut self.model.vars[v];
+                var.ty = ty;
+                var.domain = domain;
+                self.decls[v].lowered = true;
             }
             (None, Some(domain)) => {
                 if let Ok((values, ty)) = self.lower_domain(domain, None) {
@@ -571,6 +773,20 @@ impl<'a> Checker<'a> {
         if let Some(v) = self.model.find(name) {
             if place == Place::Constant {
                 self.error(Diagnostic::error(Code::E005, span, format!("constants may use numbers and earlier constants only, not the variable `{name}`")).with_help(format!("declare it as a variable: `NAME := ...` can depend on `{name}`")));
+                return Err(());
+            }
+            if !self.decls[v].lowered && self.decls[v].nonparametric {
+                let d = Diagnostic::error(
+                    Code::E013,
+                    span,
+                    format!(
+                        "`{name}` has edges but no mechanism, and no data column gives its values"
+                    ),
+                )
+                .with_help(format!(
+                    "add `data \"FILE.csv\"` with a column `{name}`, or give `{name}` a mechanism"
+                ));
+                self.error(d);
                 return Err(());
             }
             if !self.decls[v].lowered {
@@ -1485,6 +1701,32 @@ impl<'a> Checker<'a> {
                     Ok(b) => StatementKind_::Bandit(b),
                     Err(()) => continue,
                 },
+                StatementKind::Identify {
+                    targets,
+                    treatments,
+                    given,
+                } => {
+                    let mut sets = [Vec::new(), Vec::new(), Vec::new()];
+                    let mut ok = true;
+                    for (set, terms) in sets.iter_mut().zip([targets, treatments, given]) {
+                        for term in terms {
+                            match self.identify_term(term) {
+                                Some(v) if !set.contains(&v) => set.push(v),
+                                Some(_) => {}
+                                None => ok = false,
+                            }
+                        }
+                    }
+                    if !ok {
+                        continue;
+                    }
+                    let [outcomes, treatments, given] = sets;
+                    StatementKind_::Identify(Identify {
+                        outcomes,
+                        treatments,
+                        given,
+                    })
+                }
                 _ => continue,
             };
             let line = crate::diagnostics::line_col(self.source, span.start).0;
@@ -1498,6 +1740,39 @@ impl<'a> Checker<'a> {
             });
         }
         (out, samples, seed)
+    }
+
+    /// One variable of `identify`: `name` or `name = value` (the value is not needed: whether
+    /// an effect is identifiable does not depend on it).
+    fn identify_term(&mut self, term: &ast::Expr) -> Option<VarId> {
+        let name = match &term.kind {
+            ExprKind::Name(name) => Some((name, term.span)),
+            ExprKind::Binary {
+                op: BinaryOp::Eq,
+                left,
+                ..
+            } => match &left.kind {
+                ExprKind::Name(name) => Some((name, left.span)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((name, span)) = name else {
+            self.error(
+                Diagnostic::error(
+                    Code::E005,
+                    term.span,
+                    "`identify` takes variables, each alone or as `name = value`",
+                )
+                .with_help("write e.g. `identify P(y | do(x), z)`"),
+            );
+            return None;
+        };
+        let found = self.model.find(name);
+        if found.is_none() {
+            self.unknown(name, span);
+        }
+        found
     }
 
     /// E005 for a `match` with more arms than `Config::max_match_arms`.

@@ -61,6 +61,9 @@ enum Command {
         /// Write SVG pictures of decisions and bandits into this directory.
         #[arg(long, value_name = "DIR")]
         plot: Option<PathBuf>,
+        /// The data file (CSV with a header), instead of the model's `data "FILE"`.
+        #[arg(long, value_name = "FILE")]
+        data: Option<PathBuf>,
     },
     /// Parse, resolve and type-check a model without sampling.
     Check {
@@ -115,7 +118,7 @@ pub fn run() -> i32 {
         }
     };
     match cli.command {
-        Command::Check { file } => with_program(&file, |model| {
+        Command::Check { file } => with_program(&file, None, |model| {
             let program = model.program();
             let m = &program.model;
             let count = |f: fn(&StatementKind) -> bool| {
@@ -156,6 +159,7 @@ pub fn run() -> i32 {
             json,
             threads,
             plot,
+            data,
         } => {
             let method = match method {
                 MethodArg::Auto => MethodChoice::Auto,
@@ -198,7 +202,7 @@ pub fn run() -> i32 {
                 options = options.seed(s);
             }
             pool.install(|| {
-                with_program(&file, |model| {
+                with_program(&file, data.as_deref(), |model| {
                     run_program(model, &options, json, plot.as_deref())
                 })
             })
@@ -408,11 +412,11 @@ fn draw_graph(file: &Path) -> i32 {
         Ok(read) => read,
         Err(code) => return code,
     };
-    let error = match Model::parse_named(&name, &source) {
+    let config = crate::Config::default();
+    let error = match Model::load(&name, &source, &config, file.parent(), None) {
         Ok(model) => return exit_code(write_stdout(&model.graph())),
         Err(error) => error,
     };
-    let config = crate::Config::default();
     let declarations = crate::syntax::parse(&source, &config)
         .ok()
         .and_then(|mut ast| {
@@ -422,9 +426,10 @@ fn draw_graph(file: &Path) -> i32 {
                     crate::ast::StatementKind::Let { .. }
                         | crate::ast::StatementKind::Variable { .. }
                         | crate::ast::StatementKind::Decision { .. }
+                        | crate::ast::StatementKind::Edges(_)
                 )
             });
-            crate::check::check(&source, &ast, &config).ok()
+            crate::check::check_with_data(&source, &ast, &config, &Default::default()).ok()
         });
     to_stderr(&error.to_string());
     match declarations {
@@ -457,12 +462,13 @@ fn read_source(file: &Path) -> Result<(String, String), i32> {
 }
 
 /// Reads, parses and checks `file`, then calls `f`; reports errors and returns the exit code.
-fn with_program(file: &Path, f: impl FnOnce(&Model) -> i32) -> i32 {
+fn with_program(file: &Path, data: Option<&Path>, f: impl FnOnce(&Model) -> i32) -> i32 {
     let (name, source) = match read_source(file) {
         Ok(read) => read,
         Err(code) => return code,
     };
-    match Model::parse_named(&name, &source) {
+    let config = crate::Config::default();
+    match Model::load(&name, &source, &config, file.parent(), data) {
         Ok(model) => f(&model),
         Err(error) => {
             to_stderr(&error.to_string());

@@ -41,6 +41,10 @@ pub enum Code {
     E011,
     /// A decision variable a query leaves unset.
     E012,
+    /// Data that cannot serve: a missing file, a cell of the wrong type, an empty cell.
+    E013,
+    /// Not identifiable, or an edge that contradicts a mechanism.
+    E014,
 }
 
 impl Display for Code {

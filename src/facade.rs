@@ -34,6 +34,11 @@ pub struct Model {
     source: Arc<str>,
     program: Program,
     config: crate::Config,
+    /// The model's data (`data "FILE"` or `--data`), counted.
+    data: Option<Arc<crate::data::Dataset>>,
+    /// Where `data "FILE"` is read from (the model file's directory), and a `--data` file that
+    /// replaces it: kept so that a question added by `ask` reads the same data.
+    data_location: (Option<std::path::PathBuf>, Option<std::path::PathBuf>),
 }
 
 impl Model {
@@ -49,16 +54,87 @@ impl Model {
 
     /// Parses and checks a model under explicit limits (nesting depth, model size).
     pub fn parse_with(name: &str, source: &str, config: &crate::Config) -> Result<Model, Error> {
+        Model::load(name, source, config, None, None)
+    }
+
+    /// Parses and checks a model; its `data "FILE"` is read relative to `base` (the model
+    /// file's directory; the working directory when `None`), or `data` replaces it.
+    pub(crate) fn load(
+        name: &str,
+        source: &str,
+        config: &crate::Config,
+        base: Option<&Path>,
+        data_file: Option<&Path>,
+    ) -> Result<Model, Error> {
+        // Parsing and checking recurse up to the configured depth: a stack of their own.
+        crate::check::on_large_stack(|| Model::load_here(name, source, config, base, data_file))
+    }
+
+    fn load_here(
+        name: &str,
+        source: &str,
+        config: &crate::Config,
+        base: Option<&Path>,
+        data_file: Option<&Path>,
+    ) -> Result<Model, Error> {
         let source: Arc<str> = Arc::from(source);
-        match crate::check::compile(&source, config) {
-            Ok(program) => Ok(Model {
-                name: name.to_string(),
-                source,
-                program,
-                config: config.clone(),
-            }),
-            Err(diagnostics) => Err(Error::new(name, source, diagnostics)),
-        }
+        let fail = |diagnostics| Error::new(name, source.clone(), diagnostics);
+        let ast = crate::syntax::parse(&source, config).map_err(fail)?;
+        let data_statement = ast.statements.iter().find_map(|s| match &s.kind {
+            crate::ast::StatementKind::Data { path, span } => Some((path.clone(), *span)),
+            _ => None,
+        });
+        let (file, span) = match (data_file, &data_statement) {
+            (Some(path), _) => (
+                Some((path.to_path_buf(), path.display().to_string())),
+                data_statement
+                    .as_ref()
+                    .map_or(crate::ast::Span::default(), |d| d.1),
+            ),
+            (None, Some((path, span))) => {
+                let full = base.map_or_else(|| Path::new(path).to_path_buf(), |b| b.join(path));
+                (Some((full, path.clone())), *span)
+            }
+            (None, None) => (None, crate::ast::Span::default()),
+        };
+        let data_error = |e: crate::data::DataError| {
+            let mut d = diagnostics::Diagnostic::error(Code::E013, span, e.message);
+            if let Some(help) = e.help {
+                d = d.with_help(help);
+            }
+            d
+        };
+        let mut types = std::collections::HashMap::new();
+        let counts = match &file {
+            Some((path, shown)) => {
+                let wanted = declared_names(&ast);
+                let counts = crate::data::count(path, shown, &wanted)
+                    .map_err(|e| fail(vec![data_error(e)]))?;
+                for (column, dictionary) in counts.columns.iter().zip(&counts.dictionaries) {
+                    types.insert(column.clone(), crate::data::infer_type(dictionary));
+                }
+                Some(counts)
+            }
+            None => None,
+        };
+        let program = crate::check::compile_ast(&source, &ast, config, &types).map_err(fail)?;
+        let data = match counts {
+            Some(counts) => Some(Arc::new(
+                crate::data::bind(counts, &program.model).map_err(|e| fail(vec![data_error(e)]))?,
+            )),
+            None => None,
+        };
+        Ok(Model {
+            name: name.to_string(),
+            source,
+            program,
+            config: config.clone(),
+            data,
+            data_location: (
+                base.map(Path::to_path_buf),
+                data_file.map(Path::to_path_buf),
+            ),
+        })
     }
 
     /// Reads, parses and checks a `.scm` file.
@@ -67,7 +143,7 @@ impl Model {
         let name = path.display().to_string();
         let config = crate::Config::default();
         match read_source(path, &name, &config) {
-            Ok(Ok(source)) => Model::parse_with(&name, &source, &config),
+            Ok(Ok(source)) => Model::load(&name, &source, &config, path.parent(), None),
             Ok(Err(error)) => Err(error),
             Err(e) => Err(Error::new(
                 &name,
@@ -159,21 +235,23 @@ impl Model {
     /// question's own text starts in the extended source (or the error, with that offset).
     fn with_question(&self, question: &str) -> Result<(Model, usize), (Error, usize)> {
         let question = question.trim();
-        let keyword = if starts_with_word(question, &["query", "decide", "bandit"]) {
+        let keyword = if starts_with_word(question, &["query", "decide", "bandit", "identify"]) {
             ""
         } else {
             "query "
         };
         let at = self.source.len() + 1 + keyword.len();
         let before = self.program.statements.len();
-        let extended = Model::parse_with(
+        let extended = Model::load(
             &self.name,
             &format!("{}\n{keyword}{question}\n", self.source),
             &self.config,
+            self.data_location.0.as_deref(),
+            self.data_location.1.as_deref(),
         )
         .map_err(|e| (e, at))?;
         if extended.program.statements.len() != before + 1 {
-            let message = "expected one question: a query, `decide` or `bandit`";
+            let message = "expected one question: a query, `decide`, `bandit` or `identify`";
             let d = diagnostics::Diagnostic::plain(message.to_string());
             return Err((Error::new(&self.name, extended.source.clone(), vec![d]), at));
         }
@@ -214,7 +292,40 @@ impl Model {
                 vec![diagnostics::Diagnostic::plain(message)],
             ));
         }
+        let program = &self.program;
         let result = crate::cancel::with_current(&options.cancel, || match &statement.kind {
+            StatementKind::Identify(question) => crate::identify::answer_identify(
+                program,
+                statement,
+                question,
+                self.data
+                    .as_ref()
+                    .map(|d| (d.columns(), d.counts.file.as_str())),
+            ),
+            // Engine choice, identified branch: a query that needs a mechanism the model
+            // does not write is answered from the data by its identified estimand.
+            StatementKind::Query { name, estimand }
+                if crate::identify::estimate::needs_identification(program, estimand) =>
+            {
+                crate::identify::estimate::answer_query(
+                    program,
+                    statement,
+                    name.as_deref(),
+                    estimand,
+                    self.data.as_deref(),
+                    settings.seed,
+                )
+            }
+            StatementKind::Decide(d)
+                if crate::identify::estimate::needs_identification(program, &d.objective) =>
+            {
+                Err(diagnostics::Diagnostic::error(
+                    crate::diagnostics::Code::E014,
+                    statement.span,
+                    "decisions over variables without mechanisms are not supported yet",
+                )
+                .with_help("write the mechanisms, or ask `query E[...| do(...)]` per action"))
+            }
             StatementKind::Query { name, estimand } => crate::infer::answer_query(
                 &self.program.model,
                 statement,
@@ -302,6 +413,22 @@ pub(crate) fn read_source(
             Err(Error::new(name, Arc::from(text), vec![d]))
         }
     })
+}
+
+/// Every name a statement declares or mentions in an edge: the columns worth counting.
+fn declared_names(ast: &crate::ast::Program) -> Vec<String> {
+    use crate::ast::StatementKind as S;
+    let mut names = Vec::new();
+    for statement in &ast.statements {
+        match &statement.kind {
+            S::Variable { name, .. } | S::Decision { name, .. } => names.push(name.name.clone()),
+            S::Edges(edges) => names.extend(edges.ends.iter().flatten().map(|n| n.name.clone())),
+            _ => {}
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn starts_with_word(text: &str, words: &[&str]) -> bool {

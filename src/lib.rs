@@ -105,9 +105,11 @@ pub(crate) mod check;
 #[doc(hidden)]
 pub mod cli;
 pub(crate) mod config;
+pub(crate) mod data;
 pub(crate) mod decide;
 pub(crate) mod diagnostics;
 mod dot;
+pub(crate) mod identify;
 pub(crate) mod infer;
 #[cfg(feature = "cli")]
 pub(crate) mod plot;

@@ -17,6 +17,8 @@ pub struct Program {
     pub samples: Option<u64>,
     /// `set seed` in force at the end of the file.
     pub seed: Option<u64>,
+    /// The declared `<->` edges (unobserved common causes), each pair once.
+    pub bidirected: Vec<(VarId, VarId)>,
 }
 
 /// A question, in file order.
@@ -43,6 +45,15 @@ pub enum StatementKind {
     },
     Decide(Decide),
     Bandit(Bandit),
+    Identify(Identify),
+}
+
+/// `identify P(y | do(x), z)`: outcome, treatment and conditioning variables.
+#[derive(Clone, Debug)]
+pub struct Identify {
+    pub outcomes: Vec<VarId>,
+    pub treatments: Vec<VarId>,
+    pub given: Vec<VarId>,
 }
 
 /// An estimand: arithmetic over probabilities, expectations and distributions.

@@ -607,7 +607,7 @@ fn natural(model: &Model, v: VarId) -> Option<Mech> {
             slot: v,
         }),
         VarKind::Deterministic(e) => Some(Mech::Det(e.clone())),
-        VarKind::Decision(_) => None,
+        VarKind::Decision(_) | VarKind::Nonparametric => None,
     }
 }
 

@@ -57,6 +57,7 @@ fn method(answer: &Answer) -> &'static str {
     match answer.method {
         crate::results::MethodUsed::Is => "importance sampling",
         crate::results::MethodUsed::Exact => "exact",
+        crate::results::MethodUsed::Identified => "identified from data",
     }
 }
 
@@ -84,6 +85,61 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
         }
     });
     match &answer.body {
+        Body::Identification(id) => {
+            let timing = timing.trim_start_matches(", ");
+            if timing.is_empty() {
+                let _ = writeln!(out, "{title}");
+            } else {
+                let _ = writeln!(out, "{title}   ({timing})");
+            }
+            match (&id.estimand, &id.hedge) {
+                (Some(estimand), _) => {
+                    let _ = writeln!(out, "  identifiable: {estimand}");
+                }
+                (None, Some(hedge)) => {
+                    let sets: Vec<String> = hedge
+                        .iter()
+                        .map(|s| format!("{{{}}}", s.join(", ")))
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "  not identifiable from {{{}}}: hedge {}",
+                        id.observed.join(", "),
+                        sets.join(" / ")
+                    );
+                }
+                (None, None) => {
+                    let _ = writeln!(out, "  not identifiable");
+                }
+            }
+            match &id.adjustment_set {
+                Some(set) => {
+                    let _ = if set.is_empty() {
+                        writeln!(
+                            out,
+                            "  back-door adjustment set: {{}} (no adjustment needed)"
+                        )
+                    } else {
+                        writeln!(out, "  back-door adjustment set: {{{}}}", set.join(", "))
+                    };
+                }
+                None if id.identifiable && answer.query.contains("do(") => {
+                    let _ = writeln!(out, "  no back-door adjustment set");
+                }
+                None => {}
+            }
+        }
+        Body::Probability(e) | Body::Expectation(e)
+            if answer.method == crate::results::MethodUsed::Identified =>
+        {
+            let _ = writeln!(
+                out,
+                "{title}\n  = {} ± {}   (identified, from {} rows; bootstrap standard error{timing})",
+                number(e.value),
+                number(e.stderr.unwrap_or(0.0)),
+                count(e.samples.unwrap_or(0) as f64)
+            );
+        }
         Body::Probability(e) | Body::Expectation(e) => match (e.ess, e.samples) {
             (Some(ess), Some(samples)) => {
                 let error = match e.stderr {

@@ -18,6 +18,8 @@ pub enum MethodUsed {
     Is,
     /// Exact inference.
     Exact,
+    /// Identification: an identified estimand evaluated on the data (LANGUAGE.md §13).
+    Identified,
 }
 
 /// The answer to one statement.
@@ -56,6 +58,26 @@ pub enum Body {
     Decision(DecisionAnswer),
     /// `bandit`.
     Bandit(BanditAnswer),
+    /// `identify`.
+    Identification(IdentificationAnswer),
+}
+
+/// The answer to an `identify` statement (LANGUAGE.md §13).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct IdentificationAnswer {
+    /// Whether the effect is identifiable from the observed variables' distribution.
+    pub identifiable: bool,
+    /// The estimand as text (`Σ_z P(y | x, z) P(z)`), or `null`.
+    pub estimand: Option<String>,
+    /// The estimand in LaTeX, or `null`.
+    pub estimand_latex: Option<String>,
+    /// A minimal back-door adjustment set, or `null` when none exists.
+    pub adjustment_set: Option<Vec<String>>,
+    /// When not identifiable: the hedge, as its two variable sets `[F, F']`.
+    pub hedge: Option<Vec<Vec<String>>>,
+    /// The observed variables the graph was projected onto.
+    pub observed: Vec<String>,
 }
 
 impl Body {
@@ -99,6 +121,7 @@ impl Body {
                 numbers.extend(d.policy.iter().map(|p| p.value));
                 numbers.extend(d.value_of_information);
             }
+            Body::Identification(_) => {}
             Body::Bandit(b) => {
                 numbers.push(b.oracle_value);
                 numbers.extend(b.policies.iter().flat_map(|p| [p.regret, p.regret_stderr]));

@@ -67,7 +67,7 @@ fn every_bad_input_fails_with_its_code_and_diagnostic() {
     );
     for code in [
         "E001", "E002", "E003", "E004", "E005", "E006", "E007", "E008", "E009", "E010", "E011",
-        "E012",
+        "E012", "E013", "E014",
     ] {
         assert!(codes_seen.contains(code), "no bad input triggers {code}");
     }

@@ -21,7 +21,10 @@ fn check_examples(method: Method) {
     for path in scm_files("examples") {
         let name = path.display().to_string();
         let source = std::fs::read_to_string(&path).unwrap();
-        let answers = match run_source(&name, &source, &options(200_000, method)) {
+        // From the file, so a `data "FILE"` is read relative to the example.
+        let answers = match whatif::Model::from_file(&path)
+            .and_then(|model| model.run(&options(200_000, method)))
+        {
             Ok(a) => a,
             Err(error) => panic!("{name} failed:\n{error}"),
         };

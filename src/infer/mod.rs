@@ -435,7 +435,7 @@ fn declared_values(model: &Model, target: &crate::scm::Ex) -> Vec<f64> {
             })
             .collect(),
         crate::scm::VarKind::Decision(values) => values.clone(),
-        crate::scm::VarKind::Deterministic(_) => Vec::new(),
+        crate::scm::VarKind::Deterministic(_) | crate::scm::VarKind::Nonparametric => Vec::new(),
     };
     listed.extend(domain);
     let mut seen = std::collections::HashSet::new();

@@ -61,6 +61,9 @@ pub enum VarKind {
     Deterministic(Ex),
     /// No mechanism: set by `do`, `decide` or `bandit`. Holds the declared domain.
     Decision(Vec<f64>),
+    /// Edges but no mechanism (`a -> b`): its distribution given its parents is whatever the
+    /// data shows; questions about it are answered by identification (src/identify/).
+    Nonparametric,
 }
 
 /// One variable of the model.
@@ -78,7 +81,12 @@ pub struct Var {
     pub domain: Option<Vec<f64>>,
 }
 
-impl Var {}
+impl Var {
+    /// Whether the variable has edges but no mechanism.
+    pub fn is_nonparametric(&self) -> bool {
+        matches!(self.kind, VarKind::Nonparametric)
+    }
+}
 
 /// A checked model: variables, graph and labels. Queries live in [`crate::program::Program`].
 #[derive(Clone, Debug, Default)]
@@ -127,6 +135,18 @@ impl Model {
         while let Some(v) = stack.pop() {
             if !std::mem::replace(&mut seen[v], true) {
                 stack.extend(&children[v]);
+            }
+        }
+        seen
+    }
+
+    /// Every variable from which one of `start` is reachable (themselves included).
+    pub fn ancestors(&self, start: &[VarId]) -> Vec<bool> {
+        let mut seen = vec![false; self.vars.len()];
+        let mut stack: Vec<VarId> = start.to_vec();
+        while let Some(v) = stack.pop() {
+            if !std::mem::replace(&mut seen[v], true) {
+                stack.extend(&self.vars[v].parents);
             }
         }
         seen

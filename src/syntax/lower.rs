@@ -79,6 +79,8 @@ fn is_keyword(rule: Rule) -> bool {
             | kw_rounds
             | kw_runs
             | kw_policies
+            | kw_data
+            | kw_identify
     )
 }
 
@@ -178,9 +180,69 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
         }
         Rule::decide_stmt => StatementKind::Decide(decide(inner, span, d)?),
         Rule::bandit_stmt => StatementKind::Bandit(bandit(inner, span, config)?),
+        Rule::data_stmt => {
+            let file = next(&mut inner, span, "data")?;
+            let span = span_of(&file);
+            let path = next(&mut children(file), span, "data path")?
+                .as_str()
+                .to_string();
+            StatementKind::Data { path, span }
+        }
+        Rule::edge_stmt => edges(inner, span)?,
+        Rule::identify_stmt => identify(inner, span, d)?,
         _ => return Err(internal(span, "statement")),
     };
     Ok(Statement { kind, span })
+}
+
+/// `a -> b <-> {c, d}`: ends and the arrows between them.
+fn edges<'i>(inner: impl Iterator<Item = Pair<'i, Rule>>, span: Span) -> Result<StatementKind> {
+    let mut edges = Edges {
+        ends: Vec::new(),
+        arrows: Vec::new(),
+    };
+    for pair in inner {
+        match pair.as_rule() {
+            Rule::edge_end => edges.ends.push(children(pair).map(ident).collect()),
+            Rule::edge_arrow => edges.arrows.push(if pair.as_str() == "<->" {
+                Arrow::Bidirected
+            } else {
+                Arrow::Directed
+            }),
+            _ => return Err(internal(span, "edge")),
+        }
+    }
+    if edges.ends.len() != edges.arrows.len() + 1 {
+        return Err(internal(span, "edge chain"));
+    }
+    Ok(StatementKind::Edges(edges))
+}
+
+/// `identify P(targets | do(treatments), given)`.
+fn identify<'i>(
+    mut inner: impl Iterator<Item = Pair<'i, Rule>>,
+    span: Span,
+    max_depth: usize,
+) -> Result<StatementKind> {
+    let targets = children(next(&mut inner, span, "identify")?)
+        .map(|e| expr(e, max_depth))
+        .collect::<Result<Vec<_>>>()?;
+    let (mut treatments, mut given) = (Vec::new(), Vec::new());
+    for condition in inner {
+        let c = next(&mut children(condition), span, "identify condition")?;
+        if c.as_rule() == Rule::identify_do {
+            for e in children(c) {
+                treatments.push(expr(e, max_depth)?);
+            }
+        } else {
+            given.push(expr(c, max_depth)?);
+        }
+    }
+    Ok(StatementKind::Identify {
+        targets,
+        treatments,
+        given,
+    })
 }
 
 fn ident(pair: Pair<Rule>) -> Ident {

@@ -84,6 +84,8 @@ pub const KEYWORDS: &[&str] = &[
     "rounds",
     "runs",
     "policies",
+    "data",
+    "identify",
 ];
 
 /// Whether `source` is an unfinished entry: it fails to parse only because it stops too

@@ -197,6 +197,16 @@ fn statement() -> impl Strategy<Value = String> {
         (name(), domain(), expr(), 1u32..100, 1u32..10).prop_map(|(n, d, r, a, b)| format!(
             "bandit {n} in {d} reward {r} rounds {a} runs {b} policies greedy, epsilon_greedy(0.1)"
         )),
+        // Identification (LANGUAGE.md §13): edges, data, identify.
+        (name(), name(), name(), prop::bool::ANY).prop_map(|(a, b, c, bi)| {
+            let arrow = if bi { "<->" } else { "->" };
+            format!("{a} -> {{{b}, {c}}} {arrow} {a}")
+        }),
+        name().prop_map(|n| format!("data \"{n}.csv\"")),
+        (name(), name(), literal(), prop::option::of(name())).prop_map(|(y, x, v, z)| {
+            let given = z.map(|z| format!(", {z}")).unwrap_or_default();
+            format!("identify P({y}, {x} = {v} | do({x}, {y} = {v}){given})")
+        }),
     ]
 }
 

@@ -1,0 +1,3 @@
+# code: E013
+x -> y
+query P(y | do(x = true))

@@ -1,0 +1,4 @@
+# code: E014
+x -> y
+x <-> x
+identify P(y | do(x))

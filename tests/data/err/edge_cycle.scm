@@ -1,0 +1,4 @@
+# code: E004
+a -> b -> c
+c -> a
+identify P(c | do(a))

@@ -1,0 +1,3 @@
+# code: E002
+smoking -> tar -> cancer
+identify P(cancer | do(smokng))
