@@ -293,7 +293,8 @@ impl Model {
             ));
         }
         let program = &self.program;
-        let result = crate::cancel::with_current(&options.cancel, || match &statement.kind {
+        let result = crate::cancel::with_current(&options.cancel, || {
+            match &statement.kind {
             StatementKind::Identify(question) => crate::identify::answer_identify(
                 program,
                 statement,
@@ -319,13 +320,26 @@ impl Model {
             StatementKind::Decide(d)
                 if crate::identify::estimate::needs_identification(program, &d.objective) =>
             {
-                Err(diagnostics::Diagnostic::error(
-                    crate::diagnostics::Code::E014,
-                    statement.span,
-                    "decisions over variables without mechanisms are not supported yet",
+                crate::identify::decide::answer_decide(
+                    program,
+                    statement,
+                    d,
+                    self.data.as_deref(),
+                    settings.seed,
                 )
-                .with_help("write the mechanisms, or ask `query E[...| do(...)]` per action"))
             }
+            StatementKind::Bandit(b) => match bandit_without_mechanism(program, b) {
+                Some(v) => Err(diagnostics::Diagnostic::error(
+                    Code::E014,
+                    statement.span,
+                    format!(
+                        "a bandit plays the model as a simulator, and `{}` has no mechanism to simulate",
+                        program.model.vars[v].name
+                    ),
+                )
+                .with_help("write its mechanism (`~` or `:=`), or use `decide`, which estimates each action's value from the data")),
+                None => crate::decide::bandit::play(&self.program.model, statement, b, settings),
+            },
             StatementKind::Query { name, estimand } => crate::infer::answer_query(
                 &self.program.model,
                 statement,
@@ -336,9 +350,7 @@ impl Model {
             StatementKind::Decide(d) => {
                 crate::decide::decide(&self.program.model, statement, d, settings)
             }
-            StatementKind::Bandit(b) => {
-                crate::decide::bandit::play(&self.program.model, statement, b, settings)
-            }
+        }
         });
         let result = result.and_then(|answer| match answer.body.first_non_finite() {
             None => Ok(answer),
@@ -855,3 +867,10 @@ impl fmt::Debug for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A variable without a mechanism that a bandit's reward or arm depends on.
+fn bandit_without_mechanism(program: &Program, b: &crate::program::Bandit) -> Option<usize> {
+    let mut vars = vec![b.arm];
+    b.reward.visit_vars(&mut |v| vars.push(v));
+    crate::identify::estimate::without_mechanism(&program.model, &vars)
+}

@@ -231,6 +231,11 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
             let exact = answer.method == crate::results::MethodUsed::Exact;
             let samples = if exact {
                 String::new()
+            } else if answer.method == crate::results::MethodUsed::Identified {
+                format!(
+                    ", {} rows; bootstrap standard errors",
+                    count(d.samples as f64)
+                )
             } else {
                 format!(", {} samples", count(d.samples as f64))
             };

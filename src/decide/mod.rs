@@ -12,7 +12,7 @@
 //! **Invariant:** does no I/O.
 
 pub mod bandit;
-mod problem;
+pub(crate) mod problem;
 
 use crate::diagnostics::Diagnostic;
 use crate::infer::engine::Solved;
@@ -62,7 +62,8 @@ fn indicator(vars: &[VarId], values: &[f64]) -> Ex {
     })
 }
 
-fn action_map(model: &Model, vars: &[VarId], values: &[f64]) -> Assignment {
+/// An action as its decisions' names and values.
+pub(crate) fn action_map(model: &Model, vars: &[VarId], values: &[f64]) -> Assignment {
     vars.iter()
         .zip(values)
         .map(|(v, x)| {

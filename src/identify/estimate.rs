@@ -117,7 +117,6 @@ impl Observed for Table {
 
 /// Whether answering `estimand` needs a nonparametric mechanism.
 pub fn needs_identification(program: &Program, estimand: &Estimand) -> bool {
-    let model = &program.model;
     let mut mentioned = Vec::new();
     for leaf in estimand.leaves() {
         let (target, conditions) = match leaf {
@@ -137,12 +136,13 @@ pub fn needs_identification(program: &Program, estimand: &Estimand) -> bool {
             e.expr.visit_vars(&mut |v| mentioned.push(v));
         }
     }
-    let ancestors = model.ancestors(&mentioned);
-    model
-        .vars
-        .iter()
-        .enumerate()
-        .any(|(v, var)| ancestors[v] && var.is_nonparametric())
+    without_mechanism(&program.model, &mentioned).is_some()
+}
+
+/// The first variable without a mechanism among `vars` and their ancestors.
+pub fn without_mechanism(model: &crate::scm::Model, vars: &[VarId]) -> Option<VarId> {
+    let ancestors = model.ancestors(vars);
+    (0..model.vars.len()).find(|v| ancestors[*v] && model.vars[*v].is_nonparametric())
 }
 
 fn e014(span: Span, message: impl Into<String>) -> Diagnostic {
@@ -184,18 +184,42 @@ struct Setup<'a> {
     rows: u64,
 }
 
-/// Answers a query that needs a nonparametric mechanism.
-pub fn answer_query(
+/// Several estimands estimated on one data set, on the same bootstrap resamples (so the
+/// differences between them have honest standard errors too).
+pub struct Estimated {
+    /// Per estimand, its value: one number, or one per value for a distribution.
+    pub point: Vec<Vec<f64>>,
+    /// The bootstrap resamples in which every estimand could be evaluated:
+    /// `replicates[r][estimand][i]`.
+    pub replicates: Vec<Vec<Vec<f64>>>,
+    /// Complete-case rows the estimates use.
+    pub rows: u64,
+    /// Rows left out, resamples left out.
+    pub warnings: Vec<String>,
+}
+
+impl Estimated {
+    /// The bootstrap standard error of `f` of the estimates (`f` reads `[estimand][i]`).
+    pub fn stderr(&self, f: impl Fn(&[Vec<f64>]) -> f64) -> f64 {
+        let n = self.replicates.len() as f64;
+        let draws: Vec<f64> = self.replicates.iter().map(|r| f(r)).collect();
+        let mean = draws.iter().sum::<f64>() / n;
+        (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    }
+}
+
+/// Evaluates every estimand of `estimands` on the data's empirical distribution, with
+/// [`BOOTSTRAP_REPLICATES`] shared resamples seeded from (seed, line, replicate) alone.
+pub fn estimate_all(
     program: &Program,
     statement: &Statement,
-    name: Option<&str>,
-    estimand: &Estimand,
+    estimands: &[Estimand],
     data: Option<&Dataset>,
     seed: u64,
-) -> Result<Answer, Diagnostic> {
+) -> Result<Estimated, Diagnostic> {
     let span = statement.span;
     let Some(data) = data else {
-        return Err(e013(span, "this query needs a variable without a mechanism; its estimate needs `data \"FILE.csv\"`").with_help("add a `data` statement, or `--data FILE` on the command line"));
+        return Err(e013(span, "this question needs a variable without a mechanism; its estimate needs `data \"FILE.csv\"`").with_help("add a `data` statement, or `--data FILE` on the command line"));
     };
     let file = data.counts.file.clone();
     let observed = observed(program, Some(data.columns()));
@@ -207,16 +231,19 @@ pub fn answer_query(
         .iter()
         .map(|v| model.vars[*v].domain.clone().unwrap_or_default())
         .collect();
-    let leaves_src = estimand.leaves();
     let mut needed: Vec<usize> = Vec::new();
-    let mut prepared = Vec::new();
+    let mut prepared: Vec<Vec<Leaf>> = Vec::with_capacity(estimands.len());
     // Identify each leaf first: the table covers the nodes their estimands read.
-    for leaf in &leaves_src {
-        let l = prepare_leaf(program, &projection, leaf, span, &file, &values)?;
-        l.term.mentions(&mut needed);
-        needed.extend(&l.outcomes);
-        needed.extend(l.fixed.iter().map(|(v, _)| *v));
-        prepared.push(l);
+    for estimand in estimands {
+        let mut leaves = Vec::new();
+        for leaf in estimand.leaves() {
+            let l = prepare_leaf(program, &projection, leaf, span, &file, &values)?;
+            l.term.mentions(&mut needed);
+            needed.extend(&l.outcomes);
+            needed.extend(l.fixed.iter().map(|(v, _)| *v));
+            leaves.push(l);
+        }
+        prepared.push(leaves);
     }
     needed.sort_unstable();
     needed.dedup();
@@ -254,21 +281,28 @@ pub fn answer_query(
         values,
         rows,
     };
-    // The point estimate; an empty cell here is an error that names it.
-    let point = evaluate(&setup, &setup.table, &prepared, estimand)
+    let evaluate_all = |table: &Table| -> Result<Vec<Vec<f64>>, EmptyCell> {
+        estimands
+            .iter()
+            .zip(&prepared)
+            .map(|(estimand, leaves)| evaluate(&setup, table, leaves, estimand))
+            .collect()
+    };
+    // The point estimates; an empty cell here is an error that names it.
+    let point = evaluate_all(&setup.table)
         .map_err(|cell| e013(span, empty_cell_message(&setup, &cell, &file)).with_help("the data has no row with these values, so the formula's conditional is undefined there; more data, or a coarser variable"))?;
     // The bootstrap.
     let base: Vec<f64> = setup.table.cells.iter().map(|(_, w)| *w).collect();
-    let replicates: Vec<Option<Vec<f64>>> = (0..BOOTSTRAP_REPLICATES)
+    let replicates: Vec<Option<Vec<Vec<f64>>>> = (0..BOOTSTRAP_REPLICATES)
         .into_par_iter()
         .map(|r| {
             let mut rng = SmallRng::seed_from_u64(mix(mix(mix(seed) ^ statement.line as u64) ^ r));
             let weights = multinomial(&base, setup.rows, &mut rng);
-            let table = setup.table.reweighted(&weights);
-            evaluate(&setup, &table, &prepared, estimand).ok()
+            evaluate_all(&setup.table.reweighted(&weights)).ok()
         })
         .collect();
-    let good: Vec<&Vec<f64>> = replicates.iter().flatten().collect();
+    let drawn = replicates.len();
+    let replicates: Vec<Vec<Vec<f64>>> = replicates.into_iter().flatten().collect();
     let mut warnings = Vec::new();
     if setup.rows < data.counts.rows {
         warnings.push(format!(
@@ -277,23 +311,50 @@ pub fn answer_query(
             data.counts.rows
         ));
     }
-    let dropped = replicates.len() - good.len();
+    let dropped = drawn - replicates.len();
     if dropped > 0 {
         warnings.push(format!("{dropped} of {BOOTSTRAP_REPLICATES} bootstrap resamples had an empty cell and were left out of the standard error"));
     }
-    if good.len() < 2 {
+    if replicates.len() < 2 {
         return Err(e013(
             span,
             "too few bootstrap resamples could evaluate the estimand (empty cells): the data is too thin for a standard error",
         ));
     }
-    let sd = |i: usize| -> f64 {
-        let n = good.len() as f64;
-        let mean = good.iter().map(|r| r[i]).sum::<f64>() / n;
-        (good.iter().map(|r| (r[i] - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    };
-    let body = match (estimand, &prepared.first().map(|l| &l.kind)) {
-        (Estimand::Distribution { ty, .. }, Some(LeafKind::Distribution(v))) => {
+    Ok(Estimated {
+        point,
+        replicates,
+        rows,
+        warnings,
+    })
+}
+
+/// Answers a query that needs a nonparametric mechanism.
+pub fn answer_query(
+    program: &Program,
+    statement: &Statement,
+    name: Option<&str>,
+    estimand: &Estimand,
+    data: Option<&Dataset>,
+    seed: u64,
+) -> Result<Answer, Diagnostic> {
+    let model = &program.model;
+    let estimated = estimate_all(
+        program,
+        statement,
+        std::slice::from_ref(estimand),
+        data,
+        seed,
+    )?;
+    let point = &estimated.point[0];
+    let sd = |i: usize| estimated.stderr(|r| r[0][i]);
+    let rows = estimated.rows;
+    let body = match estimand {
+        Estimand::Distribution {
+            target: crate::scm::Ex::Var(v),
+            ty,
+            ..
+        } => {
             let domain = model.vars[*v].domain.clone().unwrap_or_default();
             Body::Distribution(Distribution::Discrete {
                 values: domain
@@ -328,7 +389,7 @@ pub fn answer_query(
         method: MethodUsed::Identified,
         name: name.map(str::to_string),
         body,
-        warnings,
+        warnings: estimated.warnings,
     })
 }
 

@@ -12,6 +12,7 @@
 //! Knows nothing of sampling; reads counts, never files.
 
 pub mod admg;
+pub mod decide;
 pub mod estimand;
 pub mod estimate;
 pub mod id;
