@@ -99,8 +99,16 @@ impl Model {
         };
         let data_error = |e: crate::data::DataError| {
             let mut d = diagnostics::Diagnostic::error(Code::E013, span, e.message);
-            if let Some(help) = e.help {
+            if let Some(mut help) = e.help {
+                if data_file.is_some() && help == crate::data::NOT_FOUND_HELP {
+                    help = "a file named by `--data` (or the REPL's `:data`) is read relative to the working directory".to_string();
+                }
                 d = d.with_help(help);
+            }
+            if data_statement.is_none() {
+                // `--data FILE` (or the REPL's `:data`) with no `data` statement: nothing in
+                // the source to point at.
+                d.span = None;
             }
             d
         };
@@ -256,6 +264,13 @@ impl Model {
             return Err((Error::new(&self.name, extended.source.clone(), vec![d]), at));
         }
         Ok((extended, at))
+    }
+
+    /// The model's data, in a line: rows and the columns read (the observed variables).
+    pub(crate) fn data_summary(&self) -> Option<String> {
+        self.data
+            .as_ref()
+            .map(|d| format!("{} rows; columns {}", d.counts.rows, d.columns().join(", ")))
     }
 
     pub(crate) fn program(&self) -> &Program {

@@ -25,6 +25,10 @@ pub const MISSING: u32 = u32::MAX;
 /// file.
 pub const MAX_DISTINCT: usize = 10_000;
 
+/// The help for a data file that cannot be read, when a `data` statement named it.
+pub const NOT_FOUND_HELP: &str =
+    "the path is relative to the model file; `--data FILE` names another file";
+
 /// A problem with the data: what, and how to fix it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataError {
@@ -97,8 +101,7 @@ pub struct Counts {
 /// file.
 fn open(path: &Path, file: &str) -> Result<csv::Reader<std::fs::File>, DataError> {
     let meta = std::fs::metadata(path).map_err(|e| {
-        DataError::new(format!("cannot read the data file `{file}`: {e}"))
-            .help("the path is relative to the model file; `--data FILE` names another file")
+        DataError::new(format!("cannot read the data file `{file}`: {e}")).help(NOT_FOUND_HELP)
     })?;
     if meta.is_dir() {
         return Err(DataError::new(format!(

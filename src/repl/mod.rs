@@ -61,6 +61,9 @@ pub struct Session {
     timing: bool,
     pending: String,
     file: Option<PathBuf>,
+    /// `:data FILE`: the data every entry is checked and answered with (replacing a `data`
+    /// statement's file), read relative to the working directory.
+    data: Option<PathBuf>,
     cancel: CancelToken,
 }
 
@@ -83,6 +86,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (":vars", "each variable with its mechanism"),
     (":graph", "the causal graph as Graphviz DOT"),
+    (
+        ":data FILE",
+        "read data from a CSV (identification and estimation; `:data` alone: which file)",
+    ),
     (":samples N", "samples per query"),
     (":seed N", "the random seed"),
     (":method is|exact|auto", "the inference method"),
@@ -104,6 +111,7 @@ impl Session {
             timing: false,
             pending: String::new(),
             file: None,
+            data: None,
             cancel: CancelToken::new(),
         }
     }
@@ -221,6 +229,11 @@ impl Session {
                 Reply::Output(format!("json = {v}\n"))
             }
             (":load", Some(path)) => Reply::Output(self.load(PathBuf::from(path))),
+            (":data", Some(path)) => Reply::Output(self.use_data(PathBuf::from(path))),
+            (":data", None) => Reply::Output(match &self.data {
+                Some(path) => format!("data = {}\n", path.display()),
+                None => "no `:data` file; a `data \"FILE\"` statement in the model is read if there is one\n".to_string(),
+            }),
             (":reload", None) => match self.file.clone() {
                 Some(path) => Reply::Output(self.load(path)),
                 None => usage("no file loaded yet; use `:load FILE`"),
@@ -241,6 +254,48 @@ impl Session {
         }
     }
 
+    /// A model from `text`: its `data "FILE"` read relative to `base`, or the `:data` file.
+    fn build(
+        &self,
+        name: &str,
+        text: &str,
+        base: Option<&std::path::Path>,
+    ) -> Result<Model, Error> {
+        Model::load(name, text, &Config::default(), base, self.data.as_deref())
+    }
+
+    /// Where a `data "FILE"` statement is read from: the loaded file's directory.
+    fn base(&self) -> Option<&std::path::Path> {
+        self.file.as_deref().and_then(std::path::Path::parent)
+    }
+
+    /// `:data FILE`: checks the model against the file, then keeps it for every entry.
+    fn use_data(&mut self, path: PathBuf) -> String {
+        let previous = self.data.replace(path.clone());
+        let declarations: String = self
+            .declarations
+            .iter()
+            .map(|d| format!("{}\n", d.text))
+            .collect();
+        match self.build("<repl>", &declarations, self.base()) {
+            Ok(model) => {
+                self.model = model;
+                match self.model.data_summary() {
+                    Some(summary) => format!("data = {}: {summary}\n", path.display()),
+                    None => format!("data = {}\n", path.display()),
+                }
+            }
+            Err(e) => {
+                self.data = previous;
+                let mut text = e.to_string();
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+                text
+            }
+        }
+    }
+
     /// Replaces the model with the declarations of a file (its questions are not run).
     pub fn load(&mut self, path: PathBuf) -> String {
         let name = path.display().to_string();
@@ -248,7 +303,7 @@ impl Session {
             Ok(s) => s,
             Err(e) => return format!("error: cannot read {name}: {e}\n"),
         };
-        let model = match Model::parse_named(&name, &source) {
+        let model = match self.build(&name, &source, path.parent()) {
             Ok(model) => model,
             Err(e) => return e.to_string(),
         };
@@ -374,7 +429,7 @@ impl Session {
         let offset = text.len();
         text.push_str(entry);
         text.push('\n');
-        let candidate = match Model::parse_named("<repl>", &text) {
+        let candidate = match self.build("<repl>", &text, self.base()) {
             Ok(model) => model,
             Err(e) => return self.render_split(&e, &text, offset, entry),
         };
@@ -419,7 +474,9 @@ impl Session {
             .iter()
             .map(|d| format!("{}\n", d.text))
             .collect();
-        self.model = Model::parse_named("<repl>", &declarations).unwrap_or(candidate);
+        self.model = self
+            .build("<repl>", &declarations, self.base())
+            .unwrap_or(candidate);
         out
     }
 
@@ -514,6 +571,10 @@ fn declared_names(kind: &StatementKind) -> Option<Vec<String>> {
         StatementKind::Variable { name, .. }
         | StatementKind::Decision { name, .. }
         | StatementKind::Let { name, .. } => Some(vec![name.name.clone()]),
+        // Edges declare structure, not names: kept, never replaced. A new `data` statement
+        // replaces the old one (`data` is a keyword, so no variable shares the name).
+        StatementKind::Edges(_) => Some(Vec::new()),
+        StatementKind::Data { .. } => Some(vec!["data".to_string()]),
         _ => None,
     }
 }
