@@ -492,3 +492,72 @@ fn the_repl_loads_a_model_whose_data_sits_beside_it() {
     };
     assert!(answer.contains("identified, from 270 rows"), "{answer}");
 }
+
+#[test]
+fn a_policy_on_a_nonparametric_model_picks_the_best_identified_action_per_context() {
+    // The drug helps men and harms women; men take it more.
+    let dir = scratch("policy");
+    let mut text = String::from("sex,drug,recovered\n");
+    let counts = [
+        ((false, false, false), 60),
+        ((false, false, true), 140),
+        ((false, true, false), 50),
+        ((false, true, true), 30),
+        ((true, false, false), 40),
+        ((true, false, true), 40),
+        ((true, true, false), 60),
+        ((true, true, true), 140),
+    ];
+    for ((s, d, r), n) in counts {
+        for _ in 0..n {
+            text.push_str(&format!("{s},{d},{r}\n"));
+        }
+    }
+    std::fs::write(dir.join("sex.csv"), text).unwrap();
+    std::fs::write(
+        dir.join("policy.scm"),
+        "data \"sex.csv\"
+sex -> drug -> recovered
+sex -> recovered
+decide drug in {false, true} maximize P(recovered) given sex
+",
+    )
+    .unwrap();
+    let model = Model::from_file(dir.join("policy.scm")).unwrap();
+    let answers = model.run(&Options::new().seed(9)).unwrap();
+    let Body::Decision(d) = &answers[0].body else {
+        panic!("not a decision")
+    };
+    let rows = read_bool_csv(dir.join("sex.csv").to_str().unwrap());
+    // E[recovered | do(drug = a), sex = s] = P(recovered | drug = a, sex = s) here.
+    let v =
+        |a: bool, s: bool| conditional(&rows, &[("recovered", true)], &[("drug", a), ("sex", s)]);
+    let p = |s: bool| share(&rows, &[("sex", s)]);
+    assert!(v(true, true) > v(false, true) && v(false, false) > v(true, false));
+    let policy_value = p(true) * v(true, true) + p(false) * v(false, false);
+    assert!(
+        (d.value - policy_value).abs() < 1e-12,
+        "{} vs {policy_value}",
+        d.value
+    );
+    let blind = |a: bool| p(true) * v(a, true) + p(false) * v(a, false);
+    let best_blind = blind(true).max(blind(false));
+    assert!((d.value_unconditional - best_blind).abs() < 1e-12);
+    let voi = d
+        .value_of_information
+        .expect("a policy has a value of information");
+    assert!((voi - (policy_value - best_blind)).abs() < 1e-12);
+    assert_eq!(
+        d.best, None,
+        "a policy's action depends on what it observes"
+    );
+    assert_eq!(d.policy.len(), 2);
+    for row in &d.policy {
+        let whatif::results::Value::Bool(s) = row.context["sex"] else {
+            panic!("{row:?}")
+        };
+        assert_eq!(row.action["drug"], whatif::results::Value::from(s));
+        assert!((row.value - v(s, s)).abs() < 1e-12);
+    }
+    assert!(d.stderr > 0.005 && d.stderr < 0.05, "{}", d.stderr);
+}

@@ -8,8 +8,11 @@
 //! Issue 16's fitting will add further statistics (XᵀX, Xᵀy per mechanism) beside it, fed by
 //! the same reader.
 //!
-//! Cells are read as text here; [`infer_type`] types a column with no declared type, and
-//! [`Dictionary::code`] turns a cell into a value of a declared type. Every problem is a
+//! [`Rows`] is the reader underneath, for statistics of other kinds: it streams the rows of the
+//! wanted columns, each cell read on demand as text, a real, an int or a bool, an empty cell or
+//! `NA` being a missing value (`None`). Cells are counted as text; [`infer_type`] types a
+//! column with no declared type, and [`bind`] turns the counted cells into values of the
+//! variables' declared types. Every problem is a
 //! [`DataError`] naming the file, the line and the column and saying what was expected; the
 //! caller turns it into E013.
 
@@ -170,38 +173,154 @@ fn header(reader: &mut csv::Reader<std::fs::File>, file: &str) -> Result<Vec<Str
     Ok(names)
 }
 
+/// A CSV file being streamed row by row: its header read, the columns named in `wanted` kept
+/// (in file order), one record reused for every row (no allocation per row).
+///
+/// ```ignore
+/// let mut rows = Rows::open(path, "heights.csv", &wanted)?;
+/// while let Some(row) = rows.next_row()? {
+///     let height: Option<f64> = row.real(0)?; // None: an empty cell or `NA`
+/// }
+/// ```
+pub struct Rows {
+    reader: csv::Reader<std::fs::File>,
+    record: csv::ByteRecord,
+    file: String,
+    /// Per kept column, its position in the file.
+    picked: Vec<usize>,
+    columns: Vec<String>,
+    rows: u64,
+}
+
+impl Rows {
+    /// Opens `path` (`file` is how messages name it) and reads its header row. The header must
+    /// name at least one of `wanted` (unless `wanted` is empty), else the file has no header.
+    pub fn open(path: &Path, file: &str, wanted: &[String]) -> Result<Rows, DataError> {
+        let mut reader = open(path, file)?;
+        let names = header(&mut reader, file)?;
+        let picked: Vec<usize> = (0..names.len())
+            .filter(|i| wanted.contains(&names[*i]))
+            .collect();
+        if picked.is_empty() && !wanted.is_empty() {
+            let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+            return Err(DataError::new(format!(
+                "`{file}` line 1: no column is named like a variable of the model (the header reads `{}`)",
+                shown.join(",")
+            ))
+            .help("the first row must be a header naming the columns after the model's variables"));
+        }
+        Ok(Rows {
+            reader,
+            record: csv::ByteRecord::new(),
+            file: file.to_string(),
+            columns: picked.iter().map(|i| names[*i].clone()).collect(),
+            picked,
+            rows: 0,
+        })
+    }
+
+    /// The kept columns' names: cell `k` of a row is column `columns()[k]`.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The file as messages name it.
+    #[allow(dead_code, reason = "for readers beside `count` (issue 16's fitting)")]
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Data rows read so far (the header not counted).
+    pub fn rows_read(&self) -> u64 {
+        self.rows
+    }
+
+    /// The next data row, or `None` at the end of the file. A row with another number of
+    /// cells than the header is an error naming its line.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>, DataError> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(e) => return Err(csv_error(&self.file, &e)),
+        }
+        self.rows += 1;
+        let line = self.record.position().map_or(self.rows + 1, |p| p.line());
+        Ok(Some(Row { rows: self, line }))
+    }
+}
+
+/// One data row of a [`Rows`] stream: its cells read on demand, by kept-column index.
+pub struct Row<'a> {
+    rows: &'a Rows,
+    line: u64,
+}
+
+// Typed cells are for readers beside `count` (issue 16's fitting); counting reads text.
+#[allow(dead_code)]
+impl Row<'_> {
+    /// The row's line in the file (the header is line 1).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Cell `k` as trimmed text, `None` when missing (empty or `NA`); not UTF-8 is an error.
+    pub fn text(&self, k: usize) -> Result<Option<&str>, DataError> {
+        let raw = self.rows.record.get(self.rows.picked[k]).unwrap_or(b"");
+        let cell = text(&self.rows.file, raw, self.line, &self.rows.columns[k])?;
+        Ok((!cell.is_empty() && cell != "NA").then_some(cell))
+    }
+
+    /// Cell `k` as a finite real number, `None` when missing.
+    pub fn real(&self, k: usize) -> Result<Option<f64>, DataError> {
+        self.typed(k, "a number", |cell| {
+            cell.parse::<f64>().ok().filter(|x| x.is_finite())
+        })
+    }
+
+    /// Cell `k` as an integer, `None` when missing.
+    pub fn int(&self, k: usize) -> Result<Option<i64>, DataError> {
+        self.typed(k, "an integer", |cell| cell.parse::<i64>().ok())
+    }
+
+    /// Cell `k` as a bool (`true`/`false`/`1`/`0`, any case), `None` when missing.
+    pub fn bool(&self, k: usize) -> Result<Option<bool>, DataError> {
+        self.typed(k, "a bool (true, false, 1 or 0)", parse_bool)
+    }
+
+    fn typed<T>(
+        &self,
+        k: usize,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, DataError> {
+        let Some(cell) = self.text(k)? else {
+            return Ok(None);
+        };
+        match parse(cell) {
+            Some(value) => Ok(Some(value)),
+            None => Err(DataError::new(format!(
+                "`{}` line {}, column `{}`: `{cell}` is not {what}",
+                self.rows.file, self.line, self.rows.columns[k]
+            ))
+            .help("an empty cell or NA is a missing value")),
+        }
+    }
+}
+
 /// Streams the file, counting the joint values of the columns named in `wanted` (those the
 /// header has). The header must name at least one of `wanted`, else the file has no header.
 pub fn count(path: &Path, file: &str, wanted: &[String]) -> Result<Counts, DataError> {
-    let mut reader = open(path, file)?;
-    let names = header(&mut reader, file)?;
-    let counted: Vec<usize> = (0..names.len())
-        .filter(|i| wanted.contains(&names[*i]))
-        .collect();
-    if counted.is_empty() && !wanted.is_empty() {
-        let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
-        return Err(DataError::new(format!(
-            "`{file}` line 1: no column is named like a variable of the model (the header reads `{}`)",
-            shown.join(",")
-        ))
-        .help("the first row must be a header naming the columns after the model's variables"));
-    }
-    let columns: Vec<String> = counted.iter().map(|i| names[*i].clone()).collect();
-    let mut dictionaries = vec![Dictionary::default(); counted.len()];
+    let mut rows = Rows::open(path, file, wanted)?;
+    let columns = rows.columns().to_vec();
+    let mut dictionaries = vec![Dictionary::default(); columns.len()];
     let mut cells: HashMap<Vec<u32>, u64> = HashMap::new();
-    let mut key = vec![0u32; counted.len()];
-    let mut record = csv::ByteRecord::new();
-    let mut rows = 0u64;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(file, &e)),
-        }
-        let line = record.position().map_or(rows + 2, |p| p.line());
-        for (k, &i) in counted.iter().enumerate() {
-            let cell = text(file, record.get(i).unwrap_or(b""), line, &columns[k])?;
-            key[k] = dictionaries[k].code(cell, line);
+    let mut key = vec![0u32; columns.len()];
+    while let Some(row) = rows.next_row()? {
+        for (k, code) in key.iter_mut().enumerate() {
+            *code = match row.text(k)? {
+                Some(cell) => dictionaries[k].code(cell, row.line()),
+                None => MISSING,
+            };
         }
         match cells.get_mut(key.as_slice()) {
             Some(n) => *n += 1,
@@ -209,14 +328,13 @@ pub fn count(path: &Path, file: &str, wanted: &[String]) -> Result<Counts, DataE
                 cells.insert(key.clone(), 1);
             }
         }
-        rows += 1;
     }
     Ok(Counts {
         file: file.to_string(),
         columns,
         dictionaries,
         cells,
-        rows,
+        rows: rows.rows_read(),
     })
 }
 
@@ -363,3 +481,6 @@ pub fn bind(counts: Counts, model: &crate::scm::Model) -> Result<Dataset, DataEr
         domain_code,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,9 +8,14 @@
 //! estimated alongside, and the answer flags when it disagrees with the interventional one
 //! (confounding), as for models with mechanisms (LANGUAGE.md §7).
 //!
-//! A decision whose effect is not identifiable is E014 with the hedge. Policies (`given`) and
-//! sequential decisions (`then`) over such models are E014: their values need
-//! `P(context | do(earlier decisions))` and per-context identification, not built yet.
+//! With `given C` (single stage; the checker has made sure no context is a descendant of a
+//! decision), the policy picks, per context value `c`, the action maximising
+//! `E[U | do(d = a), C = c]` (identified by IDC), and its value is
+//! `Σ_c P(C = c) · E[U | do(d = a*(c)), C = c]`, estimated on the same resamples.
+//!
+//! A decision whose effect is not identifiable is E014 with the hedge. Sequential decisions
+//! (`then`) over such models are E014: their values need `P(context | do(earlier decisions))`
+//! per stage, not built yet.
 //!
 //! **Invariant:** does no I/O; every number comes from [`estimate_all`].
 
@@ -22,7 +27,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::program::{
     Conditions, Decide, Estimand, Evidence, Intervention, InterventionValue, Program, Statement,
 };
-use crate::results::{ActionValue, Answer, Body, DecisionAnswer, MethodUsed};
+use crate::results::{ActionValue, Answer, Body, DecisionAnswer, MethodUsed, PolicyRow};
 use crate::scm::{BinOp, Ex, Model, VarId, VarKind};
 
 /// Answers a `decide` whose objective needs a mechanism the model does not write.
@@ -35,13 +40,13 @@ pub fn answer_decide(
 ) -> Result<Answer, Diagnostic> {
     let model = &program.model;
     let span = statement.span;
-    if d.stages.len() > 1 || d.stages.iter().any(|s| !s.given.is_empty()) {
+    if d.stages.len() > 1 {
         return Err(Diagnostic::error(
             Code::E014,
             span,
-            "policies (`given`) and sequential decisions (`then`) over variables without mechanisms are not supported yet",
+            "sequential decisions (`then`) over variables without mechanisms are not supported yet",
         )
-        .with_help("decide without `given`/`then` (the best single action is identified from the data), or write the mechanisms"));
+        .with_help("decide one stage at a time (with `given` for what it observes), or write the mechanisms"));
     }
     let problem = DecisionProblem::new(model, d, span)?;
     let decided = &problem.decision_vars;
@@ -94,7 +99,35 @@ pub fn answer_decide(
         Vec::new()
     };
     let n = interventional.len();
-    let all: Vec<Estimand> = interventional.into_iter().chain(evidential).collect();
+    let has_evidential = !evidential.is_empty();
+    // With `given`: per context value, its probability, then each action's value there.
+    let contexts = &problem.contexts;
+    let context_vars = &problem.context_vars;
+    let mut per_context: Vec<Estimand> = Vec::new();
+    if !context_vars.is_empty() {
+        for c in contexts {
+            let observed = conjunction(context_vars, c);
+            per_context.push(Estimand::Probability {
+                event: observed.clone(),
+                conditions: Conditions::default(),
+                span,
+            });
+            for a in &interventional {
+                per_context.push(with_conditions(a, |conditions| {
+                    conditions.evidence.push(Evidence {
+                        expr: observed.clone(),
+                        span,
+                        text: describe(model, context_vars, c),
+                    })
+                }));
+            }
+        }
+    }
+    let all: Vec<Estimand> = interventional
+        .into_iter()
+        .chain(evidential)
+        .chain(per_context)
+        .collect();
     let estimated = estimate_all(program, statement, &all, data, seed)?;
     let sign = if d.maximize { 1.0 } else { -1.0 };
     let value = |i: usize| estimated.point[i][0];
@@ -111,33 +144,102 @@ pub fn answer_decide(
             },
         })
         .collect();
-    let (evidential, evidential_disagrees) =
-        evidential_ranking(model, decided, &problem.actions, &estimated, n, best, sign);
+    let (evidential, evidential_disagrees) = evidential_ranking(
+        has_evidential,
+        model,
+        decided,
+        &problem.actions,
+        &estimated,
+        n,
+        best,
+        sign,
+    );
     let mut warnings = estimated.warnings.clone();
     if evidential_disagrees {
         warnings.push("the evidential ranking E[U | d = a] recommends a different action than the interventional one: the data are confounded; follow the interventional answer".to_string());
     }
     let best_action = action_map(model, decided, &problem.actions[best]);
+    let (mut value_best, mut stderr_best) = (value(best), actions[best].stderr);
+    let mut policy = Vec::new();
+    let mut value_of_information = None;
+    if !context_vars.is_empty() {
+        // Estimand indices: P(C = c) at `first + c·(n + 1)`, action `a` there one further on.
+        let first = if has_evidential { 2 * n } else { n };
+        let p_at = |c: usize| first + c * (n + 1);
+        let v_at = |c: usize, a: usize| p_at(c) + 1 + a;
+        let rules: Vec<usize> = (0..contexts.len())
+            .map(|c| best_of(0..n, &|a| estimated.point[v_at(c, a)][0], sign))
+            .collect();
+        let policy_value = |r: &[Vec<f64>]| -> f64 {
+            rules
+                .iter()
+                .enumerate()
+                .map(|(c, &a)| r[p_at(c)][0] * r[v_at(c, a)][0])
+                .sum()
+        };
+        value_best = policy_value(&estimated.point);
+        stderr_best = estimated.stderr(policy_value);
+        value_of_information = Some(value_best - value(best));
+        let decision = decided
+            .iter()
+            .map(|v| model.vars[*v].name.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        policy = rules
+            .iter()
+            .enumerate()
+            .map(|(c, &a)| PolicyRow {
+                decision: decision.clone(),
+                context: action_map(model, context_vars, &contexts[c]),
+                action: action_map(model, decided, &problem.actions[a]),
+                value: estimated.point[v_at(c, a)][0],
+            })
+            .collect();
+    }
     Ok(Answer {
         query: statement.text.clone(),
         line: statement.line,
         method: MethodUsed::Identified,
         name: None,
         body: Body::Decision(DecisionAnswer {
-            value: value(best),
-            stderr: actions[best].stderr,
-            best: Some(best_action.clone()),
+            value: value_best,
+            stderr: stderr_best,
+            // A policy's action depends on what it observes (LANGUAGE.md §10).
+            best: context_vars.is_empty().then(|| best_action.clone()),
             best_unconditional: best_action,
             value_unconditional: value(best),
             actions,
-            policy: Vec::new(),
-            value_of_information: None,
+            policy,
+            value_of_information,
             evidential,
             evidential_disagrees,
             samples: estimated.rows,
         }),
         warnings,
     })
+}
+
+/// `vars[0] == values[0] and ...`: the event that the variables take these values.
+fn conjunction(vars: &[VarId], values: &[f64]) -> Ex {
+    let equal =
+        |v: &VarId, x: &f64| Ex::Binary(BinOp::Eq, Box::new(Ex::Var(*v)), Box::new(Ex::Const(*x)));
+    let mut terms = vars.iter().zip(values).map(|(v, x)| equal(v, x));
+    let first = terms.next().unwrap_or(Ex::Const(1.0));
+    terms.fold(first, |acc, t| {
+        Ex::Binary(BinOp::And, Box::new(acc), Box::new(t))
+    })
+}
+
+/// `a = 1, b = "x"`: the values as users write them.
+fn describe(model: &Model, vars: &[VarId], values: &[f64]) -> String {
+    vars.iter()
+        .zip(values)
+        .map(|(v, x)| {
+            let var = &model.vars[*v];
+            format!("{} = {}", var.name, model.format_value(var.ty, *x))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `objective` with its conditions changed by `change`.
@@ -160,9 +262,11 @@ fn best_of(range: std::ops::Range<usize>, value: &impl Fn(usize) -> f64, sign: f
         .unwrap_or(start)
 }
 
-/// The evidential values `E[U | d = a]` (estimands `n..2n`), and whether their best action
-/// differs from the interventional `best`.
+/// The evidential values `E[U | d = a]` (estimands `n..2n`, when `present`), and whether
+/// their best action differs from the interventional `best`.
+#[allow(clippy::too_many_arguments)]
 fn evidential_ranking(
+    present: bool,
     model: &Model,
     decided: &[VarId],
     actions: &[Vec<f64>],
@@ -171,7 +275,7 @@ fn evidential_ranking(
     best: usize,
     sign: f64,
 ) -> (Vec<ActionValue>, bool) {
-    if estimated.point.len() < 2 * n {
+    if !present {
         return (Vec::new(), false);
     }
     let value = |i: usize| estimated.point[n + i][0];

@@ -1,4 +1,4 @@
-# code: E014
+# code: E013
 data "tests/data/csv/xyz.csv"
 z -> x -> y
 z -> y

@@ -1,0 +1,7 @@
+# code: E014
+data "tests/data/csv/xyz.csv"
+decision x in {true, false}
+decision z in {true, false}
+z -> y
+x -> y
+decide x then z maximize P(y)
