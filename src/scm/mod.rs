@@ -1,6 +1,6 @@
 //! The structural causal model: the checked, resolved form of a program.
 //!
-//! `check` (src/check.rs) builds a [`Model`] from the AST: every name resolved to a [`VarId`],
+//! `check` (src/check/) builds a [`Model`] from the AST: every name resolved to a [`VarId`],
 //! constants folded, labels interned, types known, parents computed and variables in
 //! topological order. Inference engines work on this and never see the AST or pest.
 //!
@@ -10,6 +10,7 @@
 
 pub mod dist;
 pub mod expr;
+pub mod graph;
 
 pub use dist::DistTree;
 pub use expr::{BinOp, Ex, Func, UnOp};
@@ -114,42 +115,6 @@ impl Model {
         self.names.insert(var.name.clone(), id);
         self.vars.push(var);
         id
-    }
-
-    /// Children lists, derived from parents.
-    pub fn children(&self) -> Vec<Vec<VarId>> {
-        let mut children = vec![Vec::new(); self.vars.len()];
-        for (v, var) in self.vars.iter().enumerate() {
-            for &p in &var.parents {
-                children[p].push(v);
-            }
-        }
-        children
-    }
-
-    /// Every variable reachable from `start` along edges (itself included).
-    pub fn descendants(&self, start: &[VarId]) -> Vec<bool> {
-        let children = self.children();
-        let mut seen = vec![false; self.vars.len()];
-        let mut stack: Vec<VarId> = start.to_vec();
-        while let Some(v) = stack.pop() {
-            if !std::mem::replace(&mut seen[v], true) {
-                stack.extend(&children[v]);
-            }
-        }
-        seen
-    }
-
-    /// Every variable from which one of `start` is reachable (themselves included).
-    pub fn ancestors(&self, start: &[VarId]) -> Vec<bool> {
-        let mut seen = vec![false; self.vars.len()];
-        let mut stack: Vec<VarId> = start.to_vec();
-        while let Some(v) = stack.pop() {
-            if !std::mem::replace(&mut seen[v], true) {
-                stack.extend(&self.vars[v].parents);
-            }
-        }
-        seen
     }
 
     /// A value of type `ty` as users write it.

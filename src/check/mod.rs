@@ -1,0 +1,747 @@
+//! AST → checked [`Program`]: names, types, the causal graph, cycles, interventions, decisions.
+//!
+//! Works in passes so that independent errors are all reported: declarations (duplicates,
+//! constants), parents and cycles, then each mechanism lowered in topological order (so a
+//! parent's type and domain are known before its children's), then the questions.
+//!
+//! One file a job, each adding methods to the one [`Checker`]: this file holds the passes,
+//! declarations, the graph's parents (its order and cycles are `scm::graph`'s), mechanisms and
+//! domains; `expr.rs` lowers and types expressions; `dist.rs` distributions; `pattern.rs` the
+//! one `match` lowering that expressions and mixtures share (patterns, coverage);
+//! `intervention.rs` `do(...)`; `question.rs` queries, decisions, bandits and settings.
+//!
+//! **Invariant:** returns a `Program` only when no error was found; never sees pest.
+
+mod dist;
+mod expr;
+mod intervention;
+mod pattern;
+mod question;
+
+use crate::ast::{self, DistExpr, Domain, ExprKind, Mechanism, Span, StatementKind};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::program::*;
+use crate::scm::graph::topological_order;
+use crate::scm::{Ex, Model, Type, Var, VarId, VarKind};
+use dist::tree_domain;
+use std::collections::{HashMap, HashSet};
+
+/// Largest product of parent domains enumerated to find a deterministic variable's domain.
+const DOMAIN_ENUMERATION_LIMIT: usize = 1 << 16;
+
+/// Stack for parsing and checking: their recursion is bounded by the nesting and depth limits,
+/// not by the caller's stack, which may be a small worker thread's.
+const FRONT_END_STACK: usize = 256 << 20;
+
+/// Runs `f` on a scoped thread with [`FRONT_END_STACK`] bytes of stack (reserved, not
+/// committed), or here if no thread can be started.
+pub(crate) fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut f| f.take());
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("whatif-front-end".to_string())
+            .stack_size(FRONT_END_STACK)
+            .spawn_scoped(scope, || take().map(|f| f()));
+        match spawned.map(|handle| handle.join()) {
+            Ok(Ok(Some(out))) => out,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            _ => match take() {
+                Some(f) => f(),
+                None => unreachable!("the front-end thread took the closure and returned"),
+            },
+        }
+    })
+}
+
+/// Checks a parsed program under `config`'s limits, with the column types of its data for the
+/// variables that have no mechanism (empty without data).
+pub fn compile_ast(
+    source: &str,
+    ast: &ast::Program,
+    config: &crate::config::Config,
+    types: &HashMap<String, ColumnType>,
+) -> Result<Program, Vec<Diagnostic>> {
+    let n_variables = ast
+        .statements
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.kind,
+                StatementKind::Variable { .. } | StatementKind::Decision { .. }
+            )
+        })
+        .count()
+        + edge_only_names(ast);
+    if n_variables > config.max_variables {
+        return Err(vec![
+            Diagnostic::error(
+                Code::E010,
+                Span::default(),
+                format!(
+                    "the model has {n_variables} variables; whatif answers models of at most {}",
+                    config.max_variables
+                ),
+            )
+            .with_help("split the model into smaller ones (library users can raise `Config::max_variables`)"),
+        ]);
+    }
+    check_with_data(source, ast, config, types)
+}
+
+/// How many names appear in edges (`a -> b`) without another declaration.
+fn edge_only_names(ast: &ast::Program) -> usize {
+    let mut declared: HashSet<&str> = HashSet::new();
+    let mut edge_names: HashSet<&str> = HashSet::new();
+    for statement in &ast.statements {
+        match &statement.kind {
+            StatementKind::Variable { name, .. } | StatementKind::Decision { name, .. } => {
+                declared.insert(&name.name);
+            }
+            StatementKind::Edges(edges) => {
+                edge_names.extend(edges.ends.iter().flatten().map(|n| n.name.as_str()));
+            }
+            _ => {}
+        }
+    }
+    edge_names.difference(&declared).count()
+}
+
+/// The type and finite domain of a variable without a mechanism, as its data column shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnType {
+    Bool,
+    /// Integers: the values seen, ascending.
+    Int(Vec<i64>),
+    /// Reals: no finite domain.
+    Real,
+    /// Labels: the values seen, sorted.
+    Label(Vec<String>),
+}
+
+/// [`check`], with the types of nonparametric variables (edges, no mechanism) taken from the
+/// columns of the model's data (`types`, by variable name).
+pub fn check_with_data(
+    source: &str,
+    program: &ast::Program,
+    config: &crate::config::Config,
+    types: &HashMap<String, ColumnType>,
+) -> Result<Program, Vec<Diagnostic>> {
+    let mut checker = Checker {
+        source,
+        config: config.clone(),
+        diagnostics: Vec::new(),
+        model: Model::default(),
+        constants: HashMap::new(),
+        failed_constants: HashSet::new(),
+        decls: Vec::new(),
+        range_values: 0,
+        current: None,
+        suggestions_left: MAX_SUGGESTIONS,
+        column_types: types.clone(),
+        bidirected: Vec::new(),
+    };
+    checker.declare(program);
+    checker.declare_edges(program);
+    checker.build_graph();
+    checker.data_statement(program);
+    let (statements, samples, seed) = checker.questions(program);
+    if checker.diagnostics.iter().any(Diagnostic::is_error) {
+        checker
+            .diagnostics
+            .sort_by_key(|d| d.span.map_or(0, |s| s.0));
+        return Err(checker.diagnostics);
+    }
+    Ok(Program {
+        model: checker.model,
+        statements,
+        samples,
+        seed,
+        bidirected: checker
+            .bidirected
+            .iter()
+            .map(|(a, b, _)| (*a, *b))
+            .collect(),
+    })
+}
+
+/// A variable's declaration, kept until its mechanism is lowered.
+struct Decl<'a> {
+    mechanism: Option<&'a Mechanism>,
+    domain: Option<&'a Domain>,
+    lowered: bool,
+    /// Declared only by edges (`a -> b`): no mechanism.
+    nonparametric: bool,
+    /// Parents given by `->` edges, with where each edge was written.
+    edge_parents: Vec<(VarId, Span)>,
+}
+
+struct Checker<'a> {
+    source: &'a str,
+    config: crate::config::Config,
+    diagnostics: Vec<Diagnostic>,
+    model: Model,
+    constants: HashMap<String, (f64, Type)>,
+    /// Constants whose value failed (reported once, at the `let`); uses stay quiet.
+    failed_constants: HashSet<String>,
+    decls: Vec<Decl<'a>>,
+    /// Values the domain ranges (`lo..hi`) lowered so far hold, against
+    /// `Config::max_range_values`.
+    range_values: usize,
+    /// The variable whose mechanism is being lowered: never suggested for its own typos.
+    current: Option<VarId>,
+    /// How many more unknown names get a "did you mean" (each costs a pass over every name).
+    suggestions_left: usize,
+    /// Types of nonparametric variables, from the data's columns.
+    column_types: HashMap<String, ColumnType>,
+    /// `a <-> b` edges, each pair once (smaller id first), with where it was written.
+    bidirected: Vec<(VarId, VarId, Span)>,
+}
+
+/// Unknown names that get a "did you mean"; past this, only the first few are shown anyway
+/// (`diagnostics::MAX_RENDERED`), so a file of typos costs linear time.
+const MAX_SUGGESTIONS: usize = 100;
+
+/// Where an expression sits, which decides what it may mention.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// `let`: numbers and earlier constants only.
+    Constant,
+    /// A mechanism: variables of the current world.
+    Mechanism,
+    /// A query: counterfactual terms allowed too.
+    Query,
+}
+
+type Lowered<T> = Result<T, ()>;
+
+impl<'a> Checker<'a> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn text(&self, span: Span) -> String {
+        self.source
+            .get(span.start..span.end)
+            .unwrap_or("")
+            .to_string()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Pass 1: declarations.
+
+    fn declare(&mut self, program: &'a ast::Program) {
+        let mut first: HashMap<String, Span> = HashMap::new();
+        for statement in &program.statements {
+            let (name, exogenous, mechanism, domain) = match &statement.kind {
+                StatementKind::Variable {
+                    name,
+                    mechanism,
+                    exogenous,
+                } => (name, *exogenous, Some(mechanism), None),
+                StatementKind::Decision { name, domain } => (name, false, None, Some(domain)),
+                StatementKind::Let { name, value } => {
+                    if let Some(previous) = first.get(&name.name) {
+                        let d = duplicate(&name.name, name.span, *previous);
+                        self.error(d);
+                        continue;
+                    }
+                    first.insert(name.name.clone(), name.span);
+                    match self.lower_expr(value, Place::Constant) {
+                        Ok((ex, ty)) => match ex.constant() {
+                            Some(c) if c.is_finite() => {
+                                self.constants.insert(name.name.clone(), (c, ty));
+                            }
+                            _ => {
+                                self.failed_constants.insert(name.name.clone());
+                                self.error(Diagnostic::error(
+                                    Code::E005,
+                                    value.span,
+                                    format!("constant `{}` is not a finite number", name.name),
+                                ));
+                            }
+                        },
+                        Err(()) => {
+                            self.failed_constants.insert(name.name.clone());
+                        }
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            if let Some(previous) = first.get(&name.name) {
+                let d = duplicate(&name.name, name.span, *previous);
+                self.error(d);
+                continue;
+            }
+            first.insert(name.name.clone(), name.span);
+            self.model.add(Var {
+                name: name.name.clone(),
+                span: name.span,
+                ty: Type::Real,
+                kind: VarKind::Decision(Vec::new()),
+                exogenous,
+                parents: Vec::new(),
+                domain: None,
+            });
+            self.decls.push(Decl {
+                mechanism,
+                domain,
+                lowered: false,
+                nonparametric: false,
+                edge_parents: Vec::new(),
+            });
+        }
+    }
+
+    /// Edges: names not declared otherwise become nonparametric variables; `->` edges are
+    /// recorded as parents (checked against mechanisms in [`Checker::build_graph`]), `<->`
+    /// edges as unobserved common causes.
+    fn declare_edges(&mut self, program: &'a ast::Program) {
+        for statement in &program.statements {
+            let StatementKind::Edges(edges) = &statement.kind else {
+                continue;
+            };
+            for name in edges.ends.iter().flatten() {
+                if self.model.find(&name.name).is_some() {
+                    continue;
+                }
+                if self.constants.contains_key(&name.name) {
+                    self.error(Diagnostic::error(
+                        Code::E014,
+                        name.span,
+                        format!(
+                            "`{}` is a constant, not a variable: it cannot have edges",
+                            name.name
+                        ),
+                    ));
+                    continue;
+                }
+                self.model.add(Var {
+                    name: name.name.clone(),
+                    span: name.span,
+                    ty: Type::Real,
+                    kind: VarKind::Nonparametric,
+                    exogenous: false,
+                    parents: Vec::new(),
+                    domain: None,
+                });
+                self.decls.push(Decl {
+                    mechanism: None,
+                    domain: None,
+                    lowered: false,
+                    nonparametric: true,
+                    edge_parents: Vec::new(),
+                });
+            }
+            for (i, arrow) in edges.arrows.iter().enumerate() {
+                for from in &edges.ends[i] {
+                    for to in &edges.ends[i + 1] {
+                        let (Some(a), Some(b)) =
+                            (self.model.find(&from.name), self.model.find(&to.name))
+                        else {
+                            continue;
+                        };
+                        let span = from.span.to(to.span);
+                        if a == b {
+                            let what = match arrow {
+                                ast::Arrow::Directed => "cause itself",
+                                ast::Arrow::Bidirected => "share an unobserved cause with itself",
+                            };
+                            self.error(
+                                Diagnostic::error(
+                                    Code::E014,
+                                    span,
+                                    format!("`{}` cannot {what}", from.name),
+                                )
+                                .with_help("an edge joins two different variables"),
+                            );
+                            continue;
+                        }
+                        match arrow {
+                            ast::Arrow::Directed => {
+                                if !self.decls[b].edge_parents.iter().any(|(p, _)| *p == a) {
+                                    self.decls[b].edge_parents.push((a, span));
+                                }
+                            }
+                            ast::Arrow::Bidirected => {
+                                let pair = (a.min(b), a.max(b));
+                                if !self.bidirected.iter().any(|(x, y, _)| (*x, *y) == pair) {
+                                    self.bidirected.push((pair.0, pair.1, span));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `data "FILE"`: at most one (the model's loader reads it, before checking).
+    fn data_statement(&mut self, program: &ast::Program) {
+        let mut found: Option<Span> = None;
+        for statement in &program.statements {
+            if let StatementKind::Data { span, .. } = &statement.kind {
+                if let Some(first) = &found {
+                    let d = Diagnostic::error(
+                        Code::E003,
+                        *span,
+                        "a model reads at most one `data` file".to_string(),
+                    )
+                    .with_label(*first, "the first `data` is here");
+                    self.error(d);
+                } else {
+                    found = Some(*span);
+                }
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Pass 2: parents, cycles, then mechanisms in topological order.
+
+    fn build_graph(&mut self) {
+        let n = self.model.vars.len();
+        for v in 0..n {
+            let mut names = Vec::new();
+            match self.decls[v].mechanism {
+                Some(Mechanism::Stochastic(d)) => dist_names(d, &mut names),
+                Some(Mechanism::Deterministic(e)) => expr_names(e, &mut names),
+                None => {}
+            }
+            let mut parents = Vec::new();
+            for name in names {
+                if let Some(p) = self.model.find(&name)
+                    && !parents.contains(&p)
+                {
+                    parents.push(p);
+                }
+            }
+            let edges = std::mem::take(&mut self.decls[v].edge_parents);
+            for (p, span) in edges {
+                if self.decls[v].nonparametric {
+                    if !parents.contains(&p) {
+                        parents.push(p);
+                    }
+                } else if !parents.contains(&p) {
+                    let (from, to) = (&self.model.vars[p].name, &self.model.vars[v].name);
+                    let why = match self.decls[v].mechanism {
+                        Some(_) => format!(
+                            "edge `{from} -> {to}` but the mechanism of `{to}` does not read `{from}`"
+                        ),
+                        None => format!(
+                            "edge `{from} -> {to}` but `{to}` is a decision: only `do`, `decide` and `bandit` set it"
+                        ),
+                    };
+                    let d = Diagnostic::error(Code::E014, span, why)
+                        .with_label(self.model.vars[v].span, format!("`{to}` is declared here"))
+                        .with_help(format!(
+                            "remove the edge, or make the mechanism of `{to}` use `{from}`"
+                        ));
+                    self.error(d);
+                }
+            }
+            self.model.vars[v].parents = parents;
+        }
+        let vars = &self.model.vars;
+        let ordering = topological_order(n, |v| vars[v].parents.as_slice());
+        for cycle in &ordering.cycles {
+            self.report_cycle(cycle);
+        }
+        self.model.order = ordering.order.clone();
+        for v in ordering.order {
+            if !ordering.cyclic[v] {
+                self.lower_mechanism(v);
+            }
+        }
+    }
+
+    /// `members` is a path along parent edges: each is a child of the next, and the last's
+    /// parent is the first. Reported in causal direction, starting from the earliest declared.
+    fn report_cycle(&mut self, members: &[VarId]) {
+        let mut causal: Vec<VarId> = members.iter().rev().copied().collect();
+        let start = (0..causal.len())
+            .min_by_key(|&i| self.model.vars[causal[i]].span.start)
+            .unwrap_or(0);
+        causal.rotate_left(start);
+        // A long cycle is named by its first few members, with a count of the rest.
+        const SHOWN: usize = 8;
+        let mut names: Vec<&str> = causal
+            .iter()
+            .take(SHOWN)
+            .map(|v| self.model.vars[*v].name.as_str())
+            .collect();
+        let hidden = format!("… ({} more)", causal.len().saturating_sub(SHOWN));
+        if causal.len() > SHOWN {
+            names.push(&hidden);
+        }
+        names.push(self.model.vars[causal[0]].name.as_str());
+        let message = format!("cycle: {}", names.join(" -> "));
+        let first = &self.model.vars[causal[0]];
+        let mut d = Diagnostic::error(Code::E004, first.span, message).with_help("a variable cannot depend on itself, directly or through others; break the cycle by removing one of these dependencies");
+        for w in causal.iter().skip(1).take(SHOWN - 1) {
+            let var = &self.model.vars[*w];
+            d = d.with_label(var.span, format!("`{}` is part of the cycle", var.name));
+        }
+        self.error(d);
+    }
+
+    fn lower_mechanism(&mut self, v: VarId) {
+        self.current = Some(v);
+        self.lower_mechanism_of(v);
+        self.current = None;
+    }
+
+    fn lower_mechanism_of(&mut self, v: VarId) {
+        let decl = &self.decls[v];
+        let (mechanism, domain) = (decl.mechanism, decl.domain);
+        match (mechanism, domain) {
+            (Some(Mechanism::Stochastic(dist)), _) => {
+                if let Ok((tree, ty)) = self.lower_dist(dist, Place::Mechanism) {
+                    let var = &mut self.model.vars[v];
+                    var.ty = ty;
+                    var.domain = tree_domain(&tree);
+                    var.kind = VarKind::Stochastic(tree);
+                    self.decls[v].lowered = true;
+                }
+            }
+            (Some(Mechanism::Deterministic(expr)), _) => {
+                if let Ok((ex, ty)) = self.lower_expr(expr, Place::Mechanism) {
+                    let domain = self.enumerate_domain(&ex, ty);
+                    let var = &mut self.model.vars[v];
+                    var.ty = ty;
+                    var.domain = domain;
+                    var.kind = VarKind::Deterministic(ex);
+                    self.decls[v].lowered = true;
+                }
+            }
+            (None, None) if self.decls[v].nonparametric => {
+                let name = self.model.vars[v].name.clone();
+                let Some(column) = self.column_types.get(&name).cloned() else {
+                    // Untyped: identification still works; values need data (see lower_name).
+                    return;
+                };
+                let (ty, domain) = match column {
+                    ColumnType::Bool => (Type::Bool, Some(vec![0.0, 1.0])),
+                    ColumnType::Int(values) => {
+                        (Type::Int, Some(values.iter().map(|x| *x as f64).collect()))
+                    }
+                    ColumnType::Real => (Type::Real, None),
+                    ColumnType::Label(labels) => {
+                        let codes = labels.iter().map(|l| self.model.intern(l)).collect();
+                        (Type::Label, Some(sorted(codes)))
+                    }
+                };
+                let var = &mut self.model.vars[v];
+                var.ty = ty;
+                var.domain = domain;
+                self.decls[v].lowered = true;
+            }
+            (None, Some(domain)) => {
+                if let Ok((values, ty)) = self.lower_domain(domain, None) {
+                    let var = &mut self.model.vars[v];
+                    var.ty = ty;
+                    var.domain = Some(sorted(values.clone()));
+                    var.kind = VarKind::Decision(values);
+                    self.decls[v].lowered = true;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A deterministic variable's values, by evaluating it on every combination of its
+    /// parents' values, where that is finite and small.
+    fn enumerate_domain(&self, ex: &Ex, ty: Type) -> Option<Vec<f64>> {
+        if ty == Type::Bool {
+            return Some(vec![0.0, 1.0]);
+        }
+        let mut parents = Vec::new();
+        ex.visit_vars(&mut |p| {
+            if !parents.contains(&p) {
+                parents.push(p);
+            }
+        });
+        let domains: Vec<&Vec<f64>> = parents
+            .iter()
+            .map(|p| self.model.vars[*p].domain.as_ref())
+            .collect::<Option<_>>()?;
+        let size = domains
+            .iter()
+            .try_fold(1usize, |acc, d| acc.checked_mul(d.len()))?;
+        if size > DOMAIN_ENUMERATION_LIMIT {
+            return None;
+        }
+        let mut vals = vec![0.0; self.model.vars.len()];
+        let mut values = Vec::new();
+        for mut index in 0..size {
+            for (p, d) in parents.iter().zip(&domains) {
+                vals[*p] = d[index % d.len()];
+                index /= d.len();
+            }
+            let x = ex.eval(&vals, 0);
+            if !x.is_finite() {
+                return None;
+            }
+            values.push(x);
+        }
+        Some(sorted(values))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Domains.
+
+    /// A domain's values and type; `expected` checks them against a variable's type.
+    fn lower_domain(
+        &mut self,
+        domain: &Domain,
+        expected: Option<Type>,
+    ) -> Lowered<(Vec<f64>, Type)> {
+        let (values, ty, span) = match domain {
+            Domain::Bool(s) => (vec![0.0, 1.0], Type::Bool, *s),
+            Domain::Range(lo, hi, s) => {
+                // In i128: the width of an i64 range can overflow an i64.
+                if hi < lo || i128::from(*hi) - i128::from(*lo) > 1_000_000 {
+                    self.error(
+                        Diagnostic::error(
+                            Code::E009,
+                            *s,
+                            format!("the range {lo}..{hi} is empty or too large"),
+                        )
+                        .with_help("a range is inclusive and holds at most a million values"),
+                    );
+                    return Err(());
+                }
+                // At most a million; every range's values are built, so their total is bounded.
+                let width = (i128::from(*hi) - i128::from(*lo) + 1) as usize;
+                let limit = self.config.max_range_values;
+                if self.range_values + width > limit {
+                    self.error(
+                        Diagnostic::error(
+                            Code::E009,
+                            *s,
+                            format!(
+                                "the domain ranges of this model hold more than the limit of \
+                                 {limit} values in all"
+                            ),
+                        )
+                        .with_help("give decisions smaller domains, or list their values"),
+                    );
+                    return Err(());
+                }
+                self.range_values += width;
+                ((*lo..=*hi).map(|i| i as f64).collect(), Type::Int, *s)
+            }
+            Domain::Set(literals, s) => {
+                let mut values = Vec::new();
+                let mut ty: Option<Type> = None;
+                for literal in literals {
+                    let (ex, t) = self.lower_literal(literal);
+                    let Ex::Const(c) = ex else { return Err(()) };
+                    ty = Some(match ty {
+                        None => t,
+                        Some(prev) => self.unify(prev, t, *s, "the values of a domain")?,
+                    });
+                    if values.contains(&c) {
+                        self.error(Diagnostic::error(
+                            Code::E009,
+                            *s,
+                            format!("the value {literal} is listed twice"),
+                        ));
+                        return Err(());
+                    }
+                    values.push(c);
+                }
+                (values, ty.unwrap_or(Type::Int), *s)
+            }
+        };
+        if let Some(expected) = expected
+            && !assignable(expected, ty)
+        {
+            self.error(Diagnostic::error(
+                Code::E005,
+                span,
+                format!(
+                    "this domain holds {} values but the variable is {}",
+                    ty.name().trim_start_matches("a ").trim_start_matches("an "),
+                    expected.name()
+                ),
+            ));
+            return Err(());
+        }
+        Ok((values, ty))
+    }
+}
+
+/// E003 for a name declared a second time.
+fn duplicate(name: &str, span: Span, previous: Span) -> Diagnostic {
+    Diagnostic::error(Code::E003, span, format!("`{name}` is declared twice"))
+        .with_label(previous, "first declared here")
+        .with_help("rename one of them; in the REPL, redeclaring replaces the mechanism")
+}
+
+/// Whether a value of type `value` may stand where `target` is expected.
+fn assignable(target: Type, value: Type) -> bool {
+    target == value
+        || (target == Type::Real && value.is_numeric())
+        || (target == Type::Int && value == Type::Bool)
+        || (target == Type::Bool && value == Type::Int)
+}
+
+/// `values` in ascending order without repeats.
+fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    values
+}
+
+/// Names an expression mentions (variables or constants; resolved later).
+fn expr_names(expr: &ast::Expr, out: &mut Vec<String>) {
+    match &expr.kind {
+        ExprKind::Literal(_) => {}
+        ExprKind::Name(n) => out.push(n.clone()),
+        ExprKind::Counterfactual { name, .. } => out.push(name.name.clone()),
+        ExprKind::Unary { operand, .. } => expr_names(operand, out),
+        ExprKind::Binary { left, right, .. } => {
+            expr_names(left, out);
+            expr_names(right, out);
+        }
+        ExprKind::If {
+            cond,
+            then,
+            otherwise,
+        } => {
+            expr_names(cond, out);
+            expr_names(then, out);
+            expr_names(otherwise, out);
+        }
+        ExprKind::Match { scrutinees, arms } => {
+            scrutinees.iter().for_each(|s| expr_names(s, out));
+            arms.iter().for_each(|a| expr_names(&a.body, out));
+        }
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| expr_names(&a.value, out)),
+    }
+}
+
+/// Names a distribution mentions (variables or constants; resolved later).
+fn dist_names(dist: &DistExpr, out: &mut Vec<String>) {
+    match dist {
+        DistExpr::Call { args, .. } => args.iter().for_each(|a| expr_names(&a.value, out)),
+        DistExpr::If {
+            cond,
+            then,
+            otherwise,
+            ..
+        } => {
+            expr_names(cond, out);
+            dist_names(then, out);
+            dist_names(otherwise, out);
+        }
+        DistExpr::Match {
+            scrutinees, arms, ..
+        } => {
+            scrutinees.iter().for_each(|s| expr_names(s, out));
+            arms.iter().for_each(|a| dist_names(&a.body, out));
+        }
+    }
+}

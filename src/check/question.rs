@@ -1,0 +1,592 @@
+//! The questions: `query` estimands and their conditions, `decide` (stages, contexts, the
+//! table's size), `bandit` (arm, reward, policies), and the `set samples` / `set seed`
+//! settings.
+
+use super::expr::bin_op;
+use super::{Checker, Lowered, Place};
+use crate::ast::{self, BinaryOp, Domain, ExprKind, Span, StatementKind};
+use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::program::StatementKind as StatementKind_;
+use crate::program::*;
+use crate::scm::{Ex, Type, VarId, VarKind};
+
+impl Checker<'_> {
+    /// The questions, and the `set samples` / `set seed` values in force at the end.
+    pub(super) fn questions(
+        &mut self,
+        program: &ast::Program,
+    ) -> (Vec<Statement>, Option<u64>, Option<u64>) {
+        let mut out = Vec::new();
+        let (mut samples, mut seed) = (None, None);
+        for statement in &program.statements {
+            let span = statement.span;
+            let kind = match &statement.kind {
+                StatementKind::Set { name, value } => {
+                    if let Ok(n) = self.setting(name, value) {
+                        match name.name.as_str() {
+                            "samples" => samples = Some(n),
+                            _ => seed = Some(n),
+                        }
+                    }
+                    continue;
+                }
+                StatementKind::Query { name, estimand } => match self.lower_estimand(estimand) {
+                    Ok(e) => StatementKind_::Query {
+                        name: name.as_ref().map(|n| n.name.clone()),
+                        estimand: e,
+                    },
+                    Err(()) => continue,
+                },
+                StatementKind::Decide(d) => match self
+                    .lower_decide(d)
+                    .and_then(|d| self.limit_decision(d, span))
+                {
+                    Ok(d) => StatementKind_::Decide(d),
+                    Err(()) => continue,
+                },
+                StatementKind::Bandit(b) => match self.lower_bandit(b) {
+                    Ok(b) => StatementKind_::Bandit(b),
+                    Err(()) => continue,
+                },
+                StatementKind::Identify {
+                    targets,
+                    treatments,
+                    given,
+                } => {
+                    let mut sets = [Vec::new(), Vec::new(), Vec::new()];
+                    let mut ok = true;
+                    for (set, terms) in sets.iter_mut().zip([targets, treatments, given]) {
+                        for term in terms {
+                            match self.identify_term(term) {
+                                Some(v) if !set.contains(&v) => set.push(v),
+                                Some(_) => {}
+                                None => ok = false,
+                            }
+                        }
+                    }
+                    if !ok {
+                        continue;
+                    }
+                    let [outcomes, treatments, given] = sets;
+                    StatementKind_::Identify(Identify {
+                        outcomes,
+                        treatments,
+                        given,
+                    })
+                }
+                _ => continue,
+            };
+            let line = crate::diagnostics::line_col(self.source, span.start).0;
+            out.push(Statement {
+                kind,
+                span,
+                line,
+                text: strip_comments(&self.text(span)),
+                samples,
+                seed,
+            });
+        }
+        (out, samples, seed)
+    }
+
+    /// One variable of `identify`: `name` or `name = value` (the value is not needed: whether
+    /// an effect is identifiable does not depend on it).
+    fn identify_term(&mut self, term: &ast::Expr) -> Option<VarId> {
+        let name = match &term.kind {
+            ExprKind::Name(name) => Some((name, term.span)),
+            ExprKind::Binary {
+                op: BinaryOp::Eq,
+                left,
+                ..
+            } => match &left.kind {
+                ExprKind::Name(name) => Some((name, left.span)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((name, span)) = name else {
+            self.error(
+                Diagnostic::error(
+                    Code::E005,
+                    term.span,
+                    "`identify` takes variables, each alone or as `name = value`",
+                )
+                .with_help("write e.g. `identify P(y | do(x), z)`"),
+            );
+            return None;
+        };
+        let found = self.model.find(name);
+        if found.is_none() {
+            self.unknown(name, span);
+        }
+        found
+    }
+
+    /// E009 for a decision whose table (full action vectors × context values) is larger than
+    /// `Config::max_decision_table`, found from the domain sizes before anything is built.
+    fn limit_decision(&mut self, decide: Decide, span: Span) -> Lowered<Decide> {
+        let limit = self.config.max_decision_table;
+        let (actions, contexts) = decide.table_sizes(&self.model);
+        let entries = actions.zip(contexts).and_then(|(a, x)| a.checked_mul(x));
+        if entries.is_some_and(|n| n <= limit) {
+            return Ok(decide);
+        }
+        let count = |n: Option<usize>| n.map_or("at least 2^64".to_string(), |n| n.to_string());
+        // Each axis's size when there are a few, else how many axes.
+        let factors = |sizes: Vec<usize>, what: &str| match sizes.len() {
+            0 | 1 => String::new(),
+            2..=6 => {
+                let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+                format!(" ({})", sizes.join(" × "))
+            }
+            n => format!(" (from {n} {what})"),
+        };
+        let (action_axes, context_axes) = decide.table_axes(&self.model);
+        let actions = format!(
+            "{} actions{}",
+            count(actions),
+            factors(action_axes, "decisions")
+        );
+        let message = if context_axes.is_empty() {
+            format!("this decision has {actions}, more than the limit of {limit}")
+        } else {
+            format!(
+                "this decision tabulates {actions} × {} context values{}, more than the limit \
+                 of {limit} entries",
+                count(contexts),
+                factors(context_axes, "observed variables")
+            )
+        };
+        self.error(Diagnostic::error(Code::E009, span, message).with_help(
+            "decide fewer variables jointly, give them smaller domains (`d in {...}`), \
+                 or observe fewer variables with `given`",
+        ));
+        Err(())
+    }
+
+    fn setting(&mut self, name: &ast::Ident, value: &ast::Expr) -> Lowered<u64> {
+        if name.name != "samples" && name.name != "seed" {
+            let mut d = Diagnostic::error(
+                Code::E002,
+                name.span,
+                format!("unknown setting `{}`", name.name),
+            );
+            match suggest(&name.name, ["samples", "seed"]) {
+                Some(s) => {
+                    d.message = format!("unknown setting `{}`; did you mean `{s}`?", name.name)
+                }
+                None => d = d.with_help("the settings are `samples` and `seed`"),
+            }
+            self.error(d);
+            return Err(());
+        }
+        let (ex, ty) = self.lower_expr(value, Place::Constant)?;
+        if !matches!(ty, Type::Int | Type::Real) {
+            return self.mismatch(
+                value.span,
+                &format!("`{}` must be a whole number", name.name),
+                ty,
+            );
+        }
+        match ex.constant() {
+            Some(c)
+                if name.name == "samples"
+                    && c.fract() == 0.0
+                    && c > self.config.max_samples as f64 =>
+            {
+                let limit = self.config.max_samples;
+                self.error(
+                    Diagnostic::error(
+                        Code::E005,
+                        value.span,
+                        format!("{c} samples is more than the limit of {limit}"),
+                    )
+                    .with_help(
+                        "ask for fewer samples; the standard error shrinks with their square root",
+                    ),
+                );
+                Err(())
+            }
+            Some(c)
+                if c >= 0.0
+                    && c.fract() == 0.0
+                    && c < 1.8e19
+                    && (name.name == "seed" || c >= 1.0) =>
+            {
+                Ok(c as u64)
+            }
+            _ => {
+                self.error(Diagnostic::error(
+                    Code::E005,
+                    value.span,
+                    format!(
+                        "`{}` must be a whole number{}",
+                        name.name,
+                        if name.name == "samples" {
+                            " of at least 1"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+                Err(())
+            }
+        }
+    }
+
+    fn lower_conditions(&mut self, conditions: &[ast::Condition]) -> Lowered<Conditions> {
+        let mut out = Conditions::default();
+        let mut failed = false;
+        let mut all_interventions = Vec::new();
+        for c in conditions {
+            if let ast::Condition::Do(list, _) = c {
+                all_interventions.extend(list.iter().cloned());
+            }
+        }
+        match self.lower_interventions(&all_interventions) {
+            Ok(i) => out.interventions = i,
+            Err(()) => failed = true,
+        }
+        for c in conditions {
+            if let ast::Condition::Evidence(e) = c {
+                match self.lower_expr(e, Place::Query) {
+                    Ok((ex, ty)) => {
+                        if ty != Type::Bool {
+                            self.error(
+                                Diagnostic::error(
+                                    Code::E005,
+                                    e.span,
+                                    format!("evidence must be a condition, found {}", ty.name()),
+                                )
+                                .with_help(format!(
+                                    "compare it with a value: `{} = ...`",
+                                    self.text(e.span)
+                                )),
+                            );
+                            failed = true;
+                        } else {
+                            out.evidence.push(Evidence {
+                                expr: ex,
+                                span: e.span,
+                                text: self.text(e.span),
+                            });
+                        }
+                    }
+                    Err(()) => failed = true,
+                }
+            }
+        }
+        if failed { Err(()) } else { Ok(out) }
+    }
+
+    fn lower_estimand(&mut self, estimand: &ast::Estimand) -> Lowered<Estimand> {
+        let span = estimand.span;
+        match &estimand.kind {
+            ast::EstimandKind::Number(x) => Ok(Estimand::Number(*x)),
+            ast::EstimandKind::Neg(inner) => {
+                Ok(Estimand::Neg(Box::new(self.lower_estimand(inner)?)))
+            }
+            ast::EstimandKind::Binary { op, left, right } => {
+                let l = self.lower_estimand(left);
+                let r = self.lower_estimand(right);
+                Ok(Estimand::Binary(bin_op(*op), Box::new(l?), Box::new(r?)))
+            }
+            ast::EstimandKind::Probability { target, conditions } => {
+                let t = self.lower_expr(target, Place::Query);
+                let c = self.lower_conditions(conditions);
+                let ((target_ex, ty), conditions) = (t?, c?);
+                if ty == Type::Bool {
+                    return Ok(Estimand::Probability {
+                        event: target_ex,
+                        conditions,
+                        span,
+                    });
+                }
+                let is_variable = matches!(target_ex, Ex::Var(_) | Ex::Counterfactual(..));
+                if !is_variable {
+                    self.error(
+                        Diagnostic::error(
+                            Code::E005,
+                            target.span,
+                            format!("`P(...)` needs an event or a variable, found {}", ty.name()),
+                        )
+                        .with_help("ask for an event (`P(x > 1)`) or an expectation (`E[...]`)"),
+                    );
+                    return Err(());
+                }
+                Ok(Estimand::Distribution {
+                    target: target_ex,
+                    ty,
+                    conditions,
+                    span,
+                })
+            }
+            ast::EstimandKind::Expectation { target, conditions } => {
+                let t = self.lower_expr(target, Place::Query);
+                let c = self.lower_conditions(conditions);
+                let ((value, ty), conditions) = (t?, c?);
+                if !ty.is_numeric() {
+                    return self.mismatch(target.span, "`E[...]` needs a number", ty);
+                }
+                Ok(Estimand::Expectation {
+                    value,
+                    conditions,
+                    span,
+                })
+            }
+        }
+    }
+
+    fn lower_decide(&mut self, decide: &ast::Decide) -> Lowered<Decide> {
+        let objective = self.lower_estimand(&decide.objective)?;
+        if !matches!(
+            objective,
+            Estimand::Expectation { .. } | Estimand::Probability { .. }
+        ) {
+            self.error(Diagnostic::error(
+                Code::E009,
+                decide.objective.span,
+                "a decision's objective must be one expectation `E[...]` or probability `P(...)`",
+            ));
+            return Err(());
+        }
+        let mut stages = Vec::new();
+        let mut decided: Vec<VarId> = Vec::new();
+        let mut failed = false;
+        for stage in &decide.stages {
+            let mut choices = Vec::new();
+            for choice in &stage.choices {
+                match self.lower_choice(&choice.name, choice.domain.as_ref(), &decided) {
+                    Ok(c) => {
+                        decided.push(c.var);
+                        choices.push(c);
+                    }
+                    Err(()) => failed = true,
+                }
+            }
+            let stage_vars: Vec<VarId> = choices.iter().map(|c| c.var).collect();
+            let downstream = self.model.descendants(&stage_vars);
+            let mut given = Vec::new();
+            for g in &stage.given {
+                let Some(v) = self.model.find(&g.name) else {
+                    self.unknown(&g.name, g.span);
+                    failed = true;
+                    continue;
+                };
+                let var = &self.model.vars[v];
+                let settled = "a decision can only observe what is settled before it is made";
+                let finite = format!(
+                    "observe a coarser variable instead, such as `{0}_high := {0} > 0`",
+                    g.name
+                );
+                let problem = if var.exogenous {
+                    Some((
+                        format!("context `{}` is exogenous and cannot be observed", g.name),
+                        settled.to_string(),
+                    ))
+                } else if downstream[v] {
+                    let decision = stage_vars
+                        .iter()
+                        .find(|d| self.model.descendants(&[**d])[v])
+                        .map_or("", |d| self.model.vars[*d].name.as_str());
+                    Some((
+                        format!(
+                            "context `{}` is a descendant of the decision `{decision}`",
+                            g.name
+                        ),
+                        settled.to_string(),
+                    ))
+                } else if var.domain.is_none() {
+                    Some((
+                        format!(
+                            "context `{}` is {} without a finite domain; a decision can only observe a variable with a finite domain",
+                            g.name,
+                            var.ty.name()
+                        ),
+                        finite,
+                    ))
+                } else if var.domain.as_ref().is_some_and(|d| d.len() > 4096) {
+                    Some((
+                        format!(
+                            "context `{}` has more than 4096 values; a decision can only observe a variable with a small finite domain",
+                            g.name
+                        ),
+                        finite,
+                    ))
+                } else {
+                    None
+                };
+                match problem {
+                    Some((message, help)) => {
+                        self.error(Diagnostic::error(Code::E009, g.span, message).with_help(help));
+                        failed = true;
+                    }
+                    None => given.push(v),
+                }
+            }
+            stages.push(Stage { choices, given });
+        }
+        if failed {
+            return Err(());
+        }
+        Ok(Decide {
+            stages,
+            maximize: decide.maximize,
+            objective,
+        })
+    }
+
+    fn lower_choice(
+        &mut self,
+        name: &ast::Ident,
+        domain: Option<&Domain>,
+        decided: &[VarId],
+    ) -> Lowered<Choice> {
+        let Some(v) = self.model.find(&name.name) else {
+            self.unknown(&name.name, name.span);
+            return Err(());
+        };
+        if decided.contains(&v) {
+            self.error(Diagnostic::error(
+                Code::E009,
+                name.span,
+                format!("`{}` is decided twice", name.name),
+            ));
+            return Err(());
+        }
+        if self.model.vars[v].exogenous {
+            self.error(Diagnostic::error(
+                Code::E009,
+                name.span,
+                format!("`{}` is exogenous and cannot be a decision", name.name),
+            ));
+            return Err(());
+        }
+        if !self.decls[v].lowered {
+            return Err(());
+        }
+        let ty = self.model.vars[v].ty;
+        let values = match domain {
+            Some(d) => self.lower_domain(d, Some(ty))?.0,
+            None => match (&self.model.vars[v].kind, &self.model.vars[v].domain) {
+                (VarKind::Decision(values), _) => values.clone(),
+                (_, Some(d)) if d.len() <= 4096 => d.clone(),
+                _ => {
+                    self.error(
+                        Diagnostic::error(
+                            Code::E009,
+                            name.span,
+                            format!("`{}` has no finite domain to choose from", name.name),
+                        )
+                        .with_help(format!("give one: `{} in {{...}}`", name.name)),
+                    );
+                    return Err(());
+                }
+            },
+        };
+        Ok(Choice {
+            var: v,
+            domain: values,
+        })
+    }
+
+    fn lower_bandit(&mut self, bandit: &ast::Bandit) -> Lowered<Bandit> {
+        let choice = self.lower_choice(&bandit.arm, bandit.domain.as_ref(), &[]);
+        let reward = self.lower_expr(&bandit.reward, Place::Mechanism);
+        let mut policies = Vec::new();
+        let mut failed = false;
+        for p in &bandit.policies {
+            match PolicyKind::ALL.iter().find(|(n, _)| *n == p.name.name) {
+                Some((_, kind)) => match (kind, p.parameter) {
+                    (PolicyKind::EpsilonGreedy, Some(e)) if !(0.0..=1.0).contains(&e) => {
+                        self.error(
+                            Diagnostic::error(
+                                Code::E005,
+                                p.name.span,
+                                format!("`epsilon_greedy({e})`: the exploration rate must lie in [0, 1]"),
+                            )
+                            .with_help("it is the probability of trying a random arm, e.g. `epsilon_greedy(0.1)`"),
+                        );
+                        failed = true;
+                    }
+                    (PolicyKind::EpsilonGreedy, _) | (_, None) => {
+                        policies.push((*kind, p.parameter))
+                    }
+                    (_, Some(_)) => {
+                        self.error(
+                            Diagnostic::error(
+                                Code::E005,
+                                p.name.span,
+                                format!("`{}` takes no parameter", p.name.name),
+                            )
+                            .with_help(format!("write `{}`", p.name.name)),
+                        );
+                        failed = true;
+                    }
+                },
+                None => {
+                    let names = PolicyKind::ALL.iter().map(|(n, _)| *n);
+                    let mut d = Diagnostic::error(
+                        Code::E002,
+                        p.name.span,
+                        format!("unknown policy `{}`", p.name.name),
+                    );
+                    match suggest(&p.name.name, names) {
+                        Some(s) => d.message = format!("unknown policy `{}`; did you mean `{s}`?", p.name.name),
+                        None => d = d.with_help("the policies are random, greedy, epsilon_greedy, ucb1, thompson, causal_thompson"),
+                    }
+                    self.error(d);
+                    failed = true;
+                }
+            }
+        }
+        let (choice, (reward, reward_type)) = (choice?, reward?);
+        if !reward_type.is_numeric() {
+            return self.mismatch(bandit.reward.span, "a reward must be a number", reward_type);
+        }
+        if failed {
+            return Err(());
+        }
+        Ok(Bandit {
+            arm: choice.var,
+            domain: choice.domain,
+            reward,
+            reward_type,
+            rounds: bandit.rounds,
+            runs: bandit.runs,
+            policies,
+        })
+    }
+}
+
+/// Source text without comments (pest spans include trailing trivia), trimmed.
+fn strip_comments(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut in_label = false;
+        let mut end = line.len();
+        let bytes = line.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            match b {
+                b'"' => in_label = !in_label,
+                b'#' if !in_label => {
+                    end = i;
+                    break;
+                }
+                b'/' if !in_label && bytes.get(i + 1) == Some(&b'/') => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let kept = line[..end].trim_end();
+        if !kept.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(kept);
+        }
+    }
+    out
+}
