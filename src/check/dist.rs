@@ -1,7 +1,7 @@
 //! Distributions: a leaf (`Normal(m, s)`, `Categorical("a": w, ...)`) with its parameters
 //! checked in number, name and type, and mixtures (`if`, `match`) whose branches draw one type.
 
-use super::pattern::ArmBody;
+use super::pattern::{ArmBody, Branching};
 use super::{Checker, Lowered, Place, sorted};
 use crate::ast::{self, BinaryOp, DistExpr, ExprKind, Span};
 use crate::diagnostics::{Code, Diagnostic, suggest};
@@ -23,6 +23,7 @@ impl ArmBody for DistExpr {
 
     fn join(
         checker: &mut Checker<'_>,
+        construct: Branching,
         previous: Type,
         next: Type,
         span: Span,
@@ -30,11 +31,15 @@ impl ArmBody for DistExpr {
         if previous == next {
             return Ok(next);
         }
+        let what = match construct {
+            Branching::If => "branches",
+            Branching::Match => "arms",
+        };
         checker.error(Diagnostic::error(
             Code::E005,
             span,
             format!(
-                "the arms of this mixture draw different types: {} and {}",
+                "the {what} of this mixture draw different types: {} and {}",
                 previous.name(),
                 next.name()
             ),
@@ -57,26 +62,8 @@ impl Checker<'_> {
                 otherwise,
                 ..
             } => {
-                let c = self.lower_expr(cond, place);
-                let t = self.lower_dist(then, place);
-                let o = self.lower_dist(otherwise, place);
-                let ((c, tc), (t, tt), (o, to)) = (c?, t?, o?);
-                if tc != Type::Bool {
-                    return self.mismatch(cond.span, "an `if` condition must be a bool", tc);
-                }
-                if tt != to {
-                    self.error(Diagnostic::error(
-                        Code::E005,
-                        otherwise.span(),
-                        format!(
-                            "the branches of this mixture draw different types: {} and {}",
-                            tt.name(),
-                            to.name()
-                        ),
-                    ));
-                    return Err(());
-                }
-                Ok((DistTree::If(Box::new((c, t, o))), tt))
+                let (c, t, o, ty) = self.lower_if(cond, &**then, &**otherwise, place)?;
+                Ok((DistTree::If(Box::new((c, t, o))), ty))
             }
             DistExpr::Match {
                 scrutinees,

@@ -1,7 +1,7 @@
 //! Expressions: names, literals, operators, `if`, calls, counterfactual terms; their types
 //! (with numeric promotion) and the checks on compared values.
 
-use super::pattern::ArmBody;
+use super::pattern::{ArmBody, Branching};
 use super::{Checker, Lowered, Place};
 use crate::ast::{self, BinaryOp, ExprKind, Literal, Span, UnaryOp};
 use crate::diagnostics::{Code, Diagnostic, suggest};
@@ -23,12 +23,17 @@ impl ArmBody for ast::Expr {
 
     fn join(
         checker: &mut Checker<'_>,
+        construct: Branching,
         previous: Type,
         next: Type,
         span: Span,
     ) -> Result<Type, Type> {
+        let what = match construct {
+            Branching::If => "the branches of `if`",
+            Branching::Match => "the arms of `match`",
+        };
         checker
-            .unify(previous, next, span, "the arms of `match`")
+            .unify(previous, next, span, what)
             .map_err(|()| previous)
     }
 }
@@ -110,14 +115,7 @@ impl Checker<'_> {
                 then,
                 otherwise,
             } => {
-                let c = self.lower_expr(cond, place);
-                let t = self.lower_expr(then, place);
-                let o = self.lower_expr(otherwise, place);
-                let ((c, tc), (t, tt), (o, to)) = (c?, t?, o?);
-                if tc != Type::Bool {
-                    return self.mismatch(cond.span, "an `if` condition must be a bool", tc);
-                }
-                let ty = self.unify(tt, to, otherwise.span, "the branches of `if`")?;
+                let (c, t, o, ty) = self.lower_if(cond, &**then, &**otherwise, place)?;
                 Ok((Ex::If(Box::new((c, t, o))).fold(), ty))
             }
             ExprKind::Match { scrutinees, arms } => {

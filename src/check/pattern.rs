@@ -1,7 +1,8 @@
-//! `match`, in a value (`match x { ... }`) or as a mixture (`y ~ match x { ... }`): one
-//! lowering for both — the scrutinees, each arm's patterns checked against their types and
-//! domains, the arms' bodies and their one type, and coverage where the domains are finite —
-//! generic over what an arm's body is ([`ArmBody`]).
+//! Branching, in a value (`if c then a else b`, `match x { ... }`) or as a mixture
+//! (`y ~ if c then D else E`, `y ~ match x { ... }`): one lowering for both, generic over
+//! what a branch holds ([`ArmBody`]) — for `match`, the scrutinees, each arm's patterns
+//! checked against their types and domains, the arms' one type, and coverage where the
+//! domains are finite.
 
 use super::{Checker, DOMAIN_ENUMERATION_LIMIT, Lowered, Place};
 use crate::ast::{self, Arm, Pattern, Span};
@@ -9,7 +10,14 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::scm::expr::MatchEx;
 use crate::scm::{Ex, Type};
 
-/// What a `match` arm holds: an expression or a distribution.
+/// Which construct branches, for the messages about its branches' types.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Branching {
+    If,
+    Match,
+}
+
+/// What a branch (of `if`, or a `match` arm) holds: an expression or a distribution.
 pub(super) trait ArmBody {
     /// Its checked form.
     type Lowered;
@@ -20,11 +28,12 @@ pub(super) trait ArmBody {
     /// The checked body and the type of its values.
     fn lower(&self, checker: &mut Checker<'_>, place: Place) -> Lowered<(Self::Lowered, Type)>;
 
-    /// The type of the arms so far (`previous`) joined with the next arm's (`next`, written at
-    /// `span`): `Ok` with the joint type, or `Err` with the type to carry on with once the
-    /// mismatch is reported.
+    /// The type of the branches so far (`previous`) joined with the next one's (`next`,
+    /// written at `span`): `Ok` with the joint type, or `Err` with the type to carry on with
+    /// once the mismatch is reported.
     fn join(
         checker: &mut Checker<'_>,
+        construct: Branching,
         previous: Type,
         next: Type,
         span: Span,
@@ -32,6 +41,26 @@ pub(super) trait ArmBody {
 }
 
 impl Checker<'_> {
+    /// `if cond then then else otherwise`: the checked condition and branches, and the
+    /// branches' one type. Reports the errors of all three before giving up.
+    pub(super) fn lower_if<B: ArmBody>(
+        &mut self,
+        cond: &ast::Expr,
+        then: &B,
+        otherwise: &B,
+        place: Place,
+    ) -> Lowered<(Ex, B::Lowered, B::Lowered, Type)> {
+        let c = self.lower_expr(cond, place);
+        let t = then.lower(self, place);
+        let o = otherwise.lower(self, place);
+        let ((c, tc), (t, tt), (o, to)) = (c?, t?, o?);
+        if tc != Type::Bool {
+            return self.mismatch(cond.span, "an `if` condition must be a bool", tc);
+        }
+        let ty = B::join(self, Branching::If, tt, to, otherwise.span()).map_err(|_| ())?;
+        Ok((c, t, o, ty))
+    }
+
     /// A `match` over `scrutinees` with `arms` (written at `span`): its checked form and the
     /// type of its arms. Reports every arm's errors before giving up.
     pub(super) fn lower_match<B: ArmBody>(
@@ -53,10 +82,11 @@ impl Checker<'_> {
                 (Ok(p), Ok((b, tb))) => {
                     ty = Some(match ty {
                         None => tb,
-                        Some(t) => B::join(self, t, tb, arm.body.span()).unwrap_or_else(|t| {
-                            failed = true;
-                            t
-                        }),
+                        Some(t) => B::join(self, Branching::Match, t, tb, arm.body.span())
+                            .unwrap_or_else(|t| {
+                                failed = true;
+                                t
+                            }),
                     });
                     lowered.push((p, b));
                 }
