@@ -6,7 +6,7 @@ use super::{Checker, Lowered, Place};
 use crate::ast::{self, BinaryOp, ExprKind, Literal, Span, UnaryOp};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::scm::dist::{DIST_NAMES, DistKind};
-use crate::scm::{BinOp, Ex, Func, Type, UnOp, VarId};
+use crate::scm::{Ex, Func, Type, VarId};
 
 /// A `match` in a value: its arms are expressions, whose types unify (an int arm and a real
 /// arm make a real).
@@ -89,13 +89,13 @@ impl Checker<'_> {
                         } else {
                             Type::Int
                         };
-                        Ok((Ex::Unary(UnOp::Neg, Box::new(a)).fold(), ty))
+                        Ok((Ex::Unary(UnaryOp::Neg, Box::new(a)).fold(), ty))
                     }
                     UnaryOp::Not => {
                         if ty != Type::Bool {
                             return self.mismatch(span, "`not` expects a bool", ty);
                         }
-                        Ok((Ex::Unary(UnOp::Not, Box::new(a)).fold(), Type::Bool))
+                        Ok((Ex::Unary(UnaryOp::Not, Box::new(a)).fold(), Type::Bool))
                     }
                 }
             }
@@ -108,7 +108,7 @@ impl Checker<'_> {
                     self.compared_in_domain(&a, &b, right.span)?;
                     self.compared_in_domain(&b, &a, left.span)?;
                 }
-                Ok((Ex::Binary(bin_op(*op), Box::new(a), Box::new(b)).fold(), ty))
+                Ok((Ex::Binary(*op, Box::new(a), Box::new(b)).fold(), ty))
             }
             ExprKind::If {
                 cond,
@@ -450,25 +450,4 @@ fn misspelt_literal(name: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
-}
-
-/// The model's operator for the AST's.
-pub(super) fn bin_op(op: BinaryOp) -> BinOp {
-    match op {
-        BinaryOp::Or => BinOp::Or,
-        BinaryOp::Xor => BinOp::Xor,
-        BinaryOp::And => BinOp::And,
-        BinaryOp::Eq => BinOp::Eq,
-        BinaryOp::Ne => BinOp::Ne,
-        BinaryOp::Lt => BinOp::Lt,
-        BinaryOp::Le => BinOp::Le,
-        BinaryOp::Gt => BinOp::Gt,
-        BinaryOp::Ge => BinOp::Ge,
-        BinaryOp::Add => BinOp::Add,
-        BinaryOp::Sub => BinOp::Sub,
-        BinaryOp::Mul => BinOp::Mul,
-        BinaryOp::Div => BinOp::Div,
-        BinaryOp::Rem => BinOp::Rem,
-        BinaryOp::Pow => BinOp::Pow,
-    }
 }

@@ -2,7 +2,6 @@
 //! table's size), `bandit` (arm, reward, policies), and the `set samples` / `set seed`
 //! settings.
 
-use super::expr::bin_op;
 use super::{Checker, Lowered, Place};
 use crate::ast::{self, BinaryOp, Domain, ExprKind, Span, StatementKind};
 use crate::diagnostics::{Code, Diagnostic, suggest};
@@ -289,7 +288,7 @@ impl Checker<'_> {
             ast::EstimandKind::Binary { op, left, right } => {
                 let l = self.lower_estimand(left);
                 let r = self.lower_estimand(right);
-                Ok(Estimand::Binary(bin_op(*op), Box::new(l?), Box::new(r?)))
+                Ok(Estimand::Binary(*op, Box::new(l?), Box::new(r?)))
             }
             ast::EstimandKind::Probability { target, conditions } => {
                 let t = self.lower_expr(target, Place::Query);

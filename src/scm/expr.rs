@@ -10,32 +10,9 @@ use super::VarId;
 use super::dist::DistTree;
 use crate::ast::Span;
 
-/// A unary operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnOp {
-    Neg,
-    Not,
-}
-
-/// A binary operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    Or,
-    Xor,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Pow,
-}
+/// The operators are the syntax's own types (one type each, shared by the AST and the
+/// model); the model calls them by these shorter names.
+pub use crate::ast::{BinaryOp as BinOp, UnaryOp as UnOp};
 
 /// A built-in function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
