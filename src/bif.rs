@@ -678,6 +678,7 @@ fn write_model(
         program.statements.push(ast::Statement {
             kind: ast::StatementKind::Variable {
                 name: ident(&identifiers[vi]),
+                indices: Vec::new(),
                 mechanism: ast::Mechanism::Stochastic(dist),
                 exogenous: false,
             },

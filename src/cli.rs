@@ -427,6 +427,7 @@ fn draw_graph(file: &Path) -> i32 {
                         | crate::ast::StatementKind::Variable { .. }
                         | crate::ast::StatementKind::Decision { .. }
                         | crate::ast::StatementKind::Edges(_)
+                        | crate::ast::StatementKind::For { .. }
                 )
             });
             crate::check::check_with_data(&source, &ast, &config, &Default::default()).ok()

@@ -39,6 +39,10 @@ pub struct Config {
     /// squared), checked before it allocates: over it, `--method auto` samples instead and
     /// `--method exact` is an E010 error.
     pub max_gaussian_entries: usize,
+    /// Most loop iterations, declarations, aggregate terms and repeated conditions and stages
+    /// unrolling the families of one model may produce (nested loops' sizes are multiplied
+    /// before they run).
+    pub max_unrolled: usize,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             max_range_values: 10_000_000,
             max_threads: 1024,
             max_gaussian_entries: 1 << 24,
+            max_unrolled: 4_000_000,
         }
     }
 }

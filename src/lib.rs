@@ -120,6 +120,7 @@ pub(crate) mod report;
 pub mod results;
 pub(crate) mod scm;
 pub(crate) mod syntax;
+pub(crate) mod unroll;
 
 mod facade;
 

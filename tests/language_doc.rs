@@ -469,6 +469,7 @@ fn the_reference_has_an_example_of_every_error_code_distribution_function_and_ke
         "rounds",
         "runs",
         "policies",
+        "for",
     ];
     let policies = [
         "random",

@@ -56,14 +56,20 @@ pub struct Statement {
 pub enum StatementKind {
     /// `let NAME = EXPR`.
     Let { name: Ident, value: Expr },
-    /// `NAME ~ DIST`, `NAME := EXPR` or `exogenous NAME ~ DIST`.
+    /// `NAME ~ DIST`, `NAME := EXPR` or `exogenous NAME ~ DIST`; `NAME[i]...` declares a
+    /// family member (its indices are empty once families are unrolled).
     Variable {
         name: Ident,
+        indices: Vec<Expr>,
         mechanism: Mechanism,
         exogenous: bool,
     },
-    /// `decision NAME in DOMAIN`.
-    Decision { name: Ident, domain: Domain },
+    /// `decision NAME in DOMAIN` (or `decision NAME[i] in DOMAIN`).
+    Decision {
+        name: Ident,
+        indices: Vec<Expr>,
+        domain: Domain,
+    },
     /// `set NAME = EXPR`.
     Set { name: Ident, value: Expr },
     /// `query [NAME =] ESTIMAND`.
@@ -85,6 +91,12 @@ pub enum StatementKind {
         treatments: Vec<Expr>,
         given: Vec<Expr>,
     },
+    /// `for i in a..b { ... }`: declarations repeated once per index (none left after
+    /// unrolling).
+    For {
+        binder: Binder,
+        body: Vec<Statement>,
+    },
 }
 
 /// A chain of edges: `ends[0] arrows[0] ends[1] arrows[1] ends[2] ...`.
@@ -103,6 +115,56 @@ pub enum Arrow {
     Directed,
     /// `<->`: an unobserved common cause.
     Bidirected,
+}
+
+/// `i in a..b`: a loop variable over an inclusive range of constant integers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binder {
+    pub var: Ident,
+    pub lo: Expr,
+    pub hi: Expr,
+    pub span: Span,
+}
+
+/// A variable or a family member as written where a name is declared, set or observed:
+/// `state`, `state[t - 1]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub name: Ident,
+    pub indices: Vec<Expr>,
+}
+
+/// An aggregate over a range: `sum(e for i in a..b)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aggregate {
+    Sum,
+    Mean,
+    Count,
+    All,
+    Any,
+    Min,
+    Max,
+}
+
+impl Aggregate {
+    /// Every aggregate with its name, as written.
+    pub const ALL: [(Aggregate, &'static str); 7] = [
+        (Aggregate::Sum, "sum"),
+        (Aggregate::Mean, "mean"),
+        (Aggregate::Count, "count"),
+        (Aggregate::All, "all"),
+        (Aggregate::Any, "any"),
+        (Aggregate::Min, "min"),
+        (Aggregate::Max, "max"),
+    ];
+
+    /// The aggregate's name as written.
+    pub fn name(self) -> &'static str {
+        Aggregate::ALL
+            .iter()
+            .find(|(a, _)| *a == self)
+            .map_or("sum", |(_, n)| n)
+    }
 }
 
 /// How a variable gets its value.
@@ -197,10 +259,22 @@ pub enum ExprKind {
     Literal(Literal),
     /// A variable or constant by name.
     Name(String),
-    /// `y[do(x = 0)]`: y in the world where the interventions were made.
+    /// `state[t - 1]`: a family member, by its index expressions.
+    Index {
+        name: Ident,
+        indices: Vec<Expr>,
+    },
+    /// `y[do(x = 0)]`: y (or a member `y[t]`) in the world where the interventions were made.
     Counterfactual {
         name: Ident,
+        indices: Vec<Expr>,
         interventions: Vec<Intervention>,
+    },
+    /// `sum(e for i in a..b)`: an aggregate over one or more ranges.
+    Aggregate {
+        op: Aggregate,
+        body: Box<Expr>,
+        binders: Vec<Binder>,
     },
     Unary {
         op: UnaryOp,
@@ -298,7 +372,11 @@ impl BinaryOp {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Intervention {
     pub target: Ident,
+    /// The target's indices, when it is a family member (empty once unrolled).
+    pub indices: Vec<Expr>,
     pub value: InterventionValue,
+    /// `for t in a..b`: the intervention repeated per index (empty once unrolled).
+    pub repeat: Vec<Binder>,
     pub span: Span,
 }
 
@@ -318,6 +396,8 @@ pub enum Condition {
     Do(Vec<Intervention>, Span),
     /// A boolean expression that was observed to hold.
     Evidence(Expr),
+    /// `hired[i] for i in 1..10`: evidence repeated per index (none left after unrolling).
+    EachEvidence(Expr, Vec<Binder>),
 }
 
 /// An estimand: arithmetic over probabilities and expectations.
@@ -364,6 +444,8 @@ pub enum Domain {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decide {
     pub stages: Vec<Stage>,
+    /// `for t in 1..H`: the stages repeated per index, in order (empty once unrolled).
+    pub repeat: Vec<Binder>,
     pub maximize: bool,
     pub objective: Estimand,
 }
@@ -374,13 +456,14 @@ pub struct Stage {
     pub choices: Vec<Choice>,
     /// Whether the choices were written as a joint tuple.
     pub joint: bool,
-    pub given: Vec<Ident>,
+    pub given: Vec<Member>,
 }
 
 /// One decision variable and its domain (taken from its declaration when left out).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Choice {
     pub name: Ident,
+    pub indices: Vec<Expr>,
     pub domain: Option<Domain>,
 }
 
@@ -388,6 +471,7 @@ pub struct Choice {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bandit {
     pub arm: Ident,
+    pub arm_indices: Vec<Expr>,
     pub domain: Option<Domain>,
     pub reward: Expr,
     pub rounds: u64,
@@ -408,6 +492,8 @@ pub struct PolicySpec {
 /// A node of any of the statement's trees, for walking them without recursion.
 #[derive(Clone, Copy)]
 enum Node<'a> {
+    Statement(&'a Statement),
+    Binder(&'a Binder),
     Expr(&'a Expr),
     Dist(&'a DistExpr),
     Estimand(&'a Estimand),
@@ -419,45 +505,89 @@ impl Statement {
     /// intervention or estimand operation. Counted with an explicit stack, so it is safe on any
     /// input; the parser refuses statements deeper than `Config::max_expression_depth`, which
     /// bounds the recursion of every later pass.
+    /// A `for` block counts as deep as its deepest statement (the loop adds no level).
     pub fn depth(&self) -> usize {
-        let mut stack: Vec<(Node<'_>, usize)> = Vec::new();
-        match &self.kind {
-            StatementKind::Let { value, .. } | StatementKind::Set { value, .. } => {
-                stack.push((Node::Expr(value), 1));
-            }
-            StatementKind::Variable { mechanism, .. } => stack.push((
-                match mechanism {
-                    Mechanism::Stochastic(d) => Node::Dist(d),
-                    Mechanism::Deterministic(e) => Node::Expr(e),
-                },
-                1,
-            )),
-            StatementKind::Decision { .. } => {}
-            StatementKind::Query { estimand, .. } => stack.push((Node::Estimand(estimand), 1)),
-            StatementKind::Decide(d) => stack.push((Node::Estimand(&d.objective), 1)),
-            StatementKind::Bandit(b) => stack.push((Node::Expr(&b.reward), 1)),
-            StatementKind::Data { .. } | StatementKind::Edges(_) => {}
-            StatementKind::Identify {
-                targets,
-                treatments,
-                given,
-            } => {
-                for e in targets.iter().chain(treatments).chain(given) {
-                    stack.push((Node::Expr(e), 1));
-                }
-            }
-        }
+        let mut stack: Vec<(Node<'_>, usize)> = vec![(Node::Statement(self), 0)];
         let mut deepest = 0;
         while let Some((node, depth)) = stack.pop() {
             deepest = deepest.max(depth);
             let mut push = |n| stack.push((n, depth + 1));
             match node {
+                Node::Statement(statement) => {
+                    // A statement's trees start at level 1, so pushes here use `depth + 1`
+                    // from level 0; a loop's body statements start again at level 0.
+                    match &statement.kind {
+                        StatementKind::Let { value, .. } | StatementKind::Set { value, .. } => {
+                            push(Node::Expr(value));
+                        }
+                        StatementKind::Variable {
+                            mechanism, indices, ..
+                        } => {
+                            indices.iter().for_each(|i| push(Node::Expr(i)));
+                            push(match mechanism {
+                                Mechanism::Stochastic(d) => Node::Dist(d),
+                                Mechanism::Deterministic(e) => Node::Expr(e),
+                            });
+                        }
+                        StatementKind::Decision { indices, .. } => {
+                            indices.iter().for_each(|i| push(Node::Expr(i)));
+                        }
+                        StatementKind::Query { estimand, .. } => push(Node::Estimand(estimand)),
+                        StatementKind::Decide(d) => {
+                            push(Node::Estimand(&d.objective));
+                            d.repeat.iter().for_each(|b| push(Node::Binder(b)));
+                            for stage in &d.stages {
+                                for c in &stage.choices {
+                                    c.indices.iter().for_each(|i| push(Node::Expr(i)));
+                                }
+                                for g in &stage.given {
+                                    g.indices.iter().for_each(|i| push(Node::Expr(i)));
+                                }
+                            }
+                        }
+                        StatementKind::Bandit(b) => {
+                            push(Node::Expr(&b.reward));
+                            b.arm_indices.iter().for_each(|i| push(Node::Expr(i)));
+                        }
+                        StatementKind::Data { .. } | StatementKind::Edges(_) => {}
+                        StatementKind::Identify {
+                            targets,
+                            treatments,
+                            given,
+                        } => {
+                            for e in targets.iter().chain(treatments).chain(given) {
+                                push(Node::Expr(e));
+                            }
+                        }
+                        StatementKind::For { binder, body } => {
+                            push(Node::Binder(binder));
+                            body.iter()
+                                .for_each(|s| stack.push((Node::Statement(s), depth)));
+                        }
+                    }
+                }
+                Node::Binder(b) => {
+                    push(Node::Expr(&b.lo));
+                    push(Node::Expr(&b.hi));
+                }
                 Node::Expr(e) => match &e.kind {
                     ExprKind::Literal(_) | ExprKind::Name(_) => {}
-                    ExprKind::Counterfactual { interventions, .. } => {
+                    ExprKind::Index { indices, .. } => {
+                        indices.iter().for_each(|i| push(Node::Expr(i)));
+                    }
+                    ExprKind::Counterfactual {
+                        interventions,
+                        indices,
+                        ..
+                    } => {
+                        indices.iter().for_each(|i| push(Node::Expr(i)));
                         interventions
                             .iter()
                             .for_each(|i| push(Node::Intervention(i)));
+                    }
+                    ExprKind::Aggregate { body, binders, .. } => {
+                        push(Node::Expr(body));
+                        binders.iter().for_each(|b| push(Node::Binder(b)));
                     }
                     ExprKind::Unary { operand, .. } => push(Node::Expr(operand)),
                     ExprKind::Binary { left, right, .. } => {
@@ -502,10 +632,14 @@ impl Statement {
                         arms.iter().for_each(|a| push(Node::Dist(&a.body)));
                     }
                 },
-                Node::Intervention(i) => match &i.value {
-                    InterventionValue::Set(e) => push(Node::Expr(e)),
-                    InterventionValue::Draw(d) => push(Node::Dist(d)),
-                },
+                Node::Intervention(i) => {
+                    i.indices.iter().for_each(|e| push(Node::Expr(e)));
+                    i.repeat.iter().for_each(|b| push(Node::Binder(b)));
+                    match &i.value {
+                        InterventionValue::Set(e) => push(Node::Expr(e)),
+                        InterventionValue::Draw(d) => push(Node::Dist(d)),
+                    }
+                }
                 Node::Estimand(e) => match &e.kind {
                     EstimandKind::Probability { target, conditions }
                     | EstimandKind::Expectation { target, conditions } => {
@@ -516,6 +650,10 @@ impl Statement {
                                     list.iter().for_each(|i| push(Node::Intervention(i)));
                                 }
                                 Condition::Evidence(e) => push(Node::Expr(e)),
+                                Condition::EachEvidence(e, binders) => {
+                                    push(Node::Expr(e));
+                                    binders.iter().for_each(|b| push(Node::Binder(b)));
+                                }
                             }
                         }
                     }

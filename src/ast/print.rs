@@ -20,19 +20,36 @@ impl Display for Statement {
             StatementKind::Let { name, value } => write!(f, "let {} = {value}", name.name),
             StatementKind::Variable {
                 name,
+                indices,
                 mechanism,
                 exogenous,
             } => {
                 if *exogenous {
                     f.write_str("exogenous ")?;
                 }
+                write_member(f, name, indices)?;
                 match mechanism {
-                    Mechanism::Stochastic(dist) => write!(f, "{} ~ {dist}", name.name),
-                    Mechanism::Deterministic(expr) => write!(f, "{} := {expr}", name.name),
+                    Mechanism::Stochastic(dist) => write!(f, " ~ {dist}"),
+                    Mechanism::Deterministic(expr) => write!(f, " := {expr}"),
                 }
             }
-            StatementKind::Decision { name, domain } => {
-                write!(f, "decision {} in {domain}", name.name)
+            StatementKind::Decision {
+                name,
+                indices,
+                domain,
+            } => {
+                f.write_str("decision ")?;
+                write_member(f, name, indices)?;
+                write!(f, " in {domain}")
+            }
+            StatementKind::For { binder, body } => {
+                writeln!(f, "for {binder} {{")?;
+                for statement in body {
+                    for line in statement.to_string().lines() {
+                        writeln!(f, "  {line}")?;
+                    }
+                }
+                f.write_str("}")
             }
             StatementKind::Set { name, value } => write!(f, "set {} = {value}", name.name),
             StatementKind::Query { name, estimand } => match name {
@@ -83,6 +100,35 @@ impl Display for Statement {
     }
 }
 
+/// Writes `name[i][j]`.
+fn write_member(f: &mut Formatter<'_>, name: &Ident, indices: &[Expr]) -> fmt::Result {
+    f.write_str(&name.name)?;
+    for index in indices {
+        write!(f, "[{index}]")?;
+    }
+    Ok(())
+}
+
+/// Writes ` for i in a..b for j in c..d`.
+fn write_repeat(f: &mut Formatter<'_>, binders: &[Binder]) -> fmt::Result {
+    for binder in binders {
+        write!(f, " for {binder}")?;
+    }
+    Ok(())
+}
+
+impl Display for Binder {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}..{}", self.var.name, self.lo, self.hi)
+    }
+}
+
+impl Display for Member {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_member(f, &self.name, &self.indices)
+    }
+}
+
 impl Display for Literal {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
@@ -117,13 +163,21 @@ fn write_expr(f: &mut Formatter<'_>, expr: &Expr, context: u8) -> fmt::Result {
         ExprKind::Literal(Literal::Real(x)) if *x < 0.0 => write!(f, "({})", format_real(*x)),
         ExprKind::Literal(literal) => write!(f, "{literal}"),
         ExprKind::Name(name) => f.write_str(name),
+        ExprKind::Index { name, indices } => write_member(f, name, indices),
         ExprKind::Counterfactual {
             name,
+            indices,
             interventions,
         } => {
-            write!(f, "{}[do(", name.name)?;
+            write_member(f, name, indices)?;
+            f.write_str("[do(")?;
             write_list(f, interventions)?;
             f.write_str(")]")
+        }
+        ExprKind::Aggregate { op, body, binders } => {
+            write!(f, "{}({body}", op.name())?;
+            write_repeat(f, binders)?;
+            f.write_str(")")
         }
         ExprKind::Unary { op, operand } => {
             let (symbol, strength) = match op {
@@ -270,10 +324,12 @@ impl Display for DistExpr {
 
 impl Display for Intervention {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_member(f, &self.target, &self.indices)?;
         match &self.value {
-            InterventionValue::Set(expr) => write!(f, "{} = {expr}", self.target.name),
-            InterventionValue::Draw(dist) => write!(f, "{} ~ {dist}", self.target.name),
+            InterventionValue::Set(expr) => write!(f, " = {expr}")?,
+            InterventionValue::Draw(dist) => write!(f, " ~ {dist}")?,
         }
+        write_repeat(f, &self.repeat)
     }
 }
 
@@ -286,6 +342,10 @@ impl Display for Condition {
                 f.write_str(")")
             }
             Condition::Evidence(expr) => write!(f, "{expr}"),
+            Condition::EachEvidence(expr, binders) => {
+                write!(f, "{expr}")?;
+                write_repeat(f, binders)
+            }
         }
     }
 }
@@ -380,10 +440,10 @@ impl Display for Decide {
             }
             if !stage.given.is_empty() {
                 f.write_str(" given ")?;
-                let names: Vec<&str> = stage.given.iter().map(|g| g.name.as_str()).collect();
-                f.write_str(&names.join(", "))?;
+                write_list(f, &stage.given)?;
             }
         }
+        write_repeat(f, &self.repeat)?;
         let sense = if self.maximize {
             "maximize"
         } else {
@@ -395,7 +455,7 @@ impl Display for Decide {
 
 impl Display for Choice {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name.name)?;
+        write_member(f, &self.name, &self.indices)?;
         if let Some(domain) = &self.domain {
             write!(f, " in {domain}")?;
         }
@@ -405,7 +465,8 @@ impl Display for Choice {
 
 impl Display for Bandit {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "bandit {}", self.arm.name)?;
+        f.write_str("bandit ")?;
+        write_member(f, &self.arm, &self.arm_indices)?;
         if let Some(domain) = &self.domain {
             write!(f, " in {domain}")?;
         }

@@ -46,9 +46,14 @@ impl Checker<'_> {
         match &expr.kind {
             ExprKind::Literal(literal) => Ok(self.lower_literal(literal)),
             ExprKind::Name(name) => self.lower_name(name, span, place),
+            ExprKind::Index { .. } | ExprKind::Aggregate { .. } => {
+                self.error(crate::unroll::left_over(span));
+                Err(())
+            }
             ExprKind::Counterfactual {
                 name,
                 interventions,
+                ..
             } => {
                 if place != Place::Query {
                     self.error(

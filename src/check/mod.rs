@@ -127,6 +127,8 @@ pub fn check_with_data(
     config: &crate::config::Config,
     types: &HashMap<String, ColumnType>,
 ) -> Result<Program, Vec<Diagnostic>> {
+    let unrolled = crate::unroll::unroll(program, config)?;
+    let program = unrolled.as_ref();
     let mut checker = Checker {
         source,
         config: config.clone(),
@@ -238,8 +240,9 @@ impl<'a> Checker<'a> {
                     name,
                     mechanism,
                     exogenous,
+                    ..
                 } => (name, *exogenous, Some(mechanism), None),
-                StatementKind::Decision { name, domain } => (name, false, None, Some(domain)),
+                StatementKind::Decision { name, domain, .. } => (name, false, None, Some(domain)),
                 StatementKind::Let { name, value } => {
                     if let Some(previous) = first.get(&name.name) {
                         let d = duplicate(&name.name, name.span, *previous);
@@ -700,7 +703,10 @@ fn expr_names(expr: &ast::Expr, out: &mut Vec<String>) {
     match &expr.kind {
         ExprKind::Literal(_) => {}
         ExprKind::Name(n) => out.push(n.clone()),
-        ExprKind::Counterfactual { name, .. } => out.push(name.name.clone()),
+        ExprKind::Counterfactual { name, .. } | ExprKind::Index { name, .. } => {
+            out.push(name.name.clone());
+        }
+        ExprKind::Aggregate { body, .. } => expr_names(body, out),
         ExprKind::Unary { operand, .. } => expr_names(operand, out),
         ExprKind::Binary { left, right, .. } => {
             expr_names(left, out);

@@ -366,7 +366,7 @@ impl Checker<'_> {
             let stage_vars: Vec<VarId> = choices.iter().map(|c| c.var).collect();
             let downstream = self.model.descendants(&stage_vars);
             let mut given = Vec::new();
-            for g in &stage.given {
+            for g in stage.given.iter().map(|m| &m.name) {
                 let Some(v) = self.model.find(&g.name) else {
                     self.unknown(&g.name, g.span);
                     failed = true;

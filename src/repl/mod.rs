@@ -565,12 +565,36 @@ fn empty_model() -> Model {
     }
 }
 
-/// The names a statement declares, or `None` for questions and settings.
+/// The names a statement declares, or `None` for questions and settings. A member declared
+/// alone is named as written (`state[0]`); a `for` block declares its families (`state[..]`),
+/// so typing the block again replaces it.
 fn declared_names(kind: &StatementKind) -> Option<Vec<String>> {
     match kind {
-        StatementKind::Variable { name, .. }
-        | StatementKind::Decision { name, .. }
-        | StatementKind::Let { name, .. } => Some(vec![name.name.clone()]),
+        StatementKind::Variable { name, indices, .. }
+        | StatementKind::Decision { name, indices, .. } => Some(vec![
+            crate::ast::Member {
+                name: name.clone(),
+                indices: indices.clone(),
+            }
+            .to_string(),
+        ]),
+        StatementKind::Let { name, .. } => Some(vec![name.name.clone()]),
+        StatementKind::For { body, .. } => {
+            let mut names = Vec::new();
+            let mut pending: Vec<&crate::ast::Statement> = body.iter().collect();
+            while let Some(statement) = pending.pop() {
+                match &statement.kind {
+                    StatementKind::Variable { name, .. } | StatementKind::Decision { name, .. } => {
+                        names.push(format!("{}[..]", name.name));
+                    }
+                    StatementKind::For { body, .. } => pending.extend(body),
+                    _ => {}
+                }
+            }
+            names.sort();
+            names.dedup();
+            Some(names)
+        }
         // Edges declare structure, not names: kept, never replaced. A new `data` statement
         // replaces the old one (`data` is a keyword, so no variable shares the name).
         StatementKind::Edges(_) => Some(Vec::new()),

@@ -64,6 +64,7 @@ fn is_keyword(rule: Rule) -> bool {
             | kw_decide
             | kw_bandit
             | kw_set
+            | kw_for
             | kw_in
             | kw_if
             | kw_then
@@ -138,29 +139,39 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
             }
         }
         Rule::stochastic_decl | Rule::exogenous_decl => {
-            let name = ident(next(&mut inner, span, "declaration")?);
+            let Member { name, indices } = member(next(&mut inner, span, "declaration")?, d)?;
             let dist = dist_expr(expr(next(&mut inner, span, "declaration")?, d)?)?;
             StatementKind::Variable {
                 name,
+                indices,
                 mechanism: Mechanism::Stochastic(dist),
                 exogenous: rule == Rule::exogenous_decl,
             }
         }
         Rule::deterministic_decl => {
-            let name = ident(next(&mut inner, span, "declaration")?);
+            let Member { name, indices } = member(next(&mut inner, span, "declaration")?, d)?;
             let value = expr(next(&mut inner, span, "declaration")?, d)?;
             StatementKind::Variable {
                 name,
+                indices,
                 mechanism: Mechanism::Deterministic(value),
                 exogenous: false,
             }
         }
         Rule::decision_decl => {
-            let name = ident(next(&mut inner, span, "decision")?);
+            let Member { name, indices } = member(next(&mut inner, span, "decision")?, d)?;
             StatementKind::Decision {
                 name,
+                indices,
                 domain: domain(next(&mut inner, span, "decision")?)?,
             }
+        }
+        Rule::for_block => {
+            let binder = binder(next(&mut inner, span, "for")?, d)?;
+            let body = inner
+                .map(|p| statement(p, config))
+                .collect::<Result<Vec<_>>>()?;
+            StatementKind::For { binder, body }
         }
         Rule::query_stmt => {
             let first = next(&mut inner, span, "query")?;
@@ -250,6 +261,32 @@ fn ident(pair: Pair<Rule>) -> Ident {
         name: pair.as_str().to_string(),
         span: span_of(&pair),
     }
+}
+
+/// `name[i][j]`: a name and its index expressions.
+fn member(pair: Pair<Rule>, d: usize) -> Result<Member> {
+    let span = span_of(&pair);
+    let mut inner = children(pair);
+    let name = ident(next(&mut inner, span, "member")?);
+    let indices = inner
+        .map(|index| expr(next(&mut children(index), span, "index")?, d))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Member { name, indices })
+}
+
+/// The binders of a `for` suffix, which are children of the rule that holds it.
+fn binders<'i>(pairs: impl Iterator<Item = Pair<'i, Rule>>, d: usize) -> Result<Vec<Binder>> {
+    pairs.map(|b| binder(b, d)).collect()
+}
+
+/// `i in a..b`.
+fn binder(pair: Pair<Rule>, d: usize) -> Result<Binder> {
+    let span = span_of(&pair);
+    let mut inner = children(pair);
+    let var = ident(next(&mut inner, span, "loop variable")?);
+    let lo = expr(next(&mut inner, span, "range")?, d)?;
+    let hi = expr(next(&mut inner, span, "range")?, d)?;
+    Ok(Binder { var, lo, hi, span })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,7 +441,7 @@ fn balanced<T: Operand>(mut items: Vec<(BinaryOp, T)>, identity: BinaryOp) -> T 
 }
 
 /// E001 for an expression nested deeper than the limit.
-pub(super) fn too_deep(span: Span, depth: usize, limit: usize) -> Diagnostic {
+pub(crate) fn too_deep(span: Span, depth: usize, limit: usize) -> Diagnostic {
     Diagnostic::error(
         Code::E001,
         span,
@@ -483,7 +520,23 @@ fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
         Rule::boolean | Rule::real | Rule::integer | Rule::string => {
             ExprKind::Literal(literal(pair)?)
         }
-        Rule::variable => ExprKind::Name(pair.as_str().to_string()),
+        Rule::reference => reference(pair, d)?,
+        Rule::aggregate => {
+            let mut inner = children(pair);
+            let op_pair = next(&mut inner, span, "aggregate")?;
+            let op = Aggregate::ALL
+                .iter()
+                .find(|(_, name)| *name == op_pair.as_str())
+                .map(|(op, _)| *op)
+                .ok_or_else(|| internal(span, "aggregate"))?;
+            let body = expr(next(&mut inner, span, "aggregate")?, d)?;
+            let binders = binders(inner, d)?;
+            ExprKind::Aggregate {
+                op,
+                body: Box::new(body),
+                binders,
+            }
+        }
         Rule::if_expr => {
             let mut inner = children(pair);
             let cond = expr(next(&mut inner, span, "if")?, d)?;
@@ -509,25 +562,60 @@ fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
             let args = inner.map(|p| argument(p, d)).collect::<Result<Vec<_>>>()?;
             ExprKind::Call { name, args }
         }
-        Rule::counterfactual => {
-            let mut inner = children(pair);
-            let name = ident(next(&mut inner, span, "counterfactual")?);
-            let mut interventions = Vec::new();
-            for part in inner {
-                match part.as_rule() {
-                    Rule::do_block => interventions.extend(do_block(part, d)?),
-                    Rule::intervention => interventions.push(intervention(part, d)?),
-                    _ => return Err(internal(span, "counterfactual")),
-                }
-            }
-            ExprKind::Counterfactual {
-                name,
-                interventions,
-            }
-        }
         _ => return Err(internal(span, "primary expression")),
     };
     Ok(Expr { kind, span })
+}
+
+/// `x`, `state[t - 1]`, `y[do(x = 0)]`, `y[t][do(x = 0)]`: the bracket rule (a bracket of
+/// `do(...)` or `NAME = EXPR` is a world, any other an index) was applied by the grammar; here
+/// the world must come last and at most once.
+fn reference(pair: Pair<Rule>, d: usize) -> Result<ExprKind> {
+    let span = span_of(&pair);
+    let mut inner = children(pair);
+    let name = ident(next(&mut inner, span, "reference")?);
+    let mut indices = Vec::new();
+    let mut world: Option<(Vec<Intervention>, Span)> = None;
+    for bracket in inner {
+        let bracket_span = span_of(&bracket);
+        if let Some((_, world_span)) = &world {
+            return Err(Diagnostic::error(
+                Code::E001,
+                bracket_span,
+                format!("`{}` has a bracket after its world", name.name),
+            )
+            .with_label(*world_span, "the world")
+            .with_help(format!(
+                "indices come first and one world last: `{}[t][do(x = 0)]`; to set several \
+                 variables, list them in one `do(...)`",
+                name.name
+            )));
+        }
+        match bracket.as_rule() {
+            Rule::index => indices.push(expr(next(&mut children(bracket), span, "index")?, d)?),
+            Rule::world => {
+                let mut interventions = Vec::new();
+                for part in children(bracket) {
+                    match part.as_rule() {
+                        Rule::do_block => interventions.extend(do_block(part, d)?),
+                        Rule::intervention => interventions.push(intervention(part, d)?),
+                        _ => return Err(internal(span, "counterfactual")),
+                    }
+                }
+                world = Some((interventions, bracket_span));
+            }
+            _ => return Err(internal(span, "reference")),
+        }
+    }
+    Ok(match world {
+        Some((interventions, _)) => ExprKind::Counterfactual {
+            name,
+            indices,
+            interventions,
+        },
+        None if indices.is_empty() => ExprKind::Name(name.name),
+        None => ExprKind::Index { name, indices },
+    })
 }
 
 fn literal(pair: Pair<Rule>) -> Result<Literal> {
@@ -662,7 +750,7 @@ fn do_block(pair: Pair<Rule>, d: usize) -> Result<Vec<Intervention>> {
 fn intervention(pair: Pair<Rule>, d: usize) -> Result<Intervention> {
     let span = span_of(&pair);
     let mut inner = children(pair);
-    let target = ident(next(&mut inner, span, "intervention")?);
+    let Member { name, indices } = member(next(&mut inner, span, "intervention")?, d)?;
     let value_pair = next(&mut inner, span, "intervention")?;
     let value_rule = value_pair.as_rule();
     let value_expr = expr(next(&mut children(value_pair), span, "intervention")?, d)?;
@@ -671,9 +759,12 @@ fn intervention(pair: Pair<Rule>, d: usize) -> Result<Intervention> {
         Rule::draw_value => InterventionValue::Draw(dist_expr(value_expr)?),
         _ => return Err(internal(span, "intervention")),
     };
+    let repeat = binders(inner, d)?;
     Ok(Intervention {
-        target,
+        target: name,
+        indices,
         value,
+        repeat,
         span,
     })
 }
@@ -772,7 +863,17 @@ fn conditions(pair: Pair<Rule>, d: usize) -> Result<Vec<Condition>> {
                 let span = span_of(&c);
                 Ok(Condition::Do(do_block(c, d)?, span))
             }
-            _ => Ok(Condition::Evidence(expr(c, d)?)),
+            _ => {
+                let span = span_of(&c);
+                let mut inner = children(c);
+                let evidence = expr(next(&mut inner, span, "evidence")?, d)?;
+                let repeat = binders(inner, d)?;
+                Ok(if repeat.is_empty() {
+                    Condition::Evidence(evidence)
+                } else {
+                    Condition::EachEvidence(evidence, repeat)
+                })
+            }
         })
         .collect()
 }
@@ -807,12 +908,18 @@ fn decide<'i>(inner: impl Iterator<Item = Pair<'i, Rule>>, span: Span, d: usize)
     let mut maximize = true;
     let mut objective = None;
     let mut trailing_given = Vec::new();
+    let mut repeat = Vec::new();
     for part in inner {
         match part.as_rule() {
-            Rule::stage => stages.push(stage(part)?),
+            Rule::stage => stages.push(stage(part, d)?),
+            Rule::binder => repeat.push(binder(part, d)?),
             Rule::sense => maximize = part.as_str().trim() == "maximize",
             Rule::estimand => objective = Some(estimand(part, d)?),
-            Rule::given => trailing_given = children(part).map(ident).collect(),
+            Rule::given => {
+                trailing_given = children(part)
+                    .map(|m| member(m, d))
+                    .collect::<Result<_>>()?;
+            }
             _ => return Err(internal(span, "decide")),
         }
     }
@@ -823,26 +930,31 @@ fn decide<'i>(inner: impl Iterator<Item = Pair<'i, Rule>>, span: Span, d: usize)
     let objective = objective.ok_or_else(|| internal(span, "decide objective"))?;
     Ok(Decide {
         stages,
+        repeat,
         maximize,
         objective,
     })
 }
 
-fn stage(pair: Pair<Rule>) -> Result<Stage> {
+fn stage(pair: Pair<Rule>, d: usize) -> Result<Stage> {
     let span = span_of(&pair);
     let mut choices = Vec::new();
     let mut joint = false;
     let mut given = Vec::new();
     for part in children(pair) {
         match part.as_rule() {
-            Rule::choice => choices.push(choice(part)?),
+            Rule::choice => choices.push(choice(part, d)?),
             Rule::joint_choice => {
                 joint = true;
                 for c in children(part) {
-                    choices.push(choice(c)?);
+                    choices.push(choice(c, d)?);
                 }
             }
-            Rule::given => given = children(part).map(ident).collect(),
+            Rule::given => {
+                given = children(part)
+                    .map(|m| member(m, d))
+                    .collect::<Result<_>>()?;
+            }
             _ => return Err(internal(span, "decision stage")),
         }
     }
@@ -853,12 +965,16 @@ fn stage(pair: Pair<Rule>) -> Result<Stage> {
     })
 }
 
-fn choice(pair: Pair<Rule>) -> Result<Choice> {
+fn choice(pair: Pair<Rule>, d: usize) -> Result<Choice> {
     let span = span_of(&pair);
     let mut inner = children(pair);
-    let name = ident(next(&mut inner, span, "choice")?);
+    let Member { name, indices } = member(next(&mut inner, span, "choice")?, d)?;
     let domain = inner.next().map(domain).transpose()?;
-    Ok(Choice { name, domain })
+    Ok(Choice {
+        name,
+        indices,
+        domain,
+    })
 }
 
 fn bandit<'i>(
@@ -866,7 +982,13 @@ fn bandit<'i>(
     span: Span,
     config: &Config,
 ) -> Result<Bandit> {
-    let arm = ident(next(&mut inner, span, "bandit")?);
+    let Member {
+        name: arm,
+        indices: arm_indices,
+    } = member(
+        next(&mut inner, span, "bandit")?,
+        config.max_expression_depth,
+    )?;
     let mut part = next(&mut inner, span, "bandit")?;
     let mut arm_domain = None;
     if part.as_rule() == Rule::domain {
@@ -919,6 +1041,7 @@ fn bandit<'i>(
     }
     Ok(Bandit {
         arm,
+        arm_indices,
         domain: arm_domain,
         reward,
         rounds,

@@ -8,6 +8,8 @@
 
 mod lower;
 
+pub(crate) use lower::too_deep;
+
 use crate::ast::{Program, Span};
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic};
@@ -65,6 +67,7 @@ pub const KEYWORDS: &[&str] = &[
     "decide",
     "bandit",
     "set",
+    "for",
     "in",
     "if",
     "then",
@@ -192,7 +195,7 @@ fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
                         }
                         prefix_run = 0;
                     }
-                    b"and" | b"or" | b"xor" | b"then" | b"else" | b"in" | b"given" => {
+                    b"and" | b"or" | b"xor" | b"then" | b"else" | b"in" | b"for" | b"given" => {
                         prefix_run = 0;
                         pow_run = 0;
                     }
@@ -271,14 +274,18 @@ fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
 fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
-        expr | if_expr | match_expr | call | counterfactual | variable | real | integer
-        | string | boolean | neg | not_op | argument | scrutinee | set_value | draw_value
-        | signed_literal => "an expression",
+        expr | if_expr | match_expr | call | reference | world | index | aggregate | real
+        | integer | string | boolean | neg | not_op | argument | scrutinee | set_value
+        | draw_value | signed_literal | evidence => "an expression",
+        binder => "`i in a..b`",
+        member => "a name",
         or_op | xor_op | and_op | eq | ne | le | ge | lt | gt | eq_single | add | sub | mul
         | div | rem | pow => "an operator",
         ident | query_name => "a name",
         let_decl | exogenous_decl | decision_decl | set_stmt | query_stmt | decide_stmt
-        | bandit_stmt | stochastic_decl | deterministic_decl => "a declaration or a query",
+        | bandit_stmt | stochastic_decl | deterministic_decl | for_block => {
+            "a declaration or a query"
+        }
         EOI => "the end of the file",
         estimand | probability | expectation | est_prefix | est_infix => "`P(...)` or `E[...]`",
         conditions => "`|`",
@@ -325,6 +332,10 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     // After a complete expression an operator is always possible; it is rarely what is missing.
     if expected.len() > 1 {
         expected.remove("an operator");
+    }
+    // After a decision's name an index (`d[t]`) is possible; the sense is what is missing.
+    if expected.contains("`maximize` or `minimize`") {
+        expected.remove("`[`");
     }
     let mut items: Vec<String> = expected.into_iter().collect();
     // Punctuation first, reads best: "expected `)` or `,`".

@@ -43,8 +43,37 @@ fn pattern() -> impl Strategy<Value = String> {
 fn intervention(expr: BoxedStrategy<String>) -> impl Strategy<Value = String> {
     prop_oneof![
         (name(), expr.clone()).prop_map(|(n, e)| format!("{n} = {e}")),
-        (name(), expr).prop_map(|(n, e)| format!("{n} ~ Normal({e}, 1)")),
+        (name(), expr.clone()).prop_map(|(n, e)| format!("{n} ~ Normal({e}, 1)")),
+        (member(), expr, suffix()).prop_map(|(n, e, s)| format!("{n} = {e}{s}")),
     ]
+}
+
+/// A range bound: an integer, a name, or a small arithmetic of those.
+fn bound() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u32..20).prop_map(|n| n.to_string()),
+        name(),
+        (name(), 1u32..5).prop_map(|(n, k)| format!("{n} - {k}")),
+        (1u32..5, name()).prop_map(|(k, n)| format!("{k} * {n}")),
+    ]
+}
+
+/// ` for i in a..b`, possibly twice.
+fn suffix() -> impl Strategy<Value = String> {
+    prop::collection::vec((name(), bound(), bound()), 1..3).prop_map(|binders| {
+        binders
+            .iter()
+            .map(|(n, a, b)| format!(" for {n} in {a}..{b}"))
+            .collect()
+    })
+}
+
+/// A member as declared or set: `x[i]`, `x[t - 1][2]`.
+fn member() -> impl Strategy<Value = String> {
+    (name(), prop::collection::vec(bound(), 1..3)).prop_map(|(n, indices)| {
+        let brackets: String = indices.iter().map(|i| format!("[{i}]")).collect();
+        format!("{n}{brackets}")
+    })
 }
 
 fn expr() -> BoxedStrategy<String> {
@@ -90,7 +119,16 @@ fn expr() -> BoxedStrategy<String> {
                 .prop_map(|(a, b)| format!("Categorical(\"a\": {a}, \"b\": {b})")),
             (name(), intervention(inner.clone()).boxed())
                 .prop_map(|(n, i)| format!("{n}[do({i})]")),
-            (name(), intervention(inner).boxed()).prop_map(|(n, i)| format!("{n}[{i}]")),
+            (name(), intervention(inner.clone()).boxed()).prop_map(|(n, i)| format!("{n}[{i}]")),
+            member(),
+            (member(), intervention(inner.clone()).boxed())
+                .prop_map(|(m, i)| format!("{m}[do({i})]")),
+            (
+                prop::sample::select(vec!["sum", "mean", "count", "all", "any", "min", "max"]),
+                inner,
+                suffix()
+            )
+                .prop_map(|(op, body, s)| format!("{op}({body}{s})")),
         ]
     })
     .boxed()
@@ -120,6 +158,7 @@ fn conditions() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             expr(),
+            (expr(), suffix()).prop_map(|(e, s)| format!("{e}{s}")),
             prop::collection::vec(intervention(expr()), 1..3)
                 .prop_map(|i| format!("do({})", i.join(", "))),
         ],
@@ -163,8 +202,12 @@ fn domain() -> impl Strategy<Value = String> {
 }
 
 fn statement() -> impl Strategy<Value = String> {
-    let stage =
-        (name(), prop::option::of(domain()), prop::option::of(name())).prop_map(|(n, d, g)| {
+    let stage = (
+        prop_oneof![name(), member()],
+        prop::option::of(domain()),
+        prop::option::of(prop_oneof![name(), member()]),
+    )
+        .prop_map(|(n, d, g)| {
             let mut s = n;
             if let Some(d) = d {
                 s = format!("{s} in {d}");
@@ -185,15 +228,38 @@ fn statement() -> impl Strategy<Value = String> {
         (name(), estimand()).prop_map(|(n, e)| format!("query {n} = {e}")),
         (
             prop::collection::vec(stage, 1..3),
+            prop::option::of(suffix()),
             prop::bool::ANY,
             estimand(),
             prop::option::of(name())
         )
-            .prop_map(|(stages, max, e, g)| {
+            .prop_map(|(stages, repeat, max, e, g)| {
                 let sense = if max { "maximize" } else { "minimize" };
                 let given = g.map(|g| format!(" given {g}")).unwrap_or_default();
-                format!("decide {} {sense} {e}{given}", stages.join(" then "))
+                let repeat = repeat.unwrap_or_default();
+                format!(
+                    "decide {}{repeat} {sense} {e}{given}",
+                    stages.join(" then ")
+                )
             }),
+        (member(), distribution()).prop_map(|(n, d)| format!("{n} ~ {d}")),
+        (member(), domain()).prop_map(|(n, d)| format!("decision {n} in {d}")),
+        (
+            name(),
+            bound(),
+            bound(),
+            prop::collection::vec(
+                prop_oneof![
+                    (member(), distribution()).prop_map(|(n, d)| format!("{n} ~ {d}")),
+                    (member(), expr()).prop_map(|(n, e)| format!("{n} := {e}")),
+                    (name(), bound(), bound(), member(), expr()).prop_map(|(i, a, b, m, e)| {
+                        format!("for {i} in {a}..{b} {{\n {m} := {e}\n}}")
+                    }),
+                ],
+                0..3
+            )
+        )
+            .prop_map(|(i, a, b, body)| format!("for {i} in {a}..{b} {{\n{}\n}}", body.join("\n"))),
         (name(), domain(), expr(), 1u32..100, 1u32..10).prop_map(|(n, d, r, a, b)| format!(
             "bandit {n} in {d} reward {r} rounds {a} runs {b} policies greedy, epsilon_greedy(0.1)"
         )),

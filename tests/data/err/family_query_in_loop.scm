@@ -1,0 +1,5 @@
+# code: E001
+for i in 1..3 {
+  x[i] ~ Normal(0, 1)
+  query E[x[i]]
+}

@@ -1,0 +1,2 @@
+# code: E002
+query E[y[1]]
