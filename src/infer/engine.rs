@@ -311,7 +311,7 @@ fn assess(
                     }
                 }),
                 Engine::LinearSampler => one_group(engine).and_then(|()| {
-                    Compiled::linear(plan, model)
+                    Compiled::linear(plan)
                         .map(|c| (Cost::Work(samples * steps), Prepared::Linear(c)))
                         .ok_or(Unsupported {
                             engine,

@@ -25,12 +25,12 @@
 //!
 //! **Invariant:** does no I/O; answers carry a standard error of 0.
 
+use super::affine::{Affine, affine, linear_mechanism};
 use super::engine::{Reason, Unsupported};
 use crate::ast::Span;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::query::{Mech, Plan, TargetKind};
-use crate::scm::dist::DistKind;
-use crate::scm::{BinOp, DistTree, Ex, Model, UnOp};
+use crate::scm::{BinOp, Ex, Model};
 
 /// A target's posterior: normal with this mean and standard deviation.
 #[derive(Clone, Copy, Debug)]
@@ -46,68 +46,6 @@ pub enum Exact {
     Value(f64),
     /// The distribution of an affine quantity.
     Distribution(Normal),
-}
-
-/// `constant + Σ coefficient·node`, over the engine's quantities (nodes). Terms may repeat a
-/// node until [`Affine::normalised`] merges them.
-#[derive(Clone, Debug, Default)]
-struct Affine {
-    constant: f64,
-    terms: Vec<(usize, f64)>,
-}
-
-impl Affine {
-    fn constant(c: f64) -> Affine {
-        Affine {
-            constant: c,
-            terms: Vec::new(),
-        }
-    }
-
-    fn node(node: usize) -> Affine {
-        Affine {
-            constant: 0.0,
-            terms: vec![(node, 1.0)],
-        }
-    }
-
-    /// Terms sorted by node, repeated nodes merged, zero coefficients dropped.
-    fn normalised(mut self) -> Affine {
-        self.terms.sort_by_key(|t| t.0);
-        let mut merged: Vec<(usize, f64)> = Vec::with_capacity(self.terms.len());
-        for (node, a) in self.terms {
-            match merged.last_mut() {
-                Some(last) if last.0 == node => last.1 += a,
-                _ => merged.push((node, a)),
-            }
-        }
-        merged.retain(|t| t.1 != 0.0);
-        self.terms = merged;
-        self
-    }
-
-    /// The constant, when the form (normalised) has no terms.
-    fn as_constant(self) -> Result<f64, Affine> {
-        let form = self.normalised();
-        if form.terms.is_empty() {
-            Ok(form.constant)
-        } else {
-            Err(form)
-        }
-    }
-
-    fn scale(mut self, k: f64) -> Affine {
-        self.constant *= k;
-        self.terms.iter_mut().for_each(|t| t.1 *= k);
-        self
-    }
-
-    fn add(mut self, other: Affine, sign: f64) -> Affine {
-        self.constant += sign * other.constant;
-        self.terms
-            .extend(other.terms.into_iter().map(|(n, a)| (n, sign * a)));
-        self
-    }
 }
 
 /// One operation of a compiled group.
@@ -224,55 +162,11 @@ fn compile_group(plan: &Plan, model: &Model, group: usize) -> Result<GroupProgra
                     base,
                 )
             };
-            // The natural mechanism as `form + sd·ε_slot`.
-            let normal = |mech: &Mech| -> Option<(Affine, f64, usize)> {
-                let Mech::Stoch { tree, slot } = mech else {
-                    return None;
-                };
-                let DistTree::Leaf(leaf) = tree else {
-                    return None;
-                };
-                if leaf.kind != DistKind::Normal {
-                    return None;
-                }
-                let sd = read(&leaf.params[1], None)?.as_constant().ok()?;
-                if !(sd > 0.0 && sd.is_finite()) {
-                    return None;
-                }
-                Some((read(&leaf.params[0], None)?, sd, *slot))
-            };
-            let value: Option<(Affine, Option<(f64, usize)>)> = match &comp.mech {
-                Mech::Det(e) => read(e, None).map(|f| (f, None)),
-                stochastic @ Mech::Stoch { .. } => {
-                    normal(stochastic).map(|(f, sd, s)| (f, Some((sd, s))))
-                }
-                Mech::Shift { natural, shift } => match &**natural {
-                    Mech::Det(e) => read(e, None)
-                        .and_then(|natural| read(shift, Some(&natural)))
-                        .map(|f| (f, None)),
-                    stochastic => normal(stochastic).and_then(|(mean, sd, noise)| {
-                        // The natural value is `mean + sd·ε`: substitute it into the shift
-                        // through a placeholder node, then expand the placeholder.
-                        let placeholder = usize::MAX;
-                        let shifted = read(shift, Some(&Affine::node(placeholder)))?.normalised();
-                        let own = shifted
-                            .terms
-                            .iter()
-                            .find(|t| t.0 == placeholder)
-                            .map_or(0.0, |t| t.1);
-                        let mut form = Affine {
-                            constant: shifted.constant,
-                            terms: shifted
-                                .terms
-                                .into_iter()
-                                .filter(|t| t.0 != placeholder)
-                                .collect(),
-                        };
-                        form = form.add(mean.scale(own), 1.0);
-                        Some((form, (own != 0.0).then_some((own * sd, noise))))
-                    }),
-                },
-            };
+            let value = linear_mechanism(&comp.mech, &read).map(|linear| {
+                // A shift that ignores the natural value keeps none of its noise.
+                let noise = linear.noise.filter(|(sd, _)| *sd != 0.0);
+                (linear.form, noise)
+            });
             let Some((mut form, noise)) = value else {
                 return Err(not_linear(step.var));
             };
@@ -678,33 +572,4 @@ fn solve_group(
             }
         })
         .collect())
-}
-
-/// An expression as an affine form, if it is affine in the slots. `lookup` gives a slot's
-/// form (`Ex::Var(v)` reads slot `base + v`, `Ex::Slot(s)` slot `s`).
-fn affine(e: &Ex, lookup: &impl Fn(usize) -> Option<Affine>, base: usize) -> Option<Affine> {
-    match e {
-        Ex::Const(c) => Some(Affine::constant(*c)),
-        Ex::Var(v) => lookup(base + v),
-        Ex::Slot(s) => lookup(*s),
-        Ex::Unary(UnOp::Neg, a) => Some(affine(a, lookup, base)?.scale(-1.0)),
-        Ex::Binary(op, a, b) => {
-            let (a, b) = (affine(a, lookup, base)?, affine(b, lookup, base)?);
-            match op {
-                BinOp::Add => Some(a.add(b, 1.0)),
-                BinOp::Sub => Some(a.add(b, -1.0)),
-                BinOp::Mul => match (a.as_constant(), b.as_constant()) {
-                    (Ok(x), Ok(y)) => Some(Affine::constant(x * y)),
-                    (Ok(k), Err(form)) | (Err(form), Ok(k)) => Some(form.scale(k)),
-                    _ => None,
-                },
-                BinOp::Div => match b.as_constant() {
-                    Ok(k) if k != 0.0 => Some(a.scale(1.0 / k)),
-                    _ => None,
-                },
-                _ => None,
-            }
-        }
-        _ => None,
-    }
 }

@@ -1,78 +1,19 @@
-//! Compiled samplers: the hot loop of likelihood weighting without interpretation.
-//!
-//! Most queries have one world and one group. For those, the plan is compiled once more,
-//! into one of two specialised forms, and sampled with no expression walking, no parameter
-//! validation and no allocation per sample:
-//!
-//! - **tables**, where every needed variable has a finite domain (the sprinkler, ALARM, any
-//!   imported network): each variable is a row of cumulative probabilities per parent
-//!   configuration, values are small integers, a draw is one uniform and a short scan, a clamp
-//!   is one table lookup of its log-probability, and evidence and targets are lookups too;
-//! - **linear**, where every needed variable is `Normal` with a mean affine in its parents and
-//!   a constant sd, or an affine function (the Gaussian chain): each draw is a dot product and
-//!   one standard normal, a clamp one log-density.
-//!
-//! Anything else — several worlds, mixtures of continuous laws, non-linear means — takes the
-//! general interpreter in `sampling`. Both forms keep `sampling`'s contract: the same seeded
-//! chunks, the same accumulators, identical output at any thread count.
-//!
-//! **Invariant:** the compiled form answers exactly the plan it was built from; only speed
-//! differs from the interpreter (and which random numbers are drawn).
+//! The table sampler: likelihood weighting over conditional tables (every needed variable
+//! with a finite domain), counterfactual worlds as joint columns, counting per cell where the
+//! weight and targets depend on few cells.
 
-use super::engine::Reason;
-use super::exact::{self, Tables};
+use super::{BATCH, not_finite, pass};
+use crate::infer::engine::Reason;
+use crate::infer::exact::{self, Tables};
 use crate::ast::Span;
-use crate::diagnostics::{Code, Diagnostic};
-use crate::query::{Mech, Plan};
-use crate::scm::dist::DistKind;
+use crate::diagnostics::Diagnostic;
+use crate::query::Plan;
+use crate::scm::Model;
 use crate::scm::dist::open01;
-use crate::scm::{BinOp, DistTree, Ex, Model, UnOp};
 use rand::rngs::SmallRng;
-use rand_distr::{Distribution as _, StandardNormal};
 
 /// Largest table (entries) the compiled sampler builds for one variable.
 const TABLE_CAP: u64 = 1 << 20;
-
-/// A plan compiled for speed.
-pub enum Compiled {
-    Tables(TableSampler),
-    Linear(LinearSampler),
-}
-
-impl Compiled {
-    /// The linear-Gaussian form of a one-group plan, if every computation it needs is one.
-    pub fn linear(plan: &Plan, model: &Model) -> Option<Compiled> {
-        if plan.groups.len() != 1 {
-            return None;
-        }
-        LinearSampler::new(plan, model).map(Compiled::Linear)
-    }
-
-    /// The conditional-table form of a one-group plan, or why it has none: a variable
-    /// without a finite domain, or tables too big to build (sizes by checked arithmetic,
-    /// [`crate::config::table_size`]; then the interpreter samples instead).
-    pub fn tables(plan: &Plan, model: &Model) -> Result<Compiled, Reason> {
-        if plan.groups.len() != 1 {
-            return Err(Reason::Shape("the compiled samplers take one group"));
-        }
-        let t = exact::tables(plan, model, TABLE_CAP, Span::default()).map_err(Reason::Engine)?;
-        check_table_sizes(&t)?;
-        Ok(Compiled::Tables(TableSampler::new(t)))
-    }
-
-    /// Draws `n` samples, passing each one's log weight and target values to `sink`.
-    pub fn run(
-        &self,
-        rng: &mut SmallRng,
-        n: u64,
-        sink: &mut impl FnMut(&[f64], &[Vec<f64>], u64),
-    ) -> Result<(), Diagnostic> {
-        match self {
-            Compiled::Tables(t) => t.run(rng, n, sink),
-            Compiled::Linear(l) => l.run(rng, n, sink),
-        }
-    }
-}
 
 /// Checks, with checked arithmetic, that every table has the size its axes say (a product
 /// that overflowed while the tables were built shows up as a mismatch), that none is over
@@ -197,6 +138,13 @@ enum Part {
 const CELL_CAP: u64 = 1 << 16;
 
 impl TableSampler {
+    /// The tables of a one-group plan, sized with checked arithmetic, or why there are none.
+    pub(super) fn build(plan: &Plan, model: &Model) -> Result<TableSampler, Reason> {
+        let t = exact::tables(plan, model, TABLE_CAP, Span::default()).map_err(Reason::Engine)?;
+        check_table_sizes(&t)?;
+        Ok(TableSampler::new(t))
+    }
+
     fn new(t: Tables) -> TableSampler {
         let mut links = Vec::new();
         let mut outs = Vec::new();
@@ -431,7 +379,7 @@ impl TableSampler {
         }
     }
 
-    fn run(
+    pub(super) fn run(
         &self,
         rng: &mut SmallRng,
         n: u64,
@@ -537,312 +485,5 @@ impl TableSampler {
             }
         }
         Ok(())
-    }
-}
-
-/// Samples processed together, column by column.
-const BATCH: usize = 256;
-
-/// Passes one sample to `sink`: its log weight (minus infinity when evidence fails) and its
-/// target values, which must be finite.
-#[inline]
-fn pass(
-    lw: f64,
-    possible: bool,
-    targets: impl Iterator<Item = f64>,
-    values: &mut [Vec<f64>],
-    sink: &mut impl FnMut(&[f64], &[Vec<f64>], u64),
-) -> Result<(), Diagnostic> {
-    if !possible || lw == f64::NEG_INFINITY {
-        sink(&[f64::NEG_INFINITY], values, 1);
-        return Ok(());
-    }
-    for (slot, v) in values[0].iter_mut().zip(targets) {
-        if !v.is_finite() {
-            return Err(not_finite(v));
-        }
-        *slot = v;
-    }
-    sink(&[lw], values, 1);
-    Ok(())
-}
-
-fn not_finite(v: f64) -> Diagnostic {
-    Diagnostic::error(
-        Code::E006,
-        Span::default(),
-        format!("the quantity asked for is {v} in some samples"),
-    )
-    .with_help("check divisions by zero and logarithms of non-positive values in the query")
-}
-
-/// One computation of the linear-Gaussian sampler: `constant + Σ coefficient·slot + noise·ε`.
-struct LinearOut {
-    slot: usize,
-    constant: f64,
-    terms: Vec<(usize, f64)>,
-    /// The coefficient of the shared standard-normal noise (0 for an affine function).
-    noise: f64,
-    /// Slots of other worlds that share this computation.
-    followers: Vec<usize>,
-}
-
-/// The computations that share one noise (one variable across counterfactual worlds), and
-/// the one that evidence observes, if any: `(output, value, −ln|noise| − ½ln 2π)`.
-struct LinearRow {
-    outputs: Vec<LinearOut>,
-    clamp: Option<(usize, f64, f64)>,
-}
-
-/// Likelihood weighting for linear-Gaussian plans, counterfactual worlds included: worlds
-/// share each variable's standard-normal noise; evidence on one world fixes it (abduction).
-pub struct LinearSampler {
-    rows: Vec<LinearRow>,
-    indicators: Vec<Ex>,
-    targets: Vec<Ex>,
-    n_slots: usize,
-}
-
-impl LinearSampler {
-    fn new(plan: &Plan, model: &Model) -> Option<LinearSampler> {
-        let _ = model;
-        let n = plan.n_vars;
-        let mut alias: Vec<usize> = (0..n * plan.n_worlds).collect();
-        let mut rows = Vec::new();
-        for step in &plan.steps {
-            let mut by_noise: Vec<(usize, LinearRow)> = Vec::new();
-            for comp in &step.comps {
-                let slot = comp.world * n + step.var;
-                let base = comp.world * n;
-                let followers: Vec<usize> = comp.copies.iter().map(|w| w * n + step.var).collect();
-                let read = |e: &Ex| affine(e, base, &alias);
-                let normal = |tree: &DistTree| -> Option<((f64, Vec<(usize, f64)>), f64)> {
-                    let DistTree::Leaf(leaf) = tree else {
-                        return None;
-                    };
-                    if leaf.kind != DistKind::Normal {
-                        return None;
-                    }
-                    let sd = leaf.params[1].constant()?;
-                    (sd > 0.0 && sd.is_finite()).then_some(())?;
-                    Some((read(&leaf.params[0])?, sd))
-                };
-                let (mean, noise, noise_slot) = match &comp.mech {
-                    Mech::Det(e) => (read(e)?, 0.0, None),
-                    Mech::Stoch {
-                        tree,
-                        slot: noise_slot,
-                    } => {
-                        let (mean, sd) = normal(tree)?;
-                        (mean, sd, Some(*noise_slot))
-                    }
-                    // A shift of a Normal: substitute the natural value into the shift.
-                    Mech::Shift { natural, shift } => {
-                        let Mech::Stoch {
-                            tree,
-                            slot: noise_slot,
-                        } = &**natural
-                        else {
-                            return None;
-                        };
-                        let (mean, sd) = normal(tree)?;
-                        let shifted = read(shift)?;
-                        let own = shifted
-                            .1
-                            .iter()
-                            .find(|(s, _)| *s == slot)
-                            .map_or(0.0, |t| t.1);
-                        let mut terms: Vec<(usize, f64)> =
-                            shifted.1.into_iter().filter(|(s, _)| *s != slot).collect();
-                        for (s, a) in mean.1 {
-                            match terms.iter_mut().find(|(t, _)| *t == s) {
-                                Some((_, b)) => *b += own * a,
-                                None => terms.push((s, own * a)),
-                            }
-                        }
-                        if own == 0.0 {
-                            return None;
-                        }
-                        (
-                            (shifted.0 + own * mean.0, terms),
-                            own * sd,
-                            Some(*noise_slot),
-                        )
-                    }
-                };
-                for &f in &followers {
-                    alias[f] = slot;
-                }
-                let out = LinearOut {
-                    slot,
-                    constant: mean.0,
-                    terms: mean.1,
-                    noise,
-                    followers,
-                };
-                let key = noise_slot.unwrap_or(usize::MAX - rows.len() - by_noise.len());
-                let position = match by_noise.iter().position(|(k, _)| *k == key) {
-                    Some(p) => p,
-                    None => {
-                        by_noise.push((
-                            key,
-                            LinearRow {
-                                outputs: Vec::new(),
-                                clamp: None,
-                            },
-                        ));
-                        by_noise.len() - 1
-                    }
-                };
-                let row = &mut by_noise[position].1;
-                if let Some(x) = comp.clamp {
-                    if noise == 0.0 || row.clamp.is_some() {
-                        return None;
-                    }
-                    let log_norm = -noise.abs().ln() - 0.5 * (2.0 * std::f64::consts::PI).ln();
-                    row.clamp = Some((row.outputs.len(), x, log_norm));
-                }
-                row.outputs.push(out);
-            }
-            rows.extend(by_noise.into_iter().map(|(_, r)| r));
-        }
-        let group = &plan.groups[0];
-        Some(LinearSampler {
-            rows,
-            indicators: group.indicators.clone(),
-            targets: group.targets.iter().map(|t| t.expr.clone()).collect(),
-            n_slots: plan.n_vars * plan.n_worlds,
-        })
-    }
-
-    fn run(
-        &self,
-        rng: &mut SmallRng,
-        n: u64,
-        sink: &mut impl FnMut(&[f64], &[Vec<f64>], u64),
-    ) -> Result<(), Diagnostic> {
-        let mut cols = vec![0.0f64; self.n_slots * BATCH];
-        let mut lw = vec![0.0f64; BATCH];
-        let mut noise = vec![0.0f64; BATCH];
-        let mut column = vec![0.0f64; BATCH];
-        let mut scratch = vec![0.0f64; self.n_slots];
-        let mut read: Vec<usize> = Vec::new();
-        for e in self.indicators.iter().chain(&self.targets) {
-            let _ = e.map(&mut |node| {
-                if let Ex::Var(v) | Ex::Slot(v) = node {
-                    if !read.contains(v) {
-                        read.push(*v);
-                    }
-                }
-                None
-            });
-        }
-        let mut values = vec![vec![0.0; self.targets.len()]];
-        let mut done = 0;
-        while done < n {
-            let m = (n - done).min(BATCH as u64) as usize;
-            lw[..m].fill(0.0);
-            for row in &self.rows {
-                let noisy = row.outputs.iter().any(|o| o.noise != 0.0);
-                // The shared noise: abducted from the observed world, or drawn.
-                match row.clamp {
-                    Some((o, x, log_norm)) => {
-                        let out = &row.outputs[o];
-                        self.mean(out, &cols, m, &mut noise);
-                        let inverse = 1.0 / out.noise;
-                        for (w, e) in lw[..m].iter_mut().zip(noise[..m].iter_mut()) {
-                            let z = (x - *e) * inverse;
-                            *w += log_norm - 0.5 * z * z;
-                            *e = z;
-                        }
-                    }
-                    None if noisy => {
-                        for e in &mut noise[..m] {
-                            *e = StandardNormal.sample(rng);
-                        }
-                    }
-                    None => {}
-                }
-                for (o, out) in row.outputs.iter().enumerate() {
-                    let column = &mut column[..m];
-                    self.mean(out, &cols, m, column);
-                    if out.noise != 0.0 {
-                        for (v, e) in column.iter_mut().zip(&noise[..m]) {
-                            *v += out.noise * e;
-                        }
-                    }
-                    if let Some((observed, x, _)) = row.clamp {
-                        if observed == o {
-                            column.fill(x);
-                        }
-                    }
-                    cols[out.slot * BATCH..out.slot * BATCH + m].copy_from_slice(column);
-                    for &f in &out.followers {
-                        cols[f * BATCH..f * BATCH + m].copy_from_slice(column);
-                    }
-                }
-            }
-            for i in 0..m {
-                for &v in &read {
-                    scratch[v] = cols[v * BATCH + i];
-                }
-                let possible = self.indicators.iter().all(|e| e.eval(&scratch, 0) != 0.0);
-                let targets = self.targets.iter().map(|e| e.eval(&scratch, 0));
-                pass(lw[i], possible, targets, &mut values, sink)?;
-            }
-            done += m as u64;
-        }
-        Ok(())
-    }
-
-    /// `out`'s mean for each sample of the batch, into `into[..m]`.
-    #[inline]
-    fn mean(&self, out: &LinearOut, cols: &[f64], m: usize, into: &mut [f64]) {
-        let into = &mut into[..m];
-        into.fill(out.constant);
-        for &(p, a) in &out.terms {
-            let col = &cols[p * BATCH..p * BATCH + m];
-            for (x, v) in into.iter_mut().zip(col) {
-                *x += a * v;
-            }
-        }
-    }
-}
-
-/// `e` as `constant + Σ coefficient·slot`, variables read at `base` (their world) and
-/// through `alias` (worlds sharing a computation), if it is affine.
-fn affine(e: &Ex, base: usize, alias: &[usize]) -> Option<(f64, Vec<(usize, f64)>)> {
-    fn add(into: &mut Vec<(usize, f64)>, slot: usize, a: f64) {
-        match into.iter_mut().find(|(s, _)| *s == slot) {
-            Some((_, b)) => *b += a,
-            None => into.push((slot, a)),
-        }
-    }
-    fn scale(x: (f64, Vec<(usize, f64)>), k: f64) -> (f64, Vec<(usize, f64)>) {
-        (x.0 * k, x.1.into_iter().map(|(s, a)| (s, a * k)).collect())
-    }
-    match e {
-        Ex::Const(c) => Some((*c, Vec::new())),
-        Ex::Var(v) => Some((0.0, vec![(*alias.get(base + v)?, 1.0)])),
-        Ex::Slot(s) => Some((0.0, vec![(*alias.get(*s)?, 1.0)])),
-        Ex::Unary(UnOp::Neg, a) => Some(scale(affine(a, base, alias)?, -1.0)),
-        Ex::Binary(op, a, b) => {
-            let (a, b) = (affine(a, base, alias)?, affine(b, base, alias)?);
-            match op {
-                BinOp::Add | BinOp::Sub => {
-                    let sign = if *op == BinOp::Add { 1.0 } else { -1.0 };
-                    let mut terms = a.1;
-                    for (s, c) in b.1 {
-                        add(&mut terms, s, sign * c);
-                    }
-                    Some((a.0 + sign * b.0, terms))
-                }
-                BinOp::Mul if a.1.is_empty() => Some(scale(b, a.0)),
-                BinOp::Mul if b.1.is_empty() => Some(scale(a, b.0)),
-                BinOp::Div if b.1.is_empty() && b.0 != 0.0 => Some(scale(a, 1.0 / b.0)),
-                _ => None,
-            }
-        }
-        _ => None,
     }
 }
