@@ -275,10 +275,7 @@ impl<'a> Builder<'a> {
                 }
             });
         }
-        let parent_cards: Vec<usize> = parents
-            .iter()
-            .map(|&p| self.domains[p].values.len())
-            .collect();
+        let parent_cards = self.cards(&parents);
         let n_rows = self
             .within_cap(&parent_cards)
             .ok_or_else(|| self.too_large(var))?;
@@ -286,9 +283,7 @@ impl<'a> Builder<'a> {
         let mut rows: Vec<Vec<(Vec<usize>, f64)>> = Vec::with_capacity(n_rows);
         let mut assignment = vec![0usize; parents.len()];
         for _ in 0..n_rows {
-            for (k, &p) in parents.iter().enumerate() {
-                self.set(p, self.domains[p].values[assignment[k]]);
-            }
+            self.assign(&parents, &assignment);
             let outcomes = self.outcomes(var, outputs)?;
             let mut indexed = Vec::with_capacity(outcomes.len());
             for (values, p) in outcomes {
@@ -506,6 +501,42 @@ impl<'a> Builder<'a> {
 
     /// `e` tabulated over the domains of the slots it reads (as 0/1 when `truth`).
     pub fn lookup(&mut self, e: &Ex, truth: bool) -> Result<Lookup, Diagnostic> {
+        let too_big = format!("a table of more than {} entries", self.cap);
+        self.tabulate(e, too_big, |x| if truth { indicator(x != 0.0) } else { x })
+    }
+
+    /// An indicator factor: `e` (or `e = value`) holds.
+    pub fn evidence_factor(&mut self, e: &Ex, value: Option<f64>) -> Result<(), Diagnostic> {
+        let too_big = format!(
+            "the evidence table would hold more than {} entries",
+            self.cap
+        );
+        let Lookup {
+            slots,
+            cards,
+            values,
+        } = self.tabulate(e, too_big, |x| {
+            indicator(match value {
+                Some(v) => x == v,
+                None => x != 0.0,
+            })
+        })?;
+        self.factors.push(Factor {
+            slots,
+            cards,
+            values,
+        });
+        Ok(())
+    }
+
+    /// `entry(e)` over every joint value of the slots `e` reads (through aliases), last slot
+    /// fastest; `too_big` says what would exceed the cap.
+    fn tabulate(
+        &mut self,
+        e: &Ex,
+        too_big: String,
+        entry: impl Fn(f64) -> f64,
+    ) -> Result<Lookup, Diagnostic> {
         let mut slots: Vec<usize> = Vec::new();
         slots_of(e, &mut |s| {
             let s = self.alias[s];
@@ -513,28 +544,15 @@ impl<'a> Builder<'a> {
                 slots.push(s);
             }
         });
-        let cards: Vec<usize> = slots
-            .iter()
-            .map(|&s| self.domains[s].values.len())
-            .collect();
-        let size = self.within_cap(&cards).ok_or_else(|| {
-            cannot(
-                self.span,
-                format!("a table of more than {} entries", self.cap),
-            )
-        })?;
+        let cards = self.cards(&slots);
+        let size = self
+            .within_cap(&cards)
+            .ok_or_else(|| cannot(self.span, too_big))?;
         let mut values = vec![0.0; size];
         let mut assignment = vec![0usize; slots.len()];
-        for entry in values.iter_mut() {
-            for (k, &s) in slots.iter().enumerate() {
-                self.set(s, self.domains[s].values[assignment[k]]);
-            }
-            let x = e.eval(&self.vals, 0);
-            *entry = if truth {
-                if x != 0.0 { 1.0 } else { 0.0 }
-            } else {
-                x
-            };
+        for value in values.iter_mut() {
+            self.assign(&slots, &assignment);
+            *value = entry(e.eval(&self.vals, 0));
             advance(&mut assignment, &cards);
         }
         Ok(Lookup {
@@ -544,51 +562,17 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// An indicator factor: `e` (or `e = value`) holds.
-    pub fn evidence_factor(&mut self, e: &Ex, value: Option<f64>) -> Result<(), Diagnostic> {
-        let mut slots: Vec<usize> = Vec::new();
-        slots_of(e, &mut |s| {
-            let s = self.alias[s];
-            if !slots.contains(&s) {
-                slots.push(s);
-            }
-        });
-        let cards: Vec<usize> = slots
-            .iter()
-            .map(|&s| self.domains[s].values.len())
-            .collect();
-        let size = self.within_cap(&cards).ok_or_else(|| {
-            cannot(
-                self.span,
-                format!(
-                    "the evidence table would hold more than {} entries",
-                    self.cap
-                ),
-            )
-        })?;
-        let mut values = vec![0.0; size];
-        let mut assignment = vec![0usize; slots.len()];
-        for entry in values.iter_mut() {
-            for (k, &s) in slots.iter().enumerate() {
-                self.set(s, self.domains[s].values[assignment[k]]);
-            }
-            let x = e.eval(&self.vals, 0);
-            let holds = match value {
-                Some(v) => x == v,
-                None => x != 0.0,
-            };
-            *entry = if holds { 1.0 } else { 0.0 };
-            advance(&mut assignment, &cards);
-        }
-        self.factors.push(Factor {
-            slots,
-            cards,
-            values,
-        });
-        Ok(())
+    /// The domain sizes of `slots`.
+    fn cards(&self, slots: &[usize]) -> Vec<usize> {
+        slots.iter().map(|&s| self.domains[s].values.len()).collect()
     }
 
-    /// Sums out every slot not in `kept`, min-fill first; returns the product over `kept`.
+    /// Sets each of `slots` (and its copies) to its value numbered `assignment`.
+    fn assign(&mut self, slots: &[usize], assignment: &[usize]) {
+        for (&s, &i) in slots.iter().zip(assignment) {
+            self.set(s, self.domains[s].values[i]);
+        }
+    }
 
     /// The entries of a table over these domain sizes, or `None` above the cap (or overflow).
     fn within_cap(&self, cards: &[usize]) -> Option<usize> {
@@ -671,6 +655,11 @@ fn slots_in(e: &Ex, base: usize, f: &mut impl FnMut(usize)) {
 /// The slots a plan-level expression (targets, evidence) reads.
 pub(super) fn slots_of(e: &Ex, f: &mut impl FnMut(usize)) {
     slots_in(e, 0, f)
+}
+
+/// 1 where `holds`, else 0.
+fn indicator(holds: bool) -> f64 {
+    if holds { 1.0 } else { 0.0 }
 }
 
 /// Steps a mixed-radix counter (last position fastest).
