@@ -121,9 +121,7 @@ pub fn play(
         &settings,
         Budget {
             samples: ORACLE_SAMPLES,
-            seed: settings.seed,
-            stream: statement.line as u64 ^ 0x0_AC1E,
-            cancel: settings.cancel,
+            ..settings.budget(statement.line as u64 ^ 0x0_AC1E)
         },
         statement.span,
     )?;

@@ -119,12 +119,7 @@ pub fn decide(
         })
         .collect();
     let plan = query::plan(model, &specs, statement.span)?;
-    let budget = Budget {
-        samples: settings.samples,
-        seed: settings.seed,
-        stream: statement.line as u64,
-        cancel: settings.cancel,
-    };
+    let budget = settings.budget(statement.line as u64);
     let acc = run(&plan, model, settings, budget, statement.span)?;
     for g in 0..plan.groups.len() {
         if !acc.possible(g) {
@@ -394,15 +389,8 @@ fn policy_rows(
     let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (xi, x) in contexts.iter().enumerate() {
-        // Follow the policy from stage 0 to find the actions it takes at this context.
-        let mut chosen: Vec<f64> = Vec::new();
-        for (k, stage) in d.stages.iter().enumerate() {
-            let (lo, _) = ranges[k];
-            let prefix_ai = actions
-                .iter()
-                .position(|a| a[..lo] == chosen[..])
-                .unwrap_or(0);
-            let act = rules[k][prefix_ai * contexts.len() + xi].clone();
+        let played = followed(rules, &ranges, actions, contexts.len(), xi);
+        for ((k, stage), act) in d.stages.iter().enumerate().zip(played) {
             let observed = stage_context_len[k];
             let key = (
                 k,
@@ -437,15 +425,37 @@ fn policy_rows(
                 rows.push(PolicyRow {
                     decision,
                     context: ctx_map,
-                    action: action_map(model, &vars, &act),
+                    action: action_map(model, &vars, act),
                     value: if p > 0.0 { m / p } else { f64::NAN },
                 });
             }
-            chosen.extend(act);
         }
     }
     rows.retain(|r| r.value.is_finite());
     rows
+}
+
+/// What each stage plays at context `xi` when the policy is followed from stage 0: each
+/// stage's rule read at the actions the earlier stages played.
+fn followed<'r>(
+    rules: &'r Rules,
+    ranges: &[(usize, usize)],
+    actions: &[Vec<f64>],
+    n_contexts: usize,
+    xi: usize,
+) -> Vec<&'r [f64]> {
+    let mut chosen: Vec<f64> = Vec::new();
+    let mut played = Vec::with_capacity(rules.len());
+    for (k, rule) in rules.iter().enumerate() {
+        let prefix = actions
+            .iter()
+            .position(|a| a[..ranges[k].0] == chosen[..])
+            .unwrap_or(0);
+        let act = rule[prefix * n_contexts + xi].as_slice();
+        chosen.extend_from_slice(act);
+        played.push(act);
+    }
+    played
 }
 
 /// The full action vector the policy plays at context `xi`.
@@ -456,14 +466,7 @@ fn followed_action(
     n_contexts: usize,
     xi: usize,
 ) -> usize {
-    let mut chosen: Vec<f64> = Vec::new();
-    for (k, rule) in rules.iter().enumerate() {
-        let prefix = actions
-            .iter()
-            .position(|a| a[..ranges[k].0] == chosen[..])
-            .unwrap_or(0);
-        chosen.extend(rule[prefix * n_contexts + xi].iter().copied());
-    }
+    let chosen = followed(rules, ranges, actions, n_contexts, xi).concat();
     actions.iter().position(|a| *a == chosen).unwrap_or(0)
 }
 
@@ -490,27 +493,17 @@ fn evaluate_policy(
             .collect();
         problem::checked_product(&domains)
     };
+    // What each stage plays at each context, following the policy.
+    let played: Vec<Vec<&[f64]>> = (0..contexts.len())
+        .map(|xi| followed(rules, &ranges, &actions_all, contexts.len(), xi))
+        .collect();
     let mut c = conditions.clone();
     for (k, stage) in d.stages.iter().enumerate() {
-        let (lo, _) = ranges[k];
         let observed = stage_context_len[k];
         for (j, choice) in stage.choices.iter().enumerate() {
             let mut arms = Vec::new();
-            for (xi, x) in contexts.iter().enumerate() {
-                // Earlier stages' actions at this context, by their rules.
-                let mut chosen: Vec<f64> = Vec::new();
-                for earlier in 0..k {
-                    let prefix = actions_all
-                        .iter()
-                        .position(|a| a[..ranges[earlier].0] == chosen[..])
-                        .unwrap_or(0);
-                    chosen.extend(rules[earlier][prefix * contexts.len() + xi].iter().copied());
-                }
-                let prefix = actions_all
-                    .iter()
-                    .position(|a| a[..lo] == chosen[..])
-                    .unwrap_or(0);
-                let act = &rules[k][prefix * contexts.len() + xi];
+            for (x, played) in contexts.iter().zip(&played) {
+                let act = played[k];
                 arms.push((
                     x[..observed].to_vec(),
                     Ex::Const(act.get(j).copied().unwrap_or(choice.domain[0])),
@@ -546,12 +539,7 @@ fn evaluate_policy(
         targets: vec![(TargetKind::Scalar, utility.clone())],
     };
     let plan = query::plan(model, &[spec], statement.span)?;
-    let budget = Budget {
-        samples: settings.samples,
-        seed: settings.seed,
-        stream: statement.line as u64 ^ 0xD0_1C1E,
-        cancel: settings.cancel,
-    };
+    let budget = settings.budget(statement.line as u64 ^ 0xD0_1C1E);
     let acc = run(&plan, model, settings, budget, statement.span)?;
     if !acc.possible(0) {
         return Err(impossible(
@@ -604,12 +592,7 @@ fn evidential_ranking(
         })
         .collect();
     let plan = query::plan(model, &specs, statement.span)?;
-    let budget = Budget {
-        samples: settings.samples,
-        seed: settings.seed,
-        stream: statement.line as u64 ^ 0xE71D,
-        cancel: settings.cancel,
-    };
+    let budget = settings.budget(statement.line as u64 ^ 0xE71D);
     let acc = run(&plan, model, settings, budget, statement.span)?;
     let mut rows = Vec::new();
     for (i, a) in actions.iter().enumerate() {

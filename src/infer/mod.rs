@@ -7,6 +7,7 @@
 //!
 //! **Invariant:** does no I/O.
 
+mod affine;
 pub mod compiled;
 pub mod engine;
 pub mod estimate;
@@ -92,6 +93,19 @@ pub struct Settings<'a> {
     pub cancel: &'a crate::cancel::CancelToken,
 }
 
+impl<'a> Settings<'a> {
+    /// The sampling budget of one problem: these settings' samples, seed and cancellation,
+    /// with `stream` telling the problem apart from others under the same seed.
+    pub fn budget(&self, stream: u64) -> Budget<'a> {
+        Budget {
+            samples: self.samples,
+            seed: self.seed,
+            stream,
+            cancel: self.cancel,
+        }
+    }
+}
+
 /// The group a probability, expectation or distribution leaf samples.
 pub fn group_of(leaf: &Estimand) -> Option<GroupSpec> {
     let (conditions, targets): (&Conditions, Vec<(TargetKind, crate::scm::Ex)>) = match leaf {
@@ -158,12 +172,7 @@ pub fn answer_query(
     let leaves = estimand.leaves();
     let specs: Vec<GroupSpec> = leaves.iter().filter_map(|l| group_of(l)).collect();
     let plan = query::plan(model, &specs, statement.span)?;
-    let budget = Budget {
-        samples: settings.samples,
-        seed: settings.seed,
-        stream: statement.line as u64,
-        cancel: settings.cancel,
-    };
+    let budget = settings.budget(statement.line as u64);
     let solved = engine::solve(&plan, model, &settings, budget, statement.span)?;
     let body = match &solved.solution {
         engine::Solution::Sampled(acc) => {
