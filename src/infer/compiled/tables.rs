@@ -3,10 +3,10 @@
 //! weight and targets depend on few cells.
 
 use super::{BATCH, not_finite, pass};
-use crate::infer::engine::Reason;
-use crate::infer::exact::{self, Tables};
 use crate::ast::Span;
 use crate::diagnostics::Diagnostic;
+use crate::infer::engine::Reason;
+use crate::infer::exact::{self, Tables};
 use crate::query::Plan;
 use crate::scm::Model;
 use crate::scm::dist::open01;

@@ -564,7 +564,10 @@ impl<'a> Builder<'a> {
 
     /// The domain sizes of `slots`.
     fn cards(&self, slots: &[usize]) -> Vec<usize> {
-        slots.iter().map(|&s| self.domains[s].values.len()).collect()
+        slots
+            .iter()
+            .map(|&s| self.domains[s].values.len())
+            .collect()
     }
 
     /// Sets each of `slots` (and its copies) to its value numbered `assignment`.
