@@ -43,6 +43,12 @@ pub struct Config {
     /// unrolling the families of one model may produce (nested loops' sizes are multiplied
     /// before they run).
     pub max_unrolled: usize,
+    /// Most players one `attribute` statement may have (each coalition of up to 12 players is
+    /// evaluated; more are sampled by permutations, each permutation `players + 1` coalitions).
+    pub max_attribution_players: usize,
+    /// Most coalitions one `attribute` statement may evaluate (past 12 players, `K`
+    /// permutations of `n` players walk through up to `K (n − 1) + 2` of them).
+    pub max_attribution_coalitions: usize,
 }
 
 impl Default for Config {
@@ -61,6 +67,8 @@ impl Default for Config {
             max_threads: 1024,
             max_gaussian_entries: 1 << 24,
             max_unrolled: 4_000_000,
+            max_attribution_players: 1000,
+            max_attribution_coalitions: 1 << 20,
         }
     }
 }

@@ -223,7 +223,8 @@ impl Model {
     }
 
     /// Answers one question about this model, given as text (`P(rain | wet)`,
-    /// `query ate = E[..] - E[..]`, `decide ...`, `bandit ...`) or as a [`Query`].
+    /// `query ate = E[..] - E[..]`, `decide ...`, `bandit ...`, `attribute ...`), as a
+    /// [`Query`] or as an [`Attribution`].
     pub fn ask(
         &self,
         question: &(impl Display + ?Sized),
@@ -243,7 +244,10 @@ impl Model {
     /// question's own text starts in the extended source (or the error, with that offset).
     fn with_question(&self, question: &str) -> Result<(Model, usize), (Error, usize)> {
         let question = question.trim();
-        let keyword = if starts_with_word(question, &["query", "decide", "bandit", "identify"]) {
+        let keyword = if starts_with_word(
+            question,
+            &["query", "decide", "bandit", "identify", "attribute"],
+        ) {
             ""
         } else {
             "query "
@@ -259,7 +263,8 @@ impl Model {
         )
         .map_err(|e| (e, at))?;
         if extended.program.statements.len() != before + 1 {
-            let message = "expected one question: a query, `decide`, `bandit` or `identify`";
+            let message =
+                "expected one question: a query, `decide`, `bandit`, `identify` or `attribute`";
             let d = diagnostics::Diagnostic::plain(message.to_string());
             return Err((Error::new(&self.name, extended.source.clone(), vec![d]), at));
         }
@@ -295,6 +300,7 @@ impl Model {
             max_gaussian_entries: self.config.max_gaussian_entries,
             max_factor_size: self.config.max_factor_size,
             cancel: &options.cancel,
+            max_coalitions: self.config.max_attribution_coalitions,
         };
         if settings.samples > self.config.max_samples {
             let message = format!(
@@ -364,6 +370,9 @@ impl Model {
             ),
             StatementKind::Decide(d) => {
                 crate::decide::decide(&self.program.model, statement, d, settings)
+            }
+            StatementKind::Attribute(a) => {
+                crate::attribute::attribute(&self.program.model, statement, a, settings)
             }
         }
         });
@@ -694,6 +703,87 @@ impl Display for Query {
             write!(f, " | {}", conditions.join(", "))?;
         }
         write!(f, "{close}")
+    }
+}
+
+/// An `attribute` statement built in Rust (LANGUAGE.md section 14); its `Display` is the
+/// whatif syntax it stands for. Expressions and interventions are written in the language.
+///
+/// ```
+/// use whatif::{Attribution, Model, Options};
+///
+/// // Whose noise made the alarm ring?
+/// let noise = Attribution::of("alarm").given("alarm").given("burglary").given("not quake");
+/// assert_eq!(noise.to_string(), "attribute alarm given alarm, burglary, not quake");
+/// // Which part of a change delivered the gain?
+/// let change = Attribution::expectation("revenue").to("price = 9").to("ads = 2");
+/// assert_eq!(change.to_string(), "attribute E[revenue] to do(price = 9, ads = 2)");
+///
+/// let model = Model::parse("burglary ~ Bernoulli(0.1)\nquake ~ Bernoulli(0.2)\nalarm := burglary or quake")?;
+/// let answer = model.ask(&noise, &Options::new())?;
+/// let whatif::results::Body::Attribution(a) = answer.body else { unreachable!() };
+/// assert_eq!(a.contributions[0].name, "burglary");
+/// assert!((a.contributions[0].value - 0.81).abs() < 1e-9);
+/// # Ok::<(), whatif::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribution {
+    target: String,
+    expectation: bool,
+    evidence: Vec<String>,
+    players: Vec<String>,
+}
+
+impl Attribution {
+    /// `attribute EXPR given ...`: credit for EXPR's value among the noise of its stochastic
+    /// ancestors; add the evidence with [`given`](Attribution::given).
+    pub fn of(expression: impl Into<String>) -> Attribution {
+        Attribution {
+            target: expression.into(),
+            expectation: false,
+            evidence: Vec::new(),
+            players: Vec::new(),
+        }
+    }
+
+    /// `attribute E[EXPR | ...] to do(...)`: credit for a change of `E[EXPR]` among the
+    /// interventions added with [`to`](Attribution::to).
+    pub fn expectation(value: impl Into<String>) -> Attribution {
+        Attribution {
+            expectation: true,
+            ..Attribution::of(value)
+        }
+    }
+
+    /// Adds evidence: a bool expression in the language (`"latency > 900"`).
+    pub fn given(mut self, evidence: impl Into<String>) -> Attribution {
+        self.evidence.push(evidence.into());
+        self
+    }
+
+    /// Adds an intervention player, as written in `do(...)` (`"price = 9"`); its text is the
+    /// player's name in the answer.
+    pub fn to(mut self, intervention: impl Into<String>) -> Attribution {
+        self.players.push(intervention.into());
+        self
+    }
+}
+
+impl Display for Attribution {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if !self.expectation {
+            return write!(
+                f,
+                "attribute {} given {}",
+                self.target,
+                self.evidence.join(", ")
+            );
+        }
+        write!(f, "attribute E[{}", self.target)?;
+        if !self.evidence.is_empty() {
+            write!(f, " | {}", self.evidence.join(", "))?;
+        }
+        write!(f, "] to do({})", self.players.join(", "))
     }
 }
 

@@ -98,6 +98,7 @@
 #![warn(missing_docs)]
 
 pub(crate) mod ast;
+pub(crate) mod attribute;
 pub(crate) mod bif;
 mod cancel;
 pub(crate) mod check;
@@ -129,5 +130,5 @@ pub use config::Config;
 pub use diagnostics::{Code, Severity};
 #[doc(hidden)]
 pub use facade::Engine;
-pub use facade::{Diagnostic, Error, Method, Model, Options, Query};
+pub use facade::{Attribution, Diagnostic, Error, Method, Model, Options, Query};
 pub use results::{Answer, MethodUsed, Value};

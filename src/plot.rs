@@ -3,7 +3,9 @@
 //! - a bandit: cumulative regret against rounds, one line per policy, with a band of ±1.96
 //!   standard errors over runs;
 //! - a decision: expected utility per action as bars with ±1.96 standard-error whiskers, the
-//!   best action highlighted, and the evidential ranking `E[U | d = a]` beside it when shown.
+//!   best action highlighted, and the evidential ranking `E[U | d = a]` beside it when shown;
+//! - an attribution: each player's Shapley value as a horizontal bar (gains and losses in two
+//!   colours), largest at the top, with ±1.96 standard-error whiskers where sampled.
 //!
 //! SVG through plotters, with no system font needed (the SVG viewer renders the text).
 //! File names carry the model's name and the statement's line — `casino_line12_bandit.svg`,
@@ -13,7 +15,7 @@
 //!
 //! **Invariant:** writes only into the directory it is given, and only whole files.
 
-use crate::results::{Answer, BanditAnswer, Body, DecisionAnswer};
+use crate::results::{Answer, AttributionAnswer, BanditAnswer, Body, DecisionAnswer};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -54,6 +56,11 @@ pub fn write_plots(dir: &Path, model: &str, answers: &[Answer]) -> Result<Vec<Pa
             Body::Decision(d) => {
                 let path = dir.join(format!("{model}_line{}_decision.svg", answer.line));
                 let result = utility_bars(&path, &answer.query, d);
+                (path, result)
+            }
+            Body::Attribution(a) => {
+                let path = dir.join(format!("{model}_line{}_attribution.svg", answer.line));
+                let result = contribution_bars(&path, &answer.query, a);
                 (path, result)
             }
             _ => continue,
@@ -250,6 +257,73 @@ fn utility_bars(path: &Path, query: &str, d: &DecisionAnswer) -> DrawResult {
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Shapley values as horizontal bars, the largest on top.
+fn contribution_bars(path: &Path, query: &str, a: &AttributionAnswer) -> DrawResult {
+    let n = a.contributions.len();
+    let spread = |c: &crate::results::Contribution| 1.96 * c.stderr.unwrap_or(0.0);
+    let (lo, hi) = a
+        .contributions
+        .iter()
+        .fold((0.0f64, 0.0f64), |(lo, hi), c| {
+            (lo.min(c.value - spread(c)), hi.max(c.value + spread(c)))
+        });
+    let pad = (hi - lo).max(1e-9) * 0.08;
+    let height = (160 + 28 * n as u32).min(4000);
+    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
+    root.fill(&WHITE)?;
+    // Row 0 at the top: the player with the largest contribution.
+    let row = |i: usize| (n - 1 - i) as f64;
+    let names: Vec<String> = a.contributions.iter().map(|c| c.name.clone()).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title(query), ("sans-serif", 16))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(160)
+        .build_cartesian_2d((lo - pad)..(hi + pad), -0.5f64..(n as f64 - 0.5))?;
+    chart
+        .configure_mesh()
+        .y_labels(n)
+        .y_label_formatter(&move |y| {
+            let r = y.round();
+            if (y - r).abs() < 1e-6 && r >= 0.0 && (r as usize) < names.len() {
+                names[names.len() - 1 - r as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .disable_y_mesh()
+        .x_desc(format!(
+            "contribution (baseline {:.4} -> value {:.4}; ± 1.96 SE)",
+            a.baseline, a.value
+        ))
+        .draw()?;
+    let bars = a.contributions.iter().enumerate().map(|(i, c)| {
+        let color = if c.value >= 0.0 {
+            PALETTE[0]
+        } else {
+            PALETTE[3]
+        };
+        let y = row(i);
+        Rectangle::new([(0.0, y - 0.35), (c.value, y + 0.35)], color.filled())
+    });
+    chart.draw_series(bars)?;
+    let whiskers = a
+        .contributions
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| spread(c) > 0.0)
+        .map(|(i, c)| {
+            let y = row(i);
+            PathElement::new(
+                vec![(c.value - spread(c), y), (c.value + spread(c), y)],
+                BLACK.stroke_width(2),
+            )
+        });
+    chart.draw_series(whiskers)?;
     root.present()?;
     Ok(())
 }

@@ -46,6 +46,7 @@ pub enum StatementKind {
     Decide(Decide),
     Bandit(Bandit),
     Identify(Identify),
+    Attribute(Attribute),
 }
 
 /// `identify P(y | do(x), z)`: outcome, treatment and conditioning variables.
@@ -183,6 +184,41 @@ pub struct Stage {
 pub struct Choice {
     pub var: VarId,
     pub domain: Vec<f64>,
+}
+
+/// An `attribute` statement (LANGUAGE.md section 14).
+///
+/// **Invariant:** there is at least one player and no more than
+/// `Config::max_attribution_players`; intervention players set distinct variables.
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    /// What is attributed: `EXPR` (noise players) or the expectation's value.
+    pub target: Ex,
+    /// The evidence (and, for intervention players, the `do(...)` every coalition shares).
+    pub conditions: Conditions,
+    pub players: Players,
+    /// `set permutations = K` in force at this statement (past 12 players).
+    pub permutations: Option<u64>,
+}
+
+/// Who shares the credit.
+#[derive(Clone, Debug)]
+pub enum Players {
+    /// `attribute EXPR given ...`: the noise of each of these stochastic variables (EXPR's
+    /// stochastic ancestors, itself included, in the model's order).
+    Noise(Vec<VarId>),
+    /// `attribute E[...] to do(...)`: each intervention, named by its text as written.
+    Interventions(Vec<(String, Intervention)>),
+}
+
+impl Players {
+    /// How many players there are.
+    pub fn len(&self) -> usize {
+        match self {
+            Players::Noise(v) => v.len(),
+            Players::Interventions(i) => i.len(),
+        }
+    }
 }
 
 /// A `bandit` statement.

@@ -112,6 +112,10 @@ pub struct Plan {
     /// Whether noise is drawn explicitly and pushed through inverse CDFs (several worlds or
     /// groups); otherwise every draw uses the fastest sampler.
     pub coupled: bool,
+    /// Whether a sampler keeps the covariance of every pair of groups' first targets (for
+    /// estimand arithmetic and decisions; memory grows with groups²). Attribution turns it
+    /// off: its standard errors come from independent batches.
+    pub pairwise_covariances: bool,
 }
 
 /// World bookkeeping while planning.
@@ -517,6 +521,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
         steps,
         groups: out_groups,
         coupled,
+        pairwise_covariances: true,
     })
 }
 

@@ -315,6 +315,7 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
                 }
             }
         }
+        Body::Attribution(a) => attribution(&mut out, answer, a, &title, &timing),
         Body::Bandit(b) => {
             let _ = writeln!(
                 out,
@@ -367,6 +368,78 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
         let _ = writeln!(out, "  warning: {w}");
     }
     out
+}
+
+/// Width of the longest bar of an attribution's chart, in characters.
+const BAR_WIDTH: f64 = 30.0;
+
+/// An attribution: the ends, then one line per player with a bar, largest first.
+fn attribution(
+    out: &mut String,
+    answer: &Answer,
+    a: &crate::results::AttributionAnswer,
+    title: &str,
+    timing: &str,
+) {
+    let exact = answer.method == crate::results::MethodUsed::Exact;
+    let how = match a.permutations {
+        Some(k) => format!(
+            "Shapley values from {} random permutations, {} coalitions",
+            count(k as f64),
+            count(a.coalitions as f64)
+        ),
+        None => format!("every coalition, {}", count(a.coalitions as f64)),
+    };
+    let _ = writeln!(
+        out,
+        "{title}\n  ({}, {how}{timing})",
+        provenance(answer, a.ess, a.samples)
+    );
+    let error = |se: Option<f64>| match se {
+        Some(se) if !exact || a.permutations.is_some() => format!(" ± {}", number(se)),
+        None if !exact || a.permutations.is_some() => " (no error estimate)".to_string(),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "  baseline {}{}  ->  value {}{}   (total change {})",
+        number(a.baseline),
+        error(a.baseline_stderr),
+        number(a.value),
+        error(a.value_stderr),
+        number(a.value - a.baseline)
+    );
+    let largest = a
+        .contributions
+        .iter()
+        .map(|c| c.value.abs())
+        .fold(0.0, f64::max);
+    let width = a
+        .contributions
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    for c in &a.contributions {
+        let length = if largest > 0.0 {
+            (c.value.abs() / largest * BAR_WIDTH).round() as usize
+        } else {
+            0
+        };
+        let bar = if c.value < 0.0 { "-" } else { "+" }.repeat(length);
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:>12}{}   {bar}",
+            c.name,
+            format!(
+                "{}{}",
+                if c.value >= 0.0 { "+" } else { "" },
+                number(c.value)
+            ),
+            error(c.stderr),
+        );
+    }
 }
 
 fn show_map(map: &crate::results::Assignment) -> String {

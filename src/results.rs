@@ -60,6 +60,8 @@ pub enum Body {
     Bandit(BanditAnswer),
     /// `identify`.
     Identification(IdentificationAnswer),
+    /// `attribute`.
+    Attribution(AttributionAnswer),
 }
 
 /// The answer to an `identify` statement (LANGUAGE.md §13).
@@ -122,6 +124,13 @@ impl Body {
                 numbers.extend(d.value_of_information);
             }
             Body::Identification(_) => {}
+            Body::Attribution(a) => {
+                numbers.extend([a.baseline, a.value]);
+                numbers.extend(a.baseline_stderr);
+                numbers.extend(a.value_stderr);
+                numbers.extend(a.contributions.iter().map(|c| c.value));
+                numbers.extend(a.contributions.iter().filter_map(|c| c.stderr));
+            }
             Body::Bandit(b) => {
                 numbers.push(b.oracle_value);
                 numbers.extend(b.policies.iter().flat_map(|p| [p.regret, p.regret_stderr]));
@@ -203,6 +212,51 @@ pub struct Quantile {
     pub q: f64,
     /// The quantile.
     pub value: f64,
+}
+
+/// The answer to an `attribute` statement (LANGUAGE.md section 14): Shapley values of the
+/// players, which sum to `value - baseline`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AttributionAnswer {
+    /// `v(∅)`: the expectation when no player keeps its part (`E[EXPR]`, or `E[EXPR | ...]`
+    /// under none of the interventions).
+    pub baseline: f64,
+    /// `baseline`'s standard error: 0 when exact, `None` when it could not be estimated.
+    pub baseline_stderr: Option<f64>,
+    /// `v(all)`: the expectation when every player keeps its part (`E[EXPR | EVIDENCE]`, or
+    /// the expectation under every intervention).
+    pub value: f64,
+    /// `value`'s standard error.
+    pub value_stderr: Option<f64>,
+    /// One entry per player, largest `|value|` first.
+    pub contributions: Vec<Contribution>,
+    /// How many coalitions were evaluated.
+    pub coalitions: u64,
+    /// What the players are: `"noise"` (each variable's noise) or `"interventions"`.
+    pub players: String,
+    /// Random permutations the Shapley values were estimated from; `None` when every
+    /// coalition was evaluated (up to 12 players).
+    pub permutations: Option<u64>,
+    /// Samples drawn in all, over the independent batches the standard errors come from (with
+    /// permutations, each batch evaluates its own coalitions); `None` when every coalition
+    /// value is exact.
+    pub samples: Option<u64>,
+    /// The effective sample size of those samples (per batch, the smallest over its
+    /// coalitions; summed over the batches); `None` when exact.
+    pub ess: Option<f64>,
+}
+
+/// One player's Shapley value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Contribution {
+    /// The player: a variable's name (noise), or an intervention as written (`"price = 9"`).
+    pub name: String,
+    /// Its Shapley value.
+    pub value: f64,
+    /// Its standard error: 0 when exact, `None` when it could not be estimated.
+    pub stderr: Option<f64>,
 }
 
 /// The answer to a `decide` statement.

@@ -1,7 +1,7 @@
 //! docs/language.md is executable: every ```scm block runs through the `whatif` binary and its
 //! annotations hold (the conventions are in the document's "How to read the examples"):
 //! `# exact: V`, `# table: v p, ...`, `# best: d = v`, `# oracle: V`, `# samples: N`,
-//! `# warning: TEXT`, `# error: CODE` on statement lines; `# args:`, `# command:`, `# output:`
+//! `# warning: TEXT`, `# error: CODE`, `# contribution: NAME V` on statement lines; `# args:`, `# command:`, `# output:`
 //! and `# pending:` on lines of their own. A ```json block right after an ```scm block is the
 //! `--json` output that model must print. Blocks marked `# pending: TOPIC` show specified
 //! behaviour the code lacks: they must still fail, so the mark goes as soon as the code catches
@@ -27,9 +27,19 @@ struct Note {
     value: String,
 }
 
-const KEYS: [&str; 11] = [
-    "exact", "table", "best", "oracle", "samples", "warning", "error", "args", "command", "output",
+const KEYS: [&str; 12] = [
+    "exact",
+    "table",
+    "best",
+    "oracle",
+    "samples",
+    "warning",
+    "error",
+    "args",
+    "command",
+    "output",
     "pending",
+    "contribution",
 ];
 
 fn blocks(doc: &str) -> Vec<Block> {
@@ -204,6 +214,25 @@ fn check_note(note: &Note, answer: &Value) -> Result<(), String> {
                 }
             }
             Ok(())
+        }
+        "contribution" => {
+            // `# contribution: NAME V`: an attribution's player NAME (which may have spaces).
+            let (name, value) = note
+                .value
+                .rsplit_once(' ')
+                .ok_or("`NAME VALUE` in a contribution")?;
+            let expected: f64 = value.parse().map_err(|_| "bad `contribution` value")?;
+            let player = answer["contributions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["name"] == name.trim()))
+                .ok_or_else(|| format!("no contribution of `{name}` in {answer}"))?;
+            close(
+                &format!("contribution of {name}"),
+                number(player, "value")?,
+                number(player, "stderr")?,
+                expected,
+                exact,
+            )
         }
         "samples" => {
             let expected: u64 = note.value.parse().map_err(|_| "bad `samples` value")?;
@@ -470,6 +499,8 @@ fn the_reference_has_an_example_of_every_error_code_distribution_function_and_ke
         "runs",
         "policies",
         "for",
+        "attribute",
+        "to",
     ];
     let policies = [
         "random",

@@ -97,6 +97,8 @@ pub enum StatementKind {
         binder: Binder,
         body: Vec<Statement>,
     },
+    /// `attribute ...`.
+    Attribute(Attribute),
 }
 
 /// A chain of edges: `ends[0] arrows[0] ends[1] arrows[1] ends[2] ...`.
@@ -479,6 +481,19 @@ pub struct Bandit {
     pub policies: Vec<PolicySpec>,
 }
 
+/// `attribute ...`: Shapley values over noise or over interventions (LANGUAGE.md section 14).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Attribute {
+    /// `attribute EXPR given E1, E2`: the players are the noises of EXPR's stochastic
+    /// ancestors.
+    Noise { target: Expr, evidence: Vec<Expr> },
+    /// `attribute E[EXPR | ...] to do(A = .., B = ..)`: the players are the interventions.
+    Interventions {
+        objective: Estimand,
+        players: Vec<Intervention>,
+    },
+}
+
 /// A bandit policy by name, with an optional parameter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicySpec {
@@ -558,6 +573,17 @@ impl Statement {
                             for e in targets.iter().chain(treatments).chain(given) {
                                 push(Node::Expr(e));
                             }
+                        }
+                        StatementKind::Attribute(Attribute::Noise { target, evidence }) => {
+                            push(Node::Expr(target));
+                            evidence.iter().for_each(|e| push(Node::Expr(e)));
+                        }
+                        StatementKind::Attribute(Attribute::Interventions {
+                            objective,
+                            players,
+                        }) => {
+                            push(Node::Estimand(objective));
+                            players.iter().for_each(|i| push(Node::Intervention(i)));
                         }
                         StatementKind::For { binder, body } => {
                             push(Node::Binder(binder));

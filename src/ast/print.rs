@@ -96,6 +96,7 @@ impl Display for Statement {
                 write_list(f, given)?;
                 f.write_str(")")
             }
+            StatementKind::Attribute(attribute) => write!(f, "{attribute}"),
         }
     }
 }
@@ -460,6 +461,22 @@ impl Display for Choice {
             write!(f, " in {domain}")?;
         }
         Ok(())
+    }
+}
+
+impl Display for Attribute {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            Attribute::Noise { target, evidence } => {
+                write!(f, "attribute {target} given ")?;
+                write_list(f, evidence)
+            }
+            Attribute::Interventions { objective, players } => {
+                write!(f, "attribute {objective} to do(")?;
+                write_list(f, players)?;
+                f.write_str(")")
+            }
+        }
     }
 }
 

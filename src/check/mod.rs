@@ -14,6 +14,7 @@
 //!
 //! **Invariant:** returns a `Program` only when no error was found; never sees pest.
 
+mod attribute;
 mod dist;
 mod edges;
 mod expr;

@@ -9,6 +9,9 @@ use crate::program::StatementKind as StatementKind_;
 use crate::program::*;
 use crate::scm::{Ex, Type, VarId, VarKind};
 
+/// The names `set NAME = N` accepts.
+const SETTINGS: &[&str] = &["samples", "seed", "permutations"];
+
 impl Checker<'_> {
     /// The questions, and the `set samples` / `set seed` values in force at the end.
     pub(super) fn questions(
@@ -16,7 +19,7 @@ impl Checker<'_> {
         program: &ast::Program,
     ) -> (Vec<Statement>, Option<u64>, Option<u64>) {
         let mut out = Vec::new();
-        let (mut samples, mut seed) = (None, None);
+        let (mut samples, mut seed, mut permutations) = (None, None, None);
         for statement in &program.statements {
             let span = statement.span;
             let kind = match &statement.kind {
@@ -24,6 +27,7 @@ impl Checker<'_> {
                     if let Ok(n) = self.setting(name, value) {
                         match name.name.as_str() {
                             "samples" => samples = Some(n),
+                            "permutations" => permutations = Some(n),
                             _ => seed = Some(n),
                         }
                     }
@@ -73,6 +77,10 @@ impl Checker<'_> {
                         given,
                     })
                 }
+                StatementKind::Attribute(a) => match self.lower_attribute(a, span) {
+                    Ok(a) => StatementKind_::Attribute(Attribute { permutations, ..a }),
+                    Err(()) => continue,
+                },
                 _ => continue,
             };
             let line = crate::diagnostics::line_col(self.source, span.start).0;
@@ -164,17 +172,17 @@ impl Checker<'_> {
     }
 
     fn setting(&mut self, name: &ast::Ident, value: &ast::Expr) -> Lowered<u64> {
-        if name.name != "samples" && name.name != "seed" {
+        if !SETTINGS.contains(&name.name.as_str()) {
             let mut d = Diagnostic::error(
                 Code::E002,
                 name.span,
                 format!("unknown setting `{}`", name.name),
             );
-            match suggest(&name.name, ["samples", "seed"]) {
+            match suggest(&name.name, SETTINGS.iter().copied()) {
                 Some(s) => {
                     d.message = format!("unknown setting `{}`; did you mean `{s}`?", name.name)
                 }
-                None => d = d.with_help("the settings are `samples` and `seed`"),
+                None => d = d.with_help("the settings are `samples`, `seed` and `permutations`"),
             }
             self.error(d);
             return Err(());
@@ -233,7 +241,10 @@ impl Checker<'_> {
         }
     }
 
-    fn lower_conditions(&mut self, conditions: &[ast::Condition]) -> Lowered<Conditions> {
+    pub(super) fn lower_conditions(
+        &mut self,
+        conditions: &[ast::Condition],
+    ) -> Lowered<Conditions> {
         let mut out = Conditions::default();
         let mut failed = false;
         let mut all_interventions = Vec::new();

@@ -91,6 +91,8 @@ pub struct Settings<'a> {
     pub max_factor_size: usize,
     /// The call's cancellation flag, checked between chunks.
     pub cancel: &'a crate::cancel::CancelToken,
+    /// Most coalitions an attribution may evaluate (`Config::max_attribution_coalitions`).
+    pub max_coalitions: usize,
 }
 
 impl<'a> Settings<'a> {

@@ -89,7 +89,8 @@ fn run_binned(
         .iter()
         .map(|g| g.targets.iter().map(|t| t.kind).collect())
         .collect();
-    let cross = plan.groups.len() > 1
+    let cross = plan.pairwise_covariances
+        && plan.groups.len() > 1
         && plan.groups.iter().all(|g| {
             g.targets
                 .first()

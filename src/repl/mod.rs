@@ -606,7 +606,7 @@ fn declared_names(kind: &StatementKind) -> Option<Vec<String>> {
 fn help() -> String {
     let mut out = String::from(
         "Declare variables (`rain ~ Bernoulli(0.2)`, `wet := rain or sprinkler`), then ask:\n\
-         `P(rain | wet)`, `E[y | do(x = 1)]`, `decide ...`, `bandit ...`. Redeclaring a variable\n\
+         `P(rain | wet)`, `E[y | do(x = 1)]`, `decide ...`, `bandit ...`, `attribute ...`. Redeclaring a variable\n\
          replaces its mechanism. An unfinished line continues on the next; an empty line ends it.\n\n",
     );
     for (command, text) in COMMANDS {

@@ -82,6 +82,8 @@ fn is_keyword(rule: Rule) -> bool {
             | kw_policies
             | kw_data
             | kw_identify
+            | kw_attribute
+            | kw_to
     )
 }
 
@@ -201,6 +203,7 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
         }
         Rule::edge_stmt => edges(inner, span)?,
         Rule::identify_stmt => identify(inner, span, d)?,
+        Rule::attribute_stmt => StatementKind::Attribute(attribute(inner, span, d)?),
         _ => return Err(internal(span, "statement")),
     };
     Ok(Statement { kind, span })
@@ -900,6 +903,30 @@ fn domain(pair: Pair<Rule>) -> Result<Domain> {
             Ok(Domain::Range(lo, hi, span))
         }
         _ => Err(internal(span, "domain")),
+    }
+}
+
+/// `attribute E[...] to do(...)` or `attribute EXPR given EVIDENCE`.
+fn attribute<'i>(
+    mut inner: impl Iterator<Item = Pair<'i, Rule>>,
+    span: Span,
+    d: usize,
+) -> Result<Attribute> {
+    let form = next(&mut inner, span, "attribute")?;
+    let rule = form.as_rule();
+    let mut parts = children(form);
+    match rule {
+        Rule::attribute_to => {
+            let objective = estimand_primary(next(&mut parts, span, "attribute")?, d)?;
+            let players = do_block(next(&mut parts, span, "attribute players")?, d)?;
+            Ok(Attribute::Interventions { objective, players })
+        }
+        Rule::attribute_given => {
+            let target = expr(next(&mut parts, span, "attribute")?, d)?;
+            let evidence = parts.map(|p| expr(p, d)).collect::<Result<Vec<_>>>()?;
+            Ok(Attribute::Noise { target, evidence })
+        }
+        _ => Err(internal(span, "attribute")),
     }
 }
 

@@ -89,6 +89,8 @@ pub const KEYWORDS: &[&str] = &[
     "policies",
     "data",
     "identify",
+    "attribute",
+    "to",
 ];
 
 /// Whether `source` is an unfinished entry: it fails to parse only because it stops too
@@ -200,7 +202,7 @@ fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
                         pow_run = 0;
                     }
                     b"let" | b"exogenous" | b"decision" | b"query" | b"decide" | b"bandit"
-                    | b"set" | b"maximize" | b"minimize" | b"reward" => {
+                    | b"attribute" | b"to" | b"set" | b"maximize" | b"minimize" | b"reward" => {
                         prefix_run = 0;
                         pow_run = 0;
                         if depth == 0 {
@@ -283,9 +285,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | div | rem | pow => "an operator",
         ident | query_name => "a name",
         let_decl | exogenous_decl | decision_decl | set_stmt | query_stmt | decide_stmt
-        | bandit_stmt | stochastic_decl | deterministic_decl | for_block => {
-            "a declaration or a query"
-        }
+        | bandit_stmt | attribute_stmt | attribute_to | attribute_given | stochastic_decl
+        | deterministic_decl | for_block => "a declaration or a query",
         EOI => "the end of the file",
         estimand | probability | expectation | est_prefix | est_infix => "`P(...)` or `E[...]`",
         conditions => "`|`",
