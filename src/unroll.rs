@@ -21,9 +21,9 @@
 //! are looked up; later stages that need loop variables in bodies reuse it.
 
 use crate::ast::{
-    self, Aggregate, Argument, Arm, BinaryOp, Binder, Condition, Decide, DistExpr, Estimand,
-    EstimandKind, Expr, ExprKind, Ident, Intervention, InterventionValue, Literal, Mechanism, Span,
-    Stage, Statement, StatementKind, UnaryOp,
+    self, Aggregate, Argument, Arm, Attribute, BinaryOp, Binder, Condition, Decide, DistExpr,
+    Estimand, EstimandKind, Expr, ExprKind, Ident, Intervention, InterventionValue, Literal,
+    Mechanism, Span, Stage, Statement, StatementKind, UnaryOp,
 };
 use crate::config::{Config, table_size};
 use crate::diagnostics::{Code, Diagnostic};
@@ -301,6 +301,12 @@ fn uses_families(statement: &Statement) -> bool {
             treatments,
             given,
         } => targets.iter().chain(treatments).chain(given).any(expr_uses),
+        StatementKind::Attribute(Attribute::Noise { target, evidence }) => {
+            expr_uses(target) || evidence.iter().any(expr_uses)
+        }
+        StatementKind::Attribute(Attribute::Interventions { objective, players }) => {
+            estimand_uses(objective) || players.iter().any(intervention_uses)
+        }
     }
 }
 
@@ -848,6 +854,18 @@ impl<'c> Unroller<'c> {
                 bandit.arm_indices.clear();
                 bandit.reward = self.expr(&bandit.reward, env)?;
                 StatementKind::Bandit(bandit)
+            }
+            StatementKind::Attribute(Attribute::Noise { target, evidence }) => {
+                StatementKind::Attribute(Attribute::Noise {
+                    target: self.expr(target, env)?,
+                    evidence: self.exprs(evidence, env)?,
+                })
+            }
+            StatementKind::Attribute(Attribute::Interventions { objective, players }) => {
+                StatementKind::Attribute(Attribute::Interventions {
+                    objective: self.estimand(objective, env)?,
+                    players: self.interventions(players, env)?,
+                })
             }
             StatementKind::For { .. } => return Err(()),
         };
