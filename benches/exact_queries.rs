@@ -53,7 +53,11 @@ fn main() {
     let mut times = Vec::with_capacity(repeats);
     for _ in 0..repeats.max(1) {
         let start = Instant::now();
-        let answers = model.run(&options).unwrap_or_else(|e| panic!("{e}"));
+        let answers: Vec<_> = model
+            .run(&options)
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
+            .collect();
         times.push(start.elapsed().as_secs_f64());
         assert_eq!(answers.len(), answerable.len());
     }

@@ -55,7 +55,11 @@ fn main() -> Result<(), whatif::Error> {
     }
 
     // Results serialise to the JSON of `whatif run --json`.
-    let all = model.run(&options)?;
+    // Each question answers or fails on its own, as `whatif run` does.
+    let all = model
+        .run(&options)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     println!("{} answers; the first as JSON:", all.len());
     println!(
         "{}",

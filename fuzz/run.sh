@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 target=${1:?target: parse_check, compile_run or repl_lines}
 seconds=${2:-600}
 mkdir -p "corpus/$target"
-cp ../examples/*.scm ../tests/data/ok/*.scm ../tests/data/err/*.scm "corpus/$target/"
+cp ../examples/*.scm ../tests/data/ok/*.scm ../tests/data/err/*.scm ../tests/data/fuzz/*.scm "corpus/$target/"
 extra=()
 if [ "$target" = compile_run ]; then extra=(-timeout=10 -rss_limit_mb=4096); fi
 cargo +nightly fuzz run "$target" -O -- -max_total_time="$seconds" -max_len=4096 "${extra[@]}" \

@@ -519,13 +519,7 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
                 to_stderr(&error.to_string());
                 failed = true;
                 let first = error.diagnostics().first();
-                results.push(serde_json::json!({
-                    "kind": "error",
-                    "code": first.and_then(|d| d.code).map(|c| c.to_string()),
-                    "message": first.map_or("", |d| d.message.as_str()),
-                    "line": statement.line,
-                    "query": statement.text,
-                }));
+                results.push(error.json_in_place_of(statement.line, &statement.text));
                 let code = first
                     .and_then(|d| d.code)
                     .map_or(String::new(), |c| format!("[{c}]"));

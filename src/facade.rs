@@ -213,13 +213,28 @@ impl Model {
         crate::dot::graph(&self.program)
     }
 
-    /// Answers every question of the file, in order. Stops at the first that fails.
-    pub fn run(&self, options: &Options) -> Result<Vec<Answer>, Error> {
-        options.install(|| {
-            (0..self.program.statements.len())
+    /// Answers every question of the file, in order, each on its own (as `whatif run` does):
+    /// a question that fails (evidence of probability zero, a limit, a cancelled call) has its
+    /// error in its place, and the questions after it are still answered.
+    ///
+    /// ```
+    /// let model = whatif::Model::parse(
+    ///     "x ~ Bernoulli(0.3)\nquery P(x | x, not x)\nquery P(x)\n",
+    /// )?;
+    /// let results = model.run(&whatif::Options::new());
+    /// assert_eq!(results[0].as_ref().err().and_then(|e| e.code()), Some(whatif::Code::E007));
+    /// assert!(results[1].is_ok());
+    /// # Ok::<(), whatif::Error>(())
+    /// ```
+    pub fn run(&self, options: &Options) -> Vec<Result<Answer, Error>> {
+        let n = self.program.statements.len();
+        let answered = options.install(|| {
+            Ok((0..n)
                 .map(|index| self.answer_statement(index, options))
-                .collect()
-        })
+                .collect::<Vec<_>>())
+        });
+        // Without worker threads no question can be answered: each gets that error.
+        answered.unwrap_or_else(|error| vec![Err(error); n])
     }
 
     /// Answers one question about this model, given as text (`P(rain | wet)`,
@@ -936,6 +951,19 @@ impl Error {
 
     /// The diagnostics as the crate keeps them (byte spans into the source they were found
     /// in), for the REPL's own rendering.
+    /// The object that takes a failed statement's place in `--json` (and the REPL's `:json`):
+    /// `{"kind": "error", "code", "message", "line", "query"}` (LANGUAGE.md section 10).
+    pub(crate) fn json_in_place_of(&self, line: usize, query: &str) -> serde_json::Value {
+        let first = self.public.first();
+        serde_json::json!({
+            "kind": "error",
+            "code": first.and_then(|d| d.code).map(|c| c.to_string()),
+            "message": first.map_or("", |d| d.message.as_str()),
+            "line": line,
+            "query": query,
+        })
+    }
+
     pub(crate) fn raw_diagnostics(&self) -> impl Iterator<Item = &diagnostics::Diagnostic> {
         self.located.iter().map(|l| &l.diagnostic)
     }

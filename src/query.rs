@@ -407,11 +407,22 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
 
     // Evidence: clamps on stochastic variables, indicators otherwise.
     let mut clamps: HashMap<(usize, VarId), Vec<(usize, f64, Span, String)>> = HashMap::new();
+    // The first value observed of each computation (group, version), to find contradictions.
+    let mut observed: HashMap<(usize, usize), (f64, &str)> = HashMap::new();
     for (g, evidence) in raw_evidence {
         for (e, ev) in evidence {
             match as_clamp(&e, model, n) {
                 Some((s, value)) => {
                     let (w, v) = (s / n, s % n);
+                    match observed.get(&(g, version[s])) {
+                        Some(&(earlier, _)) if earlier == value => continue,
+                        Some(&(_, first)) => {
+                            return Err(contradiction(model, v, &ev.text, first, ev.span));
+                        }
+                        None => {
+                            observed.insert((g, version[s]), (value, ev.text.as_str()));
+                        }
+                    }
                     match &mechs[s] {
                         Some(Mech::Stoch { .. }) => clamps.entry((g, v)).or_default().push((
                             w,
@@ -419,6 +430,15 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                             ev.span,
                             ev.text.clone(),
                         )),
+                        // Fixed by an intervention (or a constant mechanism): the evidence
+                        // holds surely or never.
+                        Some(Mech::Det(ex)) if let Some(fixed) = ex.constant() => {
+                            if fixed != value {
+                                let by_do = worlds[w].interventions.contains_key(&v);
+                                let d = against_fixed(model, v, fixed, by_do, &ev.text, ev.span);
+                                return Err(d);
+                            }
+                        }
                         _ if model.vars[v].ty == Type::Real => {
                             return Err(Diagnostic::error(Code::E011, ev.span, format!("evidence on deterministic real `{}` has probability zero", model.vars[v].name))
                                 .with_help("give it noise (`~`), or observe an interval such as `y > 1.4 and y < 1.6`"));
@@ -657,6 +677,48 @@ fn collect_slots(e: &Ex, f: &mut impl FnMut(usize)) {
         }
         None
     });
+}
+
+/// E007 for a second observation of one computation that contradicts the first.
+fn contradiction(model: &Model, v: VarId, text: &str, first: &str, span: Span) -> Diagnostic {
+    let name = &model.vars[v].name;
+    Diagnostic::error(
+        Code::E007,
+        span,
+        format!("the evidence `{text}` contradicts `{first}`: together they have probability zero"),
+    )
+    .with_help(format!(
+        "`{name}` takes one value in a world; keep one observation (to observe it in another \
+         world, write `{name}[do(...)]`)"
+    ))
+}
+
+/// E007 for evidence on a variable an intervention (`by_do`) or its constant mechanism fixes
+/// to another value.
+fn against_fixed(
+    model: &Model,
+    v: VarId,
+    fixed: f64,
+    by_do: bool,
+    text: &str,
+    span: Span,
+) -> Diagnostic {
+    let var = &model.vars[v];
+    let fixed = model.format_value(var.ty, fixed);
+    let name = &var.name;
+    let d = Diagnostic::error(
+        Code::E007,
+        span,
+        format!("the evidence `{text}` has probability zero: `{name}` is {fixed} in this world"),
+    );
+    if by_do {
+        d.with_help(format!(
+            "`do` sets `{name}` to {fixed} in the world it asks about; to observe the natural \
+             `{name}` instead, put the intervention in brackets on the target, as in `P(target[do({name} = {fixed})] | {text})`"
+        ))
+    } else {
+        d.with_help(format!("`{name}` is always {fixed}; drop this evidence"))
+    }
 }
 
 /// `x`, `not x`, `x = c` or `c = x` on a variable: (slot, value).

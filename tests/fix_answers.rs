@@ -351,7 +351,11 @@ fn a_failing_statement_reports_its_error_and_the_rest_still_run() {
 fn best_is_the_policys_first_action_and_best_unconditional_the_best_blind_one() {
     let source = std::fs::read_to_string("examples/test_then_act.scm").unwrap();
     let m = model(&source);
-    let answers = m.run(&Options::new()).unwrap_or_else(|e| panic!("{e}"));
+    let answers: Vec<_> = m
+        .run(&Options::new())
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
+        .collect();
     let Body::Decision(d) = &answers[0].body else {
         panic!("not a decision")
     };

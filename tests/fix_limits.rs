@@ -209,7 +209,7 @@ fn decisions_within_the_limit_still_answer_exactly() {
                   decide a then b then e given c maximize E[u]\n";
     let model = Model::parse(source).expect("checks");
     let options = whatif::Options::new().method(whatif::Method::Exact);
-    let answer = model.run(&options).expect("answers").remove(0);
+    let answer = model.run(&options).remove(0).expect("answers");
     let json = serde_json::to_value(&answer).expect("serialises");
     let value = json["value"].as_f64().expect("a value");
     assert!((value - 1.0).abs() < 1e-12, "{json}");

@@ -209,7 +209,8 @@ fn exact_body(
                     "the evidence `{}` has probability zero (exactly)",
                     plan.groups[g].evidence_text.join(", ")
                 ),
-            ));
+            )
+            .with_help("the pieces of evidence cannot hold together under the model (or one cannot hold at all); drop or relax one"));
         }
     }
     let exact_estimate = |value: f64| Estimate {

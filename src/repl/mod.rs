@@ -464,6 +464,16 @@ impl Session {
                         out.push_str(&crate::report::render(&answer, seconds));
                     }
                 }
+                Err(e) if self.json => {
+                    // In place of the answer, as `whatif run --json` does; the line is the
+                    // entry's own.
+                    let statement = &candidate.program().statements[index];
+                    let before = text[..offset].matches('\n').count();
+                    let line = statement.line.saturating_sub(before);
+                    let object = e.json_in_place_of(line, &statement.text);
+                    let json = serde_json::to_string_pretty(&object).unwrap_or_default();
+                    let _ = writeln!(out, "{json}");
+                }
                 Err(e) => out.push_str(&self.render_split(&e, &text, offset, entry)),
             }
         }

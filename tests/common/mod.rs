@@ -4,9 +4,13 @@
 
 use whatif::{Answer, Error, Method, Model, Options};
 
-/// Compiles and answers every statement, as the command line does.
+/// Compiles and answers every statement, as the command line does; the first statement's
+/// error, if any, is the result.
 pub fn run_source(name: &str, source: &str, options: &Options) -> Result<Vec<Answer>, Error> {
-    Model::parse_named(name, source)?.run(options)
+    Model::parse_named(name, source)?
+        .run(options)
+        .into_iter()
+        .collect()
 }
 
 /// Options for tests: a fixed seed.

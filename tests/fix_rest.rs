@@ -1,0 +1,135 @@
+//! Issue 13's leftovers (the fix-rest branch): contradictory evidence, statements failing on
+//! their own in the library and the REPL, incremental REPL checking, long chains.
+
+use whatif::repl::{Reply, Session};
+use whatif::{Code, Method, Model, Options};
+
+fn output(session: &mut Session, line: &str) -> String {
+    match session.feed(line) {
+        Reply::Output(text) => text,
+        other => panic!("{line}: {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A failing statement does not stop the others: library and REPL.
+
+#[test]
+fn model_run_answers_the_statements_after_a_failing_one() {
+    let source = "x ~ Bernoulli(0.3)\ny := not x\nquery P(x | x, y)\nquery P(x)\n\
+                  query E[x | x > 2]\nquery P(y)\n";
+    let model = Model::parse(source).expect("checks");
+    for method in [Method::Auto, Method::Is, Method::Exact] {
+        let results = model.run(&Options::new().samples(1_000).seed(1).method(method));
+        assert_eq!(results.len(), 4);
+        for failed in [&results[0], &results[2]] {
+            let error = failed.as_ref().expect_err("evidence of probability zero");
+            assert_eq!(error.code(), Some(Code::E007), "{method:?}: {error}");
+            assert!(error.line().is_some(), "{error}");
+        }
+        // P(x) = 0.3 and P(y) = 0.7 exactly, or within 5 standard errors when sampled.
+        for (result, truth) in [(&results[1], 0.3), (&results[3], 0.7)] {
+            let answer = result.as_ref().unwrap_or_else(|e| panic!("{e}"));
+            let json = serde_json::to_value(answer).expect("serialises");
+            let value = json["value"].as_f64().expect("a probability");
+            let tolerance = json["stderr"].as_f64().map_or(1e-12, |s| 5.0 * s);
+            assert!((value - truth).abs() <= tolerance, "{method:?}: {json}");
+        }
+    }
+}
+
+#[test]
+fn repl_json_mode_prints_an_error_object_for_a_failing_statement() {
+    let mut session = Session::new();
+    output(&mut session, ":json on");
+    output(&mut session, "x ~ Bernoulli(0.3)");
+    output(&mut session, "y := not x");
+    let text = output(&mut session, "P(x | x, y)");
+    let object: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(object["kind"], "error", "{text}");
+    assert_eq!(object["code"], "E007", "{text}");
+    assert_eq!(object["line"], 1, "{text}");
+    assert_eq!(object["query"], "query P(x | x, y)", "{text}");
+    assert!(
+        object["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("probability zero"))
+    );
+    // The session goes on, still in JSON.
+    let text = output(&mut session, "P(y)");
+    let answer: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(answer["kind"], "probability", "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contradictory evidence is E007 on every engine.
+
+/// Models whose evidence cannot hold, each with the question asked of it.
+const CONTRADICTIONS: &[(&str, &str)] = &[
+    ("x ~ Bernoulli(0.3)", "P(x | x, not x)"),
+    ("x ~ Bernoulli(0.3)", "P(x | not x, x)"),
+    ("x ~ Bernoulli(0.3)", "P(x | x = true, x = false)"),
+    ("x ~ Binomial(4, 0.3)", "P(x = 1 | x = 1, x = 2)"),
+    ("x ~ Binomial(4, 0.3)", "E[x | x = 1, x = 2]"),
+    (
+        "x ~ Categorical(\"a\": 0.5, \"b\": 0.5)",
+        "P(x = \"a\" | x = \"a\", x = \"b\")",
+    ),
+    (
+        "x ~ Normal(0, 1)\ny ~ Normal(x, 1)",
+        "P(y > 0 | x = 1, x = 2)",
+    ),
+    ("x ~ Normal(0, 1)\ny ~ Normal(x, 1)", "E[y | x = 1, x = 2]"),
+    ("x ~ Uniform(0, 1)", "E[x | x = 0.25, x = 0.5]"),
+    (
+        "x ~ Bernoulli(0.3)\ny ~ Bernoulli(if x then 0.9 else 0.2)",
+        "P(y | do(x = true), not x)",
+    ),
+    (
+        "x ~ Binomial(3, 0.5)\ny := x + 1",
+        "P(y = 2 | do(x = 1), x = 2)",
+    ),
+    (
+        "x ~ Normal(0, 1)\ny ~ Normal(x, 1)",
+        "E[y | do(x = 1), x = 2]",
+    ),
+    ("x ~ Bernoulli(0.3)\ny := not x", "P(x | y, x)"),
+    (
+        "x ~ Bernoulli(0.3)\ny ~ Bernoulli(if x then 0.9 else 0.2)",
+        "P(y[do(x = true)] | x, not x)",
+    ),
+    (
+        "x ~ Bernoulli(0.3)\ny ~ Bernoulli(if x then 0.9 else 0.2)",
+        "P(y[do(x = true)] | y, not y)",
+    ),
+];
+
+#[test]
+fn contradictory_evidence_is_e007_on_every_engine() {
+    let mut failures = Vec::new();
+    for (model_text, question) in CONTRADICTIONS {
+        let model = Model::parse(model_text).unwrap_or_else(|e| panic!("{e}"));
+        let mut answered_by = 0;
+        for engine in whatif::Engine::ALL {
+            let options = Options::new().engine(engine).samples(2_000).seed(3);
+            match model.ask(question, &options) {
+                Ok(answer) => failures.push(format!("{engine:?} answered {question}: {answer:?}")),
+                // The engine does not apply to this question.
+                Err(e) if e.code() == Some(Code::E010) => continue,
+                Err(e) => {
+                    let d = &e.diagnostics()[0];
+                    if e.code() != Some(Code::E007) || d.line.is_none() || d.help.is_none() {
+                        failures.push(format!("{engine:?}, {question}: {e}"));
+                    }
+                    answered_by += 1;
+                }
+            }
+        }
+        if answered_by < 2 {
+            failures.push(format!("{question}: only {answered_by} engines applied"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
