@@ -407,20 +407,21 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
 
     // Evidence: clamps on stochastic variables, indicators otherwise.
     let mut clamps: HashMap<(usize, VarId), Vec<(usize, f64, Span, String)>> = HashMap::new();
-    // The first value observed of each computation (group, version), to find contradictions.
-    let mut observed: HashMap<(usize, usize), (f64, &str)> = HashMap::new();
+    // The first value observed of each computation (group, variable, version: versions are
+    // per variable), to find contradictions.
+    let mut observed: HashMap<(usize, VarId, usize), (f64, &str)> = HashMap::new();
     for (g, evidence) in raw_evidence {
         for (e, ev) in evidence {
             match as_clamp(&e, model, n) {
                 Some((s, value)) => {
                     let (w, v) = (s / n, s % n);
-                    match observed.get(&(g, version[s])) {
+                    match observed.get(&(g, v, version[s])) {
                         Some(&(earlier, _)) if earlier == value => continue,
                         Some(&(_, first)) => {
                             return Err(contradiction(model, v, &ev.text, first, ev.span));
                         }
                         None => {
-                            observed.insert((g, version[s]), (value, ev.text.as_str()));
+                            observed.insert((g, v, version[s]), (value, ev.text.as_str()));
                         }
                     }
                     match &mechs[s] {

@@ -455,10 +455,11 @@ fn the_bandit_oracle_follows_the_method() {
     let source = "exogenous u ~ Bernoulli(0.5)\narm := u\nwin ~ Bernoulli(if arm == u then 0.7 else 0.3)\n\
                   bandit arm in {false, true} reward win rounds 20 runs 2 policies greedy\n";
     let model = Model::parse(source).expect("a valid model");
-    let oracle = |options: &Options| match model.run(options).expect("answers")[0].body.clone() {
-        Body::Bandit(b) => (b.oracle, b.oracle_value),
-        other => panic!("{other:?}"),
-    };
+    let oracle =
+        |options: &Options| match model.run(options).remove(0).expect("answers").body.clone() {
+            Body::Bandit(b) => (b.oracle, b.oracle_value),
+            other => panic!("{other:?}"),
+        };
     let (kind, exact) = oracle(&Options::new());
     assert_eq!(kind, whatif::results::OracleKind::Exact);
     let (kind, sampled) = oracle(&Options::new().method(Method::Is));

@@ -2,9 +2,6 @@
 //! or refused with a clear diagnostic — never a signal. Every big input is generated here; the
 //! tests assert outcomes, not timings (timings are measured by commands, see README).
 
-mod common;
-
-use common::*;
 use std::process::Command;
 use whatif::results::Body;
 use whatif::{Code, Method, Model, Options};
