@@ -23,7 +23,7 @@ fn check_examples(method: Method) {
         let source = std::fs::read_to_string(&path).unwrap();
         // From the file, so a `data "FILE"` is read relative to the example.
         let answers = match whatif::Model::from_file(&path)
-            .and_then(|model| model.run(&options(200_000, method)))
+            .and_then(|model| run_all(&model, &options(200_000, method)))
         {
             Ok(a) => a,
             Err(error) => panic!("{name} failed:\n{error}"),

@@ -49,7 +49,7 @@ fn conditional(rows: &[HashMap<String, bool>], at: &[(&str, bool)], given: &[(&s
 #[test]
 fn front_door_estimate_is_the_formula_on_the_data_and_near_the_truth() {
     let model = Model::from_file("examples/smoking_front_door.scm").unwrap();
-    let answers = model.run(&Options::new().seed(7)).unwrap();
+    let answers = run_all(&model, &Options::new().seed(7)).unwrap();
     // The estimand, as LANGUAGE.md §13 writes it (factors in topological order).
     let Body::Identification(id) = &answers[0].body else {
         panic!("not an identification")
@@ -98,7 +98,7 @@ fn front_door_estimate_is_the_formula_on_the_data_and_near_the_truth() {
     }
     // The generating model's own identify statement finds the same formula after projecting
     // out the exogenous genotype.
-    let own = truth_model.run(&exact).unwrap();
+    let own = run_all(&truth_model, &exact).unwrap();
     let Body::Identification(id) = &own[0].body else {
         panic!("not an identification")
     };
@@ -152,7 +152,7 @@ fn back_door_estimates_are_the_adjustment_formula() {
     write_drug_csv(&dir.join("drug.csv"));
     std::fs::write(dir.join("drug.scm"), DRUG_MODEL).unwrap();
     let model = Model::from_file(dir.join("drug.scm")).unwrap();
-    let answers = model.run(&Options::new().seed(3)).unwrap();
+    let answers = run_all(&model, &Options::new().seed(3)).unwrap();
     let Body::Identification(id) = &answers[0].body else {
         panic!("not an identification")
     };
@@ -194,10 +194,10 @@ fn the_bootstrap_is_the_same_at_any_thread_count() {
     write_drug_csv(&dir.join("drug.csv"));
     std::fs::write(dir.join("drug.scm"), DRUG_MODEL).unwrap();
     let model = Model::from_file(dir.join("drug.scm")).unwrap();
-    let one = model.run(&Options::new().seed(11).threads(1)).unwrap();
-    let three = model.run(&Options::new().seed(11).threads(3)).unwrap();
+    let one = run_all(&model, &Options::new().seed(11).threads(1)).unwrap();
+    let three = run_all(&model, &Options::new().seed(11).threads(3)).unwrap();
     assert_eq!(one, three);
-    let other_seed = model.run(&Options::new().seed(12).threads(1)).unwrap();
+    let other_seed = run_all(&model, &Options::new().seed(12).threads(1)).unwrap();
     assert_ne!(
         estimate(&one[1].body).stderr,
         estimate(&other_seed[1].body).stderr

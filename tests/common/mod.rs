@@ -7,10 +7,12 @@ use whatif::{Answer, Error, Method, Model, Options};
 /// Compiles and answers every statement, as the command line does; the first statement's
 /// error, if any, is the result.
 pub fn run_source(name: &str, source: &str, options: &Options) -> Result<Vec<Answer>, Error> {
-    Model::parse_named(name, source)?
-        .run(options)
-        .into_iter()
-        .collect()
+    run_all(&Model::parse_named(name, source)?, options)
+}
+
+/// Every statement's answer, or the first statement's error.
+pub fn run_all(model: &Model, options: &Options) -> Result<Vec<Answer>, Error> {
+    model.run(options).into_iter().collect()
 }
 
 /// Options for tests: a fixed seed.
