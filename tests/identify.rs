@@ -349,7 +349,7 @@ fn decisions_on_nonparametric_models_rank_actions_by_their_identified_effects() 
     std::fs::write(dir.join("drug.scm"), DRUG_DECISION).unwrap();
     let model = Model::from_file(dir.join("drug.scm")).unwrap();
     let options = Options::new().seed(5);
-    let answers = model.run(&options).unwrap();
+    let answers = run_all(&model, &options).unwrap();
     let Body::Decision(d) = &answers[0].body else {
         panic!("not a decision: {:?}", answers[0])
     };
@@ -397,7 +397,7 @@ fn decisions_on_nonparametric_models_rank_actions_by_their_identified_effects() 
     assert!(d.evidential_disagrees);
     assert!(answers[0].warnings.iter().any(|w| w.contains("evidential")));
     // One seed, any thread count.
-    let again = model.run(&options.clone().threads(3)).unwrap();
+    let again = run_all(&model, &options.clone().threads(3)).unwrap();
     assert_eq!(answers, again);
 }
 
@@ -458,7 +458,7 @@ fn the_repl_reads_data_with_the_data_command_and_keeps_edges() {
         csv.display()
     ))
     .unwrap();
-    let expected = estimate(&model.run(&Options::new()).unwrap()[0].body).value;
+    let expected = estimate(&run_all(&model, &Options::new()).unwrap()[0].body).value;
     assert!(
         answer.contains(&format!("= {expected:.6}")),
         "{answer} vs {expected}"
