@@ -524,7 +524,7 @@ decide drug in {false, true} maximize P(recovered) given sex
     )
     .unwrap();
     let model = Model::from_file(dir.join("policy.scm")).unwrap();
-    let answers = model.run(&Options::new().seed(9)).unwrap();
+    let answers = run_all(&model, &Options::new().seed(9)).unwrap();
     let Body::Decision(d) = &answers[0].body else {
         panic!("not a decision")
     };
