@@ -502,9 +502,7 @@ fn plot_draws_one_bar_per_player() {
 fn the_examples_give_the_numbers_worked_by_hand() {
     let run = |file: &str, method: Method| {
         let model = Model::from_file(file).unwrap_or_else(|e| panic!("{e}"));
-        model
-            .run(&options(100_000, method))
-            .unwrap_or_else(|e| panic!("{e}"))
+        run_all(&model, &options(100_000, method)).unwrap_or_else(|e| panic!("{e}"))
     };
     let body = |answers: &[whatif::Answer], i: usize| match &answers[i].body {
         Body::Attribution(a) => a.clone(),
