@@ -49,9 +49,9 @@ enum Command {
         /// Random seed (overrides `set seed`); the same seed gives the same numbers.
         #[arg(long)]
         seed: Option<u64>,
-        /// Inference method.
-        #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
-        method: MethodArg,
+        /// Inference method (overrides `set method`; default auto).
+        #[arg(long, value_enum)]
+        method: Option<MethodArg>,
         /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
@@ -95,6 +95,7 @@ enum MethodArg {
     Auto,
     Is,
     Exact,
+    Smc,
 }
 
 /// A count written as an integer or as a whole real such as `1e6` (as `set samples = 1e6`).
@@ -161,11 +162,12 @@ pub fn run() -> i32 {
             plot,
             data,
         } => {
-            let method = match method {
+            let method = method.map(|m| match m {
                 MethodArg::Auto => MethodChoice::Auto,
                 MethodArg::Is => MethodChoice::Is,
                 MethodArg::Exact => MethodChoice::Exact,
-            };
+                MethodArg::Smc => MethodChoice::Smc,
+            });
             if samples == Some(0) {
                 to_stderr("whatif: --samples must be at least 1\n");
                 return 2;
@@ -194,7 +196,10 @@ pub fn run() -> i32 {
                     return 2;
                 }
             };
-            let mut options = Options::new().method(method).for_command_line();
+            let mut options = Options::new().for_command_line();
+            if let Some(m) = method {
+                options = options.method(m);
+            }
             if let Some(n) = samples {
                 options = options.samples(n);
             }

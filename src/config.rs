@@ -49,6 +49,13 @@ pub struct Config {
     /// Most coalitions one `attribute` statement may evaluate (past 12 players, `K`
     /// permutations of `n` players walk through up to `K (n − 1) + 2` of them).
     pub max_attribution_coalitions: usize,
+    /// Most tempering stages one replicate of sequential Monte Carlo may take before it stops
+    /// with an E010 error (each stage moves every particle once).
+    pub max_smc_stages: usize,
+    /// Most particles × latent noise values sequential Monte Carlo may hold for one question
+    /// (8 bytes each, over all replicates), checked before it allocates: over it,
+    /// `--method smc` is an E010 error that suggests fewer particles.
+    pub max_smc_values: u64,
 }
 
 impl Default for Config {
@@ -69,6 +76,8 @@ impl Default for Config {
             max_unrolled: 4_000_000,
             max_attribution_players: 1000,
             max_attribution_coalitions: 1 << 20,
+            max_smc_stages: 2_000,
+            max_smc_values: 1 << 30,
         }
     }
 }

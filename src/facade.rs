@@ -310,10 +310,14 @@ impl Model {
                 .or(statement.samples)
                 .unwrap_or(DEFAULT_SAMPLES),
             seed: options.seed.or(statement.seed).unwrap_or(DEFAULT_SEED),
-            method: options.method,
+            method: options.method.or(statement.method).unwrap_or(Method::Auto),
             forced: options.engine,
             max_gaussian_entries: self.config.max_gaussian_entries,
             max_factor_size: self.config.max_factor_size,
+            smc: crate::infer::smc::Limits {
+                max_stages: self.config.max_smc_stages,
+                max_values: self.config.max_smc_values,
+            },
             cancel: &options.cancel,
             max_coalitions: self.config.max_attribution_coalitions,
         };
@@ -490,7 +494,7 @@ fn starts_with_word(text: &str, words: &[&str]) -> bool {
 }
 
 /// How to answer: samples, seed, threads, method, cancellation. Unset values fall back to the
-/// model's `set samples` / `set seed` and then to the defaults (100,000 samples, seed 0, all
+/// model's `set samples` / `set seed` / `set method` and then to the defaults (100,000 samples, seed 0, all
 /// cores, [`Method::Auto`], never cancelled).
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -498,7 +502,7 @@ pub struct Options {
     samples: Option<u64>,
     seed: Option<u64>,
     threads: Option<usize>,
-    method: Method,
+    method: Option<Method>,
     engine: Option<Engine>,
     cancel: CancelToken,
     audience: Audience,
@@ -528,10 +532,11 @@ impl Options {
         self
     }
 
-    /// The inference method to choose: [`Method::Auto`], [`Method::Is`] or [`Method::Exact`]
+    /// The inference method to choose: [`Method::Auto`], [`Method::Is`], [`Method::Exact`] or
+    /// [`Method::Smc`]
     /// (each answer's [`method`](crate::Answer::method) says which one answered).
     pub fn method(mut self, method: Method) -> Options {
-        self.method = method;
+        self.method = Some(method);
         self
     }
 
@@ -597,7 +602,8 @@ impl Audience {
     /// `text` with each command-line flag replaced by this audience's way of saying it.
     fn rephrase(self, text: &str) -> String {
         // (flag, the library's option, the REPL's command)
-        const FLAGS: [(&str, &str, &str); 4] = [
+        const FLAGS: [(&str, &str, &str); 5] = [
+            ("--method smc", "Method::Smc", ":method smc"),
             ("--method is", "Method::Is", ":method is"),
             ("--method exact", "Method::Exact", ":method exact"),
             ("--method auto", "Method::Auto", ":method auto"),

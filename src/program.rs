@@ -5,6 +5,7 @@
 //! vectors × context values) fits `Config::max_decision_table`.
 
 use crate::ast::Span;
+use crate::infer::MethodChoice;
 pub use crate::scm::expr::{Intervention, InterventionValue};
 use crate::scm::{BinOp, Ex, Model, Type, VarId};
 
@@ -19,6 +20,8 @@ pub struct Program {
     pub seed: Option<u64>,
     /// The declared `<->` edges (unobserved common causes), each pair once.
     pub bidirected: Vec<(VarId, VarId)>,
+    /// `set method` in force at the end of the file.
+    pub method: Option<MethodChoice>,
 }
 
 /// A question, in file order.
@@ -34,6 +37,8 @@ pub struct Statement {
     pub samples: Option<u64>,
     /// `set seed` in force at this statement.
     pub seed: Option<u64>,
+    /// `set method` in force at this statement.
+    pub method: Option<MethodChoice>,
 }
 
 /// What a statement asks.

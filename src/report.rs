@@ -58,6 +58,7 @@ fn method(answer: &Answer) -> &'static str {
         crate::results::MethodUsed::Is => "importance sampling",
         crate::results::MethodUsed::Exact => "exact",
         crate::results::MethodUsed::Identified => "identified from data",
+        crate::results::MethodUsed::Smc => "sequential Monte Carlo",
     }
 }
 
@@ -363,6 +364,24 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
                 let _ = writeln!(out, "{line}");
             }
         }
+    }
+    if let Some(log_evidence) = answer.details.log_evidence {
+        let error = answer
+            .details
+            .log_evidence_stderr
+            .map_or(String::new(), |se| format!(" ± {}", number(se)));
+        let stages = answer
+            .details
+            .stages
+            .map_or(String::new(), |n| format!("   ({n} tempering stages)"));
+        let _ = writeln!(
+            out,
+            "  log evidence {}{error}{stages}",
+            number(log_evidence)
+        );
+    }
+    if let Some(reason) = &answer.details.method_reason {
+        let _ = writeln!(out, "  method: {reason}");
     }
     for w in &answer.warnings {
         let _ = writeln!(out, "  warning: {w}");

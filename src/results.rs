@@ -20,6 +20,8 @@ pub enum MethodUsed {
     Exact,
     /// Identification: an identified estimand evaluated on the data (LANGUAGE.md §13).
     Identified,
+    /// Sequential Monte Carlo (tempering, resampling and moves).
+    Smc,
 }
 
 /// The answer to one statement.
@@ -41,6 +43,29 @@ pub struct Answer {
     /// Warnings about this answer (low effective sample size).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub warnings: Vec<String>,
+    /// What sequential Monte Carlo adds: the log evidence, and why `auto` chose it (each
+    /// field printed only when present).
+    #[serde(flatten, default)]
+    pub details: Details,
+}
+
+/// What an answer from sequential Monte Carlo adds to the numbers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Details {
+    /// `log p(evidence)`: the log marginal likelihood (mass or density) of the question's
+    /// evidence under the model, for comparing models on the same evidence.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub log_evidence: Option<f64>,
+    /// The standard error of `log_evidence`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub log_evidence_stderr: Option<f64>,
+    /// The most tempering stages one of sequential Monte Carlo's replicates took.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stages: Option<usize>,
+    /// Why `--method auto` chose this method, when it chose sequential Monte Carlo.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub method_reason: Option<String>,
 }
 
 /// What kind of answer, with its numbers.

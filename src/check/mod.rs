@@ -123,7 +123,7 @@ pub fn check_with_data(
     checker.declare_edges(program);
     checker.build_graph();
     checker.data_statement(program);
-    let (statements, samples, seed) = checker.questions(program);
+    let (statements, samples, seed, method) = checker.questions(program);
     if checker.diagnostics.iter().any(Diagnostic::is_error) {
         checker
             .diagnostics
@@ -135,6 +135,7 @@ pub fn check_with_data(
         statements,
         samples,
         seed,
+        method,
         bidirected: checker
             .bidirected
             .iter()

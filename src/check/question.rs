@@ -1,28 +1,42 @@
 //! The questions: `query` estimands and their conditions, `decide` (stages, contexts, the
-//! table's size), `bandit` (arm, reward, policies), and the `set samples` / `set seed`
-//! settings.
+//! table's size), `bandit` (arm, reward, policies), and the `set samples` / `set seed` /
+//! `set method` settings.
 
 use super::{Checker, Lowered, Place};
 use crate::ast::{self, BinaryOp, Domain, ExprKind, Span, StatementKind};
 use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::infer::MethodChoice;
 use crate::program::StatementKind as StatementKind_;
 use crate::program::*;
 use crate::scm::{Ex, Type, VarId, VarKind};
 
 /// The names `set NAME = N` accepts.
-const SETTINGS: &[&str] = &["samples", "seed", "permutations"];
+const SETTINGS: &[&str] = &["samples", "seed", "permutations", "method"];
 
 impl Checker<'_> {
-    /// The questions, and the `set samples` / `set seed` values in force at the end.
+    /// The questions, and the `set samples` / `set seed` / `set method` values in force at
+    /// the end.
     pub(super) fn questions(
         &mut self,
         program: &ast::Program,
-    ) -> (Vec<Statement>, Option<u64>, Option<u64>) {
+    ) -> (
+        Vec<Statement>,
+        Option<u64>,
+        Option<u64>,
+        Option<MethodChoice>,
+    ) {
         let mut out = Vec::new();
-        let (mut samples, mut seed, mut permutations) = (None, None, None);
+        let (mut samples, mut seed, mut permutations, mut method) = (None, None, None, None);
         for statement in &program.statements {
             let span = statement.span;
             let kind = match &statement.kind {
+                StatementKind::Set { name, value } if name.name == "method" => {
+                    match method_setting(value) {
+                        Ok(m) => method = Some(m),
+                        Err(d) => self.error(d),
+                    }
+                    continue;
+                }
                 StatementKind::Set { name, value } => {
                     if let Ok(n) = self.setting(name, value) {
                         match name.name.as_str() {
@@ -91,9 +105,10 @@ impl Checker<'_> {
                 text: strip_comments(&self.text(span)),
                 samples,
                 seed,
+                method,
             });
         }
-        (out, samples, seed)
+        (out, samples, seed, method)
     }
 
     /// One variable of `identify`: `name` or `name = value` (the value is not needed: whether
@@ -182,7 +197,11 @@ impl Checker<'_> {
                 Some(s) => {
                     d.message = format!("unknown setting `{}`; did you mean `{s}`?", name.name)
                 }
-                None => d = d.with_help("the settings are `samples`, `seed` and `permutations`"),
+                None => {
+                    d = d.with_help(
+                        "the settings are `samples`, `seed`, `permutations` and `method`",
+                    )
+                }
             }
             self.error(d);
             return Err(());
@@ -599,4 +618,31 @@ fn strip_comments(text: &str) -> String {
         }
     }
     out
+}
+
+/// The method `set method = NAME` names (`auto`, `is`, `exact` or `smc`), or an E005 error.
+fn method_setting(value: &ast::Expr) -> Result<MethodChoice, Diagnostic> {
+    const NAMES: [&str; 4] = ["auto", "is", "exact", "smc"];
+    let name = match &value.kind {
+        ExprKind::Name(n) => n.as_str(),
+        ExprKind::Literal(ast::Literal::Label(n)) => n.as_str(),
+        _ => "",
+    };
+    match name {
+        "auto" => Ok(MethodChoice::Auto),
+        "is" => Ok(MethodChoice::Is),
+        "exact" => Ok(MethodChoice::Exact),
+        "smc" => Ok(MethodChoice::Smc),
+        _ => {
+            let mut d = Diagnostic::error(
+                Code::E005,
+                value.span,
+                "`method` must be `auto`, `is`, `exact` or `smc`",
+            );
+            if let Some(s) = suggest(name, NAMES) {
+                d.message = format!("{}; did you mean `{s}`?", d.message);
+            }
+            Err(d)
+        }
+    }
 }

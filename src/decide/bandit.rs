@@ -269,6 +269,7 @@ pub fn play(
             runs: b.runs,
         }),
         warnings: Vec::new(),
+        details: Default::default(),
     })
 }
 

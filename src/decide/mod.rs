@@ -248,6 +248,7 @@ pub fn decide(
             samples: if all_exact { 0 } else { settings.samples },
         }),
         warnings,
+        details: Default::default(),
     })
 }
 

@@ -1,20 +1,27 @@
 //! The one engine choice: which engine answers a plan, and why the others do not.
 //!
-//! Five engines answer plans: two exact ones (variable elimination over finite domains, Gaussian
-//! algebra for linear-Gaussian models) and three importance samplers (the compiled table
+//! Six engines answer plans: two exact ones (variable elimination over finite domains, Gaussian
+//! algebra for linear-Gaussian models), three likelihood-weighting samplers (the compiled table
 //! sampler, the compiled linear sampler, and the general interpreter, which answers every
-//! plan). Queries, decisions and the bandit oracle all go through [`solve`]:
+//! plan) and sequential Monte Carlo (src/infer/smc/, for evidence that likelihood weighting
+//! cannot absorb). Queries, decisions and the bandit oracle all go through [`solve`]:
 //!
 //! 1. each engine *assesses* the plan — `Ok(Cost)` or `Err(Unsupported { reason })`, a typed
 //!    reason — without running it ([`assess`]);
 //! 2. [`choose`], a pure function of those verdicts and the options, picks the engine: only
 //!    the engines the method allows (`--method exact` the exact ones, `--method is` the
-//!    samplers, or the one a test forces); exact before sampling, the cheapest acceptable one
-//!    of each kind; under `auto` an exact engine is acceptable when its work is no more than
-//!    sampling's (or small anyway);
+//!    likelihood-weighting samplers, `--method smc` SMC, or the one a test forces); exact
+//!    before likelihood weighting before SMC, the cheapest acceptable one of each kind; under
+//!    `auto` an exact engine is acceptable when its work is no more than sampling's (or small
+//!    anyway);
 //! 3. the chosen engine runs. An engine that finds out only while running that it cannot
 //!    answer (variable elimination, whose table sizes are known only as it eliminates)
 //!    declines with a reason too; its verdict is replaced and the choice is made again.
+//!    Likewise under `auto`, before likelihood weighting answers a plan with evidence, a pilot
+//!    run of [`PILOT_SAMPLES`] measures its effective sample size: below
+//!    [`AUTO_PILOT_ESS_SHARE`] of the pilot (the share at which an answer would carry the
+//!    low-ESS warning), the likelihood-weighting engines decline ([`Reason::LowEss`]) and SMC
+//!    answers.
 //!
 //! This module is the only place that falls back from one engine to another. Every answer
 //! says which engine answered ([`Solved::engine`]) and why the preferred ones did not
@@ -45,16 +52,19 @@ pub enum Engine {
     LinearSampler,
     /// The general likelihood-weighting interpreter: answers every plan.
     Interpreter,
+    /// Sequential Monte Carlo: tempering, resampling and moves over the noise.
+    Smc,
 }
 
 impl Engine {
     /// Every engine, in order of preference among equals.
-    pub const ALL: [Engine; 5] = [
+    pub const ALL: [Engine; 6] = [
         Engine::VariableElimination,
         Engine::Gaussian,
         Engine::LinearSampler,
         Engine::TableSampler,
         Engine::Interpreter,
+        Engine::Smc,
     ];
 
     /// Whether the engine's answers are exact (standard error 0).
@@ -62,12 +72,20 @@ impl Engine {
         matches!(self, Engine::VariableElimination | Engine::Gaussian)
     }
 
+    /// Whether the engine is one of the likelihood-weighting samplers.
+    pub fn is_likelihood_weighting(self) -> bool {
+        matches!(
+            self,
+            Engine::TableSampler | Engine::LinearSampler | Engine::Interpreter
+        )
+    }
+
     /// The method an answer from this engine reports.
     pub fn method(self) -> crate::results::MethodUsed {
-        if self.is_exact() {
-            crate::results::MethodUsed::Exact
-        } else {
-            crate::results::MethodUsed::Is
+        match self {
+            Engine::Smc => crate::results::MethodUsed::Smc,
+            e if e.is_exact() => crate::results::MethodUsed::Exact,
+            _ => crate::results::MethodUsed::Is,
         }
     }
 
@@ -79,6 +97,7 @@ impl Engine {
             Engine::TableSampler => "the table sampler",
             Engine::LinearSampler => "the linear sampler",
             Engine::Interpreter => "the sampling interpreter",
+            Engine::Smc => "sequential Monte Carlo",
         }
     }
 }
@@ -120,6 +139,9 @@ pub enum Reason {
     },
     /// The engine's own explanation, as its E010 diagnostic.
     Engine(Diagnostic),
+    /// Under `auto`: likelihood weighting's pilot run kept an effective sample size of `ess`
+    /// out of `samples`, too few for the evidence to be absorbed by weighting.
+    LowEss { ess: f64, samples: u64 },
 }
 
 /// An engine declining a plan, with its reason.
@@ -157,9 +179,39 @@ impl Unsupported {
                     self.engine.name()
                 ),
             ),
+            Reason::LowEss { .. } => (span, self.explain()),
         };
+        if self.engine == Engine::Smc {
+            return Diagnostic::error(Code::E010, span, message).with_help(
+                "ask with fewer particles (`--samples`), or use `--method is` (importance sampling)",
+            );
+        }
         Diagnostic::error(Code::E010, span, message)
             .with_help("use `--method is` (importance sampling), which answers every query")
+    }
+}
+
+impl Unsupported {
+    /// One sentence saying why the engine did not answer (for an answer's `method_reason`).
+    pub fn explain(&self) -> String {
+        match &self.reason {
+            Reason::LowEss { ess, samples } => format!(
+                "likelihood weighting's pilot run kept an effective sample size of {ess:.1} of {samples} samples ({:.3}%, below {}%)",
+                100.0 * ess / *samples as f64,
+                100.0 * AUTO_PILOT_ESS_SHARE
+            ),
+            Reason::TooBig { what, size, limit } => format!(
+                "{} would need {what} of {size:.3e}, more than the limit of {limit:.3e}",
+                self.engine.name()
+            ),
+            Reason::Question(why) | Reason::Shape(why) => {
+                format!("{}: {why}", self.engine.name())
+            }
+            Reason::NotLinearGaussian { .. } => {
+                format!("{}: the model is not linear-Gaussian", self.engine.name())
+            }
+            Reason::Engine(d) => format!("{}: {}", self.engine.name(), d.message),
+        }
     }
 }
 
@@ -173,14 +225,24 @@ pub struct Choice {
 /// Below this much work an exact engine always beats sampling under `auto`.
 pub const AUTO_EXACT_WORK: f64 = 1e8;
 
+/// Samples in `auto`'s pilot run of likelihood weighting.
+pub const PILOT_SAMPLES: u64 = 4096;
+
+/// Under `auto`, likelihood weighting answers a plan with evidence only if its pilot run keeps
+/// at least this share of its samples as effective sample size (the share below which its
+/// answers carry the low-ESS warning); otherwise SMC answers.
+pub const AUTO_PILOT_ESS_SHARE: f64 = 0.01;
+
 /// The engine choice: a pure function of the options and each engine's verdict on the plan.
 ///
 /// Only the engines `method` allows take part (all of them for `Auto`, the exact ones for
-/// `Exact`, the samplers for `Is`; only `forced` when a test forces one). An exact engine
-/// that can answer wins over every sampler; under `Auto` only while its work is at most
-/// [`AUTO_EXACT_WORK`] or the cheapest sampler's. Among acceptable engines of one kind the
-/// cheapest wins, ties going to the earlier in [`Engine::ALL`]. `Err` carries every reason
-/// when no engine may answer.
+/// `Exact`, the likelihood-weighting samplers for `Is`, SMC for `Smc`; only `forced` when a
+/// test forces one). An exact engine that can answer wins over every sampler; under `Auto`
+/// only while its work is at most [`AUTO_EXACT_WORK`] or the cheapest sampler's. Likelihood
+/// weighting wins over SMC (under `auto`, [`solve`] makes it decline when its pilot run says
+/// the evidence is too informative). Among acceptable engines of one kind the cheapest wins,
+/// ties going to the earlier in [`Engine::ALL`]. `Err` carries every reason when no engine
+/// may answer.
 pub fn choose(
     method: MethodChoice,
     forced: Option<Engine>,
@@ -189,8 +251,9 @@ pub fn choose(
     let allowed = |e: Engine| match (forced, method) {
         (Some(f), _) => e == f,
         (None, MethodChoice::Auto) => true,
-        (None, MethodChoice::Is) => !e.is_exact(),
+        (None, MethodChoice::Is) => e.is_likelihood_weighting(),
         (None, MethodChoice::Exact) => e.is_exact(),
+        (None, MethodChoice::Smc) => e == Engine::Smc,
     };
     let mut declined = Vec::new();
     let mut candidates: Vec<(Engine, Cost)> = Vec::new();
@@ -208,7 +271,7 @@ pub fn choose(
     }
     let sampling_work = candidates
         .iter()
-        .filter(|(e, _)| !e.is_exact())
+        .filter(|(e, _)| e.is_likelihood_weighting())
         .map(|(_, c)| c.rank())
         .fold(f64::INFINITY, f64::min);
     let exact_limit = AUTO_EXACT_WORK.max(sampling_work);
@@ -233,14 +296,17 @@ pub fn choose(
             _ => acceptable.push((e, cost)),
         }
     }
-    let cheapest = |exact: bool| {
+    let cheapest = |kind: fn(Engine) -> bool| {
         acceptable
             .iter()
-            .filter(|(e, _)| e.is_exact() == exact)
+            .filter(|(e, _)| kind(*e))
             .min_by(|a, b| a.1.rank().total_cmp(&b.1.rank()))
             .map(|(e, _)| *e)
     };
-    match cheapest(true).or_else(|| cheapest(false)) {
+    match cheapest(Engine::is_exact)
+        .or_else(|| cheapest(Engine::is_likelihood_weighting))
+        .or_else(|| cheapest(|e| e == Engine::Smc))
+    {
         Some(engine) => Ok(Choice { engine, declined }),
         None => Err(declined),
     }
@@ -324,6 +390,23 @@ fn assess(
                 Engine::TableSampler => one_group(engine)
                     .map(|()| (Cost::Work(2.0 * samples * steps), Prepared::Nothing)),
                 Engine::Interpreter => Ok((Cost::Work(10.0 * samples * steps), Prepared::Nothing)),
+                // Its memory is known before it runs; its stages are bounded while it runs.
+                Engine::Smc => {
+                    let values = super::smc::values_needed(plan, model, budget.samples);
+                    let limit = settings.smc.max_values as f64;
+                    if values > limit {
+                        Err(Unsupported {
+                            engine,
+                            reason: Reason::TooBig {
+                                what: "particles × latent noise values",
+                                size: values,
+                                limit,
+                            },
+                        })
+                    } else {
+                        Ok((Cost::Work(100.0 * samples * steps), Prepared::Nothing))
+                    }
+                }
             };
             (engine, verdict)
         })
@@ -338,15 +421,16 @@ pub enum Solution {
     Gaussian(Vec<Vec<gaussian::Exact>>),
     /// A sampler: merged accumulators.
     Sampled(Accumulators),
+    /// Sequential Monte Carlo: per group, estimates with replicate standard errors.
+    Smc(super::smc::Answer),
 }
 
 /// A solved plan: the solution, the engine that answered, and why preferred engines did not.
 pub struct Solved {
     pub solution: Solution,
     pub engine: Engine,
-    /// Why each engine preferred over `engine` did not answer (for output; the answer types'
-    /// split of "chosen" and "answering" method is where this will be shown).
-    #[allow(dead_code)]
+    /// Why each engine preferred over `engine` did not answer (an answer from SMC chosen by
+    /// `auto` shows the likelihood-weighting engines' reason, [`Solved::reason`]).
     pub declined: Vec<Unsupported>,
 }
 
@@ -357,7 +441,19 @@ impl Solved {
             Solution::Finite(sums) => sums[g].mass > 0.0,
             Solution::Gaussian(_) => true,
             Solution::Sampled(acc) => acc.groups[g].n_nonzero > 0 && acc.groups[g].sw > 0.0,
+            Solution::Smc(_) => true,
         }
+    }
+
+    /// Why `auto` chose SMC (likelihood weighting's pilot verdict), if it did.
+    pub fn reason(&self) -> Option<String> {
+        if self.engine != Engine::Smc {
+            return None;
+        }
+        self.declined
+            .iter()
+            .find(|u| matches!(u.reason, Reason::LowEss { .. }))
+            .map(|u| format!("auto chose sequential Monte Carlo: {}", u.explain()))
     }
 
     /// (value, standard error) of scalar target `t` of group `g` (a distribution's mean for
@@ -370,6 +466,15 @@ impl Solved {
                 gaussian::Exact::Distribution(n) => (n.mean, 0.0),
             },
             Solution::Sampled(acc) => acc.groups[g].scalar(t),
+            Solution::Smc(answer) => match &answer.groups[g].targets[t] {
+                super::smc::TargetAnswer::Scalar { value, stderr }
+                | super::smc::TargetAnswer::Real {
+                    mean: value,
+                    stderr,
+                    ..
+                } => (*value, *stderr),
+                super::smc::TargetAnswer::Discrete(_) => (f64::NAN, f64::NAN),
+            },
         }
     }
 
@@ -377,6 +482,8 @@ impl Solved {
     pub fn covariance(&self, a: usize, b: usize) -> f64 {
         match &self.solution {
             Solution::Sampled(acc) => acc.covariance(a, b),
+            // Groups are answered by independent runs: no covariance between them.
+            Solution::Smc(_) if a == b => self.scalar(a, 0).1.powi(2),
             _ => 0.0,
         }
     }
@@ -385,6 +492,7 @@ impl Solved {
     pub fn ess(&self, g: usize) -> Option<f64> {
         match &self.solution {
             Solution::Sampled(acc) => Some(acc.groups[g].ess()),
+            Solution::Smc(answer) => Some(answer.groups[g].ess),
             _ => None,
         }
     }
@@ -404,6 +512,7 @@ pub fn solve(
     span: Span,
 ) -> Result<Solved, Diagnostic> {
     let mut assessed = assess(plan, model, settings, &budget, span);
+    let mut piloted = false;
     loop {
         let verdicts: Vec<(Engine, Result<Cost, Unsupported>)> = assessed
             .iter()
@@ -417,6 +526,30 @@ pub fn solve(
             .iter()
             .position(|(e, _)| *e == choice.engine)
             .expect("the chosen engine was assessed");
+        if choice.engine.is_likelihood_weighting()
+            && settings.method == MethodChoice::Auto
+            && settings.forced.is_none()
+            && !piloted
+        {
+            piloted = true;
+            if let Some(ess) = pilot_ess(plan, model, &budget)?
+                && ess > 0.0
+                && ess < AUTO_PILOT_ESS_SHARE * PILOT_SAMPLES as f64
+            {
+                for (engine, verdict) in &mut assessed {
+                    if engine.is_likelihood_weighting() {
+                        *verdict = Err(Unsupported {
+                            engine: *engine,
+                            reason: Reason::LowEss {
+                                ess,
+                                samples: PILOT_SAMPLES,
+                            },
+                        });
+                    }
+                }
+                continue;
+            }
+        }
         let prepared = match &assessed[index].1 {
             Ok((_, p)) => p,
             Err(_) => unreachable!("the choice takes only engines that accepted"),
@@ -432,6 +565,50 @@ pub fn solve(
             Err(unsupported) => assessed[index].1 = Err(unsupported),
         }
     }
+}
+
+/// The smallest effective sample size over the plan's groups in a pilot run of likelihood
+/// weighting ([`PILOT_SAMPLES`] samples of the interpreter, on a stream of its own), or `None`
+/// when no group has evidence (nothing to weight).
+fn pilot_ess(plan: &Plan, model: &Model, budget: &Budget) -> Result<Option<f64>, Diagnostic> {
+    let has_evidence = |g: usize| {
+        !plan.groups[g].indicators.is_empty()
+            || plan
+                .steps
+                .iter()
+                .any(|s| s.clamps.iter().any(|c| c.group == g))
+    };
+    if !(0..plan.groups.len()).any(has_evidence) {
+        return Ok(None);
+    }
+    let pilot = Budget {
+        samples: PILOT_SAMPLES,
+        stream: budget.stream ^ 0x9170_7E55,
+        ..*budget
+    };
+    let kinds: Vec<Vec<crate::query::TargetKind>> = plan
+        .groups
+        .iter()
+        .map(|g| {
+            g.targets
+                .iter()
+                .map(|_| crate::query::TargetKind::Scalar)
+                .collect()
+        })
+        .collect();
+    let histograms: Vec<Vec<Option<super::estimate::Histogram>>> =
+        kinds.iter().map(|k| vec![None; k.len()]).collect();
+    let mut acc = Accumulators::new(&kinds, &histograms, false);
+    let mut rng = sampling::chunk_rng(&pilot, 0);
+    sampling::Sampler::new(plan, model).run(&mut rng, PILOT_SAMPLES, &mut |lw, values| {
+        acc.add(lw, values)
+    })?;
+    Ok(Some(
+        (0..plan.groups.len())
+            .filter(|&g| has_evidence(g))
+            .map(|g| acc.groups[g].ess())
+            .fold(f64::INFINITY, f64::min),
+    ))
 }
 
 /// The E010 for a plan no allowed engine answers: the most telling reason. For `--method
@@ -498,6 +675,9 @@ fn run(
         },
         (Engine::Interpreter, _) => {
             sampling::run(plan, model, budget, None).map(|a| Ok(Solution::Sampled(a)))
+        }
+        (Engine::Smc, _) => {
+            super::smc::solve(plan, model, budget, settings.smc, span).map(|a| Ok(Solution::Smc(a)))
         }
         (engine, _) => Ok(Err(Unsupported {
             engine,

@@ -133,8 +133,9 @@ impl Histogram {
         Histogram::new(lo - 0.5 * span, hi + 0.5 * span, 4096)
     }
 
+    /// Adds value `x` with weight `w`.
     #[inline]
-    fn add(&mut self, w: f64, x: f64) {
+    pub(crate) fn add(&mut self, w: f64, x: f64) {
         self.min = self.min.min(x);
         self.max = self.max.max(x);
         if x < self.lo {

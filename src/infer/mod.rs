@@ -14,6 +14,7 @@ pub mod estimate;
 pub mod exact;
 pub mod gaussian;
 pub mod sampling;
+pub mod smc;
 
 use crate::ast::Span;
 use crate::diagnostics::{Code, Diagnostic};
@@ -75,6 +76,8 @@ pub enum MethodChoice {
     Is,
     /// Exact inference, or an error saying why not.
     Exact,
+    /// Sequential Monte Carlo: tempering, resampling and moves over the noise.
+    Smc,
 }
 
 /// Inference settings for one statement.
@@ -89,6 +92,8 @@ pub struct Settings<'a> {
     pub max_gaussian_entries: usize,
     /// Most entries one exact-inference table may hold (`Config::max_factor_size`).
     pub max_factor_size: usize,
+    /// Sequential Monte Carlo's limits (`Config::max_smc_stages`, `Config::max_smc_values`).
+    pub smc: smc::Limits,
     /// The call's cancellation flag, checked between chunks.
     pub cancel: &'a crate::cancel::CancelToken,
     /// Most coalitions an attribution may evaluate (`Config::max_attribution_coalitions`).
@@ -180,6 +185,12 @@ pub fn answer_query(
         engine::Solution::Sampled(acc) => {
             return answer_sampled(model, statement, name, estimand, settings, &plan, acc);
         }
+        engine::Solution::Smc(smc) => {
+            let mut answer = answer_smc(model, statement, estimand, &plan, smc)?;
+            answer.name = name.map(str::to_string);
+            answer.details.method_reason = solved.reason();
+            return Ok(answer);
+        }
         _ => exact_body(model, estimand, &plan, &solved, statement.span)?,
     };
     Ok(Answer {
@@ -189,6 +200,7 @@ pub fn answer_query(
         name: name.map(str::to_string),
         body,
         warnings: Vec::new(),
+        details: Default::default(),
     })
 }
 
@@ -245,7 +257,9 @@ fn exact_body(
                     ));
                 }
             },
-            engine::Solution::Sampled(_) => unreachable!("an exact solution"),
+            engine::Solution::Sampled(_) | engine::Solution::Smc(_) => {
+                unreachable!("an exact solution")
+            }
         },
         _ => {
             let values: Vec<f64> = (0..plan.groups.len())
@@ -362,7 +376,12 @@ fn answer_sampled(
             Body::Distribution(distribution(model, target, *ty, acc, settings.samples))
         }
         _ => {
-            let (value, gradient) = combine(estimand, acc, &mut 0);
+            let (value, gradient) = combine(
+                estimand,
+                acc.groups.len(),
+                &|g| acc.groups[g].scalar(0).0,
+                &mut 0,
+            );
             let mut variance = 0.0;
             for a in 0..gradient.len() {
                 for b in 0..gradient.len() {
@@ -401,6 +420,135 @@ fn answer_sampled(
         name: name.map(str::to_string),
         body,
         warnings,
+        details: Default::default(),
+    })
+}
+
+/// An answer from sequential Monte Carlo: the replicates' estimates and standard errors, the
+/// summed ESS, and (for one group) the log evidence.
+fn answer_smc(
+    model: &Model,
+    statement: &Statement,
+    estimand: &Estimand,
+    plan: &query::Plan,
+    smc: &smc::Answer,
+) -> Result<Answer, Diagnostic> {
+    let samples = smc.particles;
+    let mut warnings = Vec::new();
+    for (g, group) in smc.groups.iter().enumerate() {
+        if let Some(w) = ess_warning(group.ess, samples, &plan.groups[g].evidence_text) {
+            warnings.push(w);
+        }
+        if group.min_acceptance < 0.01 {
+            warnings.push(format!(
+                "sequential Monte Carlo's moves accepted {:.2}% of proposals in one stage: the particles barely moved there, so this answer may miss part of the posterior",
+                100.0 * group.min_acceptance
+            ));
+        }
+    }
+    let scalar = |g: usize| match &smc.groups[g].targets[0] {
+        smc::TargetAnswer::Scalar { value, stderr } => (*value, *stderr),
+        smc::TargetAnswer::Real { mean, stderr, .. } => (*mean, *stderr),
+        smc::TargetAnswer::Discrete(_) => (f64::NAN, f64::NAN),
+    };
+    let ess = smc
+        .groups
+        .iter()
+        .map(|g| g.ess)
+        .fold(f64::INFINITY, f64::min);
+    let body = match estimand {
+        Estimand::Probability { .. } => {
+            let (value, stderr) = scalar(0);
+            Body::Probability(Estimate {
+                value,
+                stderr: Some(estimate::probability_stderr(value, stderr, ess)),
+                ess: Some(ess),
+                samples: Some(samples),
+            })
+        }
+        Estimand::Expectation { .. } => {
+            let (value, stderr) = scalar(0);
+            Body::Expectation(Estimate {
+                value,
+                stderr: error_estimate(stderr, ess, &mut warnings),
+                ess: Some(ess),
+                samples: Some(samples),
+            })
+        }
+        Estimand::Distribution { ty, target, .. } => match &smc.groups[0].targets[0] {
+            smc::TargetAnswer::Discrete(rows) => Body::Distribution(Distribution::Discrete {
+                values: domain_rows(
+                    model,
+                    target,
+                    *ty,
+                    rows.iter()
+                        .map(|&(v, p, se)| (v, p, estimate::probability_stderr(p, se, ess)))
+                        .collect(),
+                    estimate::score_stderr(0.0, ess),
+                ),
+                ess: Some(ess),
+                samples: Some(samples),
+            }),
+            smc::TargetAnswer::Real {
+                mean,
+                stderr,
+                sd,
+                histogram,
+            } => {
+                let (quantiles, histogram) = histogram_summary(histogram);
+                Body::Distribution(Distribution::Real {
+                    mean: *mean,
+                    mean_stderr: *stderr,
+                    sd: *sd,
+                    quantiles,
+                    histogram,
+                    ess: Some(ess),
+                    samples: Some(samples),
+                })
+            }
+            smc::TargetAnswer::Scalar { .. } => Body::Distribution(Distribution::Discrete {
+                values: Vec::new(),
+                ess: Some(ess),
+                samples: Some(samples),
+            }),
+        },
+        _ => {
+            let n = smc.groups.len();
+            let (value, gradient) = combine(estimand, n, &|g| scalar(g).0, &mut 0);
+            // Groups are independent runs: the delta method without covariances.
+            let variance: f64 = (0..n).map(|g| (gradient[g] * scalar(g).1).powi(2)).sum();
+            Body::Expectation(Estimate {
+                value,
+                stderr: error_estimate(estimate::nonnegative(variance).sqrt(), ess, &mut warnings),
+                ess: Some(ess),
+                samples: Some(samples),
+            })
+        }
+    };
+    if let Body::Probability(e) | Body::Expectation(e) = &body
+        && !e.value.is_finite()
+    {
+        return Err(Diagnostic::error(
+            Code::E006,
+            statement.span,
+            format!("the estimate is {}", e.value),
+        )
+        .with_help("a division by an estimate near zero, or a value that overflows"));
+    }
+    let mut details = crate::results::Details::default();
+    if let [group] = smc.groups.as_slice() {
+        details.log_evidence = Some(group.log_evidence.0);
+        details.log_evidence_stderr = Some(group.log_evidence.1);
+        details.stages = Some(group.stages);
+    }
+    Ok(Answer {
+        query: statement.text.clone(),
+        line: statement.line,
+        method: MethodUsed::Smc,
+        name: None,
+        body,
+        warnings,
+        details,
     })
 }
 
@@ -496,18 +644,23 @@ fn domain_rows(
         .collect()
 }
 
-/// Value and gradient (over leaves, left to right) of estimand arithmetic.
-fn combine(e: &Estimand, acc: &Accumulators, next: &mut usize) -> (f64, Vec<f64>) {
-    let n = acc.groups.len();
+/// Value and gradient (over the `n` leaves, left to right, leaf `i` worth `leaf(i)`) of
+/// estimand arithmetic.
+fn combine(
+    e: &Estimand,
+    n: usize,
+    leaf: &dyn Fn(usize) -> f64,
+    next: &mut usize,
+) -> (f64, Vec<f64>) {
     match e {
         Estimand::Number(x) => (*x, vec![0.0; n]),
         Estimand::Neg(inner) => {
-            let (v, g) = combine(inner, acc, next);
+            let (v, g) = combine(inner, n, leaf, next);
             (-v, g.iter().map(|x| -x).collect())
         }
         Estimand::Binary(op, a, b) => {
-            let (va, ga) = combine(a, acc, next);
-            let (vb, gb) = combine(b, acc, next);
+            let (va, ga) = combine(a, n, leaf, next);
+            let (vb, gb) = combine(b, n, leaf, next);
             let (value, da, db) = match op {
                 BinOp::Add => (va + vb, 1.0, 1.0),
                 BinOp::Sub => (va - vb, 1.0, -1.0),
@@ -524,9 +677,42 @@ fn combine(e: &Estimand, acc: &Accumulators, next: &mut usize) -> (f64, Vec<f64>
             *next += 1;
             let mut g = vec![0.0; n];
             g[i] = 1.0;
-            (acc.groups[i].scalar(0).0, g)
+            (leaf(i), g)
         }
     }
+}
+
+/// A real distribution's quantiles and its 16-bin histogram over the central 99%, read off
+/// the fine histogram `h`.
+fn histogram_summary(h: &estimate::Histogram) -> (Vec<Quantile>, Vec<(f64, f64)>) {
+    let quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+        .iter()
+        .map(|&q| Quantile {
+            q,
+            value: h.quantile(q),
+        })
+        .collect();
+    let (lo, hi) = (h.quantile(0.005), h.quantile(0.995));
+    let bins = 16;
+    let width = (hi - lo) / bins as f64;
+    let mut histogram = Vec::new();
+    if width > 0.0 {
+        let total: f64 = h.bins.iter().sum::<f64>() + h.below + h.above;
+        let bin_width = (h.hi - h.lo) / h.bins.len() as f64;
+        let mut counts = vec![0.0; bins];
+        for (i, b) in h.bins.iter().enumerate() {
+            let x = h.lo + bin_width * (i as f64 + 0.5);
+            if x >= lo && x < hi {
+                counts[(((x - lo) / width) as usize).min(bins - 1)] += b;
+            }
+        }
+        histogram = counts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (lo + width * i as f64, c / total))
+            .collect();
+    }
+    (quantiles, histogram)
 }
 
 fn distribution(
@@ -558,33 +744,7 @@ fn distribution(
         }
         TargetAcc::Real(m, h) => {
             let (mean, mean_stderr, sd) = m.summary(group.sw, group.sw2);
-            let quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
-                .iter()
-                .map(|&q| Quantile {
-                    q,
-                    value: h.quantile(q),
-                })
-                .collect();
-            let (lo, hi) = (h.quantile(0.005), h.quantile(0.995));
-            let bins = 16;
-            let width = (hi - lo) / bins as f64;
-            let mut histogram = Vec::new();
-            if width > 0.0 {
-                let total: f64 = h.bins.iter().sum::<f64>() + h.below + h.above;
-                let bin_width = (h.hi - h.lo) / h.bins.len() as f64;
-                let mut counts = vec![0.0; bins];
-                for (i, b) in h.bins.iter().enumerate() {
-                    let x = h.lo + bin_width * (i as f64 + 0.5);
-                    if x >= lo && x < hi {
-                        counts[(((x - lo) / width) as usize).min(bins - 1)] += b;
-                    }
-                }
-                histogram = counts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| (lo + width * i as f64, c / total))
-                    .collect();
-            }
+            let (quantiles, histogram) = histogram_summary(h);
             Distribution::Real {
                 mean,
                 mean_stderr,

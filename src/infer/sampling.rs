@@ -38,7 +38,8 @@ pub fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-fn chunk_rng(budget: &Budget, chunk: u64) -> SmallRng {
+/// The generator of chunk `chunk`: seeded by `(seed, stream, chunk)` alone.
+pub fn chunk_rng(budget: &Budget, chunk: u64) -> SmallRng {
     SmallRng::seed_from_u64(mix(mix(mix(budget.seed) ^ budget.stream) ^ chunk))
 }
 
@@ -202,6 +203,9 @@ pub struct Sampler<'a> {
     local: Vec<(usize, usize, f64)>,
     log_weights: Vec<f64>,
     values: Vec<Vec<f64>>,
+    /// Whether shared noise is held as standard-normal scores `z` (value `F⁻¹(Φ(z))`) rather
+    /// than uniforms: what sequential Monte Carlo moves (src/infer/smc/) work on.
+    scores: bool,
 }
 
 impl<'a> Sampler<'a> {
@@ -222,7 +226,31 @@ impl<'a> Sampler<'a> {
                 .iter()
                 .map(|g| vec![0.0; g.targets.len()])
                 .collect(),
+            scores: false,
         }
+    }
+
+    /// Scratch space for `plan` whose shared noise is given as standard-normal scores, set
+    /// per sample by [`Sampler::preset`] (a slot not preset draws a fresh score). The plan
+    /// must be coupled, so every stochastic value is read through its noise.
+    pub fn with_scores(plan: &'a Plan, model: &'a Model) -> Sampler<'a> {
+        Sampler {
+            scores: true,
+            ..Sampler::new(plan, model)
+        }
+    }
+
+    /// Fixes the noise of `slot` for the next sample (a score under [`Sampler::with_scores`]).
+    #[inline]
+    pub fn preset(&mut self, slot: usize, noise: f64) {
+        self.shared_at[slot] = self.drawn + 1;
+        self.shared[slot] = noise;
+    }
+
+    /// The log weights of the last sample, per group: under [`Sampler::with_scores`], the log
+    /// likelihood of each group's evidence given the noise.
+    pub fn log_weights(&self) -> &[f64] {
+        &self.log_weights
     }
 
     /// The target values of the last sample, per group.
@@ -382,6 +410,13 @@ impl<'a> Sampler<'a> {
         Ok(())
     }
 
+    /// Whether `slot`'s noise for `group` was abducted from evidence in this sample (a
+    /// uniform, whatever the shared noise's form).
+    #[inline]
+    fn is_local(&self, group: usize, slot: usize) -> bool {
+        self.local.iter().any(|(g, s, _)| *g == group && *s == slot)
+    }
+
     /// The noise of `slot` for `group` in this sample.
     #[inline]
     fn noise(&mut self, group: usize, slot: usize, rng: &mut SmallRng, index: u64) -> f64 {
@@ -394,7 +429,12 @@ impl<'a> Sampler<'a> {
         }
         if self.shared_at[slot] != index {
             self.shared_at[slot] = index;
-            self.shared[slot] = open01(rng);
+            let u = open01(rng);
+            self.shared[slot] = if self.scores {
+                crate::scm::dist::std_normal_quantile(u)
+            } else {
+                u
+            };
         }
         self.shared[slot]
     }
@@ -442,6 +482,10 @@ impl<'a> Sampler<'a> {
                     return Ok(x);
                 }
                 let kind = &leaf.kind;
+                if self.scores && !self.is_local(comp.group, *slot) {
+                    let z = self.noise(comp.group, *slot, rng, index);
+                    return Ok(kind.quantile_of_score(&self.params, z));
+                }
                 let u = self.noise(comp.group, *slot, rng, index);
                 Ok(kind.quantile(&self.params, u))
             }

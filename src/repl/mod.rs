@@ -56,7 +56,8 @@ pub struct Session {
     model: Model,
     samples: Option<u64>,
     seed: u64,
-    method: Method,
+    /// `:method` or the model's `set method`; `auto` when neither said.
+    method: Option<Method>,
     json: bool,
     timing: bool,
     pending: String,
@@ -92,7 +93,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (":samples N", "samples per query"),
     (":seed N", "the random seed"),
-    (":method is|exact|auto", "the inference method"),
+    (":method is|exact|smc|auto", "the inference method"),
     (":json on|off", "answers as JSON"),
     (":clear", "forget the model"),
     (":quit", "leave (Ctrl-D does too)"),
@@ -106,7 +107,7 @@ impl Session {
             model: empty_model(),
             samples: None,
             seed: crate::facade::DEFAULT_SEED,
-            method: Method::Auto,
+            method: None,
             json: false,
             timing: false,
             pending: String::new(),
@@ -212,12 +213,13 @@ impl Session {
                 _ => usage("`:seed` takes a whole number"),
             },
             (":method", Some(m)) => {
-                self.method = match m {
+                self.method = Some(match m {
                     "is" => Method::Is,
                     "exact" => Method::Exact,
+                    "smc" => Method::Smc,
                     "auto" => Method::Auto,
-                    _ => return usage("`:method` takes `is`, `exact` or `auto`"),
-                };
+                    _ => return usage("`:method` takes `is`, `exact`, `smc` or `auto`"),
+                });
                 Reply::Output(format!("method = {m}\n"))
             }
             (":json", Some(v)) => {
@@ -323,6 +325,9 @@ impl Session {
         self.model = model;
         if let Some(n) = self.model.program().samples {
             self.samples = Some(n);
+        }
+        if let Some(m) = self.model.program().method {
+            self.method = Some(m);
         }
         if let Some(s) = self.model.program().seed {
             self.seed = s;
@@ -445,6 +450,9 @@ impl Session {
             self.samples = Some(n);
             let _ = writeln!(out, "samples = {n}");
         }
+        if let Some(m) = candidate.program().method {
+            self.method = Some(m);
+        }
         if let Some(s) = candidate.program().seed {
             self.seed = s;
             let _ = writeln!(out, "seed = {s}");
@@ -493,9 +501,11 @@ impl Session {
     fn options(&self) -> Options {
         let mut options = Options::new()
             .seed(self.seed)
-            .method(self.method)
             .cancel_token(self.cancel.clone())
             .for_repl();
+        if let Some(m) = self.method {
+            options = options.method(m);
+        }
         if let Some(n) = self.samples {
             options = options.samples(n);
         }

@@ -293,6 +293,21 @@ impl DistKind {
         }
     }
 
+    /// The value for the standard-normal score `z`: `F⁻¹(Φ(z))`, the same coupling as
+    /// [`DistKind::quantile`] with `u = Φ(z)`, computed without the round trip (and its loss
+    /// of precision in the tails) for the normal and log-normal. `Φ(z)` is kept inside (0, 1).
+    #[inline]
+    pub fn quantile_of_score(&self, p: &[f64], z: f64) -> f64 {
+        match self {
+            DistKind::Normal => p[0] + p[1] * z,
+            DistKind::LogNormal => (p[0] + p[1] * z).exp(),
+            _ => self.quantile(
+                p,
+                std_normal_cdf(z).clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0),
+            ),
+        }
+    }
+
     /// A draw, by the fastest exact sampler (not coupled to any noise).
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, p: &[f64], rng: &mut R) -> f64 {
