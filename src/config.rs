@@ -56,6 +56,10 @@ pub struct Config {
     /// (8 bytes each, over all replicates), checked before it allocates: over it,
     /// `--method smc` is an E010 error that suggests fewer particles.
     pub max_smc_values: u64,
+    /// Most model evaluations (particles × moves, over all stages and replicates) sequential
+    /// Monte Carlo may make for one question: past it, an E010 error rather than a run that
+    /// does not end.
+    pub max_smc_evaluations: u64,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             max_attribution_coalitions: 1 << 20,
             max_smc_stages: 2_000,
             max_smc_values: 1 << 30,
+            max_smc_evaluations: 4_000_000_000,
         }
     }
 }

@@ -317,6 +317,7 @@ impl Model {
             smc: crate::infer::smc::Limits {
                 max_stages: self.config.max_smc_stages,
                 max_values: self.config.max_smc_values,
+                max_evaluations: self.config.max_smc_evaluations,
             },
             cancel: &options.cancel,
             max_coalitions: self.config.max_attribution_coalitions,

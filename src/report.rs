@@ -370,10 +370,9 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
             .details
             .log_evidence_stderr
             .map_or(String::new(), |se| format!(" ± {}", number(se)));
-        let stages = answer
-            .details
-            .stages
-            .map_or(String::new(), |n| format!("   ({n} tempering stages)"));
+        let stages = answer.details.stages.map_or(String::new(), |n| {
+            format!("   ({n} tempering stage{})", if n == 1 { "" } else { "s" })
+        });
         let _ = writeln!(
             out,
             "  log evidence {}{error}{stages}",

@@ -21,6 +21,7 @@ fn check_bad_input(path: &std::path::Path) -> Result<String, String> {
         .as_deref()
     {
         Some("exact") => Method::Exact,
+        Some("smc") => Method::Smc,
         _ => Method::Auto,
     };
     let result = std::panic::catch_unwind(|| run_source(&name, &source, &options(2_000, method)))

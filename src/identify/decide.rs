@@ -216,6 +216,7 @@ pub fn answer_decide(
             samples: estimated.rows,
         }),
         warnings,
+        details: Default::default(),
     })
 }
 

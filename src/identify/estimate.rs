@@ -390,6 +390,7 @@ pub fn answer_query(
         name: name.map(str::to_string),
         body,
         warnings: estimated.warnings,
+        details: Default::default(),
     })
 }
 

@@ -195,6 +195,7 @@ pub fn answer_identify(
         name: None,
         body: Body::Identification(body),
         warnings: Vec::new(),
+        details: Default::default(),
     })
 }
 

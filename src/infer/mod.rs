@@ -436,13 +436,27 @@ fn answer_smc(
     let samples = smc.particles;
     let mut warnings = Vec::new();
     for (g, group) in smc.groups.iter().enumerate() {
-        if let Some(w) = ess_warning(group.ess, samples, &plan.groups[g].evidence_text) {
-            warnings.push(w);
-        }
-        if group.min_acceptance < 0.01 {
+        let evidence = &plan.groups[g].evidence_text;
+        if group.ess >= 0.01 * samples as f64 || evidence.is_empty() {
+            if group.min_acceptance < 0.01 {
+                warnings.push(format!(
+                    "sequential Monte Carlo's moves accepted {:.2}% of proposals in one stage: the particles barely moved there, so this answer may miss part of the posterior",
+                    100.0 * group.min_acceptance
+                ));
+            }
+        } else if group.min_acceptance < 0.01 {
             warnings.push(format!(
-                "sequential Monte Carlo's moves accepted {:.2}% of proposals in one stage: the particles barely moved there, so this answer may miss part of the posterior",
-                100.0 * group.min_acceptance
+                "sequential Monte Carlo's particles collapsed: ESS {:.0} of {samples} particles ({} distinct states; the moves accepted {:.2}% of proposals in the worst stage): the evidence `{}` confines the noise to regions the moves cannot travel between, so this estimate rests on few states and its standard error is unreliable (for a finite model try --method exact)",
+                group.ess,
+                group.distinct,
+                100.0 * group.min_acceptance,
+                evidence.join(", ")
+            ));
+        } else {
+            warnings.push(format!(
+                "low effective sample size: ESS {:.0} is {:.2}% of {samples} particles: sequential Monte Carlo's moves left the particles strongly correlated, so this standard error is unreliable (raise --samples)",
+                group.ess,
+                100.0 * group.ess / samples as f64
             ));
         }
     }
@@ -536,7 +550,9 @@ fn answer_smc(
         .with_help("a division by an estimate near zero, or a value that overflows"));
     }
     let mut details = crate::results::Details::default();
-    if let [group] = smc.groups.as_slice() {
+    if let [group] = smc.groups.as_slice()
+        && !plan.groups[0].evidence_text.is_empty()
+    {
         details.log_evidence = Some(group.log_evidence.0);
         details.log_evidence_stderr = Some(group.log_evidence.1);
         details.stages = Some(group.stages);

@@ -14,7 +14,10 @@
 //! estimates and its standard error their standard deviation over `√R`, which accounts for
 //! everything resampling and the moves correlate within a replicate. The log evidence is
 //! `log mean_r Ẑ_r` (each `Ẑ_r` is unbiased for the marginal likelihood), its standard error by
-//! the delta method. The ESS reported is the sum of the replicates' final Kish ESS.
+//! the delta method. The ESS reported is the sum of the replicates' final Kish ESS, each
+//! capped by its number of distinct states (copies made by resampling count once), and capped
+//! again by the first target's posterior variance over its squared standard error (what the
+//! replicates' spread says the particles were worth).
 //!
 //! **Invariant:** no I/O; a particle's evaluation is the sampling interpreter's (one code path
 //! for every kind of question).
@@ -25,7 +28,7 @@ mod population;
 use super::estimate::Histogram;
 use super::sampling::{Budget, mix};
 use crate::ast::Span;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::query::{Mech, Plan, TargetKind};
 use crate::scm::Model;
 use rand::SeedableRng;
@@ -46,6 +49,8 @@ pub struct Limits {
     pub max_stages: usize,
     /// Most particles × latent noise values one group's replicates may hold together.
     pub max_values: u64,
+    /// Most model evaluations one group's replicates may make together.
+    pub max_evaluations: u64,
 }
 
 /// States each resampled ancestor contributes to the next population (itself and `3` moved
@@ -171,6 +176,8 @@ pub struct GroupAnswer {
     pub stages: usize,
     /// The lowest share of moves accepted in any stage of any replicate.
     pub min_acceptance: f64,
+    /// Distinct states among the final particles, summed over the replicates.
+    pub distinct: usize,
 }
 
 /// A plan's SMC answer.
@@ -196,6 +203,7 @@ pub fn solve(
         let problem = Problem::new(plan, g, model);
         let cx = population::Context {
             max_stages: limits.max_stages,
+            max_evaluations: limits.max_evaluations / REPLICATES as u64,
             cancel: budget.cancel,
             span,
         };
@@ -211,6 +219,27 @@ pub fn solve(
             })
             .collect();
         let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+        if outcomes.iter().all(|o| o.log_z == f64::NEG_INFINITY) {
+            return Err(super::impossible(
+                &problem.plan.groups[0].evidence_text,
+                layout.total(),
+                span,
+            ));
+        }
+        if outcomes
+            .iter()
+            .all(|o| o.log_z == f64::NEG_INFINITY || o.distinct <= 1)
+        {
+            return Err(Diagnostic::error(
+                Code::E010,
+                span,
+                format!(
+                    "sequential Monte Carlo's particles collapsed onto one state in every replicate and no move could leave it: the evidence `{}` confines the noise to a region the moves cannot explore",
+                    problem.plan.groups[0].evidence_text.join(", ")
+                ),
+            )
+            .with_help("ask with more particles (`--samples`), or with `--method is`; evidence that pins a discrete variable's combination of parents exactly may need `--method exact`"));
+        }
         let kinds: Vec<TargetKind> = plan.groups[g].targets.iter().map(|t| t.kind).collect();
         groups.push(combine(&outcomes, &kinds));
     }
@@ -265,7 +294,7 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
             .map(|(i, w)| w * f(o.values[i * k + t]))
             .sum()
     };
-    let targets = kinds
+    let targets: Vec<TargetAnswer> = kinds
         .iter()
         .enumerate()
         .map(|(t, kind)| match kind {
@@ -331,10 +360,27 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
             }
         })
         .collect();
-    let ess = outcomes
+    // Kish's ESS counts copies of one state as if they were independent: no replicate's ESS
+    // may exceed its number of distinct states. Nor may the ESS exceed what the replicates'
+    // spread says: the number of independent draws whose mean would be as precise as the
+    // first target's estimate, its posterior variance over its squared standard error.
+    let kish: f64 = outcomes
         .iter()
-        .map(|o| 1.0 / o.weights.iter().map(|w| w * w).sum::<f64>())
+        .map(|o| (1.0 / o.weights.iter().map(|w| w * w).sum::<f64>()).min(o.distinct as f64))
         .sum();
+    let by_variance = match targets.first() {
+        Some(TargetAnswer::Scalar { value, stderr }) if *stderr > 0.0 => {
+            let variance: f64 = outcomes
+                .iter()
+                .zip(&omega)
+                .map(|(o, w)| w * weighted(o, 0, &|x| (x - value) * (x - value)))
+                .sum();
+            variance / (stderr * stderr)
+        }
+        Some(TargetAnswer::Real { sd, stderr, .. }) if *stderr > 0.0 => (sd / stderr).powi(2),
+        _ => f64::INFINITY,
+    };
+    let ess = kish.min(by_variance).max(1.0);
     let (z, z_stderr) = mean_and_stderr(&scaled);
     GroupAnswer {
         targets,
@@ -345,5 +391,6 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
             .iter()
             .map(|o| o.min_acceptance)
             .fold(1.0, f64::min),
+        distinct: outcomes.iter().map(|o| o.distinct).sum(),
     }
 }

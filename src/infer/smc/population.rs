@@ -21,7 +21,8 @@ pub const ESS_FRACTION: f64 = 0.5;
 
 /// What one replicate returns: the final population's target values and weights.
 pub struct Outcome {
-    /// Log of the estimate of the evidence's marginal likelihood.
+    /// Log of the estimate of the evidence's marginal likelihood (`-∞` when no particle met
+    /// the evidence).
     pub log_z: f64,
     /// Tempering stages run.
     pub stages: usize,
@@ -31,11 +32,16 @@ pub struct Outcome {
     pub weights: Vec<f64>,
     /// The lowest share of moves accepted in any stage (1 when no move was needed).
     pub min_acceptance: f64,
+    /// Distinct states among the final particles of positive weight: moves that are never
+    /// accepted leave copies of a few resampled ancestors, which count once each.
+    pub distinct: usize,
 }
 
 /// What one replicate needs besides its problem.
 pub struct Context<'a> {
     pub max_stages: usize,
+    /// Most model evaluations this replicate may make.
+    pub max_evaluations: u64,
     pub cancel: &'a crate::cancel::CancelToken,
     pub span: crate::ast::Span,
 }
@@ -223,13 +229,24 @@ pub fn run(
         ll[i] = evaluator.eval(&z[i * d..(i + 1) * d], rng, &mut values[i * k..(i + 1) * k])?;
     }
     if ll.iter().all(|l| *l == f64::NEG_INFINITY) {
-        return Err(crate::infer::impossible(
-            &problem.plan.groups[0].evidence_text,
-            n as u64,
-            cx.span,
-        ));
+        // No particle meets the evidence: this replicate's evidence estimate is 0, and it
+        // takes no part in the pooled answer (`super::combine` weighs replicates by it).
+        return Ok(Outcome {
+            log_z: f64::NEG_INFINITY,
+            stages: 0,
+            values,
+            weights: vec![0.0; n],
+            min_acceptance: 1.0,
+            distinct: 0,
+        });
     }
+    // Each state carries an identity, new at every accepted move, so that copies made by
+    // resampling can be told from distinct states.
+    let mut ids: Vec<u64> = (0..n as u64).collect();
+    let mut fresh_id = n as u64;
+    let mut evaluations = n as u64;
     let (mut next_z, mut next_ll, mut next_values) = (z.clone(), ll.clone(), values.clone());
+    let mut next_ids = ids.clone();
     let (mut candidate, mut candidate_values, mut noise) =
         (vec![0.0; d], vec![0.0; k], vec![0.0; d]);
     let mut beta = 0.0;
@@ -267,14 +284,38 @@ pub fn run(
         log_z += max + (sum / n as f64).ln();
         let weights: Vec<f64> = log_w.iter().map(|w| (w - max).exp() / sum).collect();
         if delta >= remaining {
+            let mut kept: Vec<u64> = ids
+                .iter()
+                .zip(&weights)
+                .filter(|(_, w)| **w > 0.0)
+                .map(|(id, _)| *id)
+                .collect();
+            kept.sort_unstable();
+            kept.dedup();
             return Ok(Outcome {
                 log_z,
                 stages,
                 values,
                 weights,
                 min_acceptance,
+                distinct: kept.len(),
             });
         }
+        let stage_evaluations = (layout.chains * (layout.length - 1) * substeps) as u64;
+        if evaluations + stage_evaluations > cx.max_evaluations {
+            return Err(Diagnostic::error(
+                Code::E010,
+                cx.span,
+                format!(
+                    "sequential Monte Carlo would evaluate the model more than {} times for this question (temperature {:.3e} of 1 after {} stages)",
+                    cx.max_evaluations.saturating_mul(super::REPLICATES as u64),
+                    beta + delta,
+                    stages
+                ),
+            )
+            .with_help("ask with fewer particles (`--samples`), or with `--method is`; the limit is `Config::max_smc_evaluations`"));
+        }
+        evaluations += stage_evaluations;
         beta += delta;
         // Cross-fitting: the population's two halves (whole chains each) are resampled
         // separately, and each half moves with the proposal fitted on the *other* half. A
@@ -314,11 +355,13 @@ pub fn run(
             let start = j * layout.length;
             state.copy_from_slice(&z[a * d..(a + 1) * d]);
             let mut state_ll = ll[a];
+            let mut state_id = ids[a];
             state_values.copy_from_slice(&values[a * k..(a + 1) * k]);
             for i in start..start + layout.length {
                 if i > start {
                     for sub in 0..substeps {
                         let independent = (i - start + sub) % 2 == 1;
+                        let accepted = moves.accepted;
                         state_ll = moves.step(
                             &mut evaluator,
                             independent,
@@ -326,8 +369,13 @@ pub fn run(
                             (&mut candidate, &mut candidate_values, &mut noise),
                             rng,
                         )?;
+                        if moves.accepted > accepted {
+                            state_id = fresh_id;
+                            fresh_id += 1;
+                        }
                     }
                 }
+                next_ids[i] = state_id;
                 next_z[i * d..(i + 1) * d].copy_from_slice(&state);
                 next_ll[i] = state_ll;
                 next_values[i * k..(i + 1) * k].copy_from_slice(&state_values);
@@ -346,21 +394,11 @@ pub fn run(
         } else {
             MAX_SUBSTEPS
         };
-        if accepted == 0 && ancestors.iter().all(|&a| a == ancestors[0]) {
-            return Err(Diagnostic::error(
-                Code::E010,
-                cx.span,
-                format!(
-                    "sequential Monte Carlo's particles collapsed onto one state at temperature {beta:.3e} and no move could leave it: the evidence `{}` confines the noise to a region the moves cannot explore",
-                    problem.plan.groups[0].evidence_text.join(", ")
-                ),
-            )
-            .with_help("ask with more particles (`--samples`), or with `--method is`; evidence that pins a discrete variable's combination of parents exactly may need `--method exact`"));
-        }
         scale = fits[0].adapted_scale(rate);
         std::mem::swap(&mut z, &mut next_z);
         std::mem::swap(&mut ll, &mut next_ll);
         std::mem::swap(&mut values, &mut next_values);
+        std::mem::swap(&mut ids, &mut next_ids);
     }
 }
 

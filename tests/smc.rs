@@ -1,0 +1,341 @@
+//! Sequential Monte Carlo (`--method smc`, `set method = smc`, and `auto`'s choice of it)
+//! against answers computed another way: conjugate algebra (Beta–Bernoulli, Normal–Normal,
+//! the Beta–Bernoulli marginal likelihood), enumeration (a discrete latent class behind 60
+//! observations, a counterfactual), with fixed seeds and tolerances of a few reported standard
+//! errors. Then determinism across thread counts, the method's selection, and bad input.
+
+use whatif::results::{Body, Distribution};
+use whatif::{Answer, Code, Config, Method, MethodUsed, Model, Options};
+
+/// Reported standard errors an estimate may be off by: with the fixed seeds below, a correct
+/// standard error is exceeded this far with probability about 4 in 10,000.
+const TOLERANCE: f64 = 3.5;
+
+fn options(method: Method, samples: u64, seed: u64) -> Options {
+    Options::new()
+        .method(method)
+        .samples(samples)
+        .seed(seed)
+        .threads(2)
+}
+
+fn ask(model: &str, query: &str, options: &Options) -> Answer {
+    let model = Model::parse(model).unwrap_or_else(|e| panic!("{e}"));
+    model.ask(query, options).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (value, standard error, ESS) of a probability or expectation.
+fn estimate(answer: &Answer) -> (f64, f64, f64) {
+    match &answer.body {
+        Body::Probability(e) | Body::Expectation(e) => (
+            e.value,
+            e.stderr.expect("a sampled answer has a standard error"),
+            e.ess.expect("a sampled answer has an ESS"),
+        ),
+        other => panic!("not a number: {other:?}"),
+    }
+}
+
+/// Asserts that `answer` is within [`TOLERANCE`] standard errors of `exact`, and that its
+/// standard error is below `max_stderr` (so the comparison says something).
+fn assert_close(answer: &Answer, exact: f64, max_stderr: f64) {
+    let (value, stderr, _) = estimate(answer);
+    assert!(
+        stderr > 0.0 && stderr < max_stderr,
+        "{}: standard error {stderr} (at most {max_stderr} expected)",
+        answer.query
+    );
+    assert!(
+        (value - exact).abs() <= TOLERANCE * stderr,
+        "{}: {value} ± {stderr}, exact {exact} ({:.2} standard errors off)",
+        answer.query,
+        (value - exact).abs() / stderr
+    );
+}
+
+/// `ln Γ(n)` for a whole `n ≥ 1`.
+fn ln_factorial_of(n: u32) -> f64 {
+    (1..n).map(|k| (k as f64).ln()).sum()
+}
+
+/// `ln B(a, b)` for whole `a, b ≥ 1`.
+fn ln_beta(a: u32, b: u32) -> f64 {
+    ln_factorial_of(a) + ln_factorial_of(b) - ln_factorial_of(a + b)
+}
+
+const COINS: &str = "bias ~ Beta(2, 2)
+for i in 1..200 {
+  flip[i] ~ Bernoulli(bias)
+}";
+
+/// 70 heads in 200 flips: the likelihood weighting ESS share is about 16%.
+const COINS_70_OF_200: &str = "E[bias | flip[i] for i in 1..70, not flip[i] for i in 71..200]";
+
+#[test]
+fn beta_bernoulli_posterior_mean_and_log_evidence_match_conjugate_algebra() {
+    let answer = ask(COINS, COINS_70_OF_200, &options(Method::Smc, 16_384, 1));
+    assert_eq!(answer.method, MethodUsed::Smc);
+    // Beta(2 + 70, 2 + 130): mean 72 / 204. Its posterior sd is 0.033; the standard error
+    // must be far below it.
+    assert_close(&answer, 72.0 / 204.0, 0.002);
+    // The probability of this exact sequence of flips: B(72, 132) / B(2, 2).
+    let exact = ln_beta(72, 132) - ln_beta(2, 2);
+    let (log_z, stderr) = (
+        answer
+            .details
+            .log_evidence
+            .expect("SMC reports the log evidence"),
+        answer
+            .details
+            .log_evidence_stderr
+            .expect("and its standard error"),
+    );
+    assert!(stderr > 0.0 && stderr < 0.1, "log evidence ± {stderr}");
+    assert!(
+        (log_z - exact).abs() <= TOLERANCE * stderr,
+        "log evidence {log_z} ± {stderr}, exact {exact}"
+    );
+}
+
+#[test]
+fn normal_normal_posterior_moments_match_conjugate_algebra() {
+    // mu ~ N(0, 2²), 30 observations y_i ~ N(mu, 1): the posterior precision is 1/4 + 30 and
+    // the posterior mean Σy / (1/4 + 30).
+    let ys: Vec<f64> = (1..=30)
+        .map(|i| 1.5 + (i as f64).sin() + 0.25 * ((i * 7) % 5) as f64)
+        .collect();
+    let model = "mu ~ Normal(0, 2)\nfor i in 1..30 {\n  y[i] ~ Normal(mu, 1)\n}";
+    let evidence: Vec<String> = ys
+        .iter()
+        .enumerate()
+        .map(|(i, y)| format!("y[{}] = {y}", i + 1))
+        .collect();
+    let evidence = evidence.join(", ");
+    let precision = 0.25 + ys.len() as f64;
+    let mean = ys.iter().sum::<f64>() / precision;
+    let variance = 1.0 / precision;
+    let options = options(Method::Smc, 16_384, 2);
+    let answer = ask(model, &format!("E[mu | {evidence}]"), &options);
+    assert_close(&answer, mean, 0.05 * variance.sqrt());
+    let answer = ask(model, &format!("E[mu * mu | {evidence}]"), &options);
+    assert_close(&answer, variance + mean * mean, 0.01);
+}
+
+#[test]
+fn evidence_in_the_prior_tail_is_answered() {
+    // The posterior sits 3.5 prior sds out: likelihood weighting keeps ESS ≈ 0.5%.
+    let model = "x ~ Normal(0, 1)\ny ~ Normal(x, 0.1)";
+    let answer = ask(model, "E[x | y = 3.5]", &options(Method::Smc, 16_384, 3));
+    assert_close(&answer, 3.5 / 1.01, 0.005);
+    assert!(answer.warnings.is_empty(), "{:?}", answer.warnings);
+}
+
+/// A latent class `z` behind 60 coin flips, 33 of them heads.
+const CLASSES: &str = "z ~ Categorical(0.5, 0.3, 0.2)
+for i in 1..60 {
+  obs[i] ~ Bernoulli(match z { 0 => 0.4, 1 => 0.5, _ => 0.6 })
+}";
+const CLASSES_EVIDENCE: &str = "obs[i] for i in 1..33, not obs[i] for i in 34..60";
+
+/// The posterior of the class by enumeration.
+fn classes_posterior() -> [f64; 3] {
+    let prior = [0.5f64, 0.3, 0.2];
+    let p = [0.4f64, 0.5, 0.6];
+    let log: Vec<f64> = (0..3)
+        .map(|k| prior[k].ln() + 33.0 * p[k].ln() + 27.0 * (1.0 - p[k]).ln())
+        .collect();
+    let max = log.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let total: f64 = log.iter().map(|l| (l - max).exp()).sum();
+    [0, 1, 2].map(|k| (log[k] - max).exp() / total)
+}
+
+#[test]
+fn a_discrete_latent_matches_enumeration() {
+    let exact = classes_posterior();
+    let options = options(Method::Smc, 16_384, 4);
+    let answer = ask(
+        CLASSES,
+        &format!("P(z == 2 | {CLASSES_EVIDENCE})"),
+        &options,
+    );
+    assert_close(&answer, exact[2], 0.02);
+    let answer = ask(CLASSES, &format!("P(z | {CLASSES_EVIDENCE})"), &options);
+    let Body::Distribution(Distribution::Discrete { values, .. }) = &answer.body else {
+        panic!("not a discrete distribution: {:?}", answer.body)
+    };
+    assert_eq!(values.len(), 3);
+    for row in values {
+        let k = row
+            .value
+            .to_string()
+            .parse::<usize>()
+            .expect("an integer class");
+        assert!(
+            row.stderr > 0.0 && (row.p - exact[k]).abs() <= TOLERANCE * row.stderr,
+            "P(z = {k}) = {} ± {}, exact {}",
+            row.p,
+            row.stderr,
+            exact[k]
+        );
+    }
+}
+
+#[test]
+fn a_counterfactual_matches_enumeration() {
+    // y = U < p(x) with one uniform U in both worlds: given x and y, U < 0.8, and y would
+    // have been false without x when U ≥ 0.3: (0.8 − 0.3) / 0.8.
+    let model = "x ~ Bernoulli(0.5)\ny ~ Bernoulli(if x then 0.8 else 0.3)";
+    let answer = ask(
+        model,
+        "P(not y[do(x = false)] | x, y)",
+        &options(Method::Smc, 8_192, 5),
+    );
+    assert_eq!(answer.method, MethodUsed::Smc);
+    assert_close(&answer, 0.625, 0.02);
+}
+
+#[test]
+fn one_seed_gives_the_same_numbers_at_one_and_two_threads() {
+    let json = |threads: usize| {
+        let model = Model::parse(&format!("{COINS}\nquery {COINS_70_OF_200}")).unwrap();
+        let options = Options::new()
+            .method(Method::Smc)
+            .samples(4_096)
+            .seed(11)
+            .threads(threads);
+        serde_json::to_string(&model.run(&options).unwrap()).unwrap()
+    };
+    let one = json(1);
+    assert_eq!(one, json(2));
+    assert!(one.contains("\"method\":\"smc\""), "{one}");
+}
+
+#[test]
+fn set_method_chooses_smc_and_options_override_it() {
+    let source = format!("set method = smc\n{COINS}\nquery {COINS_70_OF_200}");
+    let model = Model::parse(&source).unwrap_or_else(|e| panic!("{e}"));
+    let answers = model
+        .run(&Options::new().samples(4_096).threads(2))
+        .unwrap();
+    assert_eq!(answers[0].method, MethodUsed::Smc);
+    let answers = model
+        .run(&Options::new().samples(4_096).threads(2).method(Method::Is))
+        .unwrap();
+    assert_eq!(answers[0].method, MethodUsed::Is);
+}
+
+#[test]
+fn the_command_line_takes_method_smc() {
+    let dir = std::env::temp_dir().join(format!("whatif-smc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("coins.scm");
+    std::fs::write(&path, format!("{COINS}\nquery {COINS_70_OF_200}\n")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_whatif"))
+        .args(["run", "--method", "smc", "--samples", "4096", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(output.status.success(), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let result = &json["results"][0];
+    assert_eq!(result["method"], "smc");
+    assert!(result["log_evidence"].is_f64(), "{result}");
+    assert!(result["stages"].is_u64(), "{result}");
+}
+
+#[test]
+fn auto_chooses_smc_when_the_pilot_collapses_and_says_why() {
+    // An Exponential(1) prior and one precise observation far out: the posterior is N(4 −
+    // 0.05², 0.05²) truncated at 0, whose truncation moves the mean by less than 1e-300.
+    let model = "x ~ Exponential(1)\ny ~ Normal(x, 0.05)";
+    let answer = ask(model, "E[x | y = 4]", &options(Method::Auto, 16_384, 6));
+    assert_eq!(answer.method, MethodUsed::Smc);
+    let reason = answer.details.method_reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("pilot run") && reason.contains("effective sample size"),
+        "{reason}"
+    );
+    assert_close(&answer, 4.0 - 0.05 * 0.05, 0.002);
+}
+
+#[test]
+fn auto_keeps_likelihood_weighting_while_its_ess_is_healthy() {
+    let answer = ask(COINS, COINS_70_OF_200, &options(Method::Auto, 16_384, 7));
+    assert_eq!(answer.method, MethodUsed::Is);
+    assert_eq!(answer.details.method_reason, None);
+    assert_close(&answer, 72.0 / 204.0, 0.002);
+}
+
+#[test]
+fn evidence_of_probability_zero_is_e007() {
+    let model = Model::parse("x ~ Uniform(0, 1)").unwrap();
+    let error = model
+        .ask("E[x | x > 2]", &options(Method::Smc, 4_096, 0))
+        .unwrap_err();
+    assert_eq!(error.code(), Some(Code::E007), "{error}");
+}
+
+#[test]
+fn evidence_on_a_deterministic_real_is_e011() {
+    let model = Model::parse("x ~ Normal(0, 1)\ny := 2 * x").unwrap();
+    let error = model
+        .ask("E[x | y = 1]", &options(Method::Smc, 4_096, 0))
+        .unwrap_err();
+    assert_eq!(error.code(), Some(Code::E011), "{error}");
+}
+
+#[test]
+fn a_collapsed_population_is_said_and_its_ess_is_honest() {
+    // Two values 400 apart in a uniform over 1..1000: the moves cannot cross between them, so
+    // every replicate keeps the few prior draws that landed on either.
+    let model = "k ~ DiscreteUniform(1, 1000)";
+    let answer = ask(
+        model,
+        "P(k == 300 | k == 300 or k == 700)",
+        &options(Method::Smc, 16_384, 8),
+    );
+    let (value, stderr, ess) = estimate(&answer);
+    assert!(ess < 0.01 * 16_384.0, "ESS {ess}");
+    assert!(
+        answer.warnings.iter().any(|w| w.contains("collapsed")),
+        "{:?}",
+        answer.warnings
+    );
+    // Still an honest answer: the replicates' spread is its standard error.
+    assert!(
+        (value - 0.5).abs() <= TOLERANCE * stderr,
+        "{value} ± {stderr}"
+    );
+}
+
+/// The error code of `query` on `model` under `config`.
+fn limited(config: &Config, model: &str, query: &str, samples: u64) -> (Option<Code>, String) {
+    let model = Model::parse_with("limits.scm", model, config).unwrap();
+    let error = model
+        .ask(query, &options(Method::Smc, samples, 0))
+        .unwrap_err();
+    (error.code(), error.to_string())
+}
+
+#[test]
+fn the_work_of_one_question_is_bounded() {
+    let tail = "x ~ Normal(0, 1)\ny ~ Normal(x, 0.001)";
+    let mut config = Config::default();
+    config.max_smc_evaluations = 100_000;
+    let (code, text) = limited(&config, tail, "E[x | y = 3]", 16_384);
+    assert_eq!(code, Some(Code::E010), "{text}");
+    assert!(text.contains("evaluate the model more than"), "{text}");
+
+    let mut config = Config::default();
+    config.max_smc_stages = 2;
+    let (code, text) = limited(&config, tail, "E[x | y = 3]", 4_096);
+    assert_eq!(code, Some(Code::E010), "{text}");
+    assert!(text.contains("tempering stages"), "{text}");
+
+    let mut config = Config::default();
+    config.max_smc_values = 1_000;
+    let (code, text) = limited(&config, tail, "E[x | y = 3]", 4_096);
+    assert_eq!(code, Some(Code::E010), "{text}");
+    assert!(text.contains("fewer particles"), "{text}");
+}
