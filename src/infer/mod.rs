@@ -92,7 +92,8 @@ pub struct Settings<'a> {
     pub max_gaussian_entries: usize,
     /// Most entries one exact-inference table may hold (`Config::max_factor_size`).
     pub max_factor_size: usize,
-    /// Sequential Monte Carlo's limits (`Config::max_smc_stages`, `Config::max_smc_values`).
+    /// Sequential Monte Carlo's limits (`Config::max_smc_stages`, `max_smc_values`,
+    /// `max_smc_evaluations`).
     pub smc: smc::Limits,
     /// The call's cancellation flag, checked between chunks.
     pub cancel: &'a crate::cancel::CancelToken,
