@@ -203,7 +203,12 @@ fn one_seed_gives_the_same_numbers_at_one_and_two_threads() {
             .samples(4_096)
             .seed(11)
             .threads(threads);
-        serde_json::to_string(&model.run(&options).unwrap()).unwrap()
+        let answers: Vec<Answer> = model
+            .run(&options)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        serde_json::to_string(&answers).unwrap()
     };
     let one = json(1);
     assert_eq!(one, json(2));
@@ -214,14 +219,18 @@ fn one_seed_gives_the_same_numbers_at_one_and_two_threads() {
 fn set_method_chooses_smc_and_options_override_it() {
     let source = format!("set method = smc\n{COINS}\nquery {COINS_70_OF_200}");
     let model = Model::parse(&source).unwrap_or_else(|e| panic!("{e}"));
-    let answers = model
-        .run(&Options::new().samples(4_096).threads(2))
-        .unwrap();
-    assert_eq!(answers[0].method, MethodUsed::Smc);
-    let answers = model
-        .run(&Options::new().samples(4_096).threads(2).method(Method::Is))
-        .unwrap();
-    assert_eq!(answers[0].method, MethodUsed::Is);
+    let first = |options: &Options| {
+        model
+            .run(options)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(
+        first(&Options::new().samples(4_096).threads(2)).method,
+        MethodUsed::Smc
+    );
+    let options = Options::new().samples(4_096).threads(2).method(Method::Is);
+    assert_eq!(first(&options).method, MethodUsed::Is);
 }
 
 #[test]

@@ -63,6 +63,7 @@ pub fn attribute(
         settings,
         span: statement.span,
         stream: statement.line as u64,
+        smc: std::sync::atomic::AtomicBool::new(false),
     };
     let outcome = if n <= EXHAUSTIVE_PLAYERS {
         game.exhaustive()?
@@ -87,6 +88,8 @@ pub fn attribute(
         line: statement.line,
         method: if exact {
             MethodUsed::Exact
+        } else if game.smc.load(std::sync::atomic::Ordering::Relaxed) {
+            MethodUsed::Smc
         } else {
             MethodUsed::Is
         },
@@ -108,6 +111,7 @@ pub fn attribute(
             ess: outcome.ess,
         }),
         warnings: outcome.warnings,
+        details: Default::default(),
     })
 }
 
@@ -139,6 +143,8 @@ struct Game<'a> {
     settings: Settings<'a>,
     span: Span,
     stream: u64,
+    /// Whether sequential Monte Carlo answered any of the plans (the answer's method).
+    smc: std::sync::atomic::AtomicBool,
 }
 
 /// The coalitions one block of permutations walks through: the empty and the full one first,
@@ -422,6 +428,9 @@ impl Game<'_> {
             cancel: self.settings.cancel,
         };
         let solved = engine::solve(&plan, self.model, &self.settings, budget, self.span)?;
+        if solved.engine == engine::Engine::Smc {
+            self.smc.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         for (g, c) in coalitions.iter().enumerate() {
             if !solved.possible(g) {
                 return Err(self.impossible(&plan.groups[g].evidence_text, c, &solved, samples));
