@@ -257,7 +257,7 @@ impl Model {
 
     /// This model with one more question appended, checked, and the byte offset at which the
     /// question's own text starts in the extended source (or the error, with that offset).
-    fn with_question(&self, question: &str) -> Result<(Model, usize), (Error, usize)> {
+    pub(crate) fn with_question(&self, question: &str) -> Result<(Model, usize), (Error, usize)> {
         let question = question.trim();
         let keyword = if starts_with_word(
             question,
@@ -304,35 +304,7 @@ impl Model {
         options: &Options,
     ) -> Result<Answer, Error> {
         let statement = &self.program.statements[index];
-        let settings = Settings {
-            samples: options
-                .samples
-                .or(statement.samples)
-                .unwrap_or(DEFAULT_SAMPLES),
-            seed: options.seed.or(statement.seed).unwrap_or(DEFAULT_SEED),
-            method: options.method.or(statement.method).unwrap_or(Method::Auto),
-            forced: options.engine,
-            max_gaussian_entries: self.config.max_gaussian_entries,
-            max_factor_size: self.config.max_factor_size,
-            smc: crate::infer::smc::Limits {
-                max_stages: self.config.max_smc_stages,
-                max_values: self.config.max_smc_values,
-                max_evaluations: self.config.max_smc_evaluations,
-            },
-            cancel: &options.cancel,
-            max_coalitions: self.config.max_attribution_coalitions,
-        };
-        if settings.samples > self.config.max_samples {
-            let message = format!(
-                "{} samples is more than the limit of {}",
-                settings.samples, self.config.max_samples
-            );
-            return Err(Error::new(
-                &self.name,
-                self.source.clone(),
-                vec![diagnostics::Diagnostic::plain(message)],
-            ));
-        }
+        let settings = self.settings(index, options)?;
         let program = &self.program;
         let result = crate::cancel::with_current(&options.cancel, || {
             match &statement.kind {
@@ -396,6 +368,58 @@ impl Model {
             }
         }
         });
+        self.conclude(index, options, result)
+    }
+
+    /// The inference settings of statement `index`: the file's `set` values unless `options`
+    /// override them; more samples than the limit is an error.
+    pub(crate) fn settings<'o>(
+        &self,
+        index: usize,
+        options: &'o Options,
+    ) -> Result<Settings<'o>, Error> {
+        let statement = &self.program.statements[index];
+        let settings = Settings {
+            samples: options
+                .samples
+                .or(statement.samples)
+                .unwrap_or(DEFAULT_SAMPLES),
+            seed: options.seed.or(statement.seed).unwrap_or(DEFAULT_SEED),
+            method: options.method.or(statement.method).unwrap_or(Method::Auto),
+            forced: options.engine,
+            max_gaussian_entries: self.config.max_gaussian_entries,
+            max_factor_size: self.config.max_factor_size,
+            smc: crate::infer::smc::Limits {
+                max_stages: self.config.max_smc_stages,
+                max_values: self.config.max_smc_values,
+                max_evaluations: self.config.max_smc_evaluations,
+            },
+            cancel: &options.cancel,
+            max_coalitions: self.config.max_attribution_coalitions,
+        };
+        if settings.samples > self.config.max_samples {
+            let message = format!(
+                "{} samples is more than the limit of {}",
+                settings.samples, self.config.max_samples
+            );
+            return Err(Error::new(
+                &self.name,
+                self.source.clone(),
+                vec![diagnostics::Diagnostic::plain(message)],
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// An engine's answer to statement `index` as the library returns it: no NaN or infinity
+    /// in it (E006 instead), messages phrased for `options`' audience, errors located.
+    pub(crate) fn conclude(
+        &self,
+        index: usize,
+        options: &Options,
+        result: Result<Answer, diagnostics::Diagnostic>,
+    ) -> Result<Answer, Error> {
+        let statement = &self.program.statements[index];
         let result = result.and_then(|answer| match answer.body.first_non_finite() {
             None => Ok(answer),
             Some(x) => Err(diagnostics::Diagnostic::error(
@@ -558,6 +582,11 @@ impl Options {
         self
     }
 
+    /// The call's cancel token.
+    pub(crate) fn cancel_token_ref(&self) -> &CancelToken {
+        &self.cancel
+    }
+
     /// Messages name the command line's flags (`--method is`), as `whatif run` prints them.
     #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn for_command_line(mut self) -> Options {
@@ -572,7 +601,10 @@ impl Options {
     }
 
     /// Runs `f` on a thread pool of the requested size, or on the current pool.
-    fn install<T: Send>(&self, f: impl FnOnce() -> Result<T, Error> + Send) -> Result<T, Error> {
+    pub(crate) fn install<T: Send>(
+        &self,
+        f: impl FnOnce() -> Result<T, Error> + Send,
+    ) -> Result<T, Error> {
         let Some(n) = self.threads else {
             return f();
         };
@@ -896,7 +928,7 @@ impl Error {
 
     /// Moves what lies at or after byte `at` of the source into `text` (named `name`): errors
     /// in a question appended to a model point into the question as its author wrote it.
-    fn relocate(self, at: usize, name: &str, text: &str) -> Error {
+    pub(crate) fn relocate(self, at: usize, name: &str, text: &str) -> Error {
         let text: Arc<str> = Arc::from(text);
         let end = at + text.len();
         let inside = |(s, e): (usize, usize)| s >= at && s <= end && e <= end + 1;

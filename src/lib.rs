@@ -120,6 +120,7 @@ pub mod repl;
 pub(crate) mod report;
 pub mod results;
 pub(crate) mod scm;
+mod sharding;
 pub(crate) mod syntax;
 pub(crate) mod unroll;
 
@@ -132,3 +133,4 @@ pub use diagnostics::{Code, Severity};
 pub use facade::Engine;
 pub use facade::{Attribution, Diagnostic, Error, Method, Model, Options, Query};
 pub use results::{Answer, MethodUsed, Value};
+pub use sharding::{Finish, Partial, Sharding};

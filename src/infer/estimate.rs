@@ -34,7 +34,7 @@ pub fn nonnegative(variance: f64) -> f64 {
 }
 
 /// Sums for one scalar quantity, relative to the shift `c`.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Moments {
     pub c: Option<f64>,
     pub swg: f64,
@@ -101,7 +101,7 @@ impl Moments {
 }
 
 /// A fixed-edge weighted histogram, for quantiles of real quantities.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Histogram {
     pub lo: f64,
     pub hi: f64,
@@ -186,7 +186,7 @@ impl Histogram {
 }
 
 /// What one target accumulates.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum TargetAcc {
     Scalar(Moments),
     /// (value, Σw, Σw²) per distinct value, in order of first appearance.
@@ -195,7 +195,7 @@ pub enum TargetAcc {
 }
 
 /// One group's weight sums and targets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct GroupAcc {
     /// The largest log weight seen; sums are scaled by `exp(-m)`.
     pub m: f64,
@@ -247,7 +247,7 @@ impl GroupAcc {
 }
 
 /// Cross sums between the first (scalar) targets of two groups, for covariances.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Cross {
     pub a: usize,
     pub b: usize,
@@ -258,7 +258,7 @@ pub struct Cross {
 }
 
 /// All accumulators of one plan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Accumulators {
     pub groups: Vec<GroupAcc>,
     pub cross: Vec<Cross>,

@@ -14,6 +14,7 @@ pub mod estimate;
 pub mod exact;
 pub mod gaussian;
 pub mod sampling;
+pub mod shard;
 pub mod smc;
 
 use crate::ast::Span;
@@ -182,18 +183,43 @@ pub fn answer_query(
     let plan = query::plan(model, &specs, statement.span)?;
     let budget = settings.budget(statement.line as u64);
     let solved = engine::solve(&plan, model, &settings, budget, statement.span)?;
-    let body = match &solved.solution {
+    answer_solved(model, statement, name, estimand, settings, &plan, &solved)
+}
+
+/// The answer to a query from its plan's solution, whichever engine gave it.
+pub(crate) fn answer_solved(
+    model: &Model,
+    statement: &Statement,
+    name: Option<&str>,
+    estimand: &Estimand,
+    settings: Settings,
+    plan: &query::Plan,
+    solved: &engine::Solved,
+) -> Result<Answer, Diagnostic> {
+    match &solved.solution {
         engine::Solution::Sampled(acc) => {
-            return answer_sampled(model, statement, name, estimand, settings, &plan, acc);
+            answer_sampled(model, statement, name, estimand, settings, plan, acc)
         }
         engine::Solution::Smc(smc) => {
-            let mut answer = answer_smc(model, statement, estimand, &plan, smc)?;
+            let mut answer = answer_smc(model, statement, estimand, plan, smc)?;
             answer.name = name.map(str::to_string);
             answer.details.method_reason = solved.reason();
-            return Ok(answer);
+            Ok(answer)
         }
-        _ => exact_body(model, estimand, &plan, &solved, statement.span)?,
-    };
+        _ => exact_answer(model, statement, name, estimand, plan, solved),
+    }
+}
+
+/// The answer of an exact engine (variable elimination or Gaussian algebra).
+fn exact_answer(
+    model: &Model,
+    statement: &Statement,
+    name: Option<&str>,
+    estimand: &Estimand,
+    plan: &query::Plan,
+    solved: &engine::Solved,
+) -> Result<Answer, Diagnostic> {
+    let body = exact_body(model, estimand, plan, solved, statement.span)?;
     Ok(Answer {
         query: statement.text.clone(),
         line: statement.line,

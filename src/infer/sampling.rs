@@ -1,8 +1,10 @@
 //! Likelihood weighting over a [`Plan`], in parallel chunks with per-chunk seeds.
 //!
 //! Samples are split into fixed-size chunks; chunk `i` draws from a generator seeded by
-//! `(seed, stream, i)` alone, and chunk results are merged in chunk order, so one seed gives
-//! the same numbers at any thread count. Chunks run in bounded windows, so memory stays flat.
+//! `(seed, stream, i)` alone. Chunk results merge in chunk order into blocks of [`BLOCK`]
+//! chunks, and blocks in block order into the total, so one seed gives the same numbers at any
+//! thread count and any sharding into block ranges. Chunks run in bounded windows, so memory
+//! stays flat.
 //!
 //! **Invariant:** no allocation per sample; a parameter out of range or a non-finite value is
 //! an E006 error naming the variable, never a NaN in a result.
@@ -50,15 +52,50 @@ pub fn chunk_rng(budget: &Budget, chunk: u64) -> SmallRng {
 /// evidence: no pilot sample met it) and more than 1% of the weight fell outside the edges, the
 /// same samples are drawn again on edges spanning what the first pass saw, so quantiles are
 /// never read off an empty histogram.
+///
+/// Inside [`super::shard::run_query`] this runs only the blocks that call asks for, on the
+/// edges it gives (or the pilot's), and hands the blocks' accumulators to it unmerged.
 pub fn run(
     plan: &Plan,
     model: &Model,
     budget: Budget,
     compiled: Option<&super::compiled::Compiled>,
 ) -> Result<Accumulators, Diagnostic> {
+    if let Some(request) = super::shard::requested() {
+        let edges = match request.edges {
+            Some(edges) => edges,
+            None => pilot_histograms(plan, model, budget)?,
+        };
+        let mut blocks = Vec::new();
+        run_blocks(
+            plan,
+            model,
+            budget,
+            compiled,
+            &edges,
+            request.blocks,
+            &mut |b| blocks.push(b),
+        )?;
+        let merged = fold_blocks(blocks.iter().cloned());
+        super::shard::deliver(blocks, edges);
+        return Ok(merged.unwrap_or_else(|| empty_accumulators(plan, &[])));
+    }
     let histograms = pilot_histograms(plan, model, budget)?;
     let acc = run_binned(plan, model, budget, compiled, &histograms)?;
-    let mut widened = histograms.clone();
+    match widened(&acc, &histograms) {
+        None => Ok(acc),
+        Some(widened) => run_binned(plan, model, budget, compiled, &widened),
+    }
+}
+
+/// The edges to draw the samples again on, where a real target's first pass put more than 1%
+/// of its weight outside `histograms`' edges: spanning what that pass saw. `None` when every
+/// real target fitted.
+pub fn widened(
+    acc: &Accumulators,
+    histograms: &[Vec<Option<Histogram>>],
+) -> Option<Vec<Vec<Option<Histogram>>>> {
+    let mut widened = histograms.to_vec();
     let mut wider = false;
     for (g, group) in acc.groups.iter().enumerate() {
         for (t, target) in group.targets.iter().enumerate() {
@@ -72,19 +109,32 @@ pub fn run(
             }
         }
     }
-    if !wider {
-        return Ok(acc);
-    }
-    run_binned(plan, model, budget, compiled, &widened)
+    wider.then_some(widened)
 }
 
-fn run_binned(
-    plan: &Plan,
-    model: &Model,
-    budget: Budget,
-    compiled: Option<&super::compiled::Compiled>,
-    histograms: &[Vec<Option<Histogram>>],
-) -> Result<Accumulators, Diagnostic> {
+/// Chunks per block. Chunks fold into their block in chunk order, and blocks into the total
+/// in block order: the unit a shard runs ([`super::shard`]), so a sharded run and a run in one
+/// process add the same numbers in the same order.
+pub const BLOCK: u64 = 64;
+
+/// Blocks `samples` samples make.
+pub fn block_count(samples: u64) -> u64 {
+    samples.div_ceil(CHUNK).div_ceil(BLOCK)
+}
+
+/// The accumulators of several blocks merged in order (the first block as it is, then each
+/// next one merged in), or `None` for no block.
+pub fn fold_blocks(blocks: impl IntoIterator<Item = Accumulators>) -> Option<Accumulators> {
+    let mut blocks = blocks.into_iter();
+    let mut total = blocks.next()?;
+    for block in blocks {
+        total.merge(block);
+    }
+    Some(total)
+}
+
+/// Empty accumulators for the plan's targets, with `histograms`' edges.
+fn empty_accumulators(plan: &Plan, histograms: &[Vec<Option<Histogram>>]) -> Accumulators {
     let kinds: Vec<Vec<TargetKind>> = plan
         .groups
         .iter()
@@ -97,15 +147,58 @@ fn run_binned(
                 .first()
                 .is_some_and(|t| t.kind == TargetKind::Scalar)
         });
-    let empty = Accumulators::new(&kinds, histograms, cross);
-    super::plan_progress(budget.samples);
+    Accumulators::new(&kinds, histograms, cross)
+}
+
+fn run_binned(
+    plan: &Plan,
+    model: &Model,
+    budget: Budget,
+    compiled: Option<&super::compiled::Compiled>,
+    histograms: &[Vec<Option<Histogram>>],
+) -> Result<Accumulators, Diagnostic> {
+    let mut total: Option<Accumulators> = None;
+    let blocks = 0..block_count(budget.samples);
+    run_blocks(
+        plan,
+        model,
+        budget,
+        compiled,
+        histograms,
+        blocks,
+        &mut |block| match &mut total {
+            None => total = Some(block),
+            Some(t) => t.merge(block),
+        },
+    )?;
+    Ok(total.unwrap_or_else(|| empty_accumulators(plan, histograms)))
+}
+
+/// Runs the chunks of `blocks` in windows of parallel chunks, folds each block's chunks in
+/// order, and passes each block's accumulators to `sink` in block order.
+fn run_blocks(
+    plan: &Plan,
+    model: &Model,
+    budget: Budget,
+    compiled: Option<&super::compiled::Compiled>,
+    histograms: &[Vec<Option<Histogram>>],
+    blocks: std::ops::Range<u64>,
+    sink: &mut impl FnMut(Accumulators),
+) -> Result<(), Diagnostic> {
+    let empty = empty_accumulators(plan, histograms);
     let n_chunks = budget.samples.div_ceil(CHUNK);
+    let first = (blocks.start * BLOCK).min(n_chunks);
+    let last = (blocks.end.saturating_mul(BLOCK)).min(n_chunks);
+    let samples_in = |chunks: std::ops::Range<u64>| {
+        (chunks.end * CHUNK).min(budget.samples) - (chunks.start * CHUNK).min(budget.samples)
+    };
+    super::plan_progress(samples_in(first..last));
     let window = (rayon::current_num_threads() as u64 * 4).max(1);
-    let mut total = empty.clone();
-    let mut start = 0;
-    while start < n_chunks {
+    let mut block = empty.clone();
+    let mut start = first;
+    while start < last {
         budget.cancel.check()?;
-        let end = (start + window).min(n_chunks);
+        let end = (start + window).min(last);
         let results: Vec<Result<Accumulators, Diagnostic>> = (start..end)
             .into_par_iter()
             .map(|chunk| {
@@ -122,15 +215,16 @@ fn run_binned(
                 Ok(acc)
             })
             .collect();
-        for r in results {
-            total.merge(r?);
+        for (chunk, r) in (start..end).zip(results) {
+            block.merge(r?);
+            if (chunk + 1) % BLOCK == 0 || chunk + 1 == last {
+                sink(std::mem::replace(&mut block, empty.clone()));
+            }
         }
-        super::add_progress(
-            (end * CHUNK).min(budget.samples) - (start * CHUNK).min(budget.samples),
-        );
+        super::add_progress(samples_in(start..end));
         start = end;
     }
-    Ok(total)
+    Ok(())
 }
 
 /// Histogram edges for real targets, from a small pilot run on a separate stream.
