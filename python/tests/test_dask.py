@@ -2,6 +2,7 @@
 for bit, however it is split, and still does when a worker dies during the run."""
 
 import os
+import signal
 import threading
 import time
 
@@ -109,7 +110,8 @@ def test_a_dead_worker_changes_nothing(client, model):
         victim = busy[0] if busy else None
         time.sleep(0.01)
     assert victim is not None, "no task was seen running"
-    client.run(os._exit, 1, workers=[victim], wait=False)  # the worker process dies
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    os.kill(pid, signal.SIGKILL)  # the worker process dies mid-task; its nanny restarts it
     runner.join()
     assert outcome["result"].to_dict() == single.to_dict()
     client.wait_for_workers(2, timeout=60)  # the nanny restarted it, for the other tests
