@@ -99,3 +99,12 @@ def test_errors_pickle_with_their_parts(sprinkler):
     assert type(again) is whatif.ModelError
     assert (again.code, again.line, again.column) == ("E002", 1, 3)
     assert str(again) == str(caught.value)
+
+
+def test_missing_data_file_is_a_data_error(tmp_path):
+    path = tmp_path / "model.scm"
+    path.write_text('data "nowhere.csv"\nx -> y\nquery P(y | do(x = true))\n')
+    with pytest.raises(whatif.WhatifError) as caught:
+        whatif.Model.from_file(path).run()
+    assert isinstance(caught.value, whatif.DataError), caught.value
+    assert caught.value.code == "E013"

@@ -28,8 +28,10 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _whatif
 from ._errors import (
+    DataError,
     EvaluationError,
     EvidenceError,
+    IdentificationError,
     MethodError,
     ModelError,
     ParseError,
@@ -50,6 +52,8 @@ __all__ = [
     "EvaluationError",
     "EvidenceError",
     "MethodError",
+    "DataError",
+    "IdentificationError",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -229,7 +233,8 @@ class Result:
     - a distribution: for a discrete one ``value`` is ``{value: probability}`` and ``stderr``
       ``{value: standard error}``; for a real one the mean and its standard error;
     - a decision: the expected utility of what it recommends, and its standard error;
-    - a bandit: ``None``.
+    - a bandit: ``None``;
+    - any other kind (``identify``): its ``value`` and ``stderr`` fields, where it has them.
 
     Every field of the JSON object is also readable as ``result["field"]``; :meth:`to_dict`
     returns a copy of it and :meth:`to_frame` a pandas DataFrame.
@@ -305,7 +310,9 @@ class Result:
             if self.is_real_distribution:
                 return d["mean"]
             return {row["value"]: row["p"] for row in d["values"]}
-        return None
+        if self.kind == "bandit":
+            return None
+        return d.get("value")
 
     @property
     def stderr(self) -> Any:
@@ -317,7 +324,9 @@ class Result:
             if self.is_real_distribution:
                 return d["mean_stderr"]
             return {row["value"]: row["stderr"] for row in d["values"]}
-        return None
+        if self.kind == "bandit":
+            return None
+        return d.get("stderr")
 
     @property
     def ess(self) -> Optional[float]:

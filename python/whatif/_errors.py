@@ -71,6 +71,14 @@ class MethodError(WhatifError):
     """E010: the chosen method cannot answer the question (``method="exact"`` on a real)."""
 
 
+class DataError(WhatifError):
+    """E013: data that cannot serve (a missing file, a cell of the wrong type, an empty cell)."""
+
+
+class IdentificationError(WhatifError):
+    """E014: an effect that is not identifiable, or an edge that contradicts a mechanism."""
+
+
 FAMILIES = {
     "E001": ParseError,
     "E002": ModelError,
@@ -84,6 +92,8 @@ FAMILIES = {
     "E010": MethodError,
     "E011": EvidenceError,
     "E012": QuestionError,
+    "E013": DataError,
+    "E014": IdentificationError,
 }
 
 
