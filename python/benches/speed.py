@@ -51,9 +51,17 @@ def main():
     print(f"{'model':<16}{'python':>14}{'cli':>14}{'python/cli':>12}")
     for path in sorted(BENCH.glob("*.scm")):
         model = whatif.Model.from_file(path)
-        python = median_time(lambda: model.run(samples=n, method="is", threads=1, seed=1), args.repeats)
         command = [str(CLI), "run", "--json", "--samples", str(n), "--method", "is", "--threads", "1", "--seed", "1", str(path)]
-        cli = median_time(lambda: subprocess.run(command, check=True, capture_output=True), args.repeats)
+        # Alternated, so both sides see the same load on a shared machine.
+        pairs = [
+            (
+                median_time(lambda: model.run(samples=n, method="is", threads=1, seed=1), 1),
+                median_time(lambda: subprocess.run(command, check=True, capture_output=True), 1),
+            )
+            for _ in range(args.repeats)
+        ]
+        python = statistics.median(p for p, _ in pairs)
+        cli = statistics.median(c for _, c in pairs)
         questions = len(model.questions)
         print(f"{path.stem:<16}{questions * n / python:>14.3e}{questions * n / cli:>14.3e}{cli / python:>12.3f}")
 
