@@ -128,7 +128,11 @@ impl PyModel {
     ) -> PyResult<String> {
         let options = options(samples, seed, method, threads)?;
         let model = &self.model;
-        let answers = interruptible(py, &options, |options| model.run(options))?;
+        // The library answers every statement on its own; Python raises the first error (the
+        // exception carries its code and line), as `Model.run` documents.
+        let answers = interruptible(py, &options, |options| {
+            model.run(options).into_iter().collect::<Result<Vec<_>, _>>()
+        })?;
         json(&answers)
     }
 
