@@ -286,6 +286,38 @@ impl Model {
         Ok((extended, at))
     }
 
+    /// The REPL's incremental check (`check/extend.rs`): `entry`, whose spans start at
+    /// `origin.offset` (after the text the model's spans point into), checked against this
+    /// model and added to it; the program's questions are then the entry's. A model with data
+    /// is never extended (its data is bound to the variables). The error's diagnostics are
+    /// placed in the caller's text (the REPL renders them against it).
+    pub(crate) fn extend(&mut self, entry: &str, origin: crate::check::Origin) -> Extended {
+        if self.data.is_some() {
+            return Extended::Unsupported;
+        }
+        let config = &self.config;
+        let program = &mut self.program;
+        // Parsing and checking recurse up to the configured depth: a stack of their own.
+        let extension = crate::check::on_large_stack(|| {
+            match crate::syntax::parse_at(entry, origin.offset, config) {
+                Ok(ast) => crate::check::extend(program, entry, &ast, origin, config),
+                Err(diagnostics) => crate::check::Extension::Failed(diagnostics),
+            }
+        });
+        match extension {
+            crate::check::Extension::Checked { labels } => Extended::Checked { labels },
+            crate::check::Extension::Failed(diagnostics) => {
+                Extended::Failed(Error::new(&self.name, self.source.clone(), diagnostics))
+            }
+            crate::check::Extension::Unsupported => Extended::Unsupported,
+        }
+    }
+
+    /// After an [`Extended::Checked`]'s questions are answered: back to the declarations only.
+    pub(crate) fn keep_declarations(&mut self, labels: usize) {
+        self.program.keep_declarations(labels);
+    }
+
     /// The model's data, in a line: rows and the columns read (the observed variables).
     pub(crate) fn data_summary(&self) -> Option<String> {
         self.data
@@ -456,6 +488,17 @@ impl Model {
             .or_else(|| self.program.statements.first().and_then(|s| s.seed))
             .unwrap_or(DEFAULT_SEED)
     }
+}
+
+/// What [`Model::extend`] did.
+pub(crate) enum Extended {
+    /// The entry is in the model; its questions are the program's. `labels`: see
+    /// [`Model::keep_declarations`].
+    Checked { labels: usize },
+    /// The entry is wrong; the model is unchanged.
+    Failed(Error),
+    /// The entry needs the whole model checked again; the model is unchanged.
+    Unsupported,
 }
 
 /// Reads a model file: at most `config.max_source_bytes` bytes (so `/dev/zero` is refused, not

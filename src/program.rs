@@ -22,6 +22,9 @@ pub struct Program {
     pub bidirected: Vec<(VarId, VarId)>,
     /// `set method` in force at the end of the file.
     pub method: Option<MethodChoice>,
+    /// What checking knew beyond the above (constants), kept to extend the program by more
+    /// text without checking it again (`check/extend.rs`, the REPL).
+    pub scope: crate::check::Scope,
 }
 
 /// A question, in file order.

@@ -271,7 +271,8 @@ fn constants(program: &ast::Program) -> HashMap<String, Num> {
 // ---------------------------------------------------------------------------------------------
 // Whether a program uses families at all.
 
-fn uses_families(statement: &Statement) -> bool {
+/// Whether a statement uses families (a loop, a member, an index, an aggregate, a repeat).
+pub(crate) fn uses_families(statement: &Statement) -> bool {
     match &statement.kind {
         StatementKind::For { .. } => true,
         StatementKind::Let { value, .. } | StatementKind::Set { value, .. } => expr_uses(value),

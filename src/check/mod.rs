@@ -10,7 +10,8 @@
 //! `expr.rs` lowers and types expressions; `dist.rs` distributions; `pattern.rs` the one `if`
 //! and `match` lowering that expressions and mixtures share (patterns, coverage);
 //! `intervention.rs` `do(...)`; `question.rs` queries, decisions, bandits, `identify` and
-//! settings.
+//! settings; `extend.rs` the same passes over one more piece of text against a checked
+//! program (the REPL's entries).
 //!
 //! **Invariant:** returns a `Program` only when no error was found; never sees pest.
 
@@ -18,6 +19,7 @@ mod attribute;
 mod dist;
 mod edges;
 mod expr;
+mod extend;
 mod intervention;
 mod pattern;
 mod question;
@@ -25,11 +27,12 @@ mod question;
 use crate::ast::{self, DistExpr, Domain, ExprKind, Mechanism, Span, StatementKind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::program::*;
-use crate::scm::graph::topological_order;
+use crate::scm::graph::topological_order_from;
 use crate::scm::{Ex, Model, Type, Var, VarId, VarKind};
 use dist::tree_domain;
 pub use edges::ColumnType;
 use edges::edge_only_names;
+pub use extend::{Extension, Scope, extend};
 use std::collections::{HashMap, HashSet};
 
 /// Largest product of parent domains enumerated to find a deterministic variable's domain.
@@ -80,19 +83,24 @@ pub fn compile_ast(
         .count()
         + edge_only_names(ast);
     if n_variables > config.max_variables {
-        return Err(vec![
-            Diagnostic::error(
-                Code::E010,
-                Span::default(),
-                format!(
-                    "the model has {n_variables} variables; whatif answers models of at most {}",
-                    config.max_variables
-                ),
-            )
-            .with_help("split the model into smaller ones (library users can raise `Config::max_variables`)"),
-        ]);
+        return Err(vec![too_many_variables(n_variables, config)]);
     }
     check_with_data(source, ast, config, types)
+}
+
+/// E010 for a model of `n_variables`, more than `Config::max_variables`.
+fn too_many_variables(n_variables: usize, config: &crate::config::Config) -> Diagnostic {
+    Diagnostic::error(
+        Code::E010,
+        Span::default(),
+        format!(
+            "the model has {n_variables} variables; whatif answers models of at most {}",
+            config.max_variables
+        ),
+    )
+    .with_help(
+        "split the model into smaller ones (library users can raise `Config::max_variables`)",
+    )
 }
 
 /// [`check`], with the types of nonparametric variables (edges, no mechanism) taken from the
@@ -107,12 +115,13 @@ pub fn check_with_data(
     let program = unrolled.as_ref();
     let mut checker = Checker {
         source,
+        origin: Origin::default(),
         config: config.clone(),
         diagnostics: Vec::new(),
         model: Model::default(),
         constants: HashMap::new(),
         failed_constants: HashSet::new(),
-        decls: Vec::new(),
+        decls: Decls::after(0),
         range_values: 0,
         current: None,
         suggestions_left: MAX_SUGGESTIONS,
@@ -130,12 +139,18 @@ pub fn check_with_data(
             .sort_by_key(|d| d.span.map_or(0, |s| s.0));
         return Err(checker.diagnostics);
     }
+    let scope = Scope {
+        extendable: extend::extendable(&checker.model),
+        constants: checker.constants,
+        range_values: checker.range_values,
+    };
     Ok(Program {
         model: checker.model,
         statements,
         samples,
         seed,
         method,
+        scope,
         bidirected: checker
             .bidirected
             .iter()
@@ -155,15 +170,76 @@ struct Decl<'a> {
     edge_parents: Vec<(VarId, Span)>,
 }
 
+/// The declarations a check lowers, by variable id. Variables before `base` were checked
+/// earlier (an extension, `extend.rs`): each reads as a lowered mechanism, and none changes.
+struct Decls<'a> {
+    base: VarId,
+    items: Vec<Decl<'a>>,
+}
+
+/// What an earlier variable reads as in [`Decls`].
+static CHECKED: Decl<'static> = Decl {
+    mechanism: None,
+    domain: None,
+    lowered: true,
+    nonparametric: false,
+    edge_parents: Vec::new(),
+};
+
+impl<'a> Decls<'a> {
+    /// No declarations yet; the variables before `base` were checked earlier.
+    fn after(base: VarId) -> Decls<'a> {
+        Decls {
+            base,
+            items: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, decl: Decl<'a>) {
+        self.items.push(decl);
+    }
+}
+
+impl<'a> std::ops::Index<VarId> for Decls<'a> {
+    type Output = Decl<'a>;
+
+    fn index(&self, v: VarId) -> &Decl<'a> {
+        match v.checked_sub(self.base) {
+            Some(i) => &self.items[i],
+            None => &CHECKED,
+        }
+    }
+}
+
+impl std::ops::IndexMut<VarId> for Decls<'_> {
+    fn index_mut(&mut self, v: VarId) -> &mut Self::Output {
+        match v.checked_sub(self.base) {
+            Some(i) => &mut self.items[i],
+            None => unreachable!("an extension never changes an earlier declaration"),
+        }
+    }
+}
+
+/// Where the checked text sits among the spans: the offset of its first byte, and the lines
+/// before it (which a question's line counts from). Zero for a whole file; a REPL entry sits
+/// after the earlier declarations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub offset: usize,
+    pub lines_before: usize,
+}
+
 struct Checker<'a> {
     source: &'a str,
+    /// Where `source` sits among the spans.
+    origin: Origin,
     config: crate::config::Config,
     diagnostics: Vec<Diagnostic>,
     model: Model,
     constants: HashMap<String, (f64, Type)>,
     /// Constants whose value failed (reported once, at the `let`); uses stay quiet.
     failed_constants: HashSet<String>,
-    decls: Vec<Decl<'a>>,
+    decls: Decls<'a>,
     /// Values the domain ranges (`lo..hi`) lowered so far hold, against
     /// `Config::max_range_values`.
     range_values: usize,
@@ -200,10 +276,18 @@ impl<'a> Checker<'a> {
     }
 
     fn text(&self, span: Span) -> String {
-        self.source
-            .get(span.start..span.end)
+        let offset = self.origin.offset;
+        span.start
+            .checked_sub(offset)
+            .and_then(|start| self.source.get(start..span.end - offset))
             .unwrap_or("")
             .to_string()
+    }
+
+    /// The 1-based line of a span's start.
+    fn line(&self, span: Span) -> usize {
+        let at = span.start.saturating_sub(self.origin.offset);
+        self.origin.lines_before + crate::diagnostics::line_col(self.source, at).0
     }
 
     // -----------------------------------------------------------------------------------------
@@ -277,9 +361,12 @@ impl<'a> Checker<'a> {
     // -----------------------------------------------------------------------------------------
     // Pass 2: parents, cycles, then mechanisms in topological order.
 
+    /// Parents, cycles and the topological order of the variables this check declares (from
+    /// `decls.base` on), then their mechanisms in that order.
     fn build_graph(&mut self) {
         let n = self.model.vars.len();
-        for v in 0..n {
+        let first = self.decls.base;
+        for v in first..n {
             let mut names = Vec::new();
             match self.decls[v].mechanism {
                 Some(Mechanism::Stochastic(d)) => dist_names(d, &mut names),
@@ -321,13 +408,13 @@ impl<'a> Checker<'a> {
             self.model.vars[v].parents = parents;
         }
         let vars = &self.model.vars;
-        let ordering = topological_order(n, |v| vars[v].parents.as_slice());
+        let ordering = topological_order_from(first, n, |v| vars[v].parents.as_slice());
         for cycle in &ordering.cycles {
             self.report_cycle(cycle);
         }
-        self.model.order = ordering.order.clone();
+        self.model.order.extend(&ordering.order);
         for v in ordering.order {
-            if !ordering.cyclic[v] {
+            if !ordering.cyclic[v - first] {
                 self.lower_mechanism(v);
             }
         }

@@ -97,7 +97,7 @@ impl Checker<'_> {
                 },
                 _ => continue,
             };
-            let line = crate::diagnostics::line_col(self.source, span.start).0;
+            let line = self.line(span);
             out.push(Statement {
                 kind,
                 span,

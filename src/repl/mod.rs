@@ -1,22 +1,27 @@
 //! The REPL: a [`Session`] that takes lines and returns text, and a rustyline frontend.
 //!
 //! The session keeps the model as the list of declarations typed so far (each with the names
-//! it declares). A new entry is checked together with the declarations it does not replace; if
-//! that fails, its diagnostics are shown and the model stays as it was. Questions in an entry
-//! are answered at once. Whether an entry is complete is judged by the parser: a syntax error
-//! at the very end of the input means "keep reading".
+//! it declares) and their checked model. An entry that only adds (new names, questions) is
+//! checked alone against the checked model, which grows in place (`check/extend.rs`), so an
+//! entry costs work in proportion to the entry, not to the model. Any other entry (one that
+//! redeclares a name, edges, `data`, families) is checked together with the declarations it
+//! does not replace. If checking fails, its diagnostics are shown and the model stays as it
+//! was. Questions in an entry are answered at once. Whether an entry is complete is judged by
+//! the parser: a syntax error at the very end of the input means "keep reading".
 //!
 //! **Invariant:** the session does no terminal I/O; only `frontend` touches the terminal, and
 //! only `:load`/`:reload` read files.
 
 #[cfg(feature = "cli")]
 pub(crate) mod frontend;
+#[cfg(test)]
+mod tests;
 
 use crate::ast::StatementKind;
 use crate::cancel::CancelToken;
 use crate::config::Config;
 use crate::diagnostics::render;
-use crate::facade::{Error, Method, Model, Options};
+use crate::facade::{Error, Extended, Method, Model, Options};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -54,6 +59,13 @@ struct Declaration {
 pub struct Session {
     declarations: Vec<Declaration>,
     model: Model,
+    /// The text the model's spans point into: the declarations, each on a line of its own,
+    /// then each entry that extended the model since.
+    text: String,
+    /// Lines of the declarations (each text and its newline) before the next entry: a
+    /// question's line, which seeds its random numbers, counts on from it.
+    lines: usize,
+    work: Work,
     samples: Option<u64>,
     seed: u64,
     /// `:method` or the model's `set method`; `auto` when neither said.
@@ -66,6 +78,16 @@ pub struct Session {
     /// statement's file), read relative to the working directory.
     data: Option<PathBuf>,
     cancel: CancelToken,
+}
+
+/// What a session has parsed and checked so far: an entry should cost work in proportion to
+/// the entry (a test counts it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Work {
+    /// Bytes of text parsed and checked, entries and whole models.
+    pub(crate) bytes_checked: usize,
+    /// Whole models checked again (an entry that does not only add, `:load`, `:data`).
+    pub(crate) whole_checks: usize,
 }
 
 impl Default for Session {
@@ -105,6 +127,9 @@ impl Session {
         Session {
             declarations: Vec::new(),
             model: empty_model(),
+            text: String::new(),
+            lines: 0,
+            work: Work::default(),
             samples: None,
             seed: crate::facade::DEFAULT_SEED,
             method: None,
@@ -196,6 +221,8 @@ impl Session {
             (":clear", None) => {
                 self.declarations.clear();
                 self.model = empty_model();
+                self.text.clear();
+                self.lines = 0;
                 Reply::Output("the model is empty\n".to_string())
             }
             (":samples", Some(n)) => match n.replace('_', "").parse::<u64>() {
@@ -258,12 +285,33 @@ impl Session {
 
     /// A model from `text`: its `data "FILE"` read relative to `base`, or the `:data` file.
     fn build(
-        &self,
+        &mut self,
         name: &str,
         text: &str,
         base: Option<&std::path::Path>,
     ) -> Result<Model, Error> {
+        self.work.bytes_checked += text.len();
+        self.work.whole_checks += 1;
         Model::load(name, text, &Config::default(), base, self.data.as_deref())
+    }
+
+    /// The declarations' text, each on a line of its own: what the model is built from.
+    fn declarations_text(&self) -> String {
+        self.declarations
+            .iter()
+            .map(|d| format!("{}\n", d.text))
+            .collect()
+    }
+
+    /// Builds the model from the declarations (in their kept order, so `:vars`, the graph and
+    /// the model agree), the text its spans point into with it.
+    fn rebuild(&mut self) -> Result<(), Error> {
+        let text = self.declarations_text();
+        let base = self.base().map(std::path::Path::to_path_buf);
+        self.model = self.build("<repl>", &text, base.as_deref())?;
+        self.lines = text.matches('\n').count();
+        self.text = text;
+        Ok(())
     }
 
     /// Where a `data "FILE"` statement is read from: the loaded file's directory.
@@ -274,19 +322,11 @@ impl Session {
     /// `:data FILE`: checks the model against the file, then keeps it for every entry.
     fn use_data(&mut self, path: PathBuf) -> String {
         let previous = self.data.replace(path.clone());
-        let declarations: String = self
-            .declarations
-            .iter()
-            .map(|d| format!("{}\n", d.text))
-            .collect();
-        match self.build("<repl>", &declarations, self.base()) {
-            Ok(model) => {
-                self.model = model;
-                match self.model.data_summary() {
-                    Some(summary) => format!("data = {}: {summary}\n", path.display()),
-                    None => format!("data = {}\n", path.display()),
-                }
-            }
+        match self.rebuild() {
+            Ok(()) => match self.model.data_summary() {
+                Some(summary) => format!("data = {}: {summary}\n", path.display()),
+                None => format!("data = {}\n", path.display()),
+            },
             Err(e) => {
                 self.data = previous;
                 let mut text = e.to_string();
@@ -322,22 +362,24 @@ impl Session {
                 })
             })
             .collect();
-        self.model = model;
-        if let Some(n) = self.model.program().samples {
+        if let Some(n) = model.program().samples {
             self.samples = Some(n);
         }
-        if let Some(m) = self.model.program().method {
+        if let Some(m) = model.program().method {
             self.method = Some(m);
         }
-        if let Some(s) = self.model.program().seed {
+        if let Some(s) = model.program().seed {
             self.seed = s;
         }
         self.file = Some(path);
-        let questions: Vec<&str> = self.model.questions().collect();
-        let mut out = format!(
-            "loaded {name}: {} variables",
-            self.model.variables().count()
-        );
+        let questions: Vec<String> = model.questions().map(str::to_string).collect();
+        let mut out = format!("loaded {name}: {} variables", model.variables().count());
+        self.model = model;
+        // The model later entries extend is the declarations' own, its spans in their text.
+        if self.rebuild().is_err() {
+            return "error: this is a bug in whatif: a checked file's declarations did not check\n"
+                .to_string();
+        }
         if questions.is_empty() {
             out.push('\n');
         } else {
@@ -373,6 +415,7 @@ impl Session {
     /// Checks an entry against the model; keeps its declarations and answers its questions.
     fn entry(&mut self, entry: &str) -> String {
         let entry = &as_statement(entry);
+        self.work.bytes_checked += entry.len();
         let ast = match crate::syntax::parse(entry, &Config::default()) {
             Ok(ast) => ast,
             Err(diagnostics) => return render("<repl>", entry, &diagnostics),
@@ -395,6 +438,11 @@ impl Session {
             .filter(|n| new_declarations.iter().any(|d| d.names.contains(n)))
             .cloned()
             .collect();
+        if replaced.is_empty() {
+            if let Some(out) = self.extend(entry, new_declarations.clone()) {
+                return out;
+            }
+        }
         let mut kept: Vec<Declaration> = Vec::new();
         let mut placed = vec![false; new_declarations.len()];
         for d in &self.declarations {
@@ -434,7 +482,8 @@ impl Session {
         let offset = text.len();
         text.push_str(entry);
         text.push('\n');
-        let candidate = match self.build("<repl>", &text, self.base()) {
+        let base = self.base().map(std::path::Path::to_path_buf);
+        let candidate = match self.build("<repl>", &text, base.as_deref()) {
             Ok(model) => model,
             Err(e) => return self.render_split(&e, &text, offset, entry),
         };
@@ -446,22 +495,94 @@ impl Session {
             kept.extend(fresh);
             self.declarations = kept;
         }
-        if let Some(n) = candidate.program().samples {
+        let lines_before = text[..offset].matches('\n').count();
+        let program = candidate.program();
+        self.take_settings(program.samples, program.seed, program.method, &mut out);
+        self.answer(&candidate, &text, offset, entry, lines_before, &mut out);
+        // The model of the declarations in their kept order; they were just checked together,
+        // so this cannot fail.
+        if !new_declarations.is_empty() && self.rebuild().is_err() {
+            self.model = candidate;
+        }
+        out
+    }
+
+    /// An entry that only adds (new names, questions): checked alone against the model, which
+    /// grows in place (`check/extend.rs`). `None` when it needs the whole model checked.
+    fn extend(&mut self, entry: &str, new_declarations: Vec<Declaration>) -> Option<String> {
+        if self.data.is_some() {
+            return None;
+        }
+        let offset = self.text.len();
+        let origin = crate::check::Origin {
+            offset,
+            lines_before: self.lines,
+        };
+        let labels = match self.model.extend(entry, origin) {
+            Extended::Checked { labels } => labels,
+            Extended::Failed(e) => {
+                let text = format!("{}{entry}\n", self.text);
+                return Some(self.render_split(&e, &text, offset, entry));
+            }
+            Extended::Unsupported => return None,
+        };
+        self.work.bytes_checked += entry.len();
+        let mut text = std::mem::take(&mut self.text);
+        text.push_str(entry);
+        text.push('\n');
+        let mut out = String::new();
+        let program = self.model.program();
+        self.take_settings(program.samples, program.seed, program.method, &mut out);
+        self.answer(&self.model, &text, offset, entry, self.lines, &mut out);
+        self.model.keep_declarations(labels);
+        if new_declarations.is_empty() {
+            text.truncate(offset);
+        }
+        for d in new_declarations {
+            self.lines += d.text.matches('\n').count() + 1;
+            self.declarations.push(d);
+        }
+        self.text = text;
+        Some(out)
+    }
+
+    /// Takes an entry's `set samples`, `set seed` and `set method`.
+    fn take_settings(
+        &mut self,
+        samples: Option<u64>,
+        seed: Option<u64>,
+        method: Option<Method>,
+        out: &mut String,
+    ) {
+        if let Some(n) = samples {
             self.samples = Some(n);
             let _ = writeln!(out, "samples = {n}");
         }
-        if let Some(m) = candidate.program().method {
+        if let Some(m) = method {
             self.method = Some(m);
         }
-        if let Some(s) = candidate.program().seed {
+        if let Some(s) = seed {
             self.seed = s;
             let _ = writeln!(out, "seed = {s}");
         }
+    }
+
+    /// Answers `model`'s questions, rendering each error against `text`, whose entry starts at
+    /// `offset` after `lines_before` lines.
+    fn answer(
+        &self,
+        model: &Model,
+        text: &str,
+        offset: usize,
+        entry: &str,
+        lines_before: usize,
+        out: &mut String,
+    ) {
         let options = self.options();
-        for index in 0..candidate.program().statements.len() {
+        for index in 0..model.program().statements.len() {
             self.cancel.reset();
             let started = Instant::now();
-            match candidate.answer_statement(index, &options) {
+            match model.answer_statement(index, &options) {
                 Ok(answer) => {
                     // The report shows the answer's warnings (and the JSON holds them).
                     if self.json {
@@ -475,27 +596,15 @@ impl Session {
                 Err(e) if self.json => {
                     // In place of the answer, as `whatif run --json` does; the line is the
                     // entry's own.
-                    let statement = &candidate.program().statements[index];
-                    let before = text[..offset].matches('\n').count();
-                    let line = statement.line.saturating_sub(before);
+                    let statement = &model.program().statements[index];
+                    let line = statement.line.saturating_sub(lines_before);
                     let object = e.json_in_place_of(line, &statement.text);
                     let json = serde_json::to_string_pretty(&object).unwrap_or_default();
                     let _ = writeln!(out, "{json}");
                 }
-                Err(e) => out.push_str(&self.render_split(&e, &text, offset, entry)),
+                Err(e) => out.push_str(&self.render_split(&e, text, offset, entry)),
             }
         }
-        // Rebuild from the declarations in their kept order, so `:vars`, the graph and the
-        // model agree; they were just checked together, so this cannot fail.
-        let declarations: String = self
-            .declarations
-            .iter()
-            .map(|d| format!("{}\n", d.text))
-            .collect();
-        self.model = self
-            .build("<repl>", &declarations, self.base())
-            .unwrap_or(candidate);
-        out
     }
 
     fn options(&self) -> Options {

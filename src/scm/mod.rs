@@ -117,6 +117,19 @@ impl Model {
         id
     }
 
+    /// Drops the variables from id `vars` on, the topological order from position `order` on
+    /// and the labels from index `labels` on: undoes an extension (`check/extend.rs`), or drops
+    /// the labels only its questions interned.
+    pub fn truncate(&mut self, vars: usize, order: usize, labels: usize) {
+        for var in self.vars.drain(vars.min(self.vars.len())..) {
+            self.names.remove(&var.name);
+        }
+        self.order.truncate(order);
+        for label in self.labels.drain(labels.min(self.labels.len())..) {
+            self.label_index.remove(&label);
+        }
+    }
+
     /// A value of type `ty` as users write it.
     pub fn format_value(&self, ty: Type, value: f64) -> String {
         match ty {

@@ -39,9 +39,30 @@ static ESTIMAND_PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::prefix(Rule::est_prefix))
 });
 
+thread_local! {
+    /// Added to every span lowering makes: where the parsed text starts in a longer one
+    /// ([`program_at`]); zero otherwise.
+    static SPAN_OFFSET: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let offset = SPAN_OFFSET.get();
+    Span::new(offset + s.start(), offset + s.end())
+}
+
+/// [`program`], with every span `offset` bytes further on.
+pub(super) fn program_at(pairs: Pairs<Rule>, config: &Config, offset: usize) -> Result<Program> {
+    /// Puts the offset back to zero however lowering ends.
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            SPAN_OFFSET.set(0);
+        }
+    }
+    SPAN_OFFSET.set(offset);
+    let _reset = Reset;
+    program(pairs, config)
 }
 
 fn internal(span: Span, what: &str) -> Diagnostic {
@@ -101,7 +122,7 @@ fn next<'i>(
     pairs.next().ok_or_else(|| internal(parent, what))
 }
 
-pub(super) fn program(mut pairs: Pairs<Rule>, config: &Config) -> Result<Program> {
+fn program(mut pairs: Pairs<Rule>, config: &Config) -> Result<Program> {
     let top = pairs
         .next()
         .ok_or_else(|| internal(Span::default(), "program"))?;

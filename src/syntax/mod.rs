@@ -24,15 +24,31 @@ struct WhatifParser;
 /// Parses a whole program. Syntax errors are E001; one is reported per parse (pest stops at
 /// the first), but the nesting check runs first so a pathological input never reaches pest.
 pub fn parse(source: &str, config: &Config) -> Result<Program, Vec<Diagnostic>> {
+    parse_at(source, 0, config)
+}
+
+/// [`parse`] of a text that starts `offset` bytes into a longer one (a REPL entry after the
+/// model's text): every span, errors' included, is `offset` bytes further on.
+pub fn parse_at(source: &str, offset: usize, config: &Config) -> Result<Program, Vec<Diagnostic>> {
+    let shifted = |mut diagnostics: Vec<Diagnostic>| {
+        for d in &mut diagnostics {
+            d.span = d.span.map(|(start, end)| (start + offset, end + offset));
+            for (span, _) in &mut d.labels {
+                *span = (span.0 + offset, span.1 + offset);
+            }
+        }
+        diagnostics
+    };
     if source.len() > config.max_source_bytes {
-        return Err(vec![too_long(config.max_source_bytes)]);
+        return Err(shifted(vec![too_long(config.max_source_bytes)]));
     }
-    check_nesting(source, config.max_nesting)?;
+    check_nesting(source, config.max_nesting).map_err(shifted)?;
     let pairs = match WhatifParser::parse(Rule::program, source) {
         Ok(pairs) => pairs,
-        Err(_) => return Err(vec![detailed_syntax_error(source)]),
+        Err(_) => return Err(shifted(vec![detailed_syntax_error(source)])),
     };
-    lower::program(pairs, config).map_err(|d| vec![d])
+    // Lowering places its spans (and its errors') at the offset itself.
+    lower::program_at(pairs, config, offset).map_err(|d| vec![d])
 }
 
 /// E001 for a source text longer than `Config::max_source_bytes`, pointing at where it
