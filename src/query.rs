@@ -112,10 +112,40 @@ pub struct Plan {
     /// Whether noise is drawn explicitly and pushed through inverse CDFs (several worlds or
     /// groups); otherwise every draw uses the fastest sampler.
     pub coupled: bool,
-    /// Whether a sampler keeps the covariance of every pair of groups' first targets (for
-    /// estimand arithmetic and decisions; memory grows with groups²). Attribution turns it
-    /// off: its standard errors come from independent batches.
-    pub pairwise_covariances: bool,
+    /// Which pairs of groups a sampler keeps cross sums for, so that the covariance of their
+    /// first targets is known (estimand arithmetic, the differences between actions).
+    pub covariances: Covariances,
+}
+
+/// The pairs of groups whose first targets' covariance a sampler tracks. Every pair costs a
+/// cross sum per sample, so only the pairs an answer reads are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Covariances {
+    /// None (attribution: its standard errors come from independent batches).
+    None,
+    /// Every pair (estimand arithmetic over a few groups; memory grows with groups²).
+    AllPairs,
+    /// Each group with this one (a decision's actions against the best).
+    With(usize),
+}
+
+impl Covariances {
+    /// The pairs `(a, b)`, `a < b`, in increasing order, among `groups` groups.
+    pub fn pairs(self, groups: usize) -> Vec<(usize, usize)> {
+        match self {
+            Covariances::None => Vec::new(),
+            Covariances::AllPairs => (0..groups)
+                .flat_map(|a| (a + 1..groups).map(move |b| (a, b)))
+                .collect(),
+            Covariances::With(k) if k < groups => (0..groups)
+                .filter(|&g| g != k)
+                .map(|g| (g.min(k), g.max(k)))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            Covariances::With(_) => Vec::new(),
+        }
+    }
 }
 
 /// World bookkeeping while planning.
@@ -542,7 +572,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
         steps,
         groups: out_groups,
         coupled,
-        pairwise_covariances: true,
+        covariances: Covariances::AllPairs,
     })
 }
 

@@ -566,6 +566,41 @@ fn diff_stderr_is_the_standard_error_of_the_paired_difference() {
     assert_eq!(d.best.as_ref().map(|b| &b["d"]), Some(&Value::Int(1)));
 }
 
+#[test]
+fn diff_stderr_with_many_actions_is_paired_with_the_best() {
+    // The same closed form past 32 actions, where the covariance is tracked against the best
+    // action only (a second run over the same samples): u(do(d = k)) − u(do(d = 63)) =
+    // x (k − 63), so its error is |k − 63| sqrt(p̂(1 − p̂)/n) where p̂ is d = 0's value.
+    let m = model("x ~ Bernoulli(0.3)\ndecision d in 0..63\nu := x * (1 + d)");
+    let n = 20_000;
+    let answer = m.ask("decide d maximize E[u]", &sampled(n)).unwrap();
+    let Body::Decision(d) = answer.body else {
+        panic!("not a decision")
+    };
+    assert_eq!(d.actions.len(), 64);
+    assert_eq!(d.best.as_ref().map(|b| &b["d"]), Some(&Value::Int(63)));
+    let p = d
+        .actions
+        .iter()
+        .find(|a| a.action["d"] == Value::Int(0))
+        .unwrap()
+        .value;
+    let unit = (p * (1.0 - p) / n as f64).sqrt();
+    for a in &d.actions {
+        let Value::Int(k) = a.action["d"] else {
+            panic!("not an integer action")
+        };
+        let by_hand = (63 - k) as f64 * unit;
+        assert!(
+            (a.diff_stderr - by_hand).abs() <= 1e-9,
+            "d = {k}: {} against {by_hand}",
+            a.diff_stderr
+        );
+        assert!((a.stderr - (1 + k) as f64 * unit).abs() <= 1e-9, "d = {k}");
+    }
+    assert!((p - 0.3).abs() <= 5.0 * unit);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The "wrong numbers" list.
 

@@ -420,7 +420,7 @@ impl Game<'_> {
     ) -> Result<Values, Diagnostic> {
         let specs: Vec<GroupSpec> = coalitions.iter().map(|c| self.group(c)).collect();
         let mut plan = query::plan(self.model, &specs, self.span)?;
-        plan.pairwise_covariances = false;
+        plan.covariances = query::Covariances::None;
         let budget = Budget {
             samples,
             seed: self.settings.seed,

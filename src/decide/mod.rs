@@ -21,13 +21,18 @@ use crate::infer::{Settings, impossible};
 use crate::program::{
     Conditions, Decide, Estimand, Evidence, Intervention, InterventionValue, Statement,
 };
-use crate::query::{self, GroupSpec, TargetKind};
+use crate::query::{self, Covariances, GroupSpec, TargetKind};
 use crate::results::{
     ActionValue, Answer, Assignment, Body, DecisionAnswer, MethodUsed, PolicyRow,
 };
 use crate::scm::expr::MatchEx;
 use crate::scm::{BinOp, Ex, Model, VarId, VarKind};
 use problem::DecisionProblem;
+
+
+/// Up to this many actions a decision tracks the covariance of every pair of actions in one
+/// run (496 cross sums); past it, two runs track each action against the best only.
+const ALL_PAIRS_UP_TO: usize = 32;
 
 /// The objective's value expression and conditions.
 fn objective(d: &Decide) -> (Ex, &Conditions) {
@@ -118,9 +123,17 @@ pub fn decide(
             }
         })
         .collect();
-    let plan = query::plan(model, &specs, statement.span)?;
+    // Each action's difference from the best needs their covariance. With a few actions every
+    // pair is tracked in one run; with many, a first run finds the best and a second run with
+    // the same seed (the same samples, so the same values) tracks each action against it only:
+    // groups, not groups², cross sums.
+    let two_runs = actions.len() > ALL_PAIRS_UP_TO;
+    let mut plan = query::plan(model, &specs, statement.span)?;
+    if two_runs {
+        plan.covariances = Covariances::None;
+    }
     let budget = settings.budget(statement.line as u64);
-    let acc = run(&plan, model, settings, budget, statement.span)?;
+    let mut acc = run(&plan, model, settings, budget, statement.span)?;
     for g in 0..plan.groups.len() {
         if !acc.possible(g) {
             return Err(impossible(
@@ -134,6 +147,14 @@ pub fn decide(
     let best = (0..actions.len())
         .max_by(|&i, &j| (sign * values[i].0).total_cmp(&(sign * values[j].0)))
         .unwrap_or(0);
+    if two_runs && !acc.is_exact() {
+        plan.covariances = Covariances::With(best);
+        acc = run(&plan, model, settings, budget, statement.span)?;
+        debug_assert!(
+            (0..actions.len()).all(|g| acc.scalar(g, 0).0.to_bits() == values[g].0.to_bits()),
+            "the second run draws the same samples"
+        );
+    }
     let action_values: Vec<ActionValue> = actions
         .iter()
         .enumerate()
@@ -592,7 +613,8 @@ fn evidential_ranking(
             }
         })
         .collect();
-    let plan = query::plan(model, &specs, statement.span)?;
+    let mut plan = query::plan(model, &specs, statement.span)?;
+    plan.covariances = Covariances::None;
     let budget = settings.budget(statement.line as u64 ^ 0xE71D);
     let acc = run(&plan, model, settings, budget, statement.span)?;
     let mut rows = Vec::new();

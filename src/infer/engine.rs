@@ -598,7 +598,7 @@ fn pilot_ess(plan: &Plan, model: &Model, budget: &Budget) -> Result<Option<f64>,
         .collect();
     let histograms: Vec<Vec<Option<super::estimate::Histogram>>> =
         kinds.iter().map(|k| vec![None; k.len()]).collect();
-    let mut acc = Accumulators::new(&kinds, &histograms, false);
+    let mut acc = Accumulators::new(&kinds, &histograms, &[]);
     let mut rng = sampling::chunk_rng(&pilot, 0);
     sampling::Sampler::new(plan, model).run(&mut rng, PILOT_SAMPLES, &mut |lw, values| {
         acc.add(lw, values)

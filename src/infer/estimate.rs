@@ -266,11 +266,12 @@ pub struct Accumulators {
 }
 
 impl Accumulators {
-    /// Empty accumulators; `histograms[g][t]` gives the edges for real targets.
+    /// Empty accumulators; `histograms[g][t]` gives the edges for real targets; `pairs` (each
+    /// `(a, b)` with `a < b`, in increasing order) the groups whose covariance is tracked.
     pub fn new(
         target_kinds: &[Vec<crate::query::TargetKind>],
         histograms: &[Vec<Option<Histogram>>],
-        cross: bool,
+        pairs: &[(usize, usize)],
     ) -> Accumulators {
         use crate::query::TargetKind;
         let groups: Vec<GroupAcc> = target_kinds
@@ -300,21 +301,17 @@ impl Accumulators {
                     .collect(),
             })
             .collect();
-        let mut pairs = Vec::new();
-        if cross {
-            for a in 0..groups.len() {
-                for b in a + 1..groups.len() {
-                    pairs.push(Cross {
-                        a,
-                        b,
-                        ..Cross::default()
-                    });
-                }
-            }
-        }
+        debug_assert!(pairs.windows(2).all(|w| w[0] < w[1]) && pairs.iter().all(|p| p.0 < p.1));
         Accumulators {
             groups,
-            cross: pairs,
+            cross: pairs
+                .iter()
+                .map(|&(a, b)| Cross {
+                    a,
+                    b,
+                    ..Cross::default()
+                })
+                .collect(),
             n_samples: 0,
         }
     }
@@ -481,9 +478,10 @@ impl Accumulators {
             return se * se;
         }
         let (lo, hi) = (a.min(b), a.max(b));
-        let Some(c) = self.cross.iter().find(|c| c.a == lo && c.b == hi) else {
+        let Ok(i) = self.cross.binary_search_by(|c| (c.a, c.b).cmp(&(lo, hi))) else {
             return 0.0;
         };
+        let c = &self.cross[i];
         let (ga, gb) = (&self.groups[lo], &self.groups[hi]);
         let mean_g = |g: &GroupAcc| match &g.targets[0] {
             TargetAcc::Scalar(m) | TargetAcc::Real(m, _) => m.swg / g.sw,
@@ -541,7 +539,7 @@ mod tests {
 
     fn accumulate(data: &[([f64; 2], [f64; 2])]) -> Accumulators {
         let kinds = vec![vec![TargetKind::Scalar], vec![TargetKind::Scalar]];
-        let mut acc = Accumulators::new(&kinds, &[vec![None], vec![None]], true);
+        let mut acc = Accumulators::new(&kinds, &[vec![None], vec![None]], &[(0, 1)]);
         for (lw, f) in data {
             acc.add(lw, &[vec![f[0]], vec![f[1]]]);
         }
@@ -630,7 +628,7 @@ mod tests {
     fn a_discrete_table_merges_per_value() {
         let kinds = vec![vec![TargetKind::Discrete]];
         let table = |values: &[(f64, f64)]| {
-            let mut acc = Accumulators::new(&kinds, &[vec![None]], false);
+            let mut acc = Accumulators::new(&kinds, &[vec![None]], &[]);
             for (lw, v) in values {
                 acc.add(&[*lw], &[vec![*v]]);
             }

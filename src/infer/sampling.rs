@@ -140,14 +140,17 @@ fn empty_accumulators(plan: &Plan, histograms: &[Vec<Option<Histogram>>]) -> Acc
         .iter()
         .map(|g| g.targets.iter().map(|t| t.kind).collect())
         .collect();
-    let cross = plan.pairwise_covariances
-        && plan.groups.len() > 1
-        && plan.groups.iter().all(|g| {
-            g.targets
-                .first()
-                .is_some_and(|t| t.kind == TargetKind::Scalar)
-        });
-    Accumulators::new(&kinds, histograms, cross)
+    let scalar_first = plan.groups.iter().all(|g| {
+        g.targets
+            .first()
+            .is_some_and(|t| t.kind == TargetKind::Scalar)
+    });
+    let pairs = if scalar_first {
+        plan.covariances.pairs(plan.groups.len())
+    } else {
+        Vec::new()
+    };
+    Accumulators::new(&kinds, histograms, &pairs)
 }
 
 fn run_binned(
