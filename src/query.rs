@@ -19,6 +19,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::program::{Conditions, Evidence, Intervention, InterventionValue};
 use crate::scm::{BinOp, DistTree, Ex, Model, Type, UnOp, VarId, VarKind};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a target accumulates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +52,7 @@ pub enum Mech {
     Det(Ex),
     /// Drawn from the tree with the noise of `slot`.
     Stoch {
-        tree: DistTree,
+        tree: Arc<DistTree>,
         slot: usize,
     },
     /// The natural value by `natural`, then replaced by `shift` (which reads it).
@@ -78,7 +79,7 @@ pub struct Clamp {
     pub group: usize,
     pub slot: usize,
     /// (world where observed, the tree as computed there, observed value).
-    pub observations: Vec<(usize, DistTree, f64)>,
+    pub observations: Vec<(usize, Arc<DistTree>, f64)>,
     pub discrete: bool,
 }
 
@@ -357,7 +358,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                                 n_slots += 1;
                             }
                             Some(Mech::Stoch {
-                                tree: tree.clone(),
+                                tree: Arc::new(tree.clone()),
                                 slot,
                             })
                         }
@@ -405,8 +406,8 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                 return Err(unset_decision(model, v, query_span));
             }
             Some(m) => {
-                mech_parents(m, v, &mut |p| stack.push(w * n + p));
-                mech_other_worlds(m, &mut |s| stack.push(s));
+                mech_parents(model, m, v, &mut |p| stack.push(w * n + p));
+                mech_other_worlds(model, m, v, &mut |s| stack.push(s));
             }
         }
     }
@@ -426,8 +427,10 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
             }
             let mut parent_versions = Vec::new();
             if let Some(m) = &mechs[s] {
-                mech_parents(m, v, &mut |p| parent_versions.push(version[w * n + p]));
-                mech_other_worlds(m, &mut |p| parent_versions.push(version[p]));
+                mech_parents(model, m, v, &mut |p| {
+                    parent_versions.push(version[w * n + p])
+                });
+                mech_other_worlds(model, m, v, &mut |p| parent_versions.push(version[p]));
             }
             let key = (worlds[w].group, mech_id[s], parent_versions);
             let next = version_ids.len();
@@ -499,7 +502,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
         group_ids.sort();
         for g in group_ids {
             let observations = &clamps[&(g, v)];
-            let mut by_slot: HashMap<usize, Vec<(usize, DistTree, f64)>> = HashMap::new();
+            let mut by_slot: HashMap<usize, Vec<(usize, Arc<DistTree>, f64)>> = HashMap::new();
             let mut continuous_versions: HashMap<usize, Vec<usize>> = HashMap::new();
             for (w, value, span, text) in observations {
                 let s = w * n + v;
@@ -593,10 +596,10 @@ fn plan_order(
                         parents[v].push(p);
                     }
                 };
-                mech_parents(m, v, &mut add);
+                mech_parents(model, m, v, &mut add);
                 // A nested counterfactual reads a variable of another world; that world is
                 // numbered first, so the same variable is computed there first within a step.
-                mech_other_worlds(m, &mut |s| add(s % n));
+                mech_other_worlds(model, m, v, &mut |s| add(s % n));
             }
         }
     }
@@ -667,13 +670,17 @@ fn natural(model: &Model, v: VarId) -> Option<Mech> {
     }
 }
 
-/// The variables a mechanism reads in its world.
-fn mech_parents(m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
+/// The variables a mechanism reads in its world (a variable's own table: its parents, found
+/// without walking the table).
+fn mech_parents(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
     match m {
         Mech::Det(e) => e.visit_vars(f),
-        Mech::Stoch { tree, .. } => tree.visit_vars(f),
+        Mech::Stoch { tree, .. } => match model.vars[v].table_of(tree) {
+            Some(table) => table.parents.iter().for_each(|&p| f(p)),
+            None => tree.visit_vars(f),
+        },
         Mech::Shift { natural, shift } => {
-            mech_parents(natural, v, f);
+            mech_parents(model, natural, v, f);
             shift.visit_vars(&mut |p| {
                 if p != v {
                     f(p)
@@ -684,19 +691,34 @@ fn mech_parents(m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
 }
 
 /// The slots of other worlds a mechanism reads (nested counterfactuals in its world's
-/// interventions).
-fn mech_other_worlds(m: &Mech, f: &mut impl FnMut(usize)) {
+/// interventions). A variable's own mechanism reads none.
+fn mech_other_worlds(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(usize)) {
     match m {
         Mech::Det(e) => collect_slots(e, f),
         Mech::Stoch { tree, .. } => {
-            let _ = tree.map_exprs(&mut |e| {
-                collect_slots(e, f);
-                e.clone()
-            });
+            if !matches!(&model.vars[v].kind, VarKind::Stochastic(own) if Arc::ptr_eq(own, tree)) {
+                tree_slots(tree, f);
+            }
         }
         Mech::Shift { natural, shift } => {
-            mech_other_worlds(natural, f);
+            mech_other_worlds(model, natural, v, f);
             collect_slots(shift, f);
+        }
+    }
+}
+
+/// The slots every expression of a tree reads.
+fn tree_slots(tree: &DistTree, f: &mut impl FnMut(usize)) {
+    match tree {
+        DistTree::Leaf(leaf) => leaf.params.iter().for_each(|e| collect_slots(e, f)),
+        DistTree::If(parts) => {
+            collect_slots(&parts.0, f);
+            tree_slots(&parts.1, f);
+            tree_slots(&parts.2, f);
+        }
+        DistTree::Match(m) => {
+            m.scrutinees.iter().for_each(|e| collect_slots(e, f));
+            m.arms.iter().for_each(|(_, t)| tree_slots(t, f));
         }
     }
 }

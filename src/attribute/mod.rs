@@ -508,7 +508,7 @@ impl Game<'_> {
                     .filter_map(|(_, &v)| match &self.model.vars[v].kind {
                         VarKind::Stochastic(tree) => Some(Intervention {
                             var: v,
-                            value: InterventionValue::Draw(tree.clone()),
+                            value: InterventionValue::Draw((**tree).clone()),
                             span: self.span,
                         }),
                         _ => None,

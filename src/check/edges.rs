@@ -71,6 +71,7 @@ impl<'a> Checker<'a> {
                     exogenous: false,
                     parents: Vec::new(),
                     domain: None,
+                    table: Default::default(),
                 });
                 self.decls.push(Decl {
                     mechanism: None,

@@ -347,6 +347,7 @@ impl<'a> Checker<'a> {
                 exogenous,
                 parents: Vec::new(),
                 domain: None,
+                table: Default::default(),
             });
             self.decls.push(Decl {
                 mechanism,
@@ -465,7 +466,7 @@ impl<'a> Checker<'a> {
                     let var = &mut self.model.vars[v];
                     var.ty = ty;
                     var.domain = tree_domain(&tree);
-                    var.kind = VarKind::Stochastic(tree);
+                    var.kind = VarKind::Stochastic(std::sync::Arc::new(tree));
                     self.decls[v].lowered = true;
                 }
             }

@@ -137,7 +137,7 @@ pub(super) fn linear_mechanism(
         let Mech::Stoch { tree, slot } = mech else {
             return None;
         };
-        let DistTree::Leaf(leaf) = tree else {
+        let DistTree::Leaf(leaf) = &**tree else {
             return None;
         };
         if leaf.kind != DistKind::Normal {

@@ -11,6 +11,7 @@
 pub mod dist;
 pub mod expr;
 pub mod graph;
+pub mod table;
 
 pub use dist::DistTree;
 pub use expr::{BinOp, Ex, Func, UnOp};
@@ -56,8 +57,9 @@ impl Type {
 /// How a variable gets its value.
 #[derive(Clone, Debug)]
 pub enum VarKind {
-    /// Drawn from a distribution: `x ~ D`. Exogenous variables are stochastic roots.
-    Stochastic(DistTree),
+    /// Drawn from a distribution: `x ~ D`. Exogenous variables are stochastic roots. Shared:
+    /// every plan's mechanism points at it.
+    Stochastic(std::sync::Arc<DistTree>),
     /// A function of its parents: `x := e`.
     Deterministic(Ex),
     /// No mechanism: set by `do`, `decide` or `bandit`. Holds the declared domain.
@@ -80,9 +82,23 @@ pub struct Var {
     pub parents: Vec<VarId>,
     /// Every value it can take, sorted, where that set is finite and known.
     pub domain: Option<Vec<f64>>,
+    /// Its mechanism read as a conditional probability table, found on first use.
+    pub table: table::TableCache,
 }
 
 impl Var {
+    /// Its stochastic mechanism as a conditional probability table, when it is one and `tree`
+    /// is that mechanism (not an intervention's).
+    pub fn table_of(
+        &self,
+        tree: &std::sync::Arc<DistTree>,
+    ) -> Option<&std::sync::Arc<table::CondTable>> {
+        match &self.kind {
+            VarKind::Stochastic(own) if std::sync::Arc::ptr_eq(own, tree) => self.table.get(own),
+            _ => None,
+        }
+    }
+
     /// Whether the variable has edges but no mechanism.
     pub fn is_nonparametric(&self) -> bool {
         matches!(self.kind, VarKind::Nonparametric)

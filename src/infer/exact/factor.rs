@@ -21,6 +21,7 @@ use crate::ast::Span;
 use crate::config::table_size;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::query::{Comp, Mech, Plan, Step};
+use crate::scm::table::CondTable;
 use crate::scm::{DistTree, Ex, Model};
 use std::collections::HashMap;
 
@@ -173,7 +174,7 @@ impl<'a> Builder<'a> {
                     if let Some(x) = c.clamp {
                         observed[slot] = Some(x);
                     }
-                    mech_slots(&c.mech, c.world * n, slot, &mut |s| {
+                    mech_slots(self.model, step.var, &c.mech, c.world * n, slot, &mut |s| {
                         scope.push(self.alias[s]);
                     });
                     scope.push(slot);
@@ -266,9 +267,16 @@ impl<'a> Builder<'a> {
 
     /// The factor of the computations sharing one noise slot (or one deterministic one).
     fn mechanism_factor(&mut self, var: usize, outputs: &[Output]) -> Result<(), Diagnostic> {
+        let model = self.model;
+        if let [o] = outputs
+            && let Mech::Stoch { tree, .. } = o.mech
+            && let Some(table) = model.vars[var].table_of(tree)
+        {
+            return self.table_factor(var, o, table);
+        }
         let mut parents: Vec<usize> = Vec::new();
         for o in outputs {
-            mech_slots(o.mech, o.base, o.slot, &mut |s| {
+            mech_slots(model, var, o.mech, o.base, o.slot, &mut |s| {
                 let s = self.alias[s];
                 if s != o.slot && !parents.contains(&s) {
                     parents.push(s);
@@ -324,6 +332,90 @@ impl<'a> Builder<'a> {
                 values[r * out_size + offset] += p;
             }
         }
+        self.factors.push(Factor {
+            slots,
+            cards,
+            values,
+        });
+        Ok(())
+    }
+
+    /// The factor of one computation whose mechanism is its variable's own table: rows copied
+    /// from the table, the same factor [`Builder::mechanism_factor`] computes arm by arm.
+    fn table_factor(
+        &mut self,
+        var: usize,
+        o: &Output,
+        table: &CondTable,
+    ) -> Result<(), Diagnostic> {
+        let parents: Vec<usize> = table
+            .parents
+            .iter()
+            .map(|&p| self.alias[o.base + p])
+            .collect();
+        let parent_cards = self.cards(&parents);
+        let n_rows = self
+            .within_cap(&parent_cards)
+            .ok_or_else(|| self.too_large(var))?;
+        // Each parent value's offset into the table's rows (`None`: no arm matches it).
+        let mut stride = 1;
+        let mut offsets: Vec<Vec<Option<usize>>> = vec![Vec::new(); parents.len()];
+        for k in (0..parents.len()).rev() {
+            offsets[k] = self.domains[parents[k]]
+                .values
+                .iter()
+                .map(|&x| table.position(k, x).map(|p| p * stride))
+                .collect();
+            stride *= table.sizes[k];
+        }
+        let clamp = o.clamp.map(Domain::key);
+        // Per factor row, the table row; output values enter the domain in the order the
+        // arm-by-arm computation would meet them.
+        let mut column_index: Vec<Option<usize>> = vec![None; table.values.len()];
+        let mut rows: Vec<&[f64]> = Vec::with_capacity(n_rows);
+        let mut assignment = vec![0usize; parents.len()];
+        for r in 0..n_rows {
+            if r % 4096 == 4095 {
+                crate::infer::check_cancel()?;
+            }
+            let row = assignment
+                .iter()
+                .zip(&offsets)
+                .try_fold(0, |sum, (&i, offsets)| Some(sum + offsets[i]?))
+                .and_then(|row| table.row(row));
+            let Some(row) = row else {
+                let v = &self.model.vars[var];
+                return Err(Diagnostic::error(
+                    Code::E006,
+                    v.span,
+                    format!("no match arm covers the values of `{}`'s parents", v.name),
+                ));
+            };
+            for (c, &p) in row.iter().enumerate() {
+                if p > 0.0 && column_index[c].is_none() {
+                    let x = table.values[c];
+                    if clamp.is_none_or(|k| k == Domain::key(x)) {
+                        column_index[c] = Some(self.domains[o.slot].insert(x));
+                    }
+                }
+            }
+            rows.push(row);
+            advance(&mut assignment, &parent_cards);
+        }
+        let out_card = self.domains[o.slot].values.len();
+        let mut cards = parent_cards;
+        cards.push(out_card);
+        let size = self.within_cap(&cards).ok_or_else(|| self.too_large(var))?;
+        let mut values = vec![0.0; size];
+        for (row, out) in rows.iter().zip(values.chunks_mut(out_card.max(1))) {
+            for (&p, c) in row.iter().zip(&column_index) {
+                if let Some(c) = c {
+                    out[*c] += p;
+                }
+            }
+        }
+        let mut slots = parents;
+        slots.push(o.slot);
         self.factors.push(Factor {
             slots,
             cards,
@@ -611,14 +703,24 @@ struct Output<'m> {
     clamp: Option<f64>,
 }
 
-/// Every slot a mechanism of the world at `base` reads (a shift's own slot is its natural
-/// value, not a parent).
-fn mech_slots(mech: &Mech, base: usize, own: usize, f: &mut impl FnMut(usize)) {
+/// Every slot a mechanism of `var` in the world at `base` reads (a shift's own slot is its
+/// natural value, not a parent; a variable's own table reads its parents).
+fn mech_slots(
+    model: &Model,
+    var: usize,
+    mech: &Mech,
+    base: usize,
+    own: usize,
+    f: &mut impl FnMut(usize),
+) {
     match mech {
         Mech::Det(e) => slots_in(e, base, f),
-        Mech::Stoch { tree, .. } => tree_slots(tree, base, f),
+        Mech::Stoch { tree, .. } => match model.vars[var].table_of(tree) {
+            Some(table) => table.parents.iter().for_each(|&p| f(base + p)),
+            None => tree_slots(tree, base, f),
+        },
         Mech::Shift { natural, shift } => {
-            mech_slots(natural, base, own, f);
+            mech_slots(model, var, natural, base, own, f);
             slots_in(shift, base, &mut |s| {
                 if s != own {
                     f(s)
