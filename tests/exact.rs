@@ -1,13 +1,16 @@
-//! Issue 21 (exact branch): imported tables read directly.
+//! Issue 21 (exact branch): imported tables read directly, and the rare-outcome warning of
+//! sampled answers.
 //!
 //! - A mechanism that is a `match` over parents returning a Categorical per arm is read as a
 //!   table once per model; its answers must be those of the same numbers written so that no
 //!   table is recognised (an `if` chain), which the engines evaluate arm by arm.
+//! - A sampled probability resting on fewer than ten effective samples carries a warning;
+//!   values never sampled are still listed, in declared order, with no warning of their own.
 
 mod common;
 
-use common::options;
-use whatif::results::Body;
+use common::{options, run_all};
+use whatif::results::{Body, Distribution, Value};
 use whatif::{Method, Model, Options};
 
 /// The same network twice: `match` tables (recognised) and `if` chains (evaluated per row).
@@ -93,4 +96,62 @@ fn tables_read_directly_answer_as_the_mechanisms_do() {
             "{q}: sampled {t} ± {se} vs exact {exact_value}"
         );
     }
+}
+
+#[test]
+fn a_sampled_probability_resting_on_few_samples_is_flagged() {
+    // "b" has probability 5e-4: about five of 10,000 samples. "c" is never drawn.
+    let source = r#"x ~ Categorical("a": 0.9995, "b": 0.0005, "c": 0.0)
+query P(x)
+query P(x = "b")
+query P(x = "a")
+"#;
+    let model = Model::parse_named("rare", source).unwrap_or_else(|e| panic!("{e}"));
+    let answers = run_all(&model, &options(10_000, Method::Is)).unwrap_or_else(|e| panic!("{e}"));
+    let Body::Distribution(Distribution::Discrete { values, .. }) = &answers[0].body else {
+        panic!("{:?}", answers[0].body);
+    };
+    let listed: Vec<&Value> = values.iter().map(|v| &v.value).collect();
+    assert_eq!(
+        listed,
+        vec![
+            &Value::Label("a".into()),
+            &Value::Label("b".into()),
+            &Value::Label("c".into())
+        ],
+        "every declared value, in declared order"
+    );
+    assert!(
+        values[1].p > 0.0,
+        "the seed draws \"b\" at least once: {values:?}"
+    );
+    assert_eq!(values[2].p, 0.0);
+    assert!(values[2].stderr > 0.0);
+    for (i, answer) in answers[..2].iter().enumerate() {
+        assert_eq!(
+            answer.warnings.len(),
+            1,
+            "answer {i}: {:?}",
+            answer.warnings
+        );
+        assert!(
+            answer.warnings[0].starts_with("rare outcome:"),
+            "{}",
+            answer.warnings[0]
+        );
+    }
+    assert!(
+        answers[0].warnings[0].contains(r#""b" ("#),
+        "{}",
+        answers[0].warnings[0]
+    );
+    assert!(
+        !answers[0].warnings[0].contains(r#""c""#),
+        "{}",
+        answers[0].warnings[0]
+    );
+    assert!(answers[2].warnings.is_empty(), "{:?}", answers[2].warnings);
+    // Answered exactly, nothing to warn about.
+    let exact = run_all(&model, &Options::new().method(Method::Exact)).unwrap();
+    assert!(exact.iter().all(|a| a.warnings.is_empty()));
 }

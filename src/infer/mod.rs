@@ -382,6 +382,7 @@ fn answer_sampled(
         Estimand::Probability { .. } => {
             let (value, stderr) = acc.groups[0].scalar(0);
             let ess = acc.groups[0].ess();
+            warnings.extend(rare_warning(&[(None, value * ess)]));
             Body::Probability(Estimate {
                 value,
                 stderr: Some(estimate::probability_stderr(value, stderr, ess)),
@@ -400,6 +401,17 @@ fn answer_sampled(
             })
         }
         Estimand::Distribution { ty, target, .. } => {
+            if let TargetAcc::Discrete(rows) = &acc.groups[0].targets[0] {
+                let hits: Vec<(Option<String>, f64)> = rows
+                    .iter()
+                    .filter(|(_, _, sw2)| *sw2 > 0.0)
+                    .map(|(v, sw, sw2)| {
+                        let shown = model.format_value(*ty, *v);
+                        (Some(shown), sw * sw / sw2)
+                    })
+                    .collect();
+                warnings.extend(rare_warning(&hits));
+            }
             Body::Distribution(distribution(model, target, *ty, acc, settings.samples))
         }
         _ => {
@@ -593,6 +605,44 @@ fn answer_smc(
         warnings,
         details,
     })
+}
+
+/// Fewer effective samples than this behind a sampled probability earn it a warning.
+const RARE_HITS: f64 = 10.0;
+
+/// The warning for sampled probabilities that rest on fewer than [`RARE_HITS`] effective
+/// samples — `(value shown, effective hits)` per probability (`None` for an event's): their
+/// standard errors come from too few samples to be trusted. A probability of exactly 0 (never
+/// sampled) is not one of them: its score-interval standard error already says how little is
+/// known.
+fn rare_warning(hits: &[(Option<String>, f64)]) -> Option<String> {
+    let rare: Vec<&(Option<String>, f64)> = hits
+        .iter()
+        .filter(|(_, h)| *h > 0.0 && *h < RARE_HITS)
+        .collect();
+    let first = rare.first()?;
+    let what = match &first.0 {
+        None => format!("this probability rests on {:.1} effective samples", first.1),
+        Some(_) => {
+            let listed: Vec<String> = rare
+                .iter()
+                .take(5)
+                .map(|(v, h)| format!("{} ({h:.1})", v.as_deref().unwrap_or("")))
+                .collect();
+            let more = if rare.len() > 5 {
+                format!(" and {} more", rare.len() - 5)
+            } else {
+                String::new()
+            };
+            format!(
+                "the probabilities of {}{more} rest on fewer than {RARE_HITS} effective samples each",
+                listed.join(", ")
+            )
+        }
+    };
+    Some(format!(
+        "rare outcome: {what}, so the estimate and its standard error are unreliable (use --method exact where the model is finite, or raise --samples)"
+    ))
 }
 
 /// A sampled expectation's standard error, or none (with a warning saying so) where fewer than
