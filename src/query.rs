@@ -670,12 +670,12 @@ fn natural(model: &Model, v: VarId) -> Option<Mech> {
     }
 }
 
-/// The variables a mechanism reads in its world (a variable's own table: its parents, found
-/// without walking the table).
+/// The variables a mechanism reads in its world (a variable's own table, once recognised: its
+/// parents, found without walking the table; the same variables in the same order).
 fn mech_parents(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
     match m {
         Mech::Det(e) => e.visit_vars(f),
-        Mech::Stoch { tree, .. } => match model.vars[v].table_of(tree) {
+        Mech::Stoch { tree, .. } => match model.vars[v].known_table_of(tree) {
             Some(table) => table.parents.iter().for_each(|&p| f(p)),
             None => tree.visit_vars(f),
         },

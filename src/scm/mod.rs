@@ -88,13 +88,25 @@ pub struct Var {
 
 impl Var {
     /// Its stochastic mechanism as a conditional probability table, when it is one and `tree`
-    /// is that mechanism (not an intervention's).
+    /// is that mechanism (not an intervention's); recognised on first use.
     pub fn table_of(
         &self,
         tree: &std::sync::Arc<DistTree>,
     ) -> Option<&std::sync::Arc<table::CondTable>> {
         match &self.kind {
             VarKind::Stochastic(own) if std::sync::Arc::ptr_eq(own, tree) => self.table.get(own),
+            _ => None,
+        }
+    }
+
+    /// [`Var::table_of`] where a question has already recognised the table, else `None`:
+    /// cheap lookups (parents) use it without reading every table of the model.
+    pub fn known_table_of(
+        &self,
+        tree: &std::sync::Arc<DistTree>,
+    ) -> Option<&std::sync::Arc<table::CondTable>> {
+        match &self.kind {
+            VarKind::Stochastic(own) if std::sync::Arc::ptr_eq(own, tree) => self.table.known(),
             _ => None,
         }
     }

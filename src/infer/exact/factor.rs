@@ -704,7 +704,8 @@ struct Output<'m> {
 }
 
 /// Every slot a mechanism of `var` in the world at `base` reads (a shift's own slot is its
-/// natural value, not a parent; a variable's own table reads its parents).
+/// natural value, not a parent; a variable's own table, once recognised, reads its parents —
+/// the slots the walk would find).
 fn mech_slots(
     model: &Model,
     var: usize,
@@ -715,7 +716,7 @@ fn mech_slots(
 ) {
     match mech {
         Mech::Det(e) => slots_in(e, base, f),
-        Mech::Stoch { tree, .. } => match model.vars[var].table_of(tree) {
+        Mech::Stoch { tree, .. } => match model.vars[var].known_table_of(tree) {
             Some(table) => table.parents.iter().for_each(|&p| f(base + p)),
             None => tree_slots(tree, base, f),
         },
