@@ -131,7 +131,10 @@ impl PyModel {
         // The library answers every statement on its own; Python raises the first error (the
         // exception carries its code and line), as `Model.run` documents.
         let answers = interruptible(py, &options, |options| {
-            model.run(options).into_iter().collect::<Result<Vec<_>, _>>()
+            model
+                .run(options)
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()
         })?;
         json(&answers)
     }

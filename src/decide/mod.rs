@@ -29,7 +29,6 @@ use crate::scm::expr::MatchEx;
 use crate::scm::{BinOp, Ex, Model, VarId, VarKind};
 use problem::DecisionProblem;
 
-
 /// Up to this many actions a decision tracks the covariance of every pair of actions in one
 /// run (496 cross sums); past it, two runs track each action against the best only.
 const ALL_PAIRS_UP_TO: usize = 32;
