@@ -25,6 +25,9 @@ pub struct Program {
     /// What checking knew beyond the above (constants), kept to extend the program by more
     /// text without checking it again (`check/extend.rs`, the REPL).
     pub scope: crate::check::Scope,
+    /// `set prior = k` in force at the end of the file: pseudo-observations of every value in
+    /// every cell of a fitted table (LANGUAGE.md §12).
+    pub prior: Option<f64>,
 }
 
 /// A question, in file order.

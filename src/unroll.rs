@@ -313,7 +313,7 @@ pub(crate) fn uses_families(statement: &Statement) -> bool {
 
 fn expr_uses(expr: &Expr) -> bool {
     match &expr.kind {
-        ExprKind::Literal(_) | ExprKind::Name(_) => false,
+        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Parameter { .. } => false,
         ExprKind::Index { .. } | ExprKind::Aggregate { .. } => true,
         ExprKind::Counterfactual {
             indices,
@@ -978,7 +978,7 @@ impl<'c> Unroller<'c> {
     fn expr(&mut self, expr: &Expr, env: &IndexEnv<'_>) -> Lowered<Expr> {
         let span = expr.span;
         let kind = match &expr.kind {
-            ExprKind::Literal(_) => expr.kind.clone(),
+            ExprKind::Literal(_) | ExprKind::Parameter { .. } => expr.kind.clone(),
             ExprKind::Name(name) => match env.loop_value(name) {
                 Some(v) => ExprKind::Literal(Literal::Int(v)),
                 None => {

@@ -300,6 +300,12 @@ pub enum ExprKind {
         name: Ident,
         args: Vec<Argument>,
     },
+    /// `?`, `?name`, `?[a, b]`: a parameter fitted from data (LANGUAGE.md §12); `index` names
+    /// the finite-domain variables of a table of parameters.
+    Parameter {
+        name: Option<String>,
+        index: Vec<Ident>,
+    },
 }
 
 /// A prefix operator.
@@ -597,7 +603,7 @@ impl Statement {
                     push(Node::Expr(&b.hi));
                 }
                 Node::Expr(e) => match &e.kind {
-                    ExprKind::Literal(_) | ExprKind::Name(_) => {}
+                    ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Parameter { .. } => {}
                     ExprKind::Index { indices, .. } => {
                         indices.iter().for_each(|i| push(Node::Expr(i)));
                     }

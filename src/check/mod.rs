@@ -21,6 +21,7 @@ mod edges;
 mod expr;
 mod extend;
 mod intervention;
+mod param;
 mod pattern;
 mod question;
 
@@ -127,6 +128,8 @@ pub fn check_with_data(
         suggestions_left: MAX_SUGGESTIONS,
         column_types: types.clone(),
         bidirected: Vec::new(),
+        params: param::Registry::default(),
+        prior: None,
     };
     checker.declare(program);
     checker.declare_edges(program);
@@ -156,6 +159,7 @@ pub fn check_with_data(
             .iter()
             .map(|(a, b, _)| (*a, *b))
             .collect(),
+        prior: checker.prior,
     })
 }
 
@@ -251,6 +255,10 @@ struct Checker<'a> {
     column_types: HashMap<String, ColumnType>,
     /// `a <-> b` edges, each pair once (smaller id first), with where it was written.
     bidirected: Vec<(VarId, VarId, Span)>,
+    /// The `?` parameters lowered so far (src/check/param.rs).
+    params: param::Registry,
+    /// `set prior = k` in force at the end of the file.
+    prior: Option<f64>,
 }
 
 /// Unknown names that get a "did you mean"; past this, only the first few are shown anyway
@@ -667,6 +675,7 @@ fn expr_names(expr: &ast::Expr, out: &mut Vec<String>) {
             arms.iter().for_each(|a| expr_names(&a.body, out));
         }
         ExprKind::Call { args, .. } => args.iter().for_each(|a| expr_names(&a.value, out)),
+        ExprKind::Parameter { index, .. } => out.extend(index.iter().map(|i| i.name.clone())),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::program::*;
 use crate::scm::{Ex, Type, VarId, VarKind};
 
 /// The names `set NAME = N` accepts.
-const SETTINGS: &[&str] = &["samples", "seed", "permutations", "method"];
+const SETTINGS: &[&str] = &["samples", "seed", "permutations", "method", "prior"];
 
 impl Checker<'_> {
     /// The questions, and the `set samples` / `set seed` / `set method` values in force at
@@ -30,6 +30,12 @@ impl Checker<'_> {
         for statement in &program.statements {
             let span = statement.span;
             let kind = match &statement.kind {
+                StatementKind::Set { name, value } if name.name == "prior" => {
+                    if let Ok(k) = self.prior_setting(value) {
+                        self.prior = Some(k);
+                    }
+                    continue;
+                }
                 StatementKind::Set { name, value } if name.name == "method" => {
                     match method_setting(value) {
                         Ok(m) => method = Some(m),
@@ -199,7 +205,7 @@ impl Checker<'_> {
                 }
                 None => {
                     d = d.with_help(
-                        "the settings are `samples`, `seed`, `permutations` and `method`",
+                        "the settings are `samples`, `seed`, `permutations`, `method` and `prior`",
                     )
                 }
             }

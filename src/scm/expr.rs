@@ -189,6 +189,10 @@ pub enum Ex {
     If(Box<(Ex, Ex, Ex)>),
     Match(Box<MatchEx<Ex>>),
     Call(Func, Vec<Ex>),
+    /// A `?` parameter (an index into [`super::Model::parameters`]) not yet fitted. Only the
+    /// fitting stage sees one: `fit::fit` replaces every one by its estimate before any engine
+    /// runs, so evaluation reads it as NaN.
+    Param(usize),
 }
 
 #[inline]
@@ -219,7 +223,7 @@ impl Ex {
             Ex::Const(c) => *c,
             Ex::Var(v) => vals[base + v],
             Ex::Slot(s) => vals[*s],
-            Ex::Counterfactual(..) => f64::NAN,
+            Ex::Counterfactual(..) | Ex::Param(_) => f64::NAN,
             Ex::Unary(op, a) => {
                 let a = a.eval(vals, base);
                 match op {
@@ -299,7 +303,7 @@ impl Ex {
     /// Calls `f` on every variable the expression reads (counterfactual terms included).
     pub fn visit_vars(&self, f: &mut impl FnMut(VarId)) {
         match self {
-            Ex::Const(_) | Ex::Slot(_) => {}
+            Ex::Const(_) | Ex::Slot(_) | Ex::Param(_) => {}
             Ex::Var(v) => f(*v),
             Ex::Counterfactual(v, interventions) => {
                 f(*v);
@@ -337,6 +341,22 @@ impl Ex {
         let mut found = false;
         self.visit_vars(&mut |v| found |= v == var);
         found
+    }
+
+    /// Whether the expression reads a `?` parameter.
+    pub fn has_param(&self) -> bool {
+        let mut found = false;
+        self.rewrite_ref(&mut |e| found |= matches!(e, Ex::Param(_)));
+        found
+    }
+
+    /// Calls `f` on every `?` parameter the expression reads.
+    pub fn visit_params(&self, f: &mut impl FnMut(usize)) {
+        self.rewrite_ref(&mut |e| {
+            if let Ex::Param(p) = e {
+                f(*p);
+            }
+        });
     }
 
     /// Whether any counterfactual term remains.
@@ -395,7 +415,7 @@ impl Ex {
         let mut reads = false;
         self.visit_vars(&mut |_| reads = true);
         let mut slot = false;
-        self.rewrite_ref(&mut |e| slot |= matches!(e, Ex::Slot(_)));
+        self.rewrite_ref(&mut |e| slot |= matches!(e, Ex::Slot(_) | Ex::Param(_)));
         if reads || slot {
             None
         } else {

@@ -12,9 +12,11 @@ pub mod dist;
 pub mod expr;
 pub mod graph;
 pub mod table;
+pub mod param;
 
 pub use dist::DistTree;
 pub use expr::{BinOp, Ex, Func, UnOp};
+pub use param::Parameter;
 
 use crate::ast::Span;
 use serde::{Deserialize, Serialize};
@@ -125,6 +127,8 @@ pub struct Model {
     pub order: Vec<VarId>,
     /// Interned labels; a label value is an index into this.
     pub labels: Vec<String>,
+    /// The `?` parameters [`Ex::Param`] indexes; empty once fitted.
+    pub parameters: Vec<Parameter>,
     /// Variable names to ids; kept in step with `vars` by [`Model::add`].
     names: std::collections::HashMap<String, VarId>,
     /// Labels to their index in `labels`; kept in step by [`Model::intern`].

@@ -561,6 +561,15 @@ fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
                 binders,
             }
         }
+        Rule::parameter => {
+            let mut inner = children(pair);
+            let head = next(&mut inner, span, "parameter")?;
+            let name = head.as_str().trim_start_matches('?');
+            ExprKind::Parameter {
+                name: (!name.is_empty()).then(|| name.to_string()),
+                index: inner.map(ident).collect(),
+            }
+        }
         Rule::if_expr => {
             let mut inner = children(pair);
             let cond = expr(next(&mut inner, span, "if")?, d)?;

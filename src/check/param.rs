@@ -1,0 +1,224 @@
+//! Lowering `?` parameters (LANGUAGE.md §12): `?`, `?name`, `?[a, b]`, `?name[a, b]`.
+//!
+//! A `?` may stand only in the mechanism of a stochastic variable (`x ~ ...`): it is learned by
+//! maximum likelihood from that variable's rows. A scalar lowers to [`Ex::Param`]; a table
+//! `?[a, b]` to a `match (a, b)` whose arms are one parameter per combination of the finite
+//! domains of `a` and `b`, so `a` and `b` become parents like any variable the mechanism reads.
+//! A named parameter is one parameter wherever its name appears (one per cell for a table).
+
+use super::{Checker, Lowered, Place};
+use crate::ast::{Ident, Mechanism, Span};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::scm::expr::MatchEx;
+use crate::scm::{Ex, Parameter, Type, VarId};
+use std::collections::HashMap;
+
+/// What the checker remembers about parameters while lowering.
+#[derive(Default)]
+pub(super) struct Registry {
+    /// `(name, cell values)` → parameter, for named parameters.
+    named: HashMap<(String, Vec<u64>), usize>,
+    /// A named parameter's index variables, as first written.
+    index_of_name: HashMap<String, (Vec<VarId>, Span)>,
+    /// Anonymous `?`s seen so far in each variable's mechanism (for their names).
+    anonymous: HashMap<VarId, usize>,
+}
+
+impl Checker<'_> {
+    /// Lowers `?name[index]` in the current mechanism.
+    pub(super) fn lower_parameter(
+        &mut self,
+        name: Option<&str>,
+        index: &[Ident],
+        span: Span,
+        place: Place,
+    ) -> Lowered<(Ex, Type)> {
+        let owner = match (place, self.current) {
+            (Place::Mechanism, Some(v))
+                if matches!(self.decls[v].mechanism, Some(Mechanism::Stochastic(_))) =>
+            {
+                v
+            }
+            _ => {
+                let d = Diagnostic::error(
+                    Code::E013,
+                    span,
+                    "a `?` parameter belongs in the mechanism of a stochastic variable (`x ~ ...`)",
+                )
+                .with_help(
+                    "parameters are learned from the rows of the variable whose distribution \
+                     they shape; write the number here, or move the `?` into a `~` mechanism",
+                );
+                self.error(d);
+                return Err(());
+            }
+        };
+        let mut axes: Vec<(VarId, Vec<f64>)> = Vec::new();
+        for ident in index {
+            let Some(v) = self.model.find(&ident.name) else {
+                self.unknown(&ident.name, ident.span);
+                return Err(());
+            };
+            if !self.decls[v].lowered {
+                return Err(());
+            }
+            if axes.iter().any(|(a, _)| *a == v) {
+                self.error(Diagnostic::error(
+                    Code::E005,
+                    ident.span,
+                    format!("`{}` indexes this table twice", ident.name),
+                ));
+                return Err(());
+            }
+            let var = &self.model.vars[v];
+            let Some(domain) = var.domain.clone() else {
+                self.error(
+                    Diagnostic::error(
+                        Code::E005,
+                        ident.span,
+                        format!(
+                            "a table of parameters needs finite-domain variables, but `{}` is {}",
+                            ident.name,
+                            var.ty.name()
+                        ),
+                    )
+                    .with_help("index by bools, labels or bounded ints; a real parent enters a linear mean as `? * x`"),
+                );
+                return Err(());
+            };
+            axes.push((v, domain));
+        }
+        let size = crate::config::table_size(axes.iter().map(|(_, d)| d.len()));
+        if size.is_none_or(|s| s > self.config.max_match_arms) {
+            let limit = self.config.max_match_arms;
+            self.error(
+                Diagnostic::error(
+                    Code::E005,
+                    span,
+                    format!("this table of parameters has more than {limit} cells"),
+                )
+                .with_help("index by fewer variables, or write the dependence with arithmetic (`? + ? * x`)"),
+            );
+            return Err(());
+        }
+        if let Some(name) = name {
+            let vars: Vec<VarId> = axes.iter().map(|(v, _)| *v).collect();
+            match self.params.index_of_name.get(name) {
+                Some((first, first_span)) if *first != vars => {
+                    let first_span = *first_span;
+                    self.error(
+                        Diagnostic::error(
+                            Code::E005,
+                            span,
+                            format!("the parameter `?{name}` is indexed differently here"),
+                        )
+                        .with_label(first_span, "first written here")
+                        .with_help("a named parameter is one parameter (or one table): index it by the same variables everywhere"),
+                    );
+                    return Err(());
+                }
+                Some(_) => {}
+                None => {
+                    self.params
+                        .index_of_name
+                        .insert(name.to_string(), (vars, span));
+                }
+            }
+        }
+        let ordinal = {
+            let n = self.params.anonymous.entry(owner).or_insert(0);
+            if name.is_none() {
+                *n += 1;
+            }
+            *n
+        };
+        let mut cells: Vec<Vec<f64>> = vec![Vec::new()];
+        for (_, domain) in &axes {
+            cells = cells
+                .into_iter()
+                .flat_map(|prefix| {
+                    domain.iter().map(move |x| {
+                        let mut cell = prefix.clone();
+                        cell.push(*x);
+                        cell
+                    })
+                })
+                .collect();
+        }
+        let mut arms = Vec::with_capacity(cells.len());
+        for values in cells {
+            let cell: Vec<(VarId, f64)> = axes
+                .iter()
+                .map(|(v, _)| *v)
+                .zip(values.iter().copied())
+                .collect();
+            let id = match name {
+                Some(name) => {
+                    let key = (
+                        name.to_string(),
+                        values.iter().map(|x| x.to_bits()).collect(),
+                    );
+                    match self.params.named.get(&key) {
+                        Some(&id) => id,
+                        None => {
+                            let id = self.new_parameter(name.to_string(), true, owner, cell, span);
+                            self.params.named.insert(key, id);
+                            id
+                        }
+                    }
+                }
+                None => {
+                    let label = format!("{}.?{ordinal}", self.model.vars[owner].name);
+                    self.new_parameter(label, false, owner, cell, span)
+                }
+            };
+            arms.push((values.into_iter().map(Some).collect(), Ex::Param(id)));
+        }
+        if axes.is_empty() {
+            let Some((_, ex)) = arms.pop() else {
+                unreachable!("one cell for a scalar parameter")
+            };
+            return Ok((ex, Type::Real));
+        }
+        let scrutinees = axes.iter().map(|(v, _)| Ex::Var(*v)).collect();
+        Ok((
+            Ex::Match(Box::new(MatchEx { scrutinees, arms })),
+            Type::Real,
+        ))
+    }
+
+    fn new_parameter(
+        &mut self,
+        name: String,
+        named: bool,
+        variable: VarId,
+        cell: Vec<(VarId, f64)>,
+        span: Span,
+    ) -> usize {
+        self.model.parameters.push(Parameter {
+            name,
+            named,
+            variable,
+            cell,
+            span,
+        });
+        self.model.parameters.len() - 1
+    }
+}
+
+impl Checker<'_> {
+    /// `set prior = k`: a finite number k ≥ 0 of pseudo-observations.
+    pub(super) fn prior_setting(&mut self, value: &crate::ast::Expr) -> Lowered<f64> {
+        let (ex, ty) = self.lower_expr(value, Place::Constant)?;
+        match ex.constant() {
+            Some(k) if ty.is_numeric() && k >= 0.0 && k.is_finite() => Ok(k),
+            _ => {
+                self.error(
+                    Diagnostic::error(Code::E005, value.span, "`prior` must be a number ≥ 0")
+                        .with_help("`set prior = 1` adds one pseudo-observation of every value to every cell (Laplace's rule)"),
+                );
+                Err(())
+            }
+        }
+    }
+}
