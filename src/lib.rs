@@ -110,6 +110,7 @@ pub(crate) mod data;
 pub(crate) mod decide;
 pub(crate) mod diagnostics;
 mod dot;
+pub(crate) mod fit;
 pub(crate) mod identify;
 pub(crate) mod infer;
 #[cfg(feature = "cli")]

@@ -488,3 +488,45 @@ impl From<String> for Value {
         Value::Label(label)
     }
 }
+
+/// What `whatif run` fitted before answering (`"fit"` in `--json`, LANGUAGE.md §12).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FitSummary {
+    /// Data rows read.
+    pub rows: u64,
+    /// Every `?` parameter with its estimate.
+    pub parameters: Vec<FittedParameter>,
+    /// Every fitted mechanism: the rows it used and how it was fitted.
+    pub mechanisms: Vec<FittedMechanism>,
+    /// Wall-clock seconds the fit took.
+    pub seconds: f64,
+}
+
+/// One fitted parameter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FittedParameter {
+    /// `p_rain` for `?p_rain`; `wet.?1` for the first anonymous `?` of `wet`'s mechanism.
+    pub name: String,
+    /// The variable whose mechanism declared it.
+    pub variable: String,
+    /// The table cell (index variable → value), or `null` for a scalar parameter.
+    pub index: Option<BTreeMap<String, Value>>,
+    /// The estimate.
+    pub value: f64,
+    /// Its standard error (`null` where the data give none, e.g. a cell filled by the prior).
+    pub stderr: Option<f64>,
+}
+
+/// One fitted mechanism.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FittedMechanism {
+    /// The variable.
+    pub variable: String,
+    /// Rows where it and all its parents were observed.
+    pub rows: u64,
+    /// `"counts"`, `"least squares"` or `"maximum likelihood"`.
+    pub method: String,
+}

@@ -577,7 +577,7 @@ fn discrete_quantile(u: f64, max: f64, cdf: impl Fn(f64) -> f64) -> f64 {
     lo
 }
 
-fn category_index(labels: &[f64], n: usize, x: f64) -> Option<usize> {
+pub(crate) fn category_index(labels: &[f64], n: usize, x: f64) -> Option<usize> {
     if labels.is_empty() {
         (x.fract() == 0.0 && x >= 0.0 && (x as usize) < n).then_some(x as usize)
     } else {

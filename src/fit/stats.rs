@@ -1,0 +1,222 @@
+//! Sufficient statistics, accumulated row by row and mergeable (a sum), so that rows stream
+//! through once and blocks of rows can be counted apart and added.
+//!
+//! - counts per table cell and category (Bernoulli, Categorical tables);
+//! - `XᵀX`, `Xᵀy`, `yᵀy` and `n` for a linear mean (the design row of a row is the gradient
+//!   of the mean with respect to its coefficients, found by evaluating it on jets);
+//! - for numerical fits, the distinct tuples (value, parents) with their counts: memory grows
+//!   with the distinct combinations, not the rows.
+
+use super::dual::Jet;
+use super::likelihood::Point;
+use super::plan::{CountTable, Linear, Method, Unit};
+use crate::scm::dist::category_index;
+use crate::scm::{Model, VarId};
+use std::collections::HashMap;
+
+/// One unit's statistics.
+#[derive(Clone, Debug)]
+pub enum Stat {
+    /// `counts[cell * categories + j]`; a Bernoulli has categories false, true.
+    Counts { counts: Vec<f64>, categories: usize },
+    /// The normal equations' sums.
+    Gram {
+        xtx: Vec<f64>,
+        xty: Vec<f64>,
+        yty: f64,
+        n: f64,
+    },
+    /// Per variable of the unit: distinct (value, parent values) bit patterns → weight.
+    Tuples(Vec<HashMap<Vec<u64>, f64>>),
+}
+
+/// What a unit needs per row, prepared once.
+pub struct Accumulator<'m> {
+    model: &'m Model,
+    unit: &'m Unit,
+    /// Per variable of the unit, the variable and its parents (the tuple's layout).
+    layout: Vec<Vec<VarId>>,
+    /// Global parameter id → cell (count tables).
+    cell_of: HashMap<usize, usize>,
+    /// Global parameter id → local index (least squares).
+    local: Vec<usize>,
+    /// Rows counted per variable of the unit.
+    pub rows: Vec<u64>,
+    /// The statistics.
+    pub stat: Stat,
+}
+
+impl<'m> Accumulator<'m> {
+    /// An empty accumulator for `unit`.
+    pub fn new(model: &'m Model, unit: &'m Unit) -> Accumulator<'m> {
+        let layout: Vec<Vec<VarId>> = unit
+            .vars
+            .iter()
+            .map(|v| {
+                let mut l = vec![*v];
+                l.extend(&model.vars[*v].parents);
+                l
+            })
+            .collect();
+        let mut cell_of = HashMap::new();
+        let mut local = vec![usize::MAX; model.parameters.len()];
+        for (i, p) in unit.params.iter().enumerate() {
+            local[*p] = i;
+        }
+        let stat = match &unit.method {
+            Method::Counts(t) => {
+                for (c, ids) in t.cells.iter().enumerate() {
+                    cell_of.insert(ids[0], c);
+                }
+                let categories = if t.bernoulli { 2 } else { t.weights.len() };
+                Stat::Counts {
+                    counts: vec![0.0; t.cells.len() * categories],
+                    categories,
+                }
+            }
+            Method::LeastSquares(l) => {
+                let p = l.betas.len();
+                for (i, b) in l.betas.iter().enumerate() {
+                    local[*b] = i;
+                }
+                Stat::Gram {
+                    xtx: vec![0.0; p * p],
+                    xty: vec![0.0; p],
+                    yty: 0.0,
+                    n: 0.0,
+                }
+            }
+            Method::Numerical => Stat::Tuples(vec![HashMap::new(); unit.vars.len()]),
+        };
+        Accumulator {
+            model,
+            unit,
+            layout,
+            cell_of,
+            local,
+            rows: vec![0; unit.vars.len()],
+            stat,
+        }
+    }
+
+    /// Adds one row with weight `w` (1, or a bootstrap multiplicity).
+    pub fn add(&mut self, row: &[f64], w: f64) {
+        for (k, vars) in self.layout.iter().enumerate() {
+            if vars.iter().any(|v| row[*v].is_nan()) {
+                continue;
+            }
+            self.rows[k] += 1;
+            let x = row[vars[0]];
+            match (&mut self.stat, &self.unit.method) {
+                (Stat::Counts { counts, categories }, Method::Counts(t)) => {
+                    if let Some((cell, j)) = count_cell(t, &self.cell_of, row, x) {
+                        counts[cell * *categories + j] += w;
+                    }
+                }
+                (Stat::Gram { xtx, xty, yty, n }, Method::LeastSquares(l)) => {
+                    let (offset, design) = design_row(l, &self.local, row);
+                    let y = x - offset;
+                    let p = design.len();
+                    for i in 0..p {
+                        xty[i] += w * design[i] * y;
+                        for j in 0..p {
+                            xtx[i * p + j] += w * design[i] * design[j];
+                        }
+                    }
+                    *yty += w * y * y;
+                    *n += w;
+                }
+                (Stat::Tuples(tables), _) => {
+                    let key: Vec<u64> = vars.iter().map(|v| row[*v].to_bits()).collect();
+                    *tables[k].entry(key).or_insert(0.0) += w;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Adds another accumulator's statistics (from another block of rows).
+    pub fn merge(&mut self, other: Accumulator<'m>) {
+        for (a, b) in self.rows.iter_mut().zip(&other.rows) {
+            *a += b;
+        }
+        match (&mut self.stat, other.stat) {
+            (Stat::Counts { counts, .. }, Stat::Counts { counts: more, .. }) => {
+                counts.iter_mut().zip(more).for_each(|(a, b)| *a += b);
+            }
+            (
+                Stat::Gram { xtx, xty, yty, n },
+                Stat::Gram {
+                    xtx: x2,
+                    xty: y2,
+                    yty: yy,
+                    n: n2,
+                },
+            ) => {
+                xtx.iter_mut().zip(x2).for_each(|(a, b)| *a += b);
+                xty.iter_mut().zip(y2).for_each(|(a, b)| *a += b);
+                *yty += yy;
+                *n += n2;
+            }
+            (Stat::Tuples(tables), Stat::Tuples(more)) => {
+                for (t, m) in tables.iter_mut().zip(more) {
+                    for (k, w) in m {
+                        *t.entry(k).or_insert(0.0) += w;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The variables of the unit and their parents, per variable.
+    pub fn layout(&self) -> &[Vec<VarId>] {
+        &self.layout
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+}
+
+/// The cell and category a row falls in.
+fn count_cell(
+    t: &CountTable,
+    cell_of: &HashMap<usize, usize>,
+    row: &[f64],
+    x: f64,
+) -> Option<(usize, usize)> {
+    let selected = selected_param(&t.weights[0], row)?;
+    let cell = *cell_of.get(&selected)?;
+    let j = if t.bernoulli {
+        usize::from(x != 0.0)
+    } else {
+        category_index(&t.labels, t.weights.len(), x)?
+    };
+    Some((cell, j))
+}
+
+/// The parameter a table-form expression (a parameter, or a `match` of them) picks for a row.
+fn selected_param(e: &crate::scm::Ex, row: &[f64]) -> Option<usize> {
+    match e {
+        crate::scm::Ex::Param(p) => Some(*p),
+        crate::scm::Ex::Match(m) => selected_param(m.select(row, 0)?, row),
+        _ => None,
+    }
+}
+
+/// The mean's offset (its value with every coefficient 0) and its design row (its gradient
+/// with respect to the coefficients), from one first-order jet evaluation.
+fn design_row(l: &Linear, local: &[usize], row: &[f64]) -> (f64, Vec<f64>) {
+    let p = l.betas.len();
+    let theta: Vec<Jet> = (0..p).map(|i| Jet::variable(0.0, i, p, false)).collect();
+    let point = Point {
+        theta: &theta,
+        local,
+        n: p,
+        second: false,
+    };
+    let jet = point.eval(&l.mean, row);
+    (jet.value, jet.grad)
+}
