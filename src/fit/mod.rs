@@ -16,6 +16,7 @@ pub mod numeric;
 pub mod plan;
 pub mod rows;
 pub mod stats;
+pub mod write;
 
 use crate::ast::Span;
 use crate::results::{FitSummary, FittedMechanism, FittedParameter};
