@@ -161,6 +161,77 @@ pub fn fit(model: &Model, prior: f64, rows: &dyn Rows) -> Result<Fitted, FitErro
     })
 }
 
+/// The parameters refitted on `replicates` bootstrap resamples of the rows: the Poisson
+/// bootstrap, where row `r` enters replicate `b` with multiplicity Poisson(1) drawn from
+/// `(seed, b, r)` alone (so the resamples do not depend on threads, and one pass over the rows
+/// feeds every replicate). Returns each replicate's estimates, and how many replicates could
+/// not be fitted (a resample that leaves a table cell empty, say) and were left out.
+pub fn bootstrap(
+    model: &Model,
+    prior: f64,
+    rows: &dyn Rows,
+    replicates: usize,
+    seed: u64,
+) -> Result<(Vec<Vec<f64>>, usize), FitError> {
+    use rayon::prelude::*;
+    let units = plan::plan(model);
+    let mut accumulators: Vec<Vec<Accumulator>> = (0..replicates)
+        .map(|_| units.iter().map(|u| Accumulator::new(model, u)).collect())
+        .collect();
+    let mut index = 0u64;
+    rows.scan(&mut |row| {
+        for (b, replicate) in accumulators.iter_mut().enumerate() {
+            let w = poisson_one(mix(seed, b as u64, index));
+            if w > 0.0 {
+                for a in replicate.iter_mut() {
+                    a.add(row, w);
+                }
+            }
+        }
+        index += 1;
+        Ok(())
+    })?;
+    let fits: Vec<Option<Vec<f64>>> = accumulators
+        .par_iter()
+        .map(|replicate| {
+            let mut values = vec![f64::NAN; model.parameters.len()];
+            for (unit, acc) in units.iter().zip(replicate) {
+                for e in estimate(model, unit, acc, prior).ok()? {
+                    values[e.id] = e.value;
+                }
+            }
+            Some(values)
+        })
+        .collect();
+    let failed = fits.iter().filter(|f| f.is_none()).count();
+    Ok((fits.into_iter().flatten().collect(), failed))
+}
+
+/// A well-mixed 64-bit hash of three numbers (SplitMix64 finalisers).
+fn mix(seed: u64, b: u64, r: u64) -> u64 {
+    let mut z = seed ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    for _ in 0..2 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}
+
+/// A Poisson(1) draw from 64 random bits, by its inverse CDF.
+fn poisson_one(bits: u64) -> f64 {
+    let u = (bits >> 11) as f64 / (1u64 << 53) as f64;
+    let mut k = 0u32;
+    let mut term = (-1.0f64).exp();
+    let mut cdf = term;
+    while u >= cdf && k < 20 {
+        k += 1;
+        term /= f64::from(k);
+        cdf += term;
+    }
+    f64::from(k)
+}
+
 /// E013 unless `v` and all its parents have columns, and `v` is not exogenous.
 fn check_observed(model: &Model, v: VarId, observed: &[bool]) -> Result<(), FitError> {
     let var = &model.vars[v];
