@@ -38,6 +38,8 @@ pub struct Accumulator<'m> {
     layout: Vec<Vec<VarId>>,
     /// Global parameter id → cell (count tables).
     cell_of: HashMap<usize, usize>,
+    /// A direct cell lookup for count tables indexed by finite-domain variables.
+    direct: Option<DirectCells>,
     /// Global parameter id → local index (least squares).
     local: Vec<usize>,
     /// Rows counted per variable of the unit.
@@ -88,11 +90,16 @@ impl<'m> Accumulator<'m> {
             }
             Method::Numerical => Stat::Tuples(vec![HashMap::new(); unit.vars.len()]),
         };
+        let direct = match &unit.method {
+            Method::Counts(t) => DirectCells::new(model, &t.weights[0], &cell_of),
+            _ => None,
+        };
         Accumulator {
             model,
             unit,
             layout,
             cell_of,
+            direct,
             local,
             rows: vec![0; unit.vars.len()],
             stat,
@@ -109,7 +116,12 @@ impl<'m> Accumulator<'m> {
             let x = row[vars[0]];
             match (&mut self.stat, &self.unit.method) {
                 (Stat::Counts { counts, categories }, Method::Counts(t)) => {
-                    if let Some((cell, j)) = count_cell(t, &self.cell_of, row, x) {
+                    let cell = match &self.direct {
+                        Some(d) => d.cell(row),
+                        None => selected_param(&t.weights[0], row)
+                            .and_then(|p| self.cell_of.get(&p).copied()),
+                    };
+                    if let Some((cell, j)) = cell.and_then(|c| category(t, x).map(|j| (c, j))) {
                         counts[cell * *categories + j] += w;
                     }
                 }
@@ -180,21 +192,72 @@ impl<'m> Accumulator<'m> {
     }
 }
 
-/// The cell and category a row falls in.
-fn count_cell(
-    t: &CountTable,
-    cell_of: &HashMap<usize, usize>,
-    row: &[f64],
-    x: f64,
-) -> Option<(usize, usize)> {
-    let selected = selected_param(&t.weights[0], row)?;
-    let cell = *cell_of.get(&selected)?;
-    let j = if t.bernoulli {
-        usize::from(x != 0.0)
+/// The category of value `x` (a Bernoulli's: false 0, true 1).
+fn category(t: &CountTable, x: f64) -> Option<usize> {
+    if t.bernoulli {
+        Some(usize::from(x != 0.0))
     } else {
-        category_index(&t.labels, t.weights.len(), x)?
-    };
-    Some((cell, j))
+        category_index(&t.labels, t.weights.len(), x)
+    }
+}
+
+/// A table's cell found by arithmetic: each index variable's position in its finite domain,
+/// combined in mixed radix, then looked up in a dense array built once by running the table's
+/// `match` on every combination (so any arm order or first-match rule is honoured).
+pub struct DirectCells {
+    /// Per index variable: the variable and its sorted domain.
+    axes: Vec<(VarId, Vec<f64>)>,
+    /// Mixed-radix combination → cell (`usize::MAX`: no cell).
+    cells: Vec<usize>,
+}
+
+impl DirectCells {
+    fn new(model: &Model, e: &crate::scm::Ex, cell_of: &HashMap<usize, usize>) -> Option<DirectCells> {
+        let crate::scm::Ex::Match(m) = e else {
+            return None;
+        };
+        let axes: Vec<(VarId, Vec<f64>)> = m
+            .scrutinees
+            .iter()
+            .map(|s| match s {
+                crate::scm::Ex::Var(v) => Some((*v, model.vars[*v].domain.clone()?)),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let size = crate::config::table_size(axes.iter().map(|a| a.1.len()))?;
+        if size > 1 << 24 {
+            return None;
+        }
+        let mut row = vec![f64::NAN; model.vars.len()];
+        let mut cells = Vec::with_capacity(size);
+        for combo in 0..size {
+            let mut rest = combo;
+            for (v, domain) in axes.iter().rev() {
+                row[*v] = domain[rest % domain.len()];
+                rest /= domain.len();
+            }
+            cells.push(
+                selected_param(e, &row)
+                    .and_then(|p| cell_of.get(&p).copied())
+                    .unwrap_or(usize::MAX),
+            );
+        }
+        Some(DirectCells { axes, cells })
+    }
+
+    fn cell(&self, row: &[f64]) -> Option<usize> {
+        let mut index = 0;
+        for (v, domain) in &self.axes {
+            let x = row[*v];
+            let position = if domain.len() <= 8 {
+                domain.iter().position(|d| *d == x)?
+            } else {
+                domain.binary_search_by(|d| d.total_cmp(&x)).ok()?
+            };
+            index = index * domain.len() + position;
+        }
+        self.cells.get(index).copied().filter(|c| *c != usize::MAX)
+    }
 }
 
 /// The parameter a table-form expression (a parameter, or a `match` of them) picks for a row.
