@@ -336,6 +336,9 @@ impl Model {
         options: &Options,
     ) -> Result<Answer, Error> {
         let statement = &self.program.statements[index];
+        if let Some(d) = crate::fit::unfitted(&self.program.model) {
+            return Err(Error::new(&self.name, self.source.clone(), vec![d]));
+        }
         let settings = self.settings(index, options)?;
         let program = &self.program;
         let result = crate::cancel::with_current(&options.cancel, || {

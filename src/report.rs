@@ -478,13 +478,21 @@ pub fn fit_summary(fit: &crate::results::FitSummary) -> String {
         fit.seconds
     );
     for m in &fit.mechanisms {
-        let _ = writeln!(out, "  {}: {} ({} rows)", m.variable, m.method, count(m.rows as f64));
+        let _ = writeln!(
+            out,
+            "  {}: {} ({} rows)",
+            m.variable,
+            m.method,
+            count(m.rows as f64)
+        );
         for p in fit.parameters.iter().filter(|p| p.variable == m.variable) {
             let cell = p.index.as_ref().map_or(String::new(), |index| {
                 let parts: Vec<String> = index.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                 format!("[{}]", parts.join(", "))
             });
-            let se = p.stderr.map_or(String::new(), |s| format!(" ± {}", number(s)));
+            let se = p
+                .stderr
+                .map_or(String::new(), |s| format!(" ± {}", number(s)));
             let _ = writeln!(out, "    {}{cell} = {}{se}", p.name, number(p.value));
         }
     }

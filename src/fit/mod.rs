@@ -209,7 +209,8 @@ pub fn bootstrap(
 
 /// A well-mixed 64-bit hash of three numbers (SplitMix64 finalisers).
 fn mix(seed: u64, b: u64, r: u64) -> u64 {
-    let mut z = seed ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let mut z =
+        seed ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     for _ in 0..2 {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -319,6 +320,28 @@ pub fn parameter_text(model: &Model, id: usize) -> String {
     } else {
         format!("{name}[{}]", cell_text(model, &p.cell))
     }
+}
+
+/// E013 for a question about a model whose `?`s were never fitted (no data was given).
+pub fn unfitted(model: &Model) -> Option<crate::diagnostics::Diagnostic> {
+    let first = model.parameters.first()?;
+    Some(
+        crate::diagnostics::Diagnostic::error(
+            crate::diagnostics::Code::E013,
+            first.span,
+            format!(
+                "the model has {} `?` parameter{} and no data to learn {} from",
+                model.parameters.len(),
+                if model.parameters.len() == 1 { "" } else { "s" },
+                if model.parameters.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
+        )
+        .with_help("name a CSV file with `data \"FILE\"` (or `--data FILE`), or write the numbers"),
+    )
 }
 
 #[cfg(test)]

@@ -212,7 +212,11 @@ pub struct DirectCells {
 }
 
 impl DirectCells {
-    fn new(model: &Model, e: &crate::scm::Ex, cell_of: &HashMap<usize, usize>) -> Option<DirectCells> {
+    fn new(
+        model: &Model,
+        e: &crate::scm::Ex,
+        cell_of: &HashMap<usize, usize>,
+    ) -> Option<DirectCells> {
         let crate::scm::Ex::Match(m) = e else {
             return None;
         };

@@ -273,10 +273,14 @@ fn bootstrap_spread_matches_the_standard_error_and_intervals_cover() {
     assert_eq!(failed, 0);
     let values: Vec<f64> = fits.iter().map(|f| f[0]).collect();
     let mean = values.iter().sum::<f64>() / values.len() as f64;
-    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt();
+    let sd =
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt();
     let se = (0.25f64 * 0.75 / 400.0).sqrt();
     // The sd of 400 replicates is itself uncertain by about 1/√(2·400) ≈ 3.5% relative.
-    assert!((sd / se - 1.0).abs() < 0.15, "bootstrap sd {sd} against {se}");
+    assert!(
+        (sd / se - 1.0).abs() < 0.15,
+        "bootstrap sd {sd} against {se}"
+    );
 
     let (truth, datasets, replicates) = (0.8, 100, 200);
     let mut covered = 0;
@@ -292,7 +296,12 @@ fn bootstrap_spread_matches_the_standard_error_and_intervals_cover() {
             .collect();
         let table = Table::from_text(&p.model, &columns(&["x", "y"], &rows)).unwrap();
         let (fits, _) = super::bootstrap(&p.model, 0.0, &table, replicates, d).unwrap();
-        let b = p.model.parameters.iter().position(|q| q.name == "b").unwrap();
+        let b = p
+            .model
+            .parameters
+            .iter()
+            .position(|q| q.name == "b")
+            .unwrap();
         let mut slopes: Vec<f64> = fits.iter().map(|f| f[b]).collect();
         slopes.sort_by(f64::total_cmp);
         let lo = slopes[(0.025 * replicates as f64) as usize];
@@ -302,5 +311,8 @@ fn bootstrap_spread_matches_the_standard_error_and_intervals_cover() {
     eprintln!("bootstrap coverage: {covered} of {datasets}");
     // Binomial(100, 0.95) lies in [86, 100] with probability > 0.999; percentile intervals
     // from 60 rows undercover slightly, so the band is not centred higher.
-    assert!((86..=100).contains(&covered), "coverage {covered} of {datasets}");
+    assert!(
+        (86..=100).contains(&covered),
+        "coverage {covered} of {datasets}"
+    );
 }

@@ -85,7 +85,12 @@ pub fn number(x: f64) -> String {
 
 /// The fitted model's text: `source` (whose syntax tree is `program` and checked model
 /// `model`) with every `?` replaced by its estimate from `fitted`.
-pub fn fitted_source(source: &str, program: &ast::Program, model: &Model, fitted: &Fitted) -> String {
+pub fn fitted_source(
+    source: &str,
+    program: &ast::Program,
+    model: &Model,
+    fitted: &Fitted,
+) -> String {
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     for (span, name) in occurrences(program) {
         let ids: Vec<usize> = (0..model.parameters.len())
@@ -102,7 +107,8 @@ pub fn fitted_source(source: &str, program: &ast::Program, model: &Model, fitted
             [id] if model.parameters[*id].cell.is_empty() => number(fitted.values[*id]),
             _ => {
                 let vars: Vec<usize> = model.parameters[ids[0]].cell.iter().map(|c| c.0).collect();
-                let scrutinee: Vec<&str> = vars.iter().map(|v| model.vars[*v].name.as_str()).collect();
+                let scrutinee: Vec<&str> =
+                    vars.iter().map(|v| model.vars[*v].name.as_str()).collect();
                 let arms: Vec<String> = ids
                     .iter()
                     .map(|id| {
@@ -115,7 +121,11 @@ pub fn fitted_source(source: &str, program: &ast::Program, model: &Model, fitted
                         format!("{} => {}", tuple(&pattern), number(fitted.values[*id]))
                     })
                     .collect();
-                format!("match {} {{ {} }}", tuple(&scrutinee.iter().map(|s| s.to_string()).collect::<Vec<_>>()), arms.join(", "))
+                format!(
+                    "match {} {{ {} }}",
+                    tuple(&scrutinee.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+                    arms.join(", ")
+                )
             }
         };
         edits.push((span.start, span.end, text));
@@ -124,23 +134,32 @@ pub fn fitted_source(source: &str, program: &ast::Program, model: &Model, fitted
         let StatementKind::Variable { name, .. } = &statement.kind else {
             continue;
         };
-        let Some(v) = model.find(&name.name) else { continue };
+        let Some(v) = model.find(&name.name) else {
+            continue;
+        };
         let ids = model.parameters_of(v);
         if ids.is_empty() {
             continue;
         }
-        let line_start = source[..statement.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = source[..statement.span.start]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
         let indent: String = source[line_start..statement.span.start]
             .chars()
             .take_while(|c| c.is_whitespace())
             .collect();
-        let mechanism = fitted.summary.mechanisms.iter().find(|m| m.variable == name.name);
+        let mechanism = fitted
+            .summary
+            .mechanisms
+            .iter()
+            .find(|m| m.variable == name.name);
         let mut comment = match mechanism {
             Some(m) => format!("{indent}# fitted by {} from {} rows:", m.method, m.rows),
             None => format!("{indent}# fitted:"),
         };
         for id in ids {
-            let se = fitted.stderr[id].map_or("no standard error".to_string(), |s| format!("± {s:.3e}"));
+            let se =
+                fitted.stderr[id].map_or("no standard error".to_string(), |s| format!("± {s:.3e}"));
             comment.push_str(&format!(
                 " {} = {} ({se});",
                 super::parameter_text(model, id),

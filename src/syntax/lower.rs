@@ -565,10 +565,20 @@ fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
             let mut inner = children(pair);
             let head = next(&mut inner, span, "parameter")?;
             let name = head.as_str().trim_start_matches('?');
-            ExprKind::Parameter {
-                name: (!name.is_empty()).then(|| name.to_string()),
-                index: inner.map(ident).collect(),
-            }
+            let index: Vec<Ident> = inner.map(ident).collect();
+            // Without brackets the parameter is its head alone (no trailing space).
+            let span = if index.is_empty() {
+                span_of(&head)
+            } else {
+                span
+            };
+            return Ok(Expr {
+                kind: ExprKind::Parameter {
+                    name: (!name.is_empty()).then(|| name.to_string()),
+                    index,
+                },
+                span,
+            });
         }
         Rule::if_expr => {
             let mut inner = children(pair);
