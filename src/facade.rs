@@ -39,7 +39,12 @@ pub struct Model {
     /// Where `data "FILE"` is read from (the model file's directory), and a `--data` file that
     /// replaces it: kept so that a question added by `ask` reads the same data.
     data_location: (Option<std::path::PathBuf>, Option<std::path::PathBuf>),
+    /// The fit of the model's `?` parameters, if it has any and was given data.
+    fit: Option<Arc<fit::FitState>>,
 }
+
+mod fit;
+pub use fit::Data;
 
 impl Model {
     /// Parses and checks a model given as text. Its diagnostics name it `<model>`.
@@ -67,15 +72,19 @@ impl Model {
         data_file: Option<&Path>,
     ) -> Result<Model, Error> {
         // Parsing and checking recurse up to the configured depth: a stack of their own.
-        crate::check::on_large_stack(|| Model::load_here(name, source, config, base, data_file))
+        crate::check::on_large_stack(|| {
+            Model::load_here(name, source, config, base, data_file, true)
+        })
     }
 
+    /// [`Model::load`], fitting the `?` parameters to the data when `fit_parameters`.
     fn load_here(
         name: &str,
         source: &str,
         config: &crate::Config,
         base: Option<&Path>,
         data_file: Option<&Path>,
+        fit_parameters: bool,
     ) -> Result<Model, Error> {
         let source: Arc<str> = Arc::from(source);
         let fail = |diagnostics| Error::new(name, source.clone(), diagnostics);
@@ -132,7 +141,7 @@ impl Model {
             )),
             None => None,
         };
-        Ok(Model {
+        let model = Model {
             name: name.to_string(),
             source,
             program,
@@ -142,7 +151,14 @@ impl Model {
                 base.map(Path::to_path_buf),
                 data_file.map(Path::to_path_buf),
             ),
-        })
+            fit: None,
+        };
+        match file {
+            Some((path, shown)) if fit_parameters && model.program.model.has_parameters() => {
+                model.fit_file(&path, &shown, span)
+            }
+            _ => Ok(model),
+        }
     }
 
     /// Reads, parses and checks a `.scm` file.
@@ -269,13 +285,18 @@ impl Model {
         };
         let at = self.source.len() + 1 + keyword.len();
         let before = self.program.statements.len();
-        let extended = Model::load(
-            &self.name,
-            &format!("{}\n{keyword}{question}\n", self.source),
-            &self.config,
-            self.data_location.0.as_deref(),
-            self.data_location.1.as_deref(),
-        )
+        // The question changes no mechanism: the fit carries over instead of being redone.
+        let extended = crate::check::on_large_stack(|| {
+            Model::load_here(
+                &self.name,
+                &format!("{}\n{keyword}{question}\n", self.source),
+                &self.config,
+                self.data_location.0.as_deref(),
+                self.data_location.1.as_deref(),
+                false,
+            )
+        })
+        .map(|extended| self.carry_fit(extended))
         .map_err(|e| (e, at))?;
         if extended.program.statements.len() != before + 1 {
             let message =

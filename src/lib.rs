@@ -132,6 +132,6 @@ pub use config::Config;
 pub use diagnostics::{Code, Severity};
 #[doc(hidden)]
 pub use facade::Engine;
-pub use facade::{Attribution, Diagnostic, Error, Method, Model, Options, Query};
+pub use facade::{Attribution, Data, Diagnostic, Error, Method, Model, Options, Query};
 pub use results::{Answer, MethodUsed, Value};
 pub use sharding::{Finish, Partial, Sharding};

@@ -16,6 +16,8 @@
 //! [`DataError`] naming the file, the line and the column and saying what was expected; the
 //! caller turns it into E013.
 
+pub mod rows;
+
 use crate::check::ColumnType;
 use std::collections::HashMap;
 use std::path::Path;

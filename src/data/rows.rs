@@ -63,10 +63,7 @@ impl Rows for CsvRows<'_> {
         &self.observed
     }
 
-    fn scan(
-        &self,
-        visit: &mut dyn FnMut(&[f64]) -> Result<(), FitError>,
-    ) -> Result<u64, FitError> {
+    fn scan(&self, visit: &mut dyn FnMut(&[f64]) -> Result<(), FitError>) -> Result<u64, FitError> {
         let file = self.file.as_str();
         let mut reader = open(&self.path, file).map_err(from_data)?;
         header(&mut reader, file).map_err(from_data)?;
@@ -83,7 +80,8 @@ impl Rows for CsvRows<'_> {
             for (i, column) in self.columns.iter().enumerate() {
                 let Some(v) = column else { continue };
                 let name = &self.names[i];
-                let cell = text(file, record.get(i).unwrap_or(b""), line, name).map_err(from_data)?;
+                let cell =
+                    text(file, record.get(i).unwrap_or(b""), line, name).map_err(from_data)?;
                 row[*v] = parse_cell(self.model, *v, cell).map_err(|expected| {
                     FitError::new(format!(
                         "`{file}` line {line}, column `{name}`: `{cell}` is not {expected}"
