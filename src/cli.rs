@@ -83,6 +83,17 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Fit a model's `?` parameters to data and write the model with the estimates in.
+    Fit {
+        /// The model, a `.scm` file.
+        file: PathBuf,
+        /// The data file (CSV with a header), instead of the model's `data "FILE"`.
+        #[arg(long, value_name = "FILE")]
+        data: Option<PathBuf>,
+        /// Where to write the fitted model (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// Interactive session.
     Repl {
         /// A model to load first.
@@ -151,6 +162,7 @@ pub fn run() -> i32 {
         }),
         Command::Graph { file } => draw_graph(&file),
         Command::Import { file, output } => import(&file, output.as_deref()),
+        Command::Fit { file, data, output } => fit(&file, data.as_deref(), output.as_deref()),
         Command::Repl { file } => crate::repl::frontend::run(file),
         Command::Run {
             file,
@@ -256,6 +268,48 @@ fn import(file: &Path, output: Option<&Path>) -> i32 {
             }
         },
     }
+}
+
+/// `whatif fit`: the model with its estimates written in, to standard output or a file; what
+/// was fitted goes to standard error.
+fn fit(file: &Path, data: Option<&Path>, output: Option<&Path>) -> i32 {
+    if let Some(path) = output
+        && same_file(file, path)
+    {
+        to_stderr(&format!(
+            "whatif: the output {} is the input model; choose another `-o` (nothing written)\n",
+            path.display()
+        ));
+        return 2;
+    }
+    with_program(file, data, |model| {
+        let (Some(text), Some(summary)) = (model.fitted_source(), model.fit_summary()) else {
+            return match crate::fit::unfitted(&model.program().model) {
+                Some(d) => {
+                    to_stderr(&render(model.name(), model.source(), &[d]));
+                    1
+                }
+                None => {
+                    to_stderr(&format!(
+                        "whatif: {} has no `?` parameters; nothing to fit\n",
+                        model.name()
+                    ));
+                    1
+                }
+            };
+        };
+        to_stderr(&crate::report::fit_summary(summary));
+        match output {
+            None => exit_code(write_stdout(&text)),
+            Some(path) => match write_whole(path, &text) {
+                Ok(()) => 0,
+                Err(e) => {
+                    to_stderr(&format!("whatif: cannot write {}: {e}\n", path.display()));
+                    EXIT_WRITE
+                }
+            },
+        }
+    })
 }
 
 /// Whether two paths name the same existing file (through links, `..`, or hard links).
@@ -555,13 +609,23 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
         }
     }
     let output = if json {
-        let doc = serde_json::json!({ "results": results });
+        let mut doc = serde_json::json!({ "results": results });
+        if let Some(fit) = model.fit_summary() {
+            doc["fit"] = serde_json::to_value(fit).unwrap_or_default();
+        }
         format!(
             "{}\n",
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         )
     } else {
-        format!("# {}: seed {}\n\n{text}", model.name(), model.seed(options))
+        let fitted = model
+            .fit_summary()
+            .map_or(String::new(), |f| format!("{}\n", crate::report::fit_summary(f)));
+        format!(
+            "# {}: seed {}\n\n{fitted}{text}",
+            model.name(),
+            model.seed(options)
+        )
     };
     match write_stdout(&output) {
         Ok(()) if failed => 1,

@@ -170,6 +170,20 @@ pub fn fitted_source(
         comment.push('\n');
         edits.push((line_start, line_start, comment));
     }
+    // The data served the fit; a model that still reads it (nonparametric variables) keeps it.
+    let reads_data = model
+        .vars
+        .iter()
+        .any(|v| matches!(v.kind, crate::scm::VarKind::Nonparametric));
+    for statement in &program.statements {
+        if let StatementKind::Data { .. } = &statement.kind
+            && !reads_data
+        {
+            let (start, end) = (statement.span.start, statement.span.end);
+            let text = format!("# {} (fitted: the estimates are written below)", &source[start..end]);
+            edits.push((start, end, text));
+        }
+    }
     edits.sort_by_key(|e| (e.0, e.1));
     let mut out = source.to_string();
     for (start, end, text) in edits.into_iter().rev() {
