@@ -618,9 +618,9 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         )
     } else {
-        let fitted = model
-            .fit_summary()
-            .map_or(String::new(), |f| format!("{}\n", crate::report::fit_summary(f)));
+        let fitted = model.fit_summary().map_or(String::new(), |f| {
+            format!("{}\n", crate::report::fit_summary(f))
+        });
         format!(
             "# {}: seed {}\n\n{fitted}{text}",
             model.name(),

@@ -45,6 +45,7 @@ pub struct Model {
 
 mod fit;
 pub use fit::Data;
+use fit::Reading;
 
 impl Model {
     /// Parses and checks a model given as text. Its diagnostics name it `<model>`.
@@ -73,18 +74,18 @@ impl Model {
     ) -> Result<Model, Error> {
         // Parsing and checking recurse up to the configured depth: a stack of their own.
         crate::check::on_large_stack(|| {
-            Model::load_here(name, source, config, base, data_file, true)
+            Model::load_here(name, source, config, base, data_file, Reading::Everything)
         })
     }
 
-    /// [`Model::load`], fitting the `?` parameters to the data when `fit_parameters`.
+    /// [`Model::load`], reading the data and fitting the `?` parameters as `reading` says.
     fn load_here(
         name: &str,
         source: &str,
         config: &crate::Config,
         base: Option<&Path>,
         data_file: Option<&Path>,
-        fit_parameters: bool,
+        reading: Reading,
     ) -> Result<Model, Error> {
         let source: Arc<str> = Arc::from(source);
         let fail = |diagnostics| Error::new(name, source.clone(), diagnostics);
@@ -106,6 +107,7 @@ impl Model {
             }
             (None, None) => (None, crate::ast::Span::default()),
         };
+        let file = file.filter(|_| reading != Reading::Nothing);
         let data_error = |e: crate::data::DataError| {
             let mut d = diagnostics::Diagnostic::error(Code::E013, span, e.message);
             if let Some(mut help) = e.help {
@@ -154,7 +156,9 @@ impl Model {
             fit: None,
         };
         match file {
-            Some((path, shown)) if fit_parameters && model.program.model.has_parameters() => {
+            Some((path, shown))
+                if reading == Reading::Everything && model.program.model.has_parameters() =>
+            {
                 model.fit_file(&path, &shown, span)
             }
             _ => Ok(model),
@@ -285,7 +289,13 @@ impl Model {
         };
         let at = self.source.len() + 1 + keyword.len();
         let before = self.program.statements.len();
-        // The question changes no mechanism: the fit carries over instead of being redone.
+        // The question changes no mechanism: the fit carries over instead of being redone, and
+        // the data is read again only where nonparametric variables take their types from it.
+        let reading = if self.reads_data_types() {
+            Reading::DataOnly
+        } else {
+            Reading::Nothing
+        };
         let extended = crate::check::on_large_stack(|| {
             Model::load_here(
                 &self.name,
@@ -293,7 +303,7 @@ impl Model {
                 &self.config,
                 self.data_location.0.as_deref(),
                 self.data_location.1.as_deref(),
-                false,
+                reading,
             )
         })
         .map(|extended| self.carry_fit(extended))

@@ -58,6 +58,16 @@ impl Data {
     }
 }
 
+/// What loading a model reads: everything (the data, then the fit), the data only (a question
+/// added to a fitted model whose nonparametric variables take their types from the data), or
+/// nothing (a question added to a model whose fit carries over).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reading {
+    Everything,
+    DataOnly,
+    Nothing,
+}
+
 /// A model's fit: the model with its `?`s (for refits and for writing the fitted model) and
 /// the estimates.
 #[derive(Debug)]
@@ -170,11 +180,23 @@ impl Model {
         ))
     }
 
+    /// Whether the model's nonparametric variables take their types from the data.
+    pub(crate) fn reads_data_types(&self) -> bool {
+        self.program
+            .model
+            .vars
+            .iter()
+            .any(|v| matches!(v.kind, crate::scm::VarKind::Nonparametric))
+    }
+
     /// Carries this model's fit over to `extended` (the same model with a question added).
     pub(crate) fn carry_fit(&self, mut extended: Model) -> Model {
         if let Some(state) = &self.fit {
             extended.program.model = state.fitted.model(&extended.program.model);
             extended.fit = Some(state.clone());
+        }
+        if extended.data.is_none() {
+            extended.data = self.data.clone();
         }
         extended
     }

@@ -11,7 +11,8 @@ use super::{Estimate, FitError};
 use crate::scm::dist::DistKind;
 use crate::scm::{DistTree, Ex, Model, VarId, VarKind};
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::linesearch::BacktrackingLineSearch;
+use argmin::solver::linesearch::condition::ArmijoCondition;
 use argmin::solver::quasinewton::LBFGS;
 use std::collections::HashMap;
 
@@ -120,6 +121,8 @@ struct Problem<'a> {
     parts: Vec<(&'a DistTree, VarId, Vec<(Vec<f64>, f64)>)>,
     local: Vec<usize>,
     ranges: Vec<Range>,
+    /// The total weight of the rows (their number, unless bootstrapped).
+    weight: f64,
 }
 
 impl Problem<'_> {
@@ -157,11 +160,14 @@ impl Problem<'_> {
             .collect()
     }
 
+    /// The mean negative log-likelihood per row and its gradient at `u` (per row, so that the
+    /// optimizer's tolerances do not depend on how many rows there are).
     fn cost_and_gradient(&self, u: &[f64]) -> (f64, Vec<f64>) {
         match self.negative_log_likelihood(&self.theta_at(u), false) {
-            Ok(j) if j.value.is_finite() && j.grad.iter().all(|g| g.is_finite()) => {
-                (j.value, j.grad)
-            }
+            Ok(j) if j.value.is_finite() && j.grad.iter().all(|g| g.is_finite()) => (
+                j.value / self.weight,
+                j.grad.iter().map(|g| g / self.weight).collect(),
+            ),
             _ => (f64::INFINITY, vec![0.0; u.len()]),
         }
     }
@@ -226,11 +232,16 @@ pub fn maximize(
         parts.push((tree, *v, rows));
     }
     let ranges = ranges(model, unit, &local);
+    let weight: f64 = parts
+        .iter()
+        .flat_map(|(_, _, rows)| rows.iter().map(|(_, w)| *w))
+        .sum();
     let problem = Problem {
         model,
         parts,
         local,
         ranges,
+        weight: weight.max(f64::MIN_POSITIVE),
     };
     let names: Vec<String> = unit
         .vars
@@ -256,9 +267,14 @@ pub fn maximize(
         .with_help("check that every value in the data can be drawn from the mechanism")
         .at(first_span));
     }
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(1e-9)
-        .and_then(|s| s.with_tolerance_cost(1e-14))
+    // Backtracking (Armijo) rather than More–Thuente: a trial step that overflows the
+    // likelihood (an infinite cost) is simply shortened.
+    let linesearch = ArmijoCondition::new(1e-4)
+        .and_then(|c| BacktrackingLineSearch::new(c).rho(0.5))
+        .map_err(|e| FitError::new(format!("internal: optimizer setup: {e}")))?;
+    let solver = LBFGS::new(linesearch, 10)
+        .with_tolerance_grad(1e-10)
+        .and_then(|s| s.with_tolerance_cost(0.0))
         .map_err(|e| FitError::new(format!("internal: optimizer setup: {e}")))?;
     let result = Executor::new(Objective(&problem), solver)
         .configure(|state| state.param(start).max_iters(MAX_ITERATIONS))
@@ -285,7 +301,7 @@ pub fn maximize(
     };
     let (cost, gradient) = problem.cost_and_gradient(&u);
     let gnorm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
-    if !cost.is_finite() || gnorm > 1e-4 * (1.0 + cost.abs()) {
+    if !cost.is_finite() || gnorm > 1e-5 * (1.0 + cost.abs()) {
         return Err(not_converged(format!(
             "the gradient is still {gnorm:.3e} at the best point"
         )));

@@ -1,8 +1,8 @@
 //! `whatif fit -o OUT.scm`: the model's text with every `?` replaced by its estimate, printed so
 //! that it reads back exactly (Rust's shortest round-trip form), a table `?[a, b]` by a
-//! `match (a, b)` over its cells, and a comment above each fitted mechanism with the rows it
+//! `match (a, b)` over its cells, and a comment after each fitted mechanism with the rows it
 //! used, the method, and each estimate with its standard error. Everything else — comments,
-//! layout, questions — stays as written.
+//! layout, line numbers (answers are seeded by line), questions — stays as written.
 
 use super::Fitted;
 use crate::ast::{self, DistExpr, Expr, ExprKind, Mechanism, StatementKind};
@@ -141,21 +141,15 @@ pub fn fitted_source(
         if ids.is_empty() {
             continue;
         }
-        let line_start = source[..statement.span.start]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let indent: String = source[line_start..statement.span.start]
-            .chars()
-            .take_while(|c| c.is_whitespace())
-            .collect();
         let mechanism = fitted
             .summary
             .mechanisms
             .iter()
             .find(|m| m.variable == name.name);
+        // At the end of the statement, so that no line moves (answers are seeded by line).
         let mut comment = match mechanism {
-            Some(m) => format!("{indent}# fitted by {} from {} rows:", m.method, m.rows),
-            None => format!("{indent}# fitted:"),
+            Some(m) => format!("  # fitted by {} from {} rows:", m.method, m.rows),
+            None => "  # fitted:".to_string(),
         };
         for id in ids {
             let se =
@@ -167,8 +161,9 @@ pub fn fitted_source(
             ));
         }
         comment.pop();
-        comment.push('\n');
-        edits.push((line_start, line_start, comment));
+        let (start, end) = (statement.span.start, statement.span.end);
+        let end = start + source[start..end].trim_end().len();
+        edits.push((end, end, comment));
     }
     // The data served the fit; a model that still reads it (nonparametric variables) keeps it.
     let reads_data = model
@@ -180,7 +175,10 @@ pub fn fitted_source(
             && !reads_data
         {
             let (start, end) = (statement.span.start, statement.span.end);
-            let text = format!("# {} (fitted: the estimates are written below)", &source[start..end]);
+            let text = format!(
+                "# {} (fitted: the estimates are written in)",
+                &source[start..end]
+            );
             edits.push((start, end, text));
         }
     }
