@@ -32,7 +32,6 @@ pub enum Stat {
 
 /// What a unit needs per row, prepared once.
 pub struct Accumulator<'m> {
-    model: &'m Model,
     unit: &'m Unit,
     /// Per variable of the unit, the variable and its parents (the tuple's layout).
     layout: Vec<Vec<VarId>>,
@@ -95,7 +94,6 @@ impl<'m> Accumulator<'m> {
             _ => None,
         };
         Accumulator {
-            model,
             unit,
             layout,
             cell_of,
@@ -147,48 +145,9 @@ impl<'m> Accumulator<'m> {
         }
     }
 
-    /// Adds another accumulator's statistics (from another block of rows).
-    pub fn merge(&mut self, other: Accumulator<'m>) {
-        for (a, b) in self.rows.iter_mut().zip(&other.rows) {
-            *a += b;
-        }
-        match (&mut self.stat, other.stat) {
-            (Stat::Counts { counts, .. }, Stat::Counts { counts: more, .. }) => {
-                counts.iter_mut().zip(more).for_each(|(a, b)| *a += b);
-            }
-            (
-                Stat::Gram { xtx, xty, yty, n },
-                Stat::Gram {
-                    xtx: x2,
-                    xty: y2,
-                    yty: yy,
-                    n: n2,
-                },
-            ) => {
-                xtx.iter_mut().zip(x2).for_each(|(a, b)| *a += b);
-                xty.iter_mut().zip(y2).for_each(|(a, b)| *a += b);
-                *yty += yy;
-                *n += n2;
-            }
-            (Stat::Tuples(tables), Stat::Tuples(more)) => {
-                for (t, m) in tables.iter_mut().zip(more) {
-                    for (k, w) in m {
-                        *t.entry(k).or_insert(0.0) += w;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// The variables of the unit and their parents, per variable.
     pub fn layout(&self) -> &[Vec<VarId>] {
         &self.layout
-    }
-
-    /// The model.
-    pub fn model(&self) -> &'m Model {
-        self.model
     }
 }
 
