@@ -9,7 +9,9 @@ use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 
 fn program(source: &str) -> Program {
-    match crate::check::compile(source, &crate::config::Config::default()) {
+    let config = crate::config::Config::default();
+    let ast = crate::syntax::parse(source, &config).expect("parses");
+    match crate::check::compile_ast(source, &ast, &config, &Default::default()) {
         Ok(p) => p,
         Err(d) => panic!("{d:?}"),
     }
