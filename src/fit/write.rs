@@ -28,7 +28,11 @@ fn occurrences(program: &ast::Program) -> Vec<(ast::Span, Option<String>)> {
             match node {
                 Node::Expr(e) => match &e.kind {
                     ExprKind::Parameter { name, .. } => out.push((e.span, name.clone())),
-                    ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Counterfactual { .. } => {}
+                    ExprKind::Literal(_)
+                    | ExprKind::Name(_)
+                    | ExprKind::Index { .. }
+                    | ExprKind::Counterfactual { .. } => {}
+                    ExprKind::Aggregate { body, .. } => stack.push(Node::Expr(body)),
                     ExprKind::Unary { operand, .. } => stack.push(Node::Expr(operand)),
                     ExprKind::Binary { left, right, .. } => {
                         stack.push(Node::Expr(left));
