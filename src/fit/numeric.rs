@@ -64,8 +64,24 @@ fn argument_range(kind: &DistKind, i: usize) -> Range {
     }
 }
 
-/// Each parameter's range: that of the distribution argument it is the whole of (directly or
-/// as a table cell), else the reals.
+/// The parameters that are the whole of `arg` in some case: `arg` itself, a table cell (a
+/// match arm), a branch of an `if`.
+fn whole_params(arg: &Ex) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut stack = vec![arg];
+    while let Some(e) = stack.pop() {
+        match e {
+            Ex::Param(p) => out.push(*p),
+            Ex::Match(m) => stack.extend(m.arms.iter().map(|(_, body)| body)),
+            Ex::If(branches) => stack.extend([&branches.1, &branches.2]),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Each parameter's range: that of the distribution argument it is the whole of (directly,
+/// as a table cell or as a branch), else the reals.
 fn ranges(model: &Model, unit: &Unit, local: &[usize]) -> Vec<Range> {
     let mut out: Vec<Option<Range>> = vec![None; unit.params.len()];
     let mut loose = vec![false; unit.params.len()];
@@ -75,18 +91,7 @@ fn ranges(model: &Model, unit: &Unit, local: &[usize]) -> Vec<Range> {
         };
         for leaf in tree.leaves() {
             for (i, arg) in leaf.params.iter().enumerate() {
-                let whole: Vec<usize> = match arg {
-                    Ex::Param(p) => vec![*p],
-                    Ex::Match(m) => m
-                        .arms
-                        .iter()
-                        .filter_map(|(_, b)| match b {
-                            Ex::Param(p) => Some(*p),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
+                let whole = whole_params(arg);
                 arg.visit_params(&mut |p| {
                     let l = local[p];
                     if whole.contains(&p) {
@@ -181,6 +186,13 @@ impl CostFunction for Objective<'_, '_> {
     type Output = f64;
 
     fn cost(&self, u: &Self::Param) -> Result<f64, argmin::core::Error> {
+        // A direction made of NaNs (after a step of zero length) would keep the line search
+        // halving its step for ever: stop instead.
+        if !u.iter().all(|x| x.is_finite()) {
+            return Err(argmin::core::Error::msg(
+                "the search left the finite numbers",
+            ));
+        }
         Ok(self.0.cost_and_gradient(u).0)
     }
 }
@@ -272,9 +284,11 @@ pub fn maximize(
     let linesearch = ArmijoCondition::new(1e-4)
         .and_then(|c| BacktrackingLineSearch::new(c).rho(0.5))
         .map_err(|e| FitError::new(format!("internal: optimizer setup: {e}")))?;
+    // Stop once a step no longer changes the mean cost (a step of zero length would otherwise
+    // poison the curvature pairs); whether that point is an optimum is checked below.
     let solver = LBFGS::new(linesearch, 10)
         .with_tolerance_grad(1e-10)
-        .and_then(|s| s.with_tolerance_cost(0.0))
+        .and_then(|s| s.with_tolerance_cost(f64::EPSILON))
         .map_err(|e| FitError::new(format!("internal: optimizer setup: {e}")))?;
     let result = Executor::new(Objective(&problem), solver)
         .configure(|state| state.param(start).max_iters(MAX_ITERATIONS))
