@@ -64,6 +64,10 @@ enum Command {
         /// The data file (CSV with a header), instead of the model's `data "FILE"`.
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
+        /// Refit the `?` parameters on B bootstrap resamples of the data: every answer also
+        /// reports its spread across the refits (param_sd, param_interval).
+        #[arg(long, value_name = "B")]
+        bootstrap: Option<usize>,
     },
     /// Parse, resolve and type-check a model without sampling.
     Check {
@@ -173,6 +177,7 @@ pub fn run() -> i32 {
             threads,
             plot,
             data,
+            bootstrap,
         } => {
             let method = method.map(|m| match m {
                 MethodArg::Auto => MethodChoice::Auto,
@@ -183,6 +188,20 @@ pub fn run() -> i32 {
             if samples == Some(0) {
                 to_stderr("whatif: --samples must be at least 1\n");
                 return 2;
+            }
+            let max_refits = crate::Config::default().max_bootstrap;
+            match bootstrap {
+                Some(0) => {
+                    to_stderr("whatif: --bootstrap must be at least 1\n");
+                    return 2;
+                }
+                Some(b) if b > max_refits => {
+                    to_stderr(&format!(
+                        "whatif: --bootstrap {b} is more than the limit of {max_refits}\n"
+                    ));
+                    return 2;
+                }
+                _ => {}
             }
             let max_threads = crate::Config::default().max_threads;
             match threads {
@@ -219,8 +238,15 @@ pub fn run() -> i32 {
                 options = options.seed(s);
             }
             pool.install(|| {
-                with_program(&file, data.as_deref(), |model| {
-                    run_program(model, &options, json, plot.as_deref())
+                with_program(&file, data.as_deref(), |model| match bootstrap {
+                    None => run_program(model, &options, json, plot.as_deref()),
+                    Some(b) => match model.bootstrap(b, model.seed(&options)) {
+                        Ok(refitted) => run_program(&refitted, &options, json, plot.as_deref()),
+                        Err(e) => {
+                            to_stderr(&e.to_string());
+                            1
+                        }
+                    },
                 })
             })
         }

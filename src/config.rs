@@ -60,6 +60,9 @@ pub struct Config {
     /// Monte Carlo may make for one question: past it, an E010 error rather than a run that
     /// does not end.
     pub max_smc_evaluations: u64,
+    /// Most bootstrap refits `--bootstrap B` may ask for (each holds its own sufficient
+    /// statistics while the rows stream, and answers every question again).
+    pub max_bootstrap: usize,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             max_smc_stages: 2_000,
             max_smc_values: 1 << 30,
             max_smc_evaluations: 4_000_000_000,
+            max_bootstrap: 10_000,
         }
     }
 }

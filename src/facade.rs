@@ -501,7 +501,7 @@ impl Model {
                 for warning in &mut answer.warnings {
                     *warning = audience.rephrase(warning);
                 }
-                answer
+                self.with_refits(answer, index, options)
             })
             .map_err(|mut d| {
                 // A located problem the engine could not place is the statement's; a plain

@@ -382,10 +382,46 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
     if let Some(reason) = &answer.details.method_reason {
         let _ = writeln!(out, "  method: {reason}");
     }
+    if let Some(spread) = &answer.bootstrap {
+        spread_lines(&mut out, spread);
+    }
     for w in &answer.warnings {
         let _ = writeln!(out, "  warning: {w}");
     }
     out
+}
+
+/// `--bootstrap`: the answer's spread across the refits, under the answer.
+fn spread_lines(out: &mut String, spread: &crate::results::ParameterSpread) {
+    let range = |[lo, hi]: [f64; 2]| format!("[{}, {}]", number(lo), number(hi));
+    let refits = spread.refits;
+    if let (Some(sd), Some(interval)) = (spread.param_sd, spread.param_interval) {
+        let _ = writeln!(
+            out,
+            "  across {refits} bootstrap refits: sd {}, 95% interval {}",
+            number(sd),
+            range(interval)
+        );
+    }
+    if !spread.param_values.is_empty() {
+        let _ = writeln!(out, "  across {refits} bootstrap refits:");
+        for v in &spread.param_values {
+            let _ = writeln!(
+                out,
+                "    {}: sd {}, 95% interval {}",
+                v.value,
+                number(v.param_sd),
+                range(v.param_interval)
+            );
+        }
+    }
+    if let Some(share) = spread.best_share {
+        let _ = writeln!(
+            out,
+            "  the recommended action is the best in {:.1}% of the refits",
+            100.0 * share
+        );
+    }
 }
 
 /// Width of the longest bar of an attribution's chart, in characters.

@@ -47,6 +47,10 @@ pub struct Answer {
     /// field printed only when present).
     #[serde(flatten, default)]
     pub details: Details,
+    /// With `--bootstrap B` ([`crate::Model::bootstrap`]): how the answer varies when the `?`
+    /// parameters are refitted on bootstrap resamples of the data (LANGUAGE.md §12).
+    #[serde(flatten, skip_serializing_if = "Option::is_none", default)]
+    pub bootstrap: Option<ParameterSpread>,
 }
 
 /// What an answer from sequential Monte Carlo adds to the numbers.
@@ -66,6 +70,44 @@ pub struct Details {
     /// Why `--method auto` chose this method, when it chose sequential Monte Carlo.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub method_reason: Option<String>,
+}
+
+/// How an answer varies across refits of the model's `?` parameters on bootstrap resamples of
+/// its data (every refit answered with the same seed, so this is the parameters' uncertainty,
+/// not Monte Carlo noise, which `stderr` reports).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ParameterSpread {
+    /// Refits that answered (a resample that cannot be fitted, or whose model cannot answer,
+    /// is left out and said in the answer's warnings).
+    pub refits: usize,
+    /// The standard deviation across the refits of the answer's number: the value of a
+    /// probability, expectation or decision, the mean of a real distribution; absent for a
+    /// discrete distribution (see `param_values`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub param_sd: Option<f64>,
+    /// Its 2.5% and 97.5% percentiles across the refits.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub param_interval: Option<[f64; 2]>,
+    /// For a discrete distribution: each value's probability's spread, in the answer's order.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub param_values: Vec<ValueSpread>,
+    /// For a decision: the share of refits that recommend this answer's action (`best`, or
+    /// `best_unconditional` when the best action depends on what is observed).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub best_share: Option<f64>,
+}
+
+/// One value's probability across refits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ValueSpread {
+    /// The value.
+    pub value: Value,
+    /// Standard deviation of its probability across the refits.
+    pub param_sd: f64,
+    /// 2.5% and 97.5% percentiles of its probability.
+    pub param_interval: [f64; 2],
 }
 
 /// What kind of answer, with its numbers.

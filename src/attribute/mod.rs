@@ -112,6 +112,7 @@ pub fn attribute(
         }),
         warnings: outcome.warnings,
         details: Default::default(),
+        bootstrap: None,
     })
 }
 

@@ -270,6 +270,7 @@ pub fn play(
         }),
         warnings: Vec::new(),
         details: Default::default(),
+        bootstrap: None,
     })
 }
 

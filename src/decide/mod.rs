@@ -269,6 +269,7 @@ pub fn decide(
         }),
         warnings,
         details: Default::default(),
+        bootstrap: None,
     })
 }
 

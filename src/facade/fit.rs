@@ -5,7 +5,7 @@
 use super::{Error, Model};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::fit::{FitError, Fitted};
-use crate::results::FitSummary;
+use crate::results::{Body, FitSummary};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,15 +28,22 @@ pub struct Data {
 
 #[derive(Clone, Debug)]
 enum Source {
-    Path(PathBuf),
+    /// The file, and its name as the user wrote it (for messages).
+    Path(PathBuf, String),
     Columns(Vec<(String, Vec<String>)>),
 }
 
 impl Data {
     /// A CSV file, streamed when the model is fitted.
     pub fn from_path(path: impl AsRef<Path>) -> Data {
+        let path = path.as_ref();
+        Data::file(path, &path.display().to_string())
+    }
+
+    /// The CSV file at `path`, named `shown` in messages.
+    fn file(path: &Path, shown: &str) -> Data {
         Data {
-            source: Source::Path(path.as_ref().to_path_buf()),
+            source: Source::Path(path.to_path_buf(), shown.to_string()),
         }
     }
 
@@ -68,14 +75,20 @@ pub(crate) enum Reading {
     Nothing,
 }
 
-/// A model's fit: the model with its `?`s (for refits and for writing the fitted model) and
-/// the estimates.
+/// A model's fit: the model with its `?`s (for refits and for writing the fitted model), the
+/// estimates, the data they came from, and the bootstrap refits once asked for.
 #[derive(Debug)]
 pub(crate) struct FitState {
     /// The checked model before fitting, `?`s and all.
     pub template: crate::scm::Model,
     /// The estimates.
     pub fitted: Fitted,
+    /// The rows the model was fitted to (read again by [`Model::bootstrap`]).
+    pub data: Data,
+    /// Each bootstrap refit's estimates ([`Model::bootstrap`]); empty until then.
+    pub refits: Vec<Vec<f64>>,
+    /// Resamples that could not be refitted (a table cell left without rows, say).
+    pub failed_refits: usize,
 }
 
 /// E013 for a fit that failed, at the parameter concerned or else at `fallback`.
@@ -87,22 +100,15 @@ pub(crate) fn fit_diagnostic(e: FitError, fallback: crate::ast::Span) -> Diagnos
     d
 }
 
-/// Fits `model`'s parameters to the rows of `data`.
-pub(crate) fn fit_program(
+/// Calls `f` with the rows of `data`, bound to `model`'s variables.
+fn with_rows<T>(
     model: &crate::scm::Model,
-    prior: f64,
     data: &Data,
-) -> Result<Fitted, FitError> {
+    f: impl FnOnce(&dyn crate::fit::rows::Rows) -> Result<T, FitError>,
+) -> Result<T, FitError> {
     match &data.source {
-        Source::Path(path) => {
-            let shown = path.display().to_string();
-            let rows = crate::data::rows::CsvRows::open(path, &shown, model)?;
-            crate::fit::fit(model, prior, &rows)
-        }
-        Source::Columns(columns) => {
-            let rows = crate::fit::rows::Table::from_text(model, columns)?;
-            crate::fit::fit(model, prior, &rows)
-        }
+        Source::Path(path, shown) => f(&crate::data::rows::CsvRows::open(path, shown, model)?),
+        Source::Columns(columns) => f(&crate::fit::rows::Table::from_text(model, columns)?),
     }
 }
 
@@ -120,7 +126,10 @@ impl Model {
             return Ok(self.clone());
         }
         let prior = self.program.prior.unwrap_or(0.0);
-        let fitted = fit_program(&template, prior, data).map_err(|e| {
+        let fitted = with_rows(&template, data, |rows| {
+            crate::fit::fit(&template, prior, rows)
+        })
+        .map_err(|e| {
             let first = template.parameters[0].span;
             Error::new(
                 &self.name,
@@ -130,7 +139,13 @@ impl Model {
         })?;
         let mut out = self.clone();
         out.program.model = fitted.model(&template);
-        out.fit = Some(Arc::new(FitState { template, fitted }));
+        out.fit = Some(Arc::new(FitState {
+            template,
+            fitted,
+            data: data.clone(),
+            refits: Vec::new(),
+            failed_refits: 0,
+        }));
         Ok(out)
     }
 
@@ -144,22 +159,111 @@ impl Model {
     ) -> Result<Model, Error> {
         let template = self.program.model.clone();
         let prior = self.program.prior.unwrap_or(0.0);
-        let rows = crate::data::rows::CsvRows::open(path, shown, &template)
-            .and_then(|rows| crate::fit::fit(&template, prior, &rows))
-            .map_err(|e| {
-                Error::new(
-                    &self.name,
-                    self.source.clone(),
-                    vec![fit_diagnostic(e, fallback)],
-                )
-            })?;
+        let data = Data::file(path, shown);
+        let fitted = with_rows(&template, &data, |rows| {
+            crate::fit::fit(&template, prior, rows)
+        })
+        .map_err(|e| {
+            Error::new(
+                &self.name,
+                self.source.clone(),
+                vec![fit_diagnostic(e, fallback)],
+            )
+        })?;
         let mut out = self;
-        out.program.model = rows.model(&template);
+        out.program.model = fitted.model(&template);
         out.fit = Some(Arc::new(FitState {
             template,
-            fitted: rows,
+            fitted,
+            data,
+            refits: Vec::new(),
+            failed_refits: 0,
         }));
         Ok(out)
+    }
+
+    /// This fitted model with its parameters also refitted on `replicates` bootstrap resamples
+    /// of its data (the Poisson bootstrap, seeded by `seed` alone, whatever the thread
+    /// count): every answer it gives then carries
+    /// [`bootstrap`](crate::Answer::bootstrap), the answer's spread across the refits
+    /// (`--bootstrap B`, LANGUAGE.md §12). A model without a fit is returned as it is.
+    pub fn bootstrap(&self, replicates: usize, seed: u64) -> Result<Model, Error> {
+        let Some(state) = &self.fit else {
+            return Ok(self.clone());
+        };
+        if replicates > self.config.max_bootstrap {
+            let message = format!(
+                "{replicates} bootstrap refits is more than the limit of {}",
+                self.config.max_bootstrap
+            );
+            let d = Diagnostic::plain(message);
+            return Err(Error::new(&self.name, self.source.clone(), vec![d]));
+        }
+        let prior = self.program.prior.unwrap_or(0.0);
+        let template = &state.template;
+        let (refits, failed_refits) = with_rows(template, &state.data, |rows| {
+            crate::fit::bootstrap(template, prior, rows, replicates, seed)
+        })
+        .map_err(|e| {
+            let first = template
+                .parameters
+                .first()
+                .map_or_else(Default::default, |p| p.span);
+            Error::new(
+                &self.name,
+                self.source.clone(),
+                vec![fit_diagnostic(e, first)],
+            )
+        })?;
+        let mut out = self.clone();
+        out.fit = Some(Arc::new(FitState {
+            template: template.clone(),
+            fitted: state.fitted.clone(),
+            data: state.data.clone(),
+            refits,
+            failed_refits,
+        }));
+        Ok(out)
+    }
+
+    /// `answer` with its spread across the bootstrap refits, when there are any: statement
+    /// `index` answered again by the model refitted on each resample, with the same options
+    /// (the same seed, so the spread is the parameters' and not the sampler's).
+    pub(crate) fn with_refits(
+        &self,
+        mut answer: crate::Answer,
+        index: usize,
+        options: &super::Options,
+    ) -> crate::Answer {
+        let Some(state) = self.fit.as_ref().filter(|s| !s.refits.is_empty()) else {
+            return answer;
+        };
+        if matches!(
+            answer.body,
+            Body::Bandit(_) | Body::Identification(_) | Body::Attribution(_)
+        ) {
+            return answer;
+        }
+        let mut answers = Vec::with_capacity(state.refits.len());
+        let mut unanswered = 0;
+        for values in &state.refits {
+            let mut refitted = self.clone();
+            refitted.program.model = state.template.with_estimates(values);
+            refitted.fit = None;
+            match refitted.answer_statement(index, options) {
+                Ok(a) => answers.push(a.body),
+                Err(_) => unanswered += 1,
+            }
+        }
+        let left_out = state.failed_refits + unanswered;
+        if left_out > 0 {
+            answer.warnings.push(format!(
+                "{left_out} of {} bootstrap refits could not be fitted or answered and were left out of param_sd",
+                state.refits.len() + state.failed_refits
+            ));
+        }
+        answer.bootstrap = Some(crate::fit::spread::spread(&answer.body, &answers));
+        answer
     }
 
     /// What the fit did (rows, estimates, standard errors), for a fitted model.

@@ -15,6 +15,7 @@ pub mod likelihood;
 pub mod numeric;
 pub mod plan;
 pub mod rows;
+pub mod spread;
 pub mod stats;
 pub mod write;
 
@@ -166,9 +167,6 @@ pub fn fit(model: &Model, prior: f64, rows: &dyn Rows) -> Result<Fitted, FitErro
 /// `(seed, b, r)` alone (so the resamples do not depend on threads, and one pass over the rows
 /// feeds every replicate). Returns each replicate's estimates, and how many replicates could
 /// not be fitted (a resample that leaves a table cell empty, say) and were left out.
-///
-/// Not yet wired to `--bootstrap` (tested on its own in src/fit/tests.rs).
-#[allow(dead_code)]
 pub fn bootstrap(
     model: &Model,
     prior: f64,
@@ -211,7 +209,6 @@ pub fn bootstrap(
 }
 
 /// A well-mixed 64-bit hash of three numbers (SplitMix64 finalisers).
-#[allow(dead_code)]
 fn mix(seed: u64, b: u64, r: u64) -> u64 {
     let mut z =
         seed ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ r.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
@@ -224,7 +221,6 @@ fn mix(seed: u64, b: u64, r: u64) -> u64 {
 }
 
 /// A Poisson(1) draw from 64 random bits, by its inverse CDF.
-#[allow(dead_code)]
 fn poisson_one(bits: u64) -> f64 {
     let u = (bits >> 11) as f64 / (1u64 << 53) as f64;
     let mut k = 0u32;

@@ -217,6 +217,7 @@ pub fn answer_decide(
         }),
         warnings,
         details: Default::default(),
+        bootstrap: None,
     })
 }
 

@@ -391,6 +391,7 @@ pub fn answer_query(
         body,
         warnings: estimated.warnings,
         details: Default::default(),
+        bootstrap: None,
     })
 }
 

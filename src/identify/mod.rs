@@ -196,6 +196,7 @@ pub fn answer_identify(
         body: Body::Identification(body),
         warnings: Vec::new(),
         details: Default::default(),
+        bootstrap: None,
     })
 }
 

@@ -228,6 +228,7 @@ fn exact_answer(
         body,
         warnings: Vec::new(),
         details: Default::default(),
+        bootstrap: None,
     })
 }
 
@@ -460,6 +461,7 @@ fn answer_sampled(
         body,
         warnings,
         details: Default::default(),
+        bootstrap: None,
     })
 }
 
@@ -604,6 +606,7 @@ fn answer_smc(
         body,
         warnings,
         details,
+        bootstrap: None,
     })
 }
 
