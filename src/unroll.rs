@@ -23,7 +23,7 @@
 use crate::ast::{
     self, Aggregate, Argument, Arm, Attribute, BinaryOp, Binder, Condition, Decide, DistExpr,
     Estimand, EstimandKind, Expr, ExprKind, Ident, Intervention, InterventionValue, Literal,
-    Mechanism, Span, Stage, Statement, StatementKind, UnaryOp,
+    LoopCopy, Mechanism, Span, Stage, Statement, StatementKind, UnaryOp,
 };
 use crate::config::{Config, table_size};
 use crate::diagnostics::{Code, Diagnostic};
@@ -122,6 +122,11 @@ impl<'a> IndexEnv<'a> {
             constants,
             loops: Vec::new(),
         }
+    }
+
+    /// Whether any loop variable is bound (the expression is repeated by a loop).
+    pub(crate) fn in_loop(&self) -> bool {
+        !self.loops.is_empty()
     }
 
     /// The value of loop variable `name`, innermost first.
@@ -331,6 +336,41 @@ fn expr_uses(expr: &Expr) -> bool {
             scrutinees.iter().any(expr_uses) || arms.iter().any(|a| expr_uses(&a.body))
         }
         ExprKind::Call { args, .. } => args.iter().any(|a| expr_uses(&a.value)),
+    }
+}
+
+/// A `?` inside a loop: `?[i]` (a loop variable in the brackets) is the member's own, an
+/// unnamed `?` is one parameter for every copy, a named one is shared by its name anyway
+/// (LANGUAGE.md §12).
+fn parameter_copy(
+    name: &Option<String>,
+    index: &[Ident],
+    copy: &LoopCopy,
+    env: &IndexEnv<'_>,
+) -> ExprKind {
+    let (loops, axes): (Vec<&Ident>, Vec<&Ident>) = index
+        .iter()
+        .partition(|i| env.loop_value(&i.name).is_some());
+    let copy = if !loops.is_empty() {
+        let mut member = match copy {
+            LoopCopy::Member(outer) => outer.clone(),
+            _ => Vec::new(),
+        };
+        member.extend(
+            loops
+                .iter()
+                .filter_map(|i| Some((i.name.clone(), env.loop_value(&i.name)?))),
+        );
+        LoopCopy::Member(member)
+    } else if name.is_none() && env.in_loop() && *copy == LoopCopy::Written {
+        LoopCopy::Shared
+    } else {
+        copy.clone()
+    };
+    ExprKind::Parameter {
+        name: name.clone(),
+        index: axes.into_iter().cloned().collect(),
+        copy,
     }
 }
 
@@ -978,7 +1018,8 @@ impl<'c> Unroller<'c> {
     fn expr(&mut self, expr: &Expr, env: &IndexEnv<'_>) -> Lowered<Expr> {
         let span = expr.span;
         let kind = match &expr.kind {
-            ExprKind::Literal(_) | ExprKind::Parameter { .. } => expr.kind.clone(),
+            ExprKind::Literal(_) => expr.kind.clone(),
+            ExprKind::Parameter { name, index, copy } => parameter_copy(name, index, copy, env),
             ExprKind::Name(name) => match env.loop_value(name) {
                 Some(v) => ExprKind::Literal(Literal::Int(v)),
                 None => {

@@ -301,11 +301,27 @@ pub enum ExprKind {
         args: Vec<Argument>,
     },
     /// `?`, `?name`, `?[a, b]`: a parameter fitted from data (LANGUAGE.md §12); `index` names
-    /// the finite-domain variables of a table of parameters.
+    /// the finite-domain variables of a table of parameters (and, inside a loop, the loop
+    /// variables that give each member its own).
     Parameter {
         name: Option<String>,
         index: Vec<Ident>,
+        /// What unrolling made of a `?` inside a loop; [`LoopCopy::Written`] in source.
+        copy: LoopCopy,
     },
+}
+
+/// How unrolling (src/unroll.rs) copied a `?` that a loop repeats (LANGUAGE.md §12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoopCopy {
+    /// As written: not inside a loop, or not yet unrolled.
+    Written,
+    /// A copy of an unnamed `?` the loop repeats: every copy is one parameter (a plate
+    /// shares its parameters).
+    Shared,
+    /// `?[i]`: this member's own parameter, for these loop variables' values (the loop
+    /// variables are gone from `index`).
+    Member(Vec<(String, i64)>),
 }
 
 /// A prefix operator.

@@ -164,7 +164,7 @@ fn write_expr(f: &mut Formatter<'_>, expr: &Expr, context: u8) -> fmt::Result {
         ExprKind::Literal(Literal::Real(x)) if *x < 0.0 => write!(f, "({})", format_real(*x)),
         ExprKind::Literal(literal) => write!(f, "{literal}"),
         ExprKind::Name(name) => f.write_str(name),
-        ExprKind::Parameter { name, index } => {
+        ExprKind::Parameter { name, index, .. } => {
             write!(f, "?{}", name.as_deref().unwrap_or(""))?;
             if !index.is_empty() {
                 let names: Vec<&str> = index.iter().map(|i| i.name.as_str()).collect();

@@ -128,8 +128,8 @@ impl Checker<'_> {
                 Ok((Ex::Match(Box::new(m)), ty))
             }
             ExprKind::Call { name, args } => self.lower_call(name, args, span, place),
-            ExprKind::Parameter { name, index } => {
-                self.lower_parameter(name.as_deref(), index, span, place)
+            ExprKind::Parameter { name, index, copy } => {
+                self.lower_parameter(name.as_deref(), index, copy, span, place)
             }
         }
     }

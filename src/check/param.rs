@@ -7,7 +7,7 @@
 //! A named parameter is one parameter wherever its name appears (one per cell for a table).
 
 use super::{Checker, Lowered, Place};
-use crate::ast::{Ident, Mechanism, Span};
+use crate::ast::{Ident, LoopCopy, Mechanism, Span};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::scm::expr::MatchEx;
 use crate::scm::{Ex, Parameter, Type, VarId};
@@ -22,6 +22,9 @@ pub(super) struct Registry {
     index_of_name: HashMap<String, (Vec<VarId>, Span)>,
     /// Anonymous `?`s seen so far in each variable's mechanism (for their names).
     anonymous: HashMap<VarId, usize>,
+    /// `(where the ? is written, cell values)` → parameter, for the copies of an unnamed `?`
+    /// a loop repeats (one parameter for them all).
+    shared: HashMap<(usize, Vec<u64>), usize>,
 }
 
 impl Checker<'_> {
@@ -30,6 +33,7 @@ impl Checker<'_> {
         &mut self,
         name: Option<&str>,
         index: &[Ident],
+        copy: &LoopCopy,
         span: Span,
         place: Place,
     ) -> Lowered<(Ex, Type)> {
@@ -103,6 +107,11 @@ impl Checker<'_> {
         }
         if let Some(name) = name {
             let vars: Vec<VarId> = axes.iter().map(|(v, _)| *v).collect();
+            let name = match copy {
+                LoopCopy::Member(_) => format!("{name}[]"),
+                _ => name.to_string(),
+            };
+            let name = name.as_str();
             match self.params.index_of_name.get(name) {
                 Some((first, first_span)) if *first != vars => {
                     let first_span = *first_span;
@@ -132,6 +141,18 @@ impl Checker<'_> {
             }
             *n
         };
+        let member = match copy {
+            LoopCopy::Member(member) => member.clone(),
+            LoopCopy::Written | LoopCopy::Shared => Vec::new(),
+        };
+        // `?name[i]`: the member's own, named `name[3]`.
+        let name = name.map(|n| match &member[..] {
+            [] => n.to_string(),
+            values => {
+                let values: Vec<String> = values.iter().map(|(_, k)| k.to_string()).collect();
+                format!("{n}[{}]", values.join(", "))
+            }
+        });
         let mut cells: Vec<Vec<f64>> = vec![Vec::new()];
         for (_, domain) in &axes {
             cells = cells
@@ -152,24 +173,39 @@ impl Checker<'_> {
                 .map(|(v, _)| *v)
                 .zip(values.iter().copied())
                 .collect();
-            let id = match name {
+            let bits: Vec<u64> = values.iter().map(|x| x.to_bits()).collect();
+            let id = match &name {
                 Some(name) => {
-                    let key = (
-                        name.to_string(),
-                        values.iter().map(|x| x.to_bits()).collect(),
-                    );
+                    let key = (name.clone(), bits);
                     match self.params.named.get(&key) {
                         Some(&id) => id,
                         None => {
-                            let id = self.new_parameter(name.to_string(), true, owner, cell, span);
+                            let id = self.new_parameter(name.clone(), true, owner, cell, span);
+                            self.model.parameters[id].member = member.clone();
                             self.params.named.insert(key, id);
+                            id
+                        }
+                    }
+                }
+                None if *copy == LoopCopy::Shared => {
+                    match self.params.shared.get(&(span.start, bits.clone())) {
+                        Some(&id) => id,
+                        None => {
+                            // Named after the family, not the member that happened to come first.
+                            let owner_name = &self.model.vars[owner].name;
+                            let family = owner_name.split('[').next().unwrap_or(owner_name);
+                            let label = format!("{family}.?{ordinal}");
+                            let id = self.new_parameter(label, false, owner, cell, span);
+                            self.params.shared.insert((span.start, bits), id);
                             id
                         }
                     }
                 }
                 None => {
                     let label = format!("{}.?{ordinal}", self.model.vars[owner].name);
-                    self.new_parameter(label, false, owner, cell, span)
+                    let id = self.new_parameter(label, false, owner, cell, span);
+                    self.model.parameters[id].member = member.clone();
+                    id
                 }
             };
             arms.push((values.into_iter().map(Some).collect(), Ex::Param(id)));
@@ -201,6 +237,7 @@ impl Checker<'_> {
             variable,
             cell,
             span,
+            member: Vec::new(),
         });
         self.model.parameters.len() - 1
     }

@@ -13,10 +13,28 @@ enum Node<'a> {
     Dist(&'a DistExpr),
 }
 
+/// Every statement of `program`, those inside `for` bodies included, with whether it is in one.
+fn statements(program: &ast::Program) -> Vec<(&ast::Statement, bool)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(&ast::Statement, bool)> = program
+        .statements
+        .iter()
+        .rev()
+        .map(|s| (s, false))
+        .collect();
+    while let Some((statement, in_loop)) = stack.pop() {
+        out.push((statement, in_loop));
+        if let StatementKind::For { body, .. } = &statement.kind {
+            stack.extend(body.iter().rev().map(|s| (s, true)));
+        }
+    }
+    out
+}
+
 /// Every `?` in the mechanisms of `program`: its span and its name, in source order.
 fn occurrences(program: &ast::Program) -> Vec<(ast::Span, Option<String>)> {
     let mut out = Vec::new();
-    for statement in &program.statements {
+    for (statement, _) in statements(program) {
         let StatementKind::Variable { mechanism, .. } = &statement.kind else {
             continue;
         };
@@ -101,59 +119,85 @@ pub fn fitted_source(
             .filter(|id| {
                 let p = &model.parameters[*id];
                 match &name {
+                    // `?name[i]` in a loop: `name[1]`, `name[2]`, ...
+                    Some(n) if !p.member.is_empty() => {
+                        p.named && p.span == span && p.name.split('[').next() == Some(n)
+                    }
                     Some(n) => p.named && &p.name == n,
                     None => !p.named && p.span == span,
                 }
             })
             .collect();
-        let text = match ids.as_slice() {
-            [] => continue,
-            [id] if model.parameters[*id].cell.is_empty() => number(fitted.values[*id]),
+        if ids.is_empty() {
+            continue;
+        }
+        // `?[i]` in a loop: one group of cells per member, chosen by a match on the loop
+        // variables.
+        let mut members: Vec<(&[(String, i64)], Vec<usize>)> = Vec::new();
+        for id in ids {
+            let member = model.parameters[id].member.as_slice();
+            match members.iter_mut().find(|(m, _)| *m == member) {
+                Some((_, group)) => group.push(id),
+                None => members.push((member, vec![id])),
+            }
+        }
+        let text = match members.as_slice() {
+            [(member, ids)] if member.is_empty() => cells_text(model, fitted, ids),
             _ => {
-                let vars: Vec<usize> = model.parameters[ids[0]].cell.iter().map(|c| c.0).collect();
-                let scrutinee: Vec<&str> =
-                    vars.iter().map(|v| model.vars[*v].name.as_str()).collect();
-                let arms: Vec<String> = ids
+                let loops: Vec<String> = members[0].0.iter().map(|(i, _)| i.clone()).collect();
+                let arms: Vec<String> = members
                     .iter()
-                    .map(|id| {
-                        let p = &model.parameters[*id];
-                        let pattern: Vec<String> = p
-                            .cell
-                            .iter()
-                            .map(|(v, x)| model.format_value(model.vars[*v].ty, *x))
-                            .collect();
-                        format!("{} => {}", tuple(&pattern), number(fitted.values[*id]))
+                    .map(|(member, ids)| {
+                        let values: Vec<String> =
+                            member.iter().map(|(_, k)| k.to_string()).collect();
+                        format!("{} => {}", tuple(&values), cells_text(model, fitted, ids))
                     })
                     .collect();
-                format!(
-                    "match {} {{ {} }}",
-                    tuple(&scrutinee.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
-                    arms.join(", ")
-                )
+                format!("match {} {{ {} }}", tuple(&loops), arms.join(", "))
             }
         };
         edits.push((span.start, span.end, text));
     }
-    for statement in &program.statements {
+    for (statement, in_loop) in statements(program) {
         let StatementKind::Variable { name, .. } = &statement.kind else {
             continue;
         };
-        let Some(v) = model.find(&name.name) else {
-            continue;
+        // A statement in a loop declares members `name[k]`: its comment covers them all.
+        let vars: Vec<usize> = if in_loop {
+            let prefix = format!("{}[", name.name);
+            (0..model.vars.len())
+                .filter(|v| model.vars[*v].name.starts_with(&prefix))
+                .collect()
+        } else {
+            model.find(&name.name).into_iter().collect()
         };
-        let ids = model.parameters_of(v);
+        let mut ids: Vec<usize> = Vec::new();
+        for v in &vars {
+            for id in model.parameters_of(*v) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
         if ids.is_empty() {
             continue;
         }
-        let mechanism = fitted
+        let fitted_here: Vec<_> = fitted
             .summary
             .mechanisms
             .iter()
-            .find(|m| m.variable == name.name);
+            .filter(|m| vars.iter().any(|v| model.vars[*v].name == m.variable))
+            .collect();
         // At the end of the statement, so that no line moves (answers are seeded by line).
-        let mut comment = match mechanism {
-            Some(m) => format!("  # fitted by {} from {} rows:", m.method, m.rows),
-            None => "  # fitted:".to_string(),
+        let mut comment = match fitted_here.as_slice() {
+            [] => "  # fitted:".to_string(),
+            [m] => format!("  # fitted by {} from {} rows:", m.method, m.rows),
+            [m, ..] => format!(
+                "  # fitted by {} from {} rows over {} members:",
+                m.method,
+                fitted_here.iter().map(|m| m.rows).sum::<u64>(),
+                fitted_here.len()
+            ),
         };
         for id in ids {
             let se =
@@ -192,6 +236,30 @@ pub fn fitted_source(
         out.replace_range(start..end, &text);
     }
     out
+}
+
+/// One parameter's estimate, or a table's cells as a `match` over its index variables.
+fn cells_text(model: &Model, fitted: &Fitted, ids: &[usize]) -> String {
+    if let [id] = ids
+        && model.parameters[*id].cell.is_empty()
+    {
+        return number(fitted.values[*id]);
+    }
+    let vars: Vec<usize> = model.parameters[ids[0]].cell.iter().map(|c| c.0).collect();
+    let scrutinee: Vec<String> = vars.iter().map(|v| model.vars[*v].name.clone()).collect();
+    let arms: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let p = &model.parameters[*id];
+            let pattern: Vec<String> = p
+                .cell
+                .iter()
+                .map(|(v, x)| model.format_value(model.vars[*v].ty, *x))
+                .collect();
+            format!("{} => {}", tuple(&pattern), number(fitted.values[*id]))
+        })
+        .collect();
+    format!("match {} {{ {} }}", tuple(&scrutinee), arms.join(", "))
 }
 
 fn tuple(items: &[String]) -> String {

@@ -23,6 +23,8 @@ pub struct Parameter {
     pub cell: Vec<(VarId, f64)>,
     /// The `?` in the source.
     pub span: Span,
+    /// For `?[i]` inside a loop: the loop variables with this member's values.
+    pub member: Vec<(String, i64)>,
 }
 
 impl Model {

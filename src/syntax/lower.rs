@@ -576,6 +576,7 @@ fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
                 kind: ExprKind::Parameter {
                     name: (!name.is_empty()).then(|| name.to_string()),
                     index,
+                    copy: crate::ast::LoopCopy::Written,
                 },
                 span,
             });
