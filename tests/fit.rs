@@ -110,6 +110,8 @@ fn exact() -> Options {
 fn values(model: &Model, options: &Options) -> Vec<f64> {
     model
         .run(options)
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
         .expect("answers")
         .iter()
         .map(|a| match &a.body {
@@ -278,4 +280,194 @@ fn a_fitted_file_model_answers_after_its_data_is_gone() {
     std::fs::remove_file(g.dir.join("clinic.csv")).unwrap();
     let answer = model.ask("P(treated)", &exact()).expect("no refit");
     assert!(matches!(answer.body, Body::Probability(_)));
+}
+
+/// The standard normal CDF (Abramowitz–Stegun 7.1.26 on erf; error below 1.5e-7).
+fn phi(z: f64) -> f64 {
+    let x = z.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.3275911 * x);
+    let poly = t
+        * (0.254829592
+            + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    let erf = 1.0 - poly * (-x * x).exp();
+    if z >= 0.0 {
+        0.5 * (1.0 + erf)
+    } else {
+        0.5 * (1.0 - erf)
+    }
+}
+
+/// `n` coin rows, `heads` of them true.
+fn coin_rows(n: usize, heads: usize) -> Data {
+    let cells = (0..n).map(|i| if i < heads { "true" } else { "false" });
+    Data::from_columns([("coin", cells)])
+}
+
+/// A proportion's refits spread as its standard error says, √(p(1 − p)/n): the bootstrap sd
+/// within four of its own standard errors (sd / √(2B)), the percentile interval's ends within
+/// four of theirs (√(q(1 − q)/B) / φ(1.96) standard errors) of p ± 1.96 se. A close bet
+/// is recommended in the share of refits the normal approximation predicts, P(p* > 1/2).
+#[test]
+fn bootstrap_refits_spread_as_the_standard_error_says() {
+    let (n, heads) = (2000, 1020);
+    let model = Model::parse(
+        "coin ~ Bernoulli(?p)\n\
+         decision bet in bool\n\
+         win := if bet then coin else not coin\n\
+         query P(coin)\n\
+         decide bet maximize E[win]\n",
+    )
+    .unwrap()
+    .fit(&coin_rows(n, heads))
+    .unwrap();
+    let replicates = 400;
+    let refitted = model.bootstrap(replicates, 5).unwrap();
+    let answers: Vec<_> = refitted
+        .run(&exact())
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let p = heads as f64 / n as f64;
+    let se = (p * (1.0 - p) / n as f64).sqrt();
+    let b = replicates as f64;
+    let spread = answers[0].bootstrap.as_ref().expect("a spread");
+    assert_eq!(spread.refits, replicates);
+    let sd = spread.param_sd.unwrap();
+    assert!(
+        (sd - se).abs() < 4.0 * se / (2.0 * b).sqrt(),
+        "sd {sd} against se {se}"
+    );
+    let [lo, hi] = spread.param_interval.unwrap();
+    let density = (-1.96f64 * 1.96 / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let end_se = (0.025f64 * 0.975 / b).sqrt() / density * se;
+    assert!((lo - (p - 1.96 * se)).abs() < 4.0 * end_se, "{lo}");
+    assert!((hi - (p + 1.96 * se)).abs() < 4.0 * end_se, "{hi}");
+    // The decision: bet = true wins with probability p; the refits agree where p* > 1/2.
+    let decision = answers[1].bootstrap.as_ref().expect("a spread");
+    let share = decision.best_share.unwrap();
+    let expected = phi((p - 0.5) / se);
+    let share_se = (expected * (1.0 - expected) / b).sqrt();
+    assert!(
+        (share - expected).abs() < 4.0 * share_se,
+        "share {share} against {expected}"
+    );
+    // Without --bootstrap no answer carries a spread.
+    assert!(model.run(&exact())[0].as_ref().unwrap().bootstrap.is_none());
+}
+
+/// `--bootstrap B` on the command line: the JSON answers carry param_sd and param_interval,
+/// the text says how many refits; the same seed gives the same numbers.
+#[test]
+fn the_command_line_bootstraps_with_its_seed() {
+    let g = generate("bootstrap-cli", 300, 8);
+    let run = |json: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_whatif"));
+        command.args([
+            "run",
+            "--samples",
+            "2000",
+            "--bootstrap",
+            "30",
+            "--seed",
+            "4",
+        ]);
+        if json {
+            command.arg("--json");
+        }
+        let o = command.arg(g.dir.join("clinic.scm")).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let text = run(false);
+    assert!(text.contains("across 30 bootstrap refits: sd "), "{text}");
+    // Every number but the fit's wall-clock time.
+    let numbers = || {
+        let mut doc: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+        doc["fit"]["seconds"] = serde_json::Value::Null;
+        doc
+    };
+    let doc = numbers();
+    assert_eq!(doc, numbers());
+    for result in doc["results"].as_array().unwrap() {
+        assert_eq!(result["refits"], 30, "{result}");
+        if result["kind"] == "distribution" {
+            for v in result["param_values"].as_array().unwrap() {
+                assert!(v["param_sd"].as_f64().unwrap() > 0.0);
+            }
+        } else {
+            let [lo, hi] = [0, 1].map(|i| result["param_interval"][i].as_f64().unwrap());
+            assert!(
+                result["param_sd"].as_f64().unwrap() > 0.0 && lo < hi,
+                "{result}"
+            );
+        }
+    }
+}
+
+const PLATE: &str = "for i in 1..3 {
+  c[i] ~ Bernoulli(?[i])
+  h[i] ~ Bernoulli(if c[i] then ?hit else ?)
+}
+query P(h[2])
+query P(c[3] | h[3])
+";
+
+/// Inside a loop an unnamed `?` is one parameter for every member and `?[i]` each member's
+/// own: the member proportions exactly, the shared ones the pooled proportions over the
+/// members; the written model (`match i { ... }`) answers exactly as the fit.
+#[test]
+fn a_plate_shares_its_parameters_and_index_gives_each_member_its_own() {
+    // Member i has 10·i rows with c true, h true in `hits[i]` of them and in `misses[i]` of
+    // the rows with c false (of 10 each).
+    let hits = [3, 11, 20];
+    let misses = [1, 2, 4];
+    let mut columns: Vec<(String, Vec<String>)> = Vec::new();
+    let rows = 40;
+    for i in 0..3 {
+        let on = 10 * (i + 1);
+        let c: Vec<String> = (0..rows).map(|r| (r < on).to_string()).collect();
+        let h: Vec<String> = (0..rows)
+            .map(|r| {
+                (if r < on {
+                    r < hits[i]
+                } else {
+                    r - on < misses[i]
+                })
+                .to_string()
+            })
+            .collect();
+        columns.push((format!("c[{}]", i + 1), c));
+        columns.push((format!("h[{}]", i + 1), h));
+    }
+    let model = Model::parse(PLATE)
+        .unwrap()
+        .fit(&Data::from_columns(columns))
+        .unwrap();
+    let fit = model.fit_summary().unwrap();
+    assert_eq!(fit.parameters.len(), 3 + 2);
+    for i in 0..3 {
+        let p = &fit
+            .parameters
+            .iter()
+            .find(|p| p.name == format!("c[{}].?1", i + 1))
+            .unwrap();
+        assert_eq!(p.value, (10 * (i + 1)) as f64 / rows as f64);
+    }
+    let hit = fit.parameters.iter().find(|p| p.name == "hit").unwrap();
+    let pooled_hit = hits.iter().sum::<usize>() as f64 / 60.0;
+    assert!(
+        (hit.value - pooled_hit).abs() < 1e-6,
+        "{} against {pooled_hit}",
+        hit.value
+    );
+    let miss = fit.parameters.iter().find(|p| p.name == "h.?1").unwrap();
+    let pooled_miss = misses.iter().sum::<usize>() as f64 / 60.0;
+    assert!((miss.value - pooled_miss).abs() < 1e-6);
+    let written = model.fitted_source().unwrap();
+    assert!(
+        written.contains("match i { 1 => 0.25, 2 => 0.5, 3 => 0.75 }"),
+        "{written}"
+    );
+    let reread = Model::parse(&written).unwrap();
+    assert_eq!(values(&model, &exact()), values(&reread, &exact()));
 }
