@@ -505,6 +505,7 @@ fn show_map(map: &crate::results::Assignment) -> String {
 
 /// What a fit did, before the answers: `fitted 9 parameters from 10,000 rows in 0.02 s`, then
 /// one line per mechanism (rows used, method) and one per parameter (estimate ± standard error).
+#[cfg(feature = "cli")]
 pub fn fit_summary(fit: &crate::results::FitSummary) -> String {
     let mut out = format!(
         "fitted {} parameter{} from {} rows in {:.3} s\n",
