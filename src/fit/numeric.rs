@@ -362,7 +362,7 @@ pub fn maximize(
         .at(first_span));
     }
     let _ = problem.model;
-    Ok(unit
+    let estimates: Vec<Estimate> = unit
         .params
         .iter()
         .enumerate()
@@ -375,5 +375,26 @@ pub fn maximize(
                 .filter(|v| *v >= 0.0)
                 .map(f64::sqrt),
         })
-        .collect())
+        .collect();
+    // A likelihood that still rises towards infinity (outcomes the data separate perfectly, a
+    // rate driven to 0) stops where its slope is too small to measure: the estimate is then
+    // arbitrary, and its standard error dwarfs it.
+    if let Some(runaway) = estimates
+        .iter()
+        .find(|e| e.stderr.is_none_or(|s| s > RUNAWAY * (1.0 + e.value.abs())))
+    {
+        return Err(not_converged(format!(
+            "the likelihood keeps rising as `{}` runs off ({} with a standard error of {}); \
+             the data may separate the outcome perfectly",
+            super::parameter_text(model, runaway.id),
+            runaway.value,
+            runaway
+                .stderr
+                .map_or("no finite value".to_string(), |s| format!("{s:.3e}"))
+        )));
+    }
+    Ok(estimates)
 }
+
+/// A standard error this many times (1 + |estimate|) or more means the maximum is at infinity.
+const RUNAWAY: f64 = 1e3;
