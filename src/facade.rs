@@ -124,7 +124,19 @@ impl Model {
             d
         };
         let mut types = std::collections::HashMap::new();
+        // A model without edges or `identify` uses its data only to fit its `?`s: the fit
+        // streams the file alone, and the joint counts identification keeps (which grow with
+        // the rows) are never built.
+        let fitted_only = match &file {
+            Some(_) if !reads_graph(&ast) => {
+                let program =
+                    crate::check::compile_ast(&source, &ast, config, &types).map_err(fail)?;
+                program.model.has_parameters().then_some(program)
+            }
+            _ => None,
+        };
         let counts = match &file {
+            Some(_) if fitted_only.is_some() => None,
             Some((path, shown)) => {
                 let wanted = declared_names(&ast);
                 let counts = crate::data::count(path, shown, &wanted)
@@ -136,7 +148,10 @@ impl Model {
             }
             None => None,
         };
-        let program = crate::check::compile_ast(&source, &ast, config, &types).map_err(fail)?;
+        let program = match fitted_only {
+            Some(program) => program,
+            None => crate::check::compile_ast(&source, &ast, config, &types).map_err(fail)?,
+        };
         let data = match counts {
             Some(counts) => Some(Arc::new(
                 crate::data::bind(counts, &program.model).map_err(|e| fail(vec![data_error(e)]))?,
@@ -570,6 +585,21 @@ pub(crate) fn read_source(
             Err(Error::new(name, Arc::from(text), vec![d]))
         }
     })
+}
+
+/// Whether `ast` declares edges or asks `identify` anywhere (loop bodies included): then the
+/// data's columns type variables without mechanisms or say what is observed.
+fn reads_graph(ast: &crate::ast::Program) -> bool {
+    use crate::ast::StatementKind;
+    let mut stack: Vec<&crate::ast::Statement> = ast.statements.iter().collect();
+    while let Some(statement) = stack.pop() {
+        match &statement.kind {
+            StatementKind::Edges(_) | StatementKind::Identify { .. } => return true,
+            StatementKind::For { body, .. } => stack.extend(body),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Every name a statement declares or mentions in an edge: the columns worth counting.
