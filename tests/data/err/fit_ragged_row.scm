@@ -1,0 +1,4 @@
+# code: E013
+data "tests/data/csv/ragged.csv"
+x ~ Bernoulli(?)
+query P(x)

@@ -1,0 +1,3 @@
+# code: E013
+coin ~ Bernoulli(?p)
+query P(coin)
