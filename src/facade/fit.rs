@@ -129,14 +129,7 @@ impl Model {
         let fitted = with_rows(&template, data, |rows| {
             crate::fit::fit(&template, prior, rows)
         })
-        .map_err(|e| {
-            let first = template.parameters[0].span;
-            Error::new(
-                &self.name,
-                self.source.clone(),
-                vec![fit_diagnostic(e, first)],
-            )
-        })?;
+        .map_err(|e| self.fit_failure(e, template.parameters[0].span))?;
         let mut out = self.clone();
         out.program.model = fitted.model(&template);
         out.fit = Some(Arc::new(FitState {
@@ -163,13 +156,7 @@ impl Model {
         let fitted = with_rows(&template, &data, |rows| {
             crate::fit::fit(&template, prior, rows)
         })
-        .map_err(|e| {
-            Error::new(
-                &self.name,
-                self.source.clone(),
-                vec![fit_diagnostic(e, fallback)],
-            )
-        })?;
+        .map_err(|e| self.fit_failure(e, fallback))?;
         let mut out = self;
         out.program.model = fitted.model(&template);
         out.fit = Some(Arc::new(FitState {
@@ -205,15 +192,8 @@ impl Model {
             crate::fit::bootstrap(template, prior, rows, replicates, seed)
         })
         .map_err(|e| {
-            let first = template
-                .parameters
-                .first()
-                .map_or_else(Default::default, |p| p.span);
-            Error::new(
-                &self.name,
-                self.source.clone(),
-                vec![fit_diagnostic(e, first)],
-            )
+            let first = template.parameters.first();
+            self.fit_failure(e, first.map_or_else(Default::default, |p| p.span))
         })?;
         let mut out = self.clone();
         out.fit = Some(Arc::new(FitState {
@@ -264,6 +244,15 @@ impl Model {
         }
         answer.bootstrap = Some(crate::fit::spread::spread(&answer.body, &answers));
         answer
+    }
+
+    /// E013 for a failed fit, at the parameter concerned, else at `fallback`.
+    fn fit_failure(&self, e: FitError, fallback: crate::ast::Span) -> Error {
+        Error::new(
+            &self.name,
+            self.source.clone(),
+            vec![fit_diagnostic(e, fallback)],
+        )
     }
 
     /// What the fit did (rows, estimates, standard errors), for a fitted model.
