@@ -541,7 +541,9 @@ pub struct FitSummary {
     pub parameters: Vec<FittedParameter>,
     /// Every fitted mechanism: the rows it used and how it was fitted.
     pub mechanisms: Vec<FittedMechanism>,
-    /// Wall-clock seconds the fit took.
+    /// Wall-clock seconds the fit took (in the text output; left out of `--json`, which is
+    /// the same on every run).
+    #[serde(skip_serializing, default)]
     pub seconds: f64,
 }
 
