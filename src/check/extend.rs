@@ -95,6 +95,8 @@ pub fn extend(
         suggestions_left: MAX_SUGGESTIONS,
         column_types: HashMap::new(),
         bidirected: Vec::new(),
+        params: super::param::Registry::default(),
+        prior: program.prior,
     };
     checker.declare(entry);
     // A label a `let` interns is interned before every mechanism's by a whole check: only a
@@ -104,10 +106,14 @@ pub fn extend(
     let labels = checker.model.labels.len();
     let (statements, samples, seed, method) = checker.questions(entry);
     let failed = checker.diagnostics.iter().any(Diagnostic::is_error);
+    // `?` parameters are numbered and shared over the whole program: only a whole check
+    // registers them.
+    let new_parameters = !checker.model.parameters.is_empty();
     program.model = checker.model;
     program.scope.constants = checker.constants;
-    if failed || label_in_constant {
+    if failed || label_in_constant || new_parameters {
         program.model.truncate(before, order_before, labels_before);
+        program.model.parameters.clear();
         for statement in &entry.statements {
             if let StatementKind::Let { name, .. } = &statement.kind {
                 program.scope.constants.remove(&name.name);
@@ -125,6 +131,7 @@ pub fn extend(
     program.samples = samples;
     program.seed = seed;
     program.method = method;
+    program.prior = checker.prior;
     Extension::Checked { labels }
 }
 
@@ -164,11 +171,12 @@ impl Program {
     }
 }
 
-/// Whether `model` may be extended: every variable has a mechanism or is a decision (the
-/// caller refuses a model with data).
+/// Whether `model` may be extended: every variable has a mechanism or is a decision, and no
+/// mechanism holds a `?` parameter still to fit (the caller refuses a model with data).
 pub(super) fn extendable(model: &crate::scm::Model) -> bool {
-    model
-        .vars
-        .iter()
-        .all(|v| !matches!(v.kind, VarKind::Nonparametric))
+    model.parameters.is_empty()
+        && model
+            .vars
+            .iter()
+            .all(|v| !matches!(v.kind, VarKind::Nonparametric))
 }

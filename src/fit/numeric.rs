@@ -241,7 +241,7 @@ pub fn maximize(
                 .find(|o| o.is_ne())
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        parts.push((tree, *v, rows));
+        parts.push((&**tree, *v, rows));
     }
     let ranges = ranges(model, unit, &local);
     let weight: f64 = parts

@@ -114,7 +114,8 @@ pub fn plan(model: &Model) -> Vec<Unit> {
     }
     for unit in &mut units {
         if let [v] = unit.vars[..]
-            && let VarKind::Stochastic(DistTree::Leaf(leaf)) = &model.vars[v].kind
+            && let VarKind::Stochastic(tree) = &model.vars[v].kind
+            && let DistTree::Leaf(leaf) = tree.as_ref()
         {
             unit.method = closed_form(leaf).unwrap_or(Method::Numerical);
         }

@@ -11,8 +11,8 @@
 pub mod dist;
 pub mod expr;
 pub mod graph;
-pub mod table;
 pub mod param;
+pub mod table;
 
 pub use dist::DistTree;
 pub use expr::{BinOp, Ex, Func, UnOp};

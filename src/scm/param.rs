@@ -44,9 +44,13 @@ impl Model {
             })
         };
         for var in &mut out.vars {
+            // A table recognised from the mechanism with its `?`s does not describe the
+            // fitted one.
+            var.table = Default::default();
             match &var.kind {
                 VarKind::Stochastic(tree) => {
-                    var.kind = VarKind::Stochastic(tree.map_exprs(&mut replace))
+                    var.kind =
+                        VarKind::Stochastic(std::sync::Arc::new(tree.map_exprs(&mut replace)))
                 }
                 VarKind::Deterministic(e) => var.kind = VarKind::Deterministic(replace(e)),
                 VarKind::Decision(_) | VarKind::Nonparametric => {}
