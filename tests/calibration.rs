@@ -144,7 +144,12 @@ fn sequential_monte_carlo_covers_the_truth_where_the_evidence_is_concentrated() 
     // own sd is √(0.941·0.059/400) ≈ 0.0118; four of them either side.
     let (nominal, sd) = (0.941, (0.941f64 * 0.059 / SMC_SEEDS as f64).sqrt());
     let (c, warned) = coverage_by(&LOW_ESS, Method::Smc, SMC_SEEDS);
-    eprintln!("{:<52} {:>8.1}%  {:>7}   (smc)", LOW_ESS.name, 100.0 * c, warned);
+    eprintln!(
+        "{:<52} {:>8.1}%  {:>7}   (smc)",
+        LOW_ESS.name,
+        100.0 * c,
+        warned
+    );
     assert!(
         (c - nominal).abs() <= 4.0 * sd,
         "sequential Monte Carlo covers the tail query {:.1}% of the time",

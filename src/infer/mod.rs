@@ -501,6 +501,15 @@ fn answer_smc(
             ));
         }
     }
+    for group in &smc.groups {
+        if group.min_travel < smc::MIN_TRAVEL {
+            warnings.push(format!(
+                "sequential Monte Carlo's moves did not mix: in one stage the particles travelled {:.2} posterior sds per coordinate (they aim at {:.1}), so the particles may still remember an earlier stage and this answer may be biased beyond its standard error",
+                group.min_travel.sqrt(),
+                smc::TRAVEL.sqrt()
+            ));
+        }
+    }
     let scalar = |g: usize| match &smc.groups[g].targets[0] {
         smc::TargetAnswer::Scalar { value, stderr } => (*value, *stderr),
         smc::TargetAnswer::Real { mean, stderr, .. } => (*mean, *stderr),

@@ -39,6 +39,13 @@ use rayon::prelude::*;
 /// freedom, so ±1.96 standard errors cover about 94.4% under normality).
 pub const REPLICATES: usize = 32;
 
+/// How far, in squared posterior sds per coordinate, the chains aim to travel in a stage.
+pub const TRAVEL: f64 = population::TRAVEL;
+
+/// Below this travel (squared posterior sds per coordinate) in any stage, an answer warns
+/// that the moves did not mix.
+pub const MIN_TRAVEL: f64 = 1.0;
+
 /// Fewest particles one replicate runs with.
 pub const MIN_PARTICLES: usize = 64;
 
@@ -178,6 +185,9 @@ pub struct GroupAnswer {
     pub min_acceptance: f64,
     /// Distinct states among the final particles, summed over the replicates.
     pub distinct: usize,
+    /// The least distance the chains of any replicate travelled in a stage, in squared
+    /// posterior sds per coordinate (the moves aim at 3).
+    pub min_travel: f64,
 }
 
 /// A plan's SMC answer.
@@ -392,5 +402,9 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
             .map(|o| o.min_acceptance)
             .fold(1.0, f64::min),
         distinct: outcomes.iter().map(|o| o.distinct).sum(),
+        min_travel: outcomes
+            .iter()
+            .map(|o| o.min_travel)
+            .fold(f64::INFINITY, f64::min),
     }
 }

@@ -35,6 +35,9 @@ pub struct Outcome {
     /// Distinct states among the final particles of positive weight: moves that are never
     /// accepted leave copies of a few resampled ancestors, which count once each.
     pub distinct: usize,
+    /// The least distance, in squared posterior sds per coordinate, the chains travelled in
+    /// any stage (the moves aim at [`TRAVEL`]; infinite when no move was needed).
+    pub min_travel: f64,
 }
 
 /// What one replicate needs besides its problem.
@@ -143,7 +146,7 @@ fn log_prior(z: &[f64]) -> f64 {
 }
 
 /// How far, in squared posterior sds per coordinate, each chain should travel in a stage.
-const TRAVEL: f64 = 3.0;
+pub const TRAVEL: f64 = 3.0;
 
 /// Most Metropolis–Hastings steps between two recorded states of a chain.
 const MAX_SUBSTEPS: usize = 64;
@@ -238,6 +241,7 @@ pub fn run(
             weights: vec![0.0; n],
             min_acceptance: 1.0,
             distinct: 0,
+            min_travel: f64::INFINITY,
         });
     }
     // Each state carries an identity, new at every accepted move, so that copies made by
@@ -254,6 +258,7 @@ pub fn run(
     let mut scale = Proposal::initial_scale(d);
     let mut substeps = 1;
     let mut min_acceptance: f64 = 1.0;
+    let mut min_travel = f64::INFINITY;
     let mut stages = 0;
     loop {
         cx.cancel.check()?;
@@ -299,6 +304,7 @@ pub fn run(
                 weights,
                 min_acceptance,
                 distinct: kept.len(),
+                min_travel,
             });
         }
         let stage_evaluations = (layout.chains * (layout.length - 1) * substeps) as u64;
@@ -389,6 +395,7 @@ pub fn run(
         // coordinate (its squared whitened jumps summed) over its length.
         let per_step = (moves[0].travelled + moves[1].travelled) / tried.max(1) as f64;
         let steps = (layout.length - 1).max(1) as f64;
+        min_travel = min_travel.min(per_step * steps * substeps as f64);
         substeps = if per_step > 0.0 {
             ((TRAVEL / (per_step * steps)).ceil() as usize).clamp(1, MAX_SUBSTEPS)
         } else {
