@@ -29,10 +29,19 @@ fuzz_target!(|data: &[u8]| {
     for answer in model.run(&options).into_iter().flatten() {
         // A NaN serialises as null; these fields are null by design (exact answers, no error
         // estimate, a policy whose first stage observes something, an attribution computed
-        // over every coalition rather than sampled permutations).
+        // over every coalition rather than sampled permutations, an identification with no
+        // adjustment set or no hedge).
         let json = serde_json::to_string(&answer).expect("answers serialise");
         let mut rest = json.clone();
-        for field in ["ess", "samples", "stderr", "best", "permutations"] {
+        for field in [
+            "ess",
+            "samples",
+            "stderr",
+            "best",
+            "permutations",
+            "adjustment_set",
+            "hedge",
+        ] {
             rest = rest.replace(&format!("\"{field}\":null"), "");
         }
         assert!(!rest.contains("null"), "{json}");
