@@ -49,6 +49,10 @@ pub struct Config {
     /// Most coalitions one `attribute` statement may evaluate (past 12 players, `K`
     /// permutations of `n` players walk through up to `K (n − 1) + 2` of them).
     pub max_attribution_coalitions: usize,
+    /// Most work one `attribute` statement may expect, in the engine choice's units
+    /// (multiply-adds of exact inference, weighted sample steps of sampling): the coalitions
+    /// times the expected work of one, estimated from the first plan before anything runs.
+    pub max_attribution_work: u64,
     /// Most tempering stages one replicate of sequential Monte Carlo may take before it stops
     /// with an E010 error (each stage moves every particle once).
     pub max_smc_stages: usize,
@@ -83,6 +87,7 @@ impl Default for Config {
             max_unrolled: 4_000_000,
             max_attribution_players: 1000,
             max_attribution_coalitions: 1 << 20,
+            max_attribution_work: 4_000_000_000,
             max_smc_stages: 2_000,
             max_smc_values: 1 << 30,
             max_smc_evaluations: 4_000_000_000,

@@ -477,6 +477,8 @@ impl Model {
             },
             cancel: &options.cancel,
             max_coalitions: self.config.max_attribution_coalitions,
+            max_attribution_work: self.config.max_attribution_work as f64,
+            permutations: options.permutations,
         };
         if settings.samples > self.config.max_samples {
             let message = format!(
@@ -635,6 +637,7 @@ pub struct Options {
     seed: Option<u64>,
     threads: Option<usize>,
     method: Option<Method>,
+    permutations: Option<u64>,
     engine: Option<Engine>,
     cancel: CancelToken,
     audience: Audience,
@@ -669,6 +672,13 @@ impl Options {
     /// (each answer's [`method`](crate::Answer::method) says which one answered).
     pub fn method(mut self, method: Method) -> Options {
         self.method = Some(method);
+        self
+    }
+
+    /// Random orders of the players an `attribute` statement past 12 players averages over
+    /// (at least 1), as `set permutations = K` says in a file.
+    pub fn permutations(mut self, k: u64) -> Options {
+        self.permutations = Some(k.max(1));
         self
     }
 

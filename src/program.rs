@@ -18,6 +18,8 @@ pub struct Program {
     pub samples: Option<u64>,
     /// `set seed` in force at the end of the file.
     pub seed: Option<u64>,
+    /// `set permutations` in force at the end of the file.
+    pub permutations: Option<u64>,
     /// The declared `<->` edges (unobserved common causes), each pair once.
     pub bidirected: Vec<(VarId, VarId)>,
     /// `set method` in force at the end of the file.

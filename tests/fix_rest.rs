@@ -133,3 +133,128 @@ fn contradictory_evidence_is_e007_on_every_engine() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// An attribution's work is estimated and bounded before anything runs; the REPL keeps `set`
+// values (permutations included) for the entries that follow, as a file does.
+
+/// `n` fair coins and their sum `y`: an `n`-player attribution (permutations past 12).
+fn coins(n: usize) -> String {
+    let mut text: String = (0..n).map(|i| format!("x{i} ~ Bernoulli(0.5)\n")).collect();
+    let sum: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+    text.push_str(&format!("y := {}\n", sum.join(" + ")));
+    text
+}
+
+/// Every attribution file of the bad-input catalogue, typed into the REPL line by line, fails
+/// with the code the file does (the fuzz target `repl_lines` hung on
+/// attribute_too_many_coalitions.scm: its `set permutations` was dropped between entries, and
+/// the default permutations ran for minutes).
+#[test]
+fn attribution_catalogue_files_typed_line_by_line_fail_as_the_files_do() {
+    let mut checked = 0;
+    for path in std::fs::read_dir("tests/data/err").expect("the catalogue") {
+        let path = path.expect("a file").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("attribute_") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("readable");
+        let code = source
+            .lines()
+            .find_map(|l| l.strip_prefix("# code: "))
+            .expect("a code header");
+        let mut session = Session::new();
+        output(&mut session, ":samples 2000");
+        let mut all = String::new();
+        for line in source.lines().filter(|l| !l.starts_with('#')) {
+            if let Reply::Output(text) = session.feed(line) {
+                all.push_str(&text);
+            }
+        }
+        assert!(
+            all.contains(&format!("error[{code}]")),
+            "{name}: expected {code}:\n{all}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} attribution files");
+}
+
+#[test]
+fn repl_set_permutations_holds_for_the_entries_that_follow() {
+    let mut session = Session::new();
+    for line in coins(13).lines() {
+        output(&mut session, line);
+    }
+    assert_eq!(
+        output(&mut session, "set permutations = 7"),
+        "permutations = 7\n"
+    );
+    output(&mut session, ":json on");
+    let permutations = |text: &str| {
+        let json: serde_json::Value =
+            serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(json["kind"], "attribution", "{text}");
+        // Exact coalition values: the shares add up to the change exactly.
+        let total: f64 = json["contributions"]
+            .as_array()
+            .expect("contributions")
+            .iter()
+            .map(|c| c["value"].as_f64().expect("a number"))
+            .sum();
+        let change = json["value"].as_f64().unwrap() - json["baseline"].as_f64().unwrap();
+        assert!((total - change).abs() < 1e-9, "{text}");
+        json["permutations"].as_u64()
+    };
+    let text = output(&mut session, "attribute y given y > 10");
+    assert_eq!(permutations(&text), Some(7));
+    // A redeclaration checks the whole model again; the setting stays.
+    output(&mut session, "x0 ~ Bernoulli(0.25)");
+    let text = output(&mut session, "attribute y given y > 10");
+    assert_eq!(permutations(&text), Some(7));
+    // A later `set` replaces it; an entry's own `set` holds for its statement.
+    output(&mut session, "set permutations = 3");
+    let text = output(&mut session, "attribute y given y > 10");
+    assert_eq!(permutations(&text), Some(3));
+}
+
+#[test]
+fn options_permutations_overrides_the_files_setting() {
+    let source = format!(
+        "{}set permutations = 5\nattribute y given y > 10\n",
+        coins(13)
+    );
+    let model = Model::parse(&source).expect("checks");
+    let options = Options::new().seed(1);
+    let read = |options: &Options| {
+        let answer = model
+            .run(options)
+            .remove(0)
+            .unwrap_or_else(|e| panic!("{e}"));
+        serde_json::to_value(&answer).expect("serialises")["permutations"].as_u64()
+    };
+    assert_eq!(read(&options), Some(5));
+    assert_eq!(read(&options.clone().permutations(9)), Some(9));
+}
+
+/// The work limit covers every coalition (12 players and fewer) as well as permutations: a
+/// 10-player exact attribution (1,024 coalitions) is answered under the default limit and
+/// refused, before it runs, under a small one, with its line and a hint.
+#[test]
+fn attribution_work_is_refused_before_it_runs_over_the_configured_limit() {
+    let source = format!("{}attribute y given y > 6\n", coins(10));
+    let options = Options::new().seed(1);
+    let model = Model::parse(&source).expect("checks");
+    let answers = model.run(&options);
+    assert!(answers[0].is_ok(), "{:?}", answers[0]);
+    let mut config = whatif::Config::default();
+    config.max_attribution_work = 1_000_000;
+    let model = Model::parse_with("<coins>", &source, &config).expect("checks");
+    let error = model.run(&options).remove(0).expect_err("over the limit");
+    assert_eq!(error.code(), Some(Code::E005), "{error}");
+    assert_eq!(error.line(), Some(12), "{error}");
+    let text = error.to_string();
+    assert!(text.contains("1024 coalitions of 10 players"), "{text}");
+    assert!(error.diagnostics()[0].help.is_some(), "{text}");
+}

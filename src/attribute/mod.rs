@@ -43,6 +43,11 @@ pub const DEFAULT_PERMUTATIONS: u64 = 1000;
 /// Coalitions per plan where an exact engine answers (see [`Game::solve_split`]).
 const EXACT_PIECE: usize = 64;
 
+/// The work of planning one computation step of a coalition's world and weighing the engines
+/// for it, in the engine choice's units: measured on a 30-variable linear-Gaussian chain,
+/// where planning, not Gaussian algebra, takes most of the time.
+const PLANNING_WORK_PER_STEP: f64 = 100.0;
+
 /// Independent batches a sampled attribution is split into for its standard errors.
 const BATCHES: u64 = 32;
 
@@ -68,7 +73,10 @@ pub fn attribute(
     let outcome = if n <= EXHAUSTIVE_PLAYERS {
         game.exhaustive()?
     } else {
-        let k = attribution.permutations.unwrap_or(DEFAULT_PERMUTATIONS);
+        let k = settings
+            .permutations
+            .or(attribution.permutations)
+            .unwrap_or(DEFAULT_PERMUTATIONS);
         game.permutations(k)?
     };
     let names = player_names(model, &attribution.players);
@@ -203,6 +211,7 @@ impl Game<'_> {
         let coalitions: Vec<Coalition> =
             (0..1usize << n).map(|m| shapley::from_mask(m, n)).collect();
         self.check_size(coalitions.len() as u64)?;
+        self.check_work(&coalitions, coalitions.len() as u64, BATCHES)?;
         let full = (1usize << n) - 1;
         let batches = self.evaluate(&coalitions, 0)?;
         if batches[0].exact {
@@ -272,6 +281,8 @@ impl Game<'_> {
             .chunks(per_block)
             .map(|block| (block, Block::new(block, n)))
             .collect();
+        let planned: u64 = blocks.iter().map(|(_, b)| b.list.len() as u64).sum();
+        self.check_work(&blocks[0].1.list, planned, 1)?;
         let answers: Vec<Result<Values, Diagnostic>> = blocks
             .par_iter()
             .enumerate()
@@ -347,6 +358,55 @@ impl Game<'_> {
             format!("this attribution would evaluate {coalitions} coalitions, more than the limit of {limit}"),
         )
         .with_help("ask for fewer permutations (`set permutations = K`)"))
+    }
+
+    /// E005 when answering `total` coalitions would take more work than
+    /// `Config::max_attribution_work`, estimated before anything runs: the work the engine
+    /// choice expects for the first piece [`Game::solve_split`] answers (the first
+    /// [`EXACT_PIECE`] of `first`) plus its planning, per coalition, times `total`, times
+    /// `repeats` independent batches when the values are sampled.
+    fn check_work(&self, first: &[Coalition], total: u64, repeats: u64) -> Result<(), Diagnostic> {
+        let piece = &first[..first.len().min(EXACT_PIECE)];
+        let specs: Vec<GroupSpec> = piece.iter().map(|c| self.group(c)).collect();
+        let mut plan = query::plan(self.model, &specs, self.span)?;
+        plan.covariances = query::Covariances::None;
+        let budget = Budget {
+            samples: self.batch_samples(),
+            seed: self.settings.seed,
+            stream: 0,
+            cancel: self.settings.cancel,
+        };
+        let Some((engine, work)) =
+            engine::expected_work(&plan, self.model, &self.settings, &budget, self.span)
+        else {
+            return Ok(());
+        };
+        let steps: usize = plan.steps.iter().map(|s| s.comps.len()).sum();
+        let repeats = if engine.is_exact() { 1 } else { repeats };
+        let per_coalition = (work + PLANNING_WORK_PER_STEP * steps as f64) / piece.len() as f64;
+        let work = per_coalition * total as f64 * repeats as f64;
+        let limit = self.settings.max_attribution_work;
+        if work <= limit {
+            return Ok(());
+        }
+        let players = self.n();
+        let mut help = String::from(if players > EXHAUSTIVE_PLAYERS {
+            "ask for fewer permutations (`set permutations = K`; each adds a coalition per player)"
+        } else {
+            "attribute a quantity with fewer stochastic ancestors (each player doubles the coalitions)"
+        });
+        if !engine.is_exact() {
+            help.push_str(", or for fewer samples (`set samples = N`)");
+        }
+        Err(Diagnostic::error(
+            Code::E005,
+            self.span,
+            format!(
+                "this attribution would take about {work:.1e} units of work ({total} coalitions of {players} players, by {}), more than the limit of {limit:.1e}",
+                engine.name()
+            ),
+        )
+        .with_help(help))
     }
 
     /// Samples per batch of a sampled attribution.

@@ -104,7 +104,7 @@ pub fn extend(
     let label_in_constant = checker.model.labels.len() > labels_before;
     checker.build_graph();
     let labels = checker.model.labels.len();
-    let (statements, samples, seed, method) = checker.questions(entry);
+    let questions = checker.questions(entry);
     let failed = checker.diagnostics.iter().any(Diagnostic::is_error);
     // `?` parameters are numbered and shared over the whole program: only a whole check
     // registers them.
@@ -127,10 +127,11 @@ pub fn extend(
         return Extension::Failed(diagnostics);
     }
     program.scope.range_values = checker.range_values;
-    program.statements = statements;
-    program.samples = samples;
-    program.seed = seed;
-    program.method = method;
+    program.statements = questions.statements;
+    program.samples = questions.samples;
+    program.seed = questions.seed;
+    program.permutations = questions.permutations;
+    program.method = questions.method;
     program.prior = checker.prior;
     Extension::Checked { labels }
 }
@@ -165,6 +166,7 @@ impl Program {
         self.statements.clear();
         self.samples = None;
         self.seed = None;
+        self.permutations = None;
         self.method = None;
         let (vars, order) = (self.model.vars.len(), self.model.order.len());
         self.model.truncate(vars, order, labels);

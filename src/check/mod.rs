@@ -135,7 +135,7 @@ pub fn check_with_data(
     checker.declare_edges(program);
     checker.build_graph();
     checker.data_statement(program);
-    let (statements, samples, seed, method) = checker.questions(program);
+    let questions = checker.questions(program);
     if checker.diagnostics.iter().any(Diagnostic::is_error) {
         checker
             .diagnostics
@@ -149,10 +149,11 @@ pub fn check_with_data(
     };
     Ok(Program {
         model: checker.model,
-        statements,
-        samples,
-        seed,
-        method,
+        statements: questions.statements,
+        samples: questions.samples,
+        seed: questions.seed,
+        permutations: questions.permutations,
+        method: questions.method,
         scope,
         bidirected: checker
             .bidirected

@@ -10,21 +10,22 @@ use crate::program::StatementKind as StatementKind_;
 use crate::program::*;
 use crate::scm::{Ex, Type, VarId, VarKind};
 
+/// A program's questions and the `set` values in force after the last of them (what the REPL
+/// keeps for the entries that follow).
+pub(super) struct Questions {
+    pub statements: Vec<Statement>,
+    pub samples: Option<u64>,
+    pub seed: Option<u64>,
+    pub permutations: Option<u64>,
+    pub method: Option<MethodChoice>,
+}
+
 /// The names `set NAME = N` accepts.
 const SETTINGS: &[&str] = &["samples", "seed", "permutations", "method", "prior"];
 
 impl Checker<'_> {
-    /// The questions, and the `set samples` / `set seed` / `set method` values in force at
-    /// the end.
-    pub(super) fn questions(
-        &mut self,
-        program: &ast::Program,
-    ) -> (
-        Vec<Statement>,
-        Option<u64>,
-        Option<u64>,
-        Option<MethodChoice>,
-    ) {
+    /// The questions, and the `set` values in force at the end.
+    pub(super) fn questions(&mut self, program: &ast::Program) -> Questions {
         let mut out = Vec::new();
         let (mut samples, mut seed, mut permutations, mut method) = (None, None, None, None);
         for statement in &program.statements {
@@ -114,7 +115,13 @@ impl Checker<'_> {
                 method,
             });
         }
-        (out, samples, seed, method)
+        Questions {
+            statements: out,
+            samples,
+            seed,
+            permutations,
+            method,
+        }
     }
 
     /// One variable of `identify`: `name` or `name = value` (the value is not needed: whether

@@ -503,6 +503,77 @@ impl Solved {
     }
 }
 
+/// The engine [`solve`] would answer a plan with and the work it expects (in [`Cost`] units),
+/// without running it: what a statement that answers many plans checks against its limit
+/// before it starts. Under `auto`, it runs likelihood weighting's pilot as [`solve`] does, so
+/// a plan the pilot hands to sequential Monte Carlo counts SMC's work. `None` when no engine
+/// may answer (solving says why) or the engine cannot tell before running.
+pub fn expected_work(
+    plan: &Plan,
+    model: &Model,
+    settings: &Settings,
+    budget: &Budget,
+    span: Span,
+) -> Option<(Engine, f64)> {
+    let mut verdicts: Vec<(Engine, Result<Cost, Unsupported>)> =
+        assess(plan, model, settings, budget, span)
+            .into_iter()
+            .map(|(e, v)| (e, v.map(|(c, _)| c)))
+            .collect();
+    let mut choice = choose(settings.method, settings.forced, &verdicts).ok()?;
+    if pilots(choice.engine, settings)
+        && let Some(reason) = low_pilot_ess(plan, model, budget).ok()?
+    {
+        decline_likelihood_weighting(&mut verdicts, reason);
+        choice = choose(settings.method, settings.forced, &verdicts).ok()?;
+    }
+    match verdicts.iter().find(|(e, _)| *e == choice.engine) {
+        Some((_, Ok(Cost::Work(w)))) => Some((choice.engine, *w)),
+        _ => None,
+    }
+}
+
+/// Whether [`solve`] runs likelihood weighting's pilot before `engine` answers: under `auto`,
+/// when a likelihood-weighting engine is chosen.
+fn pilots(engine: Engine, settings: &Settings) -> bool {
+    engine.is_likelihood_weighting()
+        && settings.method == MethodChoice::Auto
+        && settings.forced.is_none()
+}
+
+/// The reason likelihood weighting declines when its pilot run keeps too small an effective
+/// sample size ([`AUTO_PILOT_ESS_SHARE`]), or `None` when it may answer.
+fn low_pilot_ess(
+    plan: &Plan,
+    model: &Model,
+    budget: &Budget,
+) -> Result<Option<Reason>, Diagnostic> {
+    Ok(match pilot_ess(plan, model, budget)? {
+        Some(ess) if ess > 0.0 && ess < AUTO_PILOT_ESS_SHARE * PILOT_SAMPLES as f64 => {
+            Some(Reason::LowEss {
+                ess,
+                samples: PILOT_SAMPLES,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Marks every likelihood-weighting engine as declining for `reason`.
+fn decline_likelihood_weighting<T>(
+    verdicts: &mut [(Engine, Result<T, Unsupported>)],
+    reason: Reason,
+) {
+    for (engine, verdict) in verdicts {
+        if engine.is_likelihood_weighting() {
+            *verdict = Err(Unsupported {
+                engine: *engine,
+                reason: reason.clone(),
+            });
+        }
+    }
+}
+
 /// Answers a plan with the engine [`choose`] picks; `budget` is what a sampler would draw.
 pub fn solve(
     plan: &Plan,
@@ -526,27 +597,10 @@ pub fn solve(
             .iter()
             .position(|(e, _)| *e == choice.engine)
             .expect("the chosen engine was assessed");
-        if choice.engine.is_likelihood_weighting()
-            && settings.method == MethodChoice::Auto
-            && settings.forced.is_none()
-            && !piloted
-        {
+        if pilots(choice.engine, settings) && !piloted {
             piloted = true;
-            if let Some(ess) = pilot_ess(plan, model, &budget)?
-                && ess > 0.0
-                && ess < AUTO_PILOT_ESS_SHARE * PILOT_SAMPLES as f64
-            {
-                for (engine, verdict) in &mut assessed {
-                    if engine.is_likelihood_weighting() {
-                        *verdict = Err(Unsupported {
-                            engine: *engine,
-                            reason: Reason::LowEss {
-                                ess,
-                                samples: PILOT_SAMPLES,
-                            },
-                        });
-                    }
-                }
+            if let Some(reason) = low_pilot_ess(plan, model, &budget)? {
+                decline_likelihood_weighting(&mut assessed, reason);
                 continue;
             }
         }

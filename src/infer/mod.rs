@@ -100,6 +100,11 @@ pub struct Settings<'a> {
     pub cancel: &'a crate::cancel::CancelToken,
     /// Most coalitions an attribution may evaluate (`Config::max_attribution_coalitions`).
     pub max_coalitions: usize,
+    /// Most work an attribution may expect (`Config::max_attribution_work`).
+    pub max_attribution_work: f64,
+    /// Permutations an attribution past 12 players draws, overriding its `set permutations`
+    /// (`Options::permutations`, the REPL's setting).
+    pub permutations: Option<u64>,
 }
 
 impl<'a> Settings<'a> {

@@ -68,6 +68,9 @@ pub struct Session {
     work: Work,
     samples: Option<u64>,
     seed: u64,
+    /// The last `set permutations` typed (or loaded): entries that follow keep it, as the
+    /// statements after it in a file do.
+    permutations: Option<u64>,
     /// `:method` or the model's `set method`; `auto` when neither said.
     method: Option<Method>,
     json: bool,
@@ -132,6 +135,7 @@ impl Session {
             work: Work::default(),
             samples: None,
             seed: crate::facade::DEFAULT_SEED,
+            permutations: None,
             method: None,
             json: false,
             timing: false,
@@ -371,6 +375,9 @@ impl Session {
         if let Some(s) = model.program().seed {
             self.seed = s;
         }
+        if let Some(k) = model.program().permutations {
+            self.permutations = Some(k);
+        }
         self.file = Some(path);
         let questions: Vec<String> = model.questions().map(str::to_string).collect();
         let mut out = format!("loaded {name}: {} variables", model.variables().count());
@@ -496,8 +503,7 @@ impl Session {
             self.declarations = kept;
         }
         let lines_before = text[..offset].matches('\n').count();
-        let program = candidate.program();
-        self.take_settings(program.samples, program.seed, program.method, &mut out);
+        self.take_settings(SetValues::of(candidate.program()), &mut out);
         self.answer(&candidate, &text, offset, entry, lines_before, &mut out);
         // The model of the declarations in their kept order; they were just checked together,
         // so this cannot fail.
@@ -531,8 +537,7 @@ impl Session {
         text.push_str(entry);
         text.push('\n');
         let mut out = String::new();
-        let program = self.model.program();
-        self.take_settings(program.samples, program.seed, program.method, &mut out);
+        self.take_settings(SetValues::of(self.model.program()), &mut out);
         self.answer(&self.model, &text, offset, entry, self.lines, &mut out);
         self.model.keep_declarations(labels);
         if new_declarations.is_empty() {
@@ -546,24 +551,22 @@ impl Session {
         Some(out)
     }
 
-    /// Takes an entry's `set samples`, `set seed` and `set method`.
-    fn take_settings(
-        &mut self,
-        samples: Option<u64>,
-        seed: Option<u64>,
-        method: Option<Method>,
-        out: &mut String,
-    ) {
-        if let Some(n) = samples {
+    /// Takes an entry's `set` values: they hold for the entries that follow.
+    fn take_settings(&mut self, set: SetValues, out: &mut String) {
+        if let Some(n) = set.samples {
             self.samples = Some(n);
             let _ = writeln!(out, "samples = {n}");
         }
-        if let Some(m) = method {
+        if let Some(m) = set.method {
             self.method = Some(m);
         }
-        if let Some(s) = seed {
+        if let Some(s) = set.seed {
             self.seed = s;
             let _ = writeln!(out, "seed = {s}");
+        }
+        if let Some(k) = set.permutations {
+            self.permutations = Some(k);
+            let _ = writeln!(out, "permutations = {k}");
         }
     }
 
@@ -618,6 +621,9 @@ impl Session {
         if let Some(n) = self.samples {
             options = options.samples(n);
         }
+        if let Some(k) = self.permutations {
+            options = options.permutations(k);
+        }
         options
     }
 
@@ -650,6 +656,26 @@ impl Session {
             }
         }
         out
+    }
+}
+
+/// The `set` values in force at the end of an entry (each `None` when the entry did not set it).
+#[derive(Clone, Copy)]
+struct SetValues {
+    samples: Option<u64>,
+    seed: Option<u64>,
+    permutations: Option<u64>,
+    method: Option<Method>,
+}
+
+impl SetValues {
+    fn of(program: &crate::program::Program) -> SetValues {
+        SetValues {
+            samples: program.samples,
+            seed: program.seed,
+            permutations: program.permutations,
+            method: program.method,
+        }
     }
 }
 

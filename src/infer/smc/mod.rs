@@ -147,12 +147,48 @@ fn noise_slots(mech: &Mech, out: &mut Vec<usize>) {
 }
 
 /// Particles × latent values the largest group of `plan` would hold with `samples`.
+///
+/// One pass over the plan counts every group's latent slots as [`Problem::new`] finds them
+/// (the slots the group's unclamped computations draw, less those its evidence abducts),
+/// without cutting the plan down per group: the engine choice asks this of every plan, and
+/// an attribution's plans have thousands of groups.
 pub fn values_needed(plan: &Plan, model: &Model, samples: u64) -> f64 {
     let layout = Layout::for_samples(samples);
-    (0..plan.groups.len())
-        .map(|g| Problem::new(plan, g, model).latent.len().max(1) as f64)
-        .fold(0.0, f64::max)
-        * layout.total() as f64
+    let groups = plan.groups.len();
+    let mut latent: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    let mut abducted: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for step in &plan.steps {
+        for clamp in &step.clamps {
+            abducted[clamp.group].push(clamp.slot);
+        }
+        for comp in step.comps.iter().filter(|c| c.clamp.is_none()) {
+            noise_slots(&comp.mech, &mut latent[comp.group]);
+        }
+    }
+    let Some(largest) = latent
+        .iter_mut()
+        .zip(&mut abducted)
+        .map(|(latent, abducted)| {
+            latent.sort_unstable();
+            latent.dedup();
+            abducted.sort_unstable();
+            latent
+                .iter()
+                .filter(|s| abducted.binary_search(s).is_err())
+                .count()
+        })
+        .max()
+    else {
+        return 0.0;
+    };
+    debug_assert_eq!(
+        Some(largest),
+        (0..groups)
+            .map(|g| Problem::new(plan, g, model).latent.len())
+            .max(),
+        "one pass counts what cutting the plan per group counts"
+    );
+    largest.max(1) as f64 * layout.total() as f64
 }
 
 /// One target's answer.
