@@ -240,7 +240,11 @@ pub fn run() -> i32 {
             pool.install(|| {
                 with_program(&file, data.as_deref(), |model| match bootstrap {
                     None => run_program(model, &options, json, plot.as_deref()),
-                    Some(b) => match model.bootstrap(b, model.seed(&options)) {
+                    Some(b) => match if progress_wanted(false) {
+                        with_progress(Counted::Bytes, || model.bootstrap(b, model.seed(&options)))
+                    } else {
+                        model.bootstrap(b, model.seed(&options))
+                    } {
                         Ok(refitted) => run_program(&refitted, &options, json, plot.as_deref()),
                         Err(e) => {
                             to_stderr(&e.to_string());
@@ -554,7 +558,14 @@ fn with_program(file: &Path, data: Option<&Path>, f: impl FnOnce(&Model) -> i32)
         Err(code) => return code,
     };
     let config = crate::Config::default();
-    match Model::load(&name, &source, &config, file.parent(), data) {
+    // Fitting `?` parameters reads the data file: a large one shows how far it has got.
+    let load = || Model::load(&name, &source, &config, file.parent(), data);
+    let loaded = if progress_wanted(false) {
+        with_progress(Counted::Bytes, load)
+    } else {
+        load()
+    };
+    match loaded {
         Ok(model) => f(&model),
         Err(error) => {
             to_stderr(&error.to_string());
@@ -579,12 +590,13 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
     let mut text = String::new();
     let mut failed = false;
     let program = model.program();
-    let show_progress =
-        !json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    let show_progress = progress_wanted(json);
     for (index, statement) in program.statements.iter().enumerate() {
         let started = Instant::now();
         let result = if show_progress {
-            with_progress(|| model.answer_statement(index, options))
+            with_progress(Counted::Samples, || {
+                model.answer_statement(index, options)
+            })
         } else {
             model.answer_statement(index, options)
         };
@@ -659,15 +671,39 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
     }
 }
 
-/// Runs `f`, drawing a progress bar on stderr once it has taken more than a second
-/// (`WHATIF_PROGRESS_AFTER_MS` changes the delay; the tests set it to 0).
-fn with_progress<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+/// What a progress bar counts.
+#[derive(Clone, Copy)]
+enum Counted {
+    /// Samples drawn by the running question (`crate::infer::progress`).
+    Samples,
+    /// Bytes of the data file read by a fit (`crate::data::rows::read_progress`).
+    Bytes,
+}
+
+/// Whether to draw progress bars: on a terminal, outside CI, and not under `--json`.
+fn progress_wanted(json: bool) -> bool {
+    !json && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// Runs `f`, drawing a progress bar of what it counts on stderr once it has taken more than a
+/// second (`WHATIF_PROGRESS_AFTER_MS` changes the delay; the tests set it to 0).
+fn with_progress<T: Send>(counted: Counted, f: impl FnOnce() -> T + Send) -> T {
     crate::infer::reset_progress();
     let delay = std::env::var("WHATIF_PROGRESS_AFTER_MS")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(1000.0)
         / 1000.0;
+    let (count, template): (fn() -> (u64, u64), &str) = match counted {
+        Counted::Samples => (
+            crate::infer::progress,
+            "{bar:40} {human_pos}/{human_len} samples  {msg}",
+        ),
+        Counted::Bytes => (
+            crate::data::rows::read_progress,
+            "{bar:40} {bytes}/{total_bytes} of data read  {msg}",
+        ),
+    };
     let finished = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let watcher = scope.spawn(|| {
@@ -675,14 +711,12 @@ fn with_progress<T: Send>(f: impl FnOnce() -> T + Send) -> T {
             let mut bar: Option<indicatif::ProgressBar> = None;
             while !finished.load(std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(50));
-                let (done, total) = crate::infer::progress();
+                let (done, total) = count();
                 if bar.is_none() && started.elapsed().as_secs_f64() > delay && total > 0 {
                     let b = indicatif::ProgressBar::new(total);
                     b.set_style(
-                        indicatif::ProgressStyle::with_template(
-                            "{bar:40} {human_pos}/{human_len} samples  {msg}",
-                        )
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                        indicatif::ProgressStyle::with_template(template)
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                     );
                     bar = Some(b);
                 }
@@ -692,7 +726,10 @@ fn with_progress<T: Send>(f: impl FnOnce() -> T + Send) -> T {
                     let left = total.saturating_sub(done) as f64 / rate.max(1.0);
                     b.set_length(total.max(1));
                     b.set_position(done);
-                    b.set_message(format!("{rate:.2e}/s, {left:.0} s left"));
+                    b.set_message(match counted {
+                        Counted::Samples => format!("{rate:.2e}/s, {left:.0} s left"),
+                        Counted::Bytes => format!("{:.0} MB/s, {left:.0} s left", rate / 1e6),
+                    });
                 }
             }
             if let Some(b) = bar {

@@ -1,10 +1,12 @@
 //! Typed rows for fitting (LANGUAGE.md §12): the CSV file streamed record by record, each cell
 //! parsed as its variable's type ([`crate::fit::rows::parse_cell`]), handed to the fitting
-//! stage one row at a time. Scanning again re-reads the file, so memory holds one record.
+//! stage a batch of blocks at a time (parsed in parallel, [`crate::fit::rows`]). Scanning again
+//! re-reads the file, so memory holds one batch of records whatever the file's length.
 
 use super::{DataError, csv_error, header, open, text};
 use crate::fit::FitError;
-use crate::fit::rows::{Rows, parse_cell};
+use crate::fit::rows::{BLOCK_ROWS, Block, Rows, batch_blocks, parse_cell};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crate::scm::{Model, VarId};
 use std::path::{Path, PathBuf};
 
@@ -58,40 +60,122 @@ impl<'m> CsvRows<'m> {
     }
 }
 
-impl Rows for CsvRows<'_> {
-    fn observed(&self) -> &[bool] {
-        &self.observed
+/// Bytes of the data file read so far and its size, for a progress bar (the command line
+/// draws one on a terminal while a large file is read).
+static READ: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// `(bytes read, bytes in the file)` of the data file being read, `(0, 0)` when none is.
+pub fn read_progress() -> (u64, u64) {
+    (READ[0].load(Relaxed), READ[1].load(Relaxed))
+}
+
+/// A block of CSV records, parsed on the thread that counts it.
+struct CsvBlock<'r, 'm> {
+    source: &'r CsvRows<'m>,
+    /// Reused from batch to batch: only the first `len` hold this block's records.
+    records: Vec<csv::ByteRecord>,
+    len: usize,
+}
+
+impl Block for CsvBlock<'_, '_> {
+    fn len(&self) -> usize {
+        self.len
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(&[f64]) -> Result<(), FitError>) -> Result<u64, FitError> {
-        let file = self.file.as_str();
-        let mut reader = open(&self.path, file).map_err(from_data)?;
-        header(&mut reader, file).map_err(from_data)?;
-        let mut record = csv::ByteRecord::new();
-        let mut row = vec![f64::NAN; self.model.vars.len()];
-        let mut rows = 0u64;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(from_data(csv_error(file, &e))),
-            }
-            let line = record.position().map_or(rows + 2, |p| p.line());
-            for (i, column) in self.columns.iter().enumerate() {
+    fn rows(&self, visit: &mut dyn FnMut(&[f64])) -> Result<(), FitError> {
+        let source = self.source;
+        let file = source.file.as_str();
+        let mut row = vec![f64::NAN; source.model.vars.len()];
+        for record in &self.records[..self.len] {
+            let line = record.position().map_or(0, |p| p.line());
+            for (i, column) in source.columns.iter().enumerate() {
                 let Some(v) = column else { continue };
-                let name = &self.names[i];
+                let name = &source.names[i];
                 let cell =
                     text(file, record.get(i).unwrap_or(b""), line, name).map_err(from_data)?;
-                row[*v] = parse_cell(self.model, *v, cell).map_err(|expected| {
+                row[*v] = parse_cell(source.model, *v, cell).map_err(|expected| {
                     FitError::new(format!(
                         "`{file}` line {line}, column `{name}`: `{cell}` is not {expected}"
                     ))
                     .with_help("an empty cell or NA is a missing value")
                 })?;
             }
-            visit(&row)?;
-            rows += 1;
+            visit(&row);
         }
-        Ok(rows)
+        Ok(())
+    }
+}
+
+impl Rows for CsvRows<'_> {
+    fn observed(&self) -> &[bool] {
+        &self.observed
+    }
+
+    fn blocks(
+        &self,
+        batch: &mut dyn FnMut(&[&dyn Block]) -> Result<(), FitError>,
+    ) -> Result<u64, FitError> {
+        let file = self.file.as_str();
+        let mut reader = open(&self.path, file).map_err(from_data)?;
+        header(&mut reader, file).map_err(from_data)?;
+        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        READ[1].store(size, Relaxed);
+        READ[0].store(0, Relaxed);
+        let mut blocks: Vec<CsvBlock> = (0..batch_blocks())
+            .map(|_| CsvBlock {
+                source: self,
+                records: Vec::new(),
+                len: 0,
+            })
+            .collect();
+        let mut rows = 0u64;
+        let outcome = loop {
+            // Fill the batch; a read error ends it, after the rows before it are counted (so
+            // an earlier bad cell is still the error reported).
+            let mut failed = None;
+            let mut end = false;
+            for block in &mut blocks {
+                block.len = 0;
+                while block.len < BLOCK_ROWS {
+                    if block.records.len() == block.len {
+                        block.records.push(csv::ByteRecord::new());
+                    }
+                    match reader.read_byte_record(&mut block.records[block.len]) {
+                        Ok(true) => block.len += 1,
+                        Ok(false) => {
+                            end = true;
+                            break;
+                        }
+                        Err(e) => {
+                            failed = Some(from_data(csv_error(file, &e)));
+                            break;
+                        }
+                    }
+                }
+                if end || failed.is_some() {
+                    break;
+                }
+            }
+            let filled: Vec<&dyn Block> = blocks
+                .iter()
+                .filter(|b| b.len > 0)
+                .map(|b| b as &dyn Block)
+                .collect();
+            rows += filled.iter().map(|b| b.len() as u64).sum::<u64>();
+            if !filled.is_empty()
+                && let Err(e) = batch(&filled)
+            {
+                break Err(e);
+            }
+            READ[0].store(reader.position().byte(), Relaxed);
+            match failed {
+                Some(e) => break Err(e),
+                None if end => break Ok(rows),
+                None => {}
+            }
+        };
+        READ[0].store(0, Relaxed);
+        READ[1].store(0, Relaxed);
+        outcome
     }
 }

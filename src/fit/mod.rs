@@ -24,7 +24,7 @@ use crate::results::{FitSummary, FittedMechanism, FittedParameter};
 use crate::scm::{Model, VarId};
 use plan::Method;
 use rows::Rows;
-use stats::{Accumulator, Stat};
+use stats::{Accumulator, Prepared, Stat};
 
 /// Why the data cannot serve (E013): what, how to fix it, and where in the model.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,14 +100,23 @@ pub fn fit(model: &Model, prior: f64, rows: &dyn Rows) -> Result<Fitted, FitErro
             check_observed(model, *v, observed)?;
         }
     }
-    let mut accumulators: Vec<Accumulator> =
-        units.iter().map(|u| Accumulator::new(model, u)).collect();
-    let n_rows = rows.scan(&mut |row| {
-        for a in &mut accumulators {
-            a.add(row, 1.0);
-        }
-        Ok(())
-    })?;
+    let prepared: Vec<Prepared> = units.iter().map(|u| Prepared::new(model, u)).collect();
+    let fresh = || -> Vec<Accumulator> { prepared.iter().map(Prepared::accumulator).collect() };
+    let mut accumulators = fresh();
+    let n_rows = rows::fold(
+        rows,
+        &fresh,
+        &|block: &mut Vec<Accumulator>, _, row| {
+            for a in block {
+                a.add(row, 1.0);
+            }
+        },
+        &mut |block| {
+            for (a, b) in accumulators.iter_mut().zip(block) {
+                a.merge(b);
+            }
+        },
+    )?;
     let mut values = vec![f64::NAN; model.parameters.len()];
     let mut stderr = vec![None; model.parameters.len()];
     let mut mechanisms = Vec::new();
@@ -176,22 +185,34 @@ pub fn bootstrap(
 ) -> Result<(Vec<Vec<f64>>, usize), FitError> {
     use rayon::prelude::*;
     let units = plan::plan(model);
-    let mut accumulators: Vec<Vec<Accumulator>> = (0..replicates)
-        .map(|_| units.iter().map(|u| Accumulator::new(model, u)).collect())
-        .collect();
-    let mut index = 0u64;
-    rows.scan(&mut |row| {
-        for (b, replicate) in accumulators.iter_mut().enumerate() {
-            let w = poisson_one(mix(seed, b as u64, index));
-            if w > 0.0 {
-                for a in replicate.iter_mut() {
-                    a.add(row, w);
+    let prepared: Vec<Prepared> = units.iter().map(|u| Prepared::new(model, u)).collect();
+    let fresh = || -> Vec<Vec<Accumulator>> {
+        (0..replicates)
+            .map(|_| prepared.iter().map(Prepared::accumulator).collect())
+            .collect()
+    };
+    let mut accumulators = fresh();
+    rows::fold(
+        rows,
+        &fresh,
+        &|block: &mut Vec<Vec<Accumulator>>, index, row| {
+            for (b, replicate) in block.iter_mut().enumerate() {
+                let w = poisson_one(mix(seed, b as u64, index));
+                if w > 0.0 {
+                    for a in replicate.iter_mut() {
+                        a.add(row, w);
+                    }
                 }
             }
-        }
-        index += 1;
-        Ok(())
-    })?;
+        },
+        &mut |block| {
+            for (replicate, more) in accumulators.iter_mut().zip(block) {
+                for (a, b) in replicate.iter_mut().zip(more) {
+                    a.merge(b);
+                }
+            }
+        },
+    )?;
     let fits: Vec<Option<Vec<f64>>> = accumulators
         .par_iter()
         .map(|replicate| {

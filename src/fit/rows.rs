@@ -2,16 +2,83 @@
 //! bools 0/1, ints, reals, labels as interned indices), NaN where the cell is missing or the
 //! variable has no column. A [`Rows`] source can be scanned more than once; the CSV source
 //! re-reads its file, so memory never holds the rows.
+//!
+//! Rows travel in blocks of [`BLOCK_ROWS`]: a source reads a batch of blocks (a few per
+//! thread), [`fold`] parses and counts each block on its own thread, then adds the blocks'
+//! statistics in file order. Block boundaries do not depend on the threads, so neither do the
+//! sums; the first error in file order is the one reported.
 
 use super::FitError;
 use crate::scm::{Model, Type, VarId};
+use rayon::prelude::*;
+
+/// Rows per block.
+pub const BLOCK_ROWS: usize = 8192;
+
+/// Blocks per batch, per thread: enough to keep every thread busy while memory holds a
+/// bounded number of rows.
+pub const BLOCKS_PER_THREAD: usize = 4;
+
+/// Consecutive rows, read but perhaps not yet parsed: parsing happens on the thread that
+/// counts the block.
+pub trait Block: Sync {
+    /// How many rows the block holds.
+    fn len(&self) -> usize;
+    /// Calls `visit` on every row of the block, in order; stops at the first error.
+    fn rows(&self, visit: &mut dyn FnMut(&[f64])) -> Result<(), FitError>;
+}
 
 /// A source of rows that can be scanned repeatedly.
 pub trait Rows: Sync {
     /// Per variable, whether the data has a column for it.
     fn observed(&self) -> &[bool];
-    /// Calls `visit` on every row in order; returns how many rows there were.
-    fn scan(&self, visit: &mut dyn FnMut(&[f64]) -> Result<(), FitError>) -> Result<u64, FitError>;
+    /// Hands every row to `batch` in order, as batches of blocks (each block [`BLOCK_ROWS`]
+    /// rows but perhaps the last); returns how many rows there were.
+    fn blocks(
+        &self,
+        batch: &mut dyn FnMut(&[&dyn Block]) -> Result<(), FitError>,
+    ) -> Result<u64, FitError>;
+}
+
+/// How many blocks a batch holds.
+pub fn batch_blocks() -> usize {
+    rayon::current_num_threads().max(1) * BLOCKS_PER_THREAD
+}
+
+/// Folds every row of `rows` into a state: each block into a `fresh()` state (blocks in
+/// parallel), `add(state, index, row)` per row with the row's index in the file, then every
+/// block's state into `merge`, in file order. Returns the number of rows.
+pub fn fold<S: Send>(
+    rows: &dyn Rows,
+    fresh: &(dyn Fn() -> S + Sync),
+    add: &(dyn Fn(&mut S, u64, &[f64]) + Sync),
+    merge: &mut dyn FnMut(S),
+) -> Result<u64, FitError> {
+    let mut seen = 0u64;
+    rows.blocks(&mut |batch| {
+        let mut first = Vec::with_capacity(batch.len());
+        for block in batch {
+            first.push(seen);
+            seen += block.len() as u64;
+        }
+        let states: Vec<Result<S, FitError>> = batch
+            .par_iter()
+            .zip(first.par_iter())
+            .map(|(block, first)| {
+                let mut state = fresh();
+                let mut index = *first;
+                block.rows(&mut |row| {
+                    add(&mut state, index, row);
+                    index += 1;
+                })?;
+                Ok(state)
+            })
+            .collect();
+        for state in states {
+            merge(state?);
+        }
+        Ok(())
+    })
 }
 
 /// A cell's text as a value of `var`'s type: NaN for a missing cell (empty or `NA`), else the
@@ -126,17 +193,46 @@ impl Table {
     }
 }
 
+/// A block of a [`Table`]: rows already parsed.
+struct TableBlock<'t> {
+    width: usize,
+    values: &'t [f64],
+}
+
+impl Block for TableBlock<'_> {
+    fn len(&self) -> usize {
+        self.values.len() / self.width
+    }
+
+    fn rows(&self, visit: &mut dyn FnMut(&[f64])) -> Result<(), FitError> {
+        self.values.chunks(self.width).for_each(visit);
+        Ok(())
+    }
+}
+
 impl Rows for Table {
     fn observed(&self) -> &[bool] {
         &self.observed
     }
 
-    fn scan(&self, visit: &mut dyn FnMut(&[f64]) -> Result<(), FitError>) -> Result<u64, FitError> {
+    fn blocks(
+        &self,
+        batch: &mut dyn FnMut(&[&dyn Block]) -> Result<(), FitError>,
+    ) -> Result<u64, FitError> {
         if self.width == 0 {
             return Ok(0);
         }
-        for row in self.values.chunks(self.width) {
-            visit(row)?;
+        let blocks: Vec<TableBlock> = self
+            .values
+            .chunks(self.width * BLOCK_ROWS)
+            .map(|values| TableBlock {
+                width: self.width,
+                values,
+            })
+            .collect();
+        for chunk in blocks.chunks(batch_blocks()) {
+            let refs: Vec<&dyn Block> = chunk.iter().map(|b| b as &dyn Block).collect();
+            batch(&refs)?;
         }
         Ok((self.values.len() / self.width) as u64)
     }

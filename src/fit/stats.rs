@@ -1,5 +1,5 @@
 //! Sufficient statistics, accumulated row by row and mergeable (a sum), so that rows stream
-//! through once and blocks of rows can be counted apart and added.
+//! through once and blocks of rows are counted apart, in parallel, and added in file order.
 //!
 //! - counts per table cell and category (Bernoulli, Categorical tables);
 //! - `XᵀX`, `Xᵀy`, `yᵀy` and `n` for a linear mean (the design row of a row is the gradient
@@ -30,8 +30,8 @@ pub enum Stat {
     Tuples(Vec<HashMap<Vec<u64>, f64>>),
 }
 
-/// What a unit needs per row, prepared once.
-pub struct Accumulator<'m> {
+/// What a unit needs per row, prepared once and shared by every block's [`Accumulator`].
+pub struct Prepared<'m> {
     unit: &'m Unit,
     /// Per variable of the unit, the variable and its parents (the tuple's layout).
     layout: Vec<Vec<VarId>>,
@@ -41,15 +41,23 @@ pub struct Accumulator<'m> {
     direct: Option<DirectCells>,
     /// Global parameter id → local index (least squares).
     local: Vec<usize>,
+    /// The statistics of no rows.
+    empty: Stat,
+}
+
+/// One unit's statistics over some rows: a block's, or (merged in file order) the whole
+/// data's.
+pub struct Accumulator<'p> {
+    prep: &'p Prepared<'p>,
     /// Rows counted per variable of the unit.
     pub rows: Vec<u64>,
     /// The statistics.
     pub stat: Stat,
 }
 
-impl<'m> Accumulator<'m> {
-    /// An empty accumulator for `unit`.
-    pub fn new(model: &'m Model, unit: &'m Unit) -> Accumulator<'m> {
+impl<'m> Prepared<'m> {
+    /// Prepares `unit` for counting rows.
+    pub fn new(model: &'m Model, unit: &'m Unit) -> Prepared<'m> {
         let layout: Vec<Vec<VarId>> = unit
             .vars
             .iter()
@@ -64,7 +72,7 @@ impl<'m> Accumulator<'m> {
         for (i, p) in unit.params.iter().enumerate() {
             local[*p] = i;
         }
-        let stat = match &unit.method {
+        let empty = match &unit.method {
             Method::Counts(t) => {
                 for (c, ids) in t.cells.iter().enumerate() {
                     cell_of.insert(ids[0], c);
@@ -93,38 +101,49 @@ impl<'m> Accumulator<'m> {
             Method::Counts(t) => DirectCells::new(model, &t.weights[0], &cell_of),
             _ => None,
         };
-        Accumulator {
+        Prepared {
             unit,
             layout,
             cell_of,
             direct,
             local,
-            rows: vec![0; unit.vars.len()],
-            stat,
+            empty,
         }
     }
 
+    /// An accumulator of no rows yet.
+    pub fn accumulator(&self) -> Accumulator<'_> {
+        Accumulator {
+            prep: self,
+            rows: vec![0; self.unit.vars.len()],
+            stat: self.empty.clone(),
+        }
+    }
+}
+
+impl Accumulator<'_> {
     /// Adds one row with weight `w` (1, or a bootstrap multiplicity).
     pub fn add(&mut self, row: &[f64], w: f64) {
-        for (k, vars) in self.layout.iter().enumerate() {
+        let prep = self.prep;
+        for (k, vars) in prep.layout.iter().enumerate() {
             if vars.iter().any(|v| row[*v].is_nan()) {
                 continue;
             }
             self.rows[k] += 1;
             let x = row[vars[0]];
-            match (&mut self.stat, &self.unit.method) {
+            match (&mut self.stat, &prep.unit.method) {
                 (Stat::Counts { counts, categories }, Method::Counts(t)) => {
-                    let cell = match &self.direct {
+                    let cell = match &prep.direct {
                         Some(d) => d.cell(row),
                         None => selected_param(&t.weights[0], row)
-                            .and_then(|p| self.cell_of.get(&p).copied()),
+                            .and_then(|p| prep.cell_of.get(&p).copied()),
                     };
                     if let Some((cell, j)) = cell.and_then(|c| category(t, x).map(|j| (c, j))) {
                         counts[cell * *categories + j] += w;
                     }
                 }
                 (Stat::Gram { xtx, xty, yty, n }, Method::LeastSquares(l)) => {
-                    let (offset, design) = design_row(l, &self.local, row);
+                    let (offset, design) = design_row(l, &prep.local, row);
                     let y = x - offset;
                     let p = design.len();
                     for i in 0..p {
@@ -147,7 +166,54 @@ impl<'m> Accumulator<'m> {
 
     /// The variables of the unit and their parents, per variable.
     pub fn layout(&self) -> &[Vec<VarId>] {
-        &self.layout
+        &self.prep.layout
+    }
+
+    /// Adds the statistics of `other` (rows that come after this accumulator's, in file
+    /// order: sums are added in that order, so the total does not depend on how rows were
+    /// split among threads).
+    pub fn merge(&mut self, other: Accumulator<'_>) {
+        for (a, b) in self.rows.iter_mut().zip(&other.rows) {
+            *a += b;
+        }
+        match (&mut self.stat, other.stat) {
+            (Stat::Counts { counts, .. }, Stat::Counts { counts: more, .. }) => {
+                add_into(counts, &more);
+            }
+            (
+                Stat::Gram { xtx, xty, yty, n },
+                Stat::Gram {
+                    xtx: xtx2,
+                    xty: xty2,
+                    yty: yty2,
+                    n: n2,
+                },
+            ) => {
+                add_into(xtx, &xtx2);
+                add_into(xty, &xty2);
+                *yty += yty2;
+                *n += n2;
+            }
+            (Stat::Tuples(tables), Stat::Tuples(more)) => {
+                for (table, more) in tables.iter_mut().zip(more) {
+                    if table.is_empty() {
+                        *table = more;
+                        continue;
+                    }
+                    for (key, w) in more {
+                        *table.entry(key).or_insert(0.0) += w;
+                    }
+                }
+            }
+            _ => unreachable!("accumulators of one unit hold statistics of one kind"),
+        }
+    }
+}
+
+/// `a[i] += b[i]`.
+fn add_into(a: &mut [f64], b: &[f64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x += y;
     }
 }
 
