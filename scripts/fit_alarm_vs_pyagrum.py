@@ -4,7 +4,7 @@ maximum-likelihood `learnParameters`, in the same run (not part of the build).
 
 `pip install pyagrum==3.3.1`, `cargo build --release`, then from the repository root:
 
-    python3 scripts/fit_alarm_vs_pyagrum.py [ROWS ...] [--runs R] [--threads T]
+    python3 scripts/fit_alarm_vs_pyagrum.py [ROWS ...] [--runs R] [--threads T[,T...]]
 
 For each size (default 100000 and 1000000) it draws that many rows from ALARM with pyAgrum
 (`generateSample`, labels, fixed column order, seed 1), writes the model with every CPT a `?`
@@ -14,7 +14,8 @@ pseudo-observation per value and cell: Laplace's rule), and times, as medians of
 (default 3), both tools reading the same CSV and estimating every CPT by counts:
 
 - whatif: `whatif fit MODEL --data ROWS.csv -o OUT.scm`, the whole process (start, parse, check,
-  stream the rows, estimate, write the model);
+  stream the rows, estimate, write the model), once per thread count given by `--threads`
+  (RAYON_NUM_THREADS; default: all cores), the runs interleaved;
 - pyAgrum: `BNLearner(ROWS.csv, bn)` (reads the file) then `useSmoothingPrior(1)` and
   `learnParameters(bn.dag())`, in this Python process.
 
@@ -109,14 +110,14 @@ def largest_difference(bn, learned, model, rows):
 
 def main():
     args = sys.argv[1:]
-    runs, threads = 3, None
+    runs, threads = 3, [None]
     if "--runs" in args:
         i = args.index("--runs")
         runs = int(args[i + 1])
         del args[i : i + 2]
     if "--threads" in args:
         i = args.index("--threads")
-        threads = int(args[i + 1])
+        threads = [int(t) for t in args[i + 1].split(",")]
         del args[i : i + 2]
     sizes = [int(float(a)) for a in args] or [100_000, 1_000_000]
     gum.initRandom(1)
@@ -125,7 +126,10 @@ def main():
         (bn.variable(n).domainSize() - 1) * (bn.cpt(n).domainSize() // bn.variable(n).domainSize())
         for n in bn.nodes()
     )
-    print(f"ALARM: {bn.size()} variables, {free} free CPT parameters; {os.cpu_count()} cores")
+    print(
+        f"ALARM: {bn.size()} variables, {free} free CPT parameters; {os.cpu_count()} cores; "
+        f"pyAgrum {gum.__version__} on {gum.getNumberOfThreads()} threads"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         model = os.path.join(tmp, "alarm_fit.scm")
         with open(model, "w") as f:
@@ -137,19 +141,27 @@ def main():
             gum.generateSample(bn, n, rows, show_progress=False, random_order=False)
             made = time.perf_counter() - started
             mib = os.path.getsize(rows) / 2**20
-            ours, rss, theirs = [], [], []
+            ours = {t: [] for t in threads}
+            rss = {t: [] for t in threads}
+            theirs = []
             for _ in range(runs):
-                s, m = whatif_fit(model, rows, out, threads)
-                ours.append(s)
-                rss.append(m)
+                for t in threads:
+                    s, m = whatif_fit(model, rows, out, t)
+                    ours[t].append(s)
+                    rss[t].append(m)
                 s, learned = pyagrum_fit(bn, rows)
                 theirs.append(s)
-            w, p = statistics.median(ours), statistics.median(theirs)
+            p = statistics.median(theirs)
             print(
                 f"{n:>10} rows ({mib:.0f} MiB CSV, generated in {made:.1f} s): "
-                f"whatif fit {w:.3f} s, pyAgrum BNLearner {p:.3f} s (medians of {runs}); "
-                f"whatif/pyAgrum = {w / p:.2f}; whatif peak RSS {max(rss):.1f} MiB"
+                f"pyAgrum BNLearner {p:.3f} s (median of {runs})"
             )
+            for t in threads:
+                w = statistics.median(ours[t])
+                print(
+                    f"{'':>12}whatif fit on {t or 'all'} thread(s) {w:.3f} s; "
+                    f"whatif/pyAgrum = {w / p:.2f}; whatif peak RSS {max(rss[t]):.1f} MiB"
+                )
             if n == min(sizes):
                 print(f"  largest |whatif - pyAgrum| over every CPT entry: {largest_difference(bn, learned, model, rows):.3e}")
             os.remove(rows)

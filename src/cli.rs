@@ -594,9 +594,7 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
     for (index, statement) in program.statements.iter().enumerate() {
         let started = Instant::now();
         let result = if show_progress {
-            with_progress(Counted::Samples, || {
-                model.answer_statement(index, options)
-            })
+            with_progress(Counted::Samples, || model.answer_statement(index, options))
         } else {
             model.answer_statement(index, options)
         };

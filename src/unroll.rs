@@ -23,7 +23,7 @@
 use crate::ast::{
     self, Aggregate, Argument, Arm, Attribute, BinaryOp, Binder, Condition, Decide, DistExpr,
     Estimand, EstimandKind, Expr, ExprKind, Ident, Intervention, InterventionValue, Literal,
-    LoopCopy, Mechanism, Span, Stage, Statement, StatementKind, UnaryOp,
+    LoopCopy, Mechanism, Member, Span, Stage, Statement, StatementKind, UnaryOp,
 };
 use crate::config::{Config, table_size};
 use crate::diagnostics::{Code, Diagnostic};
@@ -318,7 +318,8 @@ pub(crate) fn uses_families(statement: &Statement) -> bool {
 
 fn expr_uses(expr: &Expr) -> bool {
     match &expr.kind {
-        ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Parameter { .. } => false,
+        ExprKind::Literal(_) | ExprKind::Name(_) => false,
+        ExprKind::Parameter { index, .. } => index.iter().any(|a| !a.indices.is_empty()),
         ExprKind::Index { .. } | ExprKind::Aggregate { .. } => true,
         ExprKind::Counterfactual {
             indices,
@@ -344,13 +345,13 @@ fn expr_uses(expr: &Expr) -> bool {
 /// (LANGUAGE.md §12).
 fn parameter_copy(
     name: &Option<String>,
-    index: &[Ident],
+    index: &[Member],
     copy: &LoopCopy,
     env: &IndexEnv<'_>,
 ) -> ExprKind {
-    let (loops, axes): (Vec<&Ident>, Vec<&Ident>) = index
+    let (loops, axes): (Vec<&Member>, Vec<&Member>) = index
         .iter()
-        .partition(|i| env.loop_value(&i.name).is_some());
+        .partition(|i| env.loop_value(&i.name.name).is_some());
     let copy = if !loops.is_empty() {
         let mut member = match copy {
             LoopCopy::Member(outer) => outer.clone(),
@@ -359,7 +360,7 @@ fn parameter_copy(
         member.extend(
             loops
                 .iter()
-                .filter_map(|i| Some((i.name.clone(), env.loop_value(&i.name)?))),
+                .filter_map(|i| Some((i.name.name.clone(), env.loop_value(&i.name.name)?))),
         );
         LoopCopy::Member(member)
     } else if name.is_none() && env.in_loop() && *copy == LoopCopy::Written {
@@ -1019,7 +1020,16 @@ impl<'c> Unroller<'c> {
         let span = expr.span;
         let kind = match &expr.kind {
             ExprKind::Literal(_) => expr.kind.clone(),
-            ExprKind::Parameter { name, index, copy } => parameter_copy(name, index, copy, env),
+            ExprKind::Parameter { name, index, copy } => {
+                let mut axes = Vec::with_capacity(index.len());
+                for axis in index {
+                    axes.push(Member {
+                        name: self.member(&axis.name, &axis.indices, env)?,
+                        indices: Vec::new(),
+                    });
+                }
+                parameter_copy(name, &axes, copy, env)
+            }
             ExprKind::Name(name) => match env.loop_value(name) {
                 Some(v) => ExprKind::Literal(Literal::Int(v)),
                 None => {

@@ -409,26 +409,24 @@ query P(h[2])
 query P(c[3] | h[3])
 ";
 
-/// Inside a loop an unnamed `?` is one parameter for every member and `?[i]` each member's
-/// own: the member proportions exactly, the shared ones the pooled proportions over the
-/// members; the written model (`match i { ... }`) answers exactly as the fit.
-#[test]
-fn a_plate_shares_its_parameters_and_index_gives_each_member_its_own() {
-    // Member i has 10·i rows with c true, h true in `hits[i]` of them and in `misses[i]` of
-    // the rows with c false (of 10 each).
-    let hits = [3, 11, 20];
-    let misses = [1, 2, 4];
+/// Member i has 10·i rows with c true, h true in `PLATE_HITS[i]` of them and in
+/// `PLATE_MISSES[i]` of the rows with c false (of 10 each).
+const PLATE_HITS: [usize; 3] = [3, 11, 20];
+const PLATE_MISSES: [usize; 3] = [1, 2, 4];
+const PLATE_ROWS: usize = 40;
+
+/// Columns `c[1]`, `h[1]`, ... as [`PLATE_HITS`] says.
+fn plate_columns() -> Vec<(String, Vec<String>)> {
     let mut columns: Vec<(String, Vec<String>)> = Vec::new();
-    let rows = 40;
     for i in 0..3 {
         let on = 10 * (i + 1);
-        let c: Vec<String> = (0..rows).map(|r| (r < on).to_string()).collect();
-        let h: Vec<String> = (0..rows)
+        let c: Vec<String> = (0..PLATE_ROWS).map(|r| (r < on).to_string()).collect();
+        let h: Vec<String> = (0..PLATE_ROWS)
             .map(|r| {
                 (if r < on {
-                    r < hits[i]
+                    r < PLATE_HITS[i]
                 } else {
-                    r - on < misses[i]
+                    r - on < PLATE_MISSES[i]
                 })
                 .to_string()
             })
@@ -436,6 +434,16 @@ fn a_plate_shares_its_parameters_and_index_gives_each_member_its_own() {
         columns.push((format!("c[{}]", i + 1), c));
         columns.push((format!("h[{}]", i + 1), h));
     }
+    columns
+}
+
+/// Inside a loop an unnamed `?` is one parameter for every member and `?[i]` each member's
+/// own: the member proportions exactly, the shared ones the pooled proportions over the
+/// members; the written model (`match i { ... }`) answers exactly as the fit.
+#[test]
+fn a_plate_shares_its_parameters_and_index_gives_each_member_its_own() {
+    let (hits, misses, rows) = (PLATE_HITS, PLATE_MISSES, PLATE_ROWS);
+    let columns = plate_columns();
     let model = Model::parse(PLATE)
         .unwrap()
         .fit(&Data::from_columns(columns))
@@ -466,5 +474,144 @@ fn a_plate_shares_its_parameters_and_index_gives_each_member_its_own() {
         "{written}"
     );
     let reread = Model::parse(&written).unwrap();
+    assert_eq!(values(&model, &exact()), values(&reread, &exact()));
+}
+
+/// `whatif fit` on `x ~ Bernoulli(?)` over 30,000 rows (several blocks, read and parsed in
+/// parallel) with `bad` cells and `ragged` rows at the given data rows (1-based): its stderr.
+fn fit_with_flaws(name: &str, bad: &[usize], ragged: &[usize]) -> String {
+    let dir = std::env::temp_dir().join(format!("whatif-fit-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut csv = String::from("x,y\n");
+    for r in 1..=30_000 {
+        if bad.contains(&r) {
+            csv.push_str("maybe,1\n");
+        } else if ragged.contains(&r) {
+            csv.push_str("true\n");
+        } else {
+            csv.push_str(if r % 3 == 0 { "true,1\n" } else { "false,0\n" });
+        }
+    }
+    std::fs::write(dir.join("rows.csv"), csv).unwrap();
+    std::fs::write(dir.join("m.scm"), "x ~ Bernoulli(?)\ndata \"rows.csv\"\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_whatif"))
+        .args(["fit", "m.scm"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!o.status.success());
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_first_bad_row_in_the_file_is_the_one_reported_whatever_the_blocks() {
+    // Line numbers count the header: data row r is line r + 1.
+    let bad_first = fit_with_flaws("bad-first", &[20_000], &[25_000]);
+    assert!(
+        bad_first.contains("line 20001, column `x`: `maybe` is not a bool"),
+        "{bad_first}"
+    );
+    let ragged_first = fit_with_flaws("ragged-first", &[20_000, 29_000], &[9_000]);
+    assert!(
+        ragged_first.contains("line 9001: 1 cells, but the header has 2 columns"),
+        "{ragged_first}"
+    );
+    let both_late = fit_with_flaws("both-late", &[29_999], &[29_000]);
+    assert!(both_late.contains("line 29001: 1 cells"), "{both_late}");
+}
+
+#[test]
+fn a_file_of_many_batches_is_counted_once_on_any_thread_count() {
+    // More rows than several batches hold (the reader fills a batch while the last is
+    // counted), ending in a partial block: every row counted once, on one thread as on three.
+    let dir = std::env::temp_dir().join(format!("whatif-fit-batches-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = 100_003u64;
+    let mut csv = String::from("x,y\n");
+    let (mut ones, mut y_given) = (0u64, [[0u64; 2]; 2]);
+    for r in 0..n {
+        let x = r % 7 == 0 || r % 11 == 3;
+        let y = (r / 3) % 5 == 0;
+        ones += u64::from(x);
+        y_given[usize::from(x)][usize::from(y)] += 1;
+        csv.push_str(&format!("{x},{}\n", u8::from(y)));
+    }
+    std::fs::write(dir.join("rows.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("m.scm"),
+        "x ~ Bernoulli(?)\ny ~ Bernoulli(?[x])\ndata \"rows.csv\"\nquery P(y)\n",
+    )
+    .unwrap();
+    for threads in ["1", "3"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_whatif"))
+            .args(["run", "--json", "m.scm"])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(doc["fit"]["rows"], n, "{threads} threads");
+        let parameters = doc["fit"]["parameters"].as_array().unwrap();
+        let value = |variable: &str, x: Option<bool>| {
+            parameters
+                .iter()
+                .find(|p| p["variable"] == variable && x.is_none_or(|x| p["index"]["x"] == x))
+                .unwrap()["value"]
+                .as_f64()
+                .unwrap()
+        };
+        let p_x = ones as f64 / n as f64;
+        assert!((value("x", None) - p_x).abs() < 1e-15);
+        for x in [false, true] {
+            let [no, yes] = y_given[usize::from(x)];
+            let p_y = yes as f64 / (no + yes) as f64;
+            assert!((value("y", Some(x)) - p_y).abs() < 1e-15, "x = {x}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `?[c[i]]` in a loop: a table over a member's values, one for the whole plate (pooled over
+/// the members: fitted by the numerical optimizer, to its tolerance); `?[c[i], i]` gives each
+/// member its own table. The written model answers as the fit.
+#[test]
+fn a_table_over_a_member_is_pooled_over_the_plate() {
+    let pooled = "for i in 1..3 {\n  c[i] ~ Bernoulli(?[i])\n  h[i] ~ Bernoulli(?[c[i]])\n}\nquery P(h[2])\n";
+    let model = Model::parse(pooled)
+        .unwrap()
+        .fit(&Data::from_columns(plate_columns()))
+        .unwrap();
+    let fit = model.fit_summary().unwrap();
+    assert_eq!(fit.parameters.len(), 3 + 2, "{:?}", fit.parameters);
+    let h: Vec<_> = fit
+        .parameters
+        .iter()
+        .filter(|p| p.variable.starts_with('h'))
+        .collect();
+    let on_value = |c: bool| {
+        h.iter()
+            .find(|p| p.index.as_ref().unwrap().values().next() == Some(&whatif::Value::Bool(c)))
+            .unwrap()
+            .value
+    };
+    let total_on: usize = (1..=3).map(|i| 10 * i).sum();
+    let total_off = 3 * PLATE_ROWS - total_on;
+    let hit = PLATE_HITS.iter().sum::<usize>() as f64 / total_on as f64;
+    let miss = PLATE_MISSES.iter().sum::<usize>() as f64 / total_off as f64;
+    assert!((on_value(true) - hit).abs() < 1e-6, "{h:?}");
+    assert!((on_value(false) - miss).abs() < 1e-6, "{h:?}");
+    let reread = Model::parse(&model.fitted_source().unwrap()).unwrap();
+    assert_eq!(values(&model, &exact()), values(&reread, &exact()));
+
+    let own = pooled.replace("?[c[i]]", "?[c[i], i]");
+    let model = Model::parse(&own)
+        .unwrap()
+        .fit(&Data::from_columns(plate_columns()))
+        .unwrap();
+    let fit = model.fit_summary().unwrap();
+    assert_eq!(fit.parameters.len(), 3 + 3 * 2, "{:?}", fit.parameters);
+    let reread = Model::parse(&model.fitted_source().unwrap()).unwrap();
     assert_eq!(values(&model, &exact()), values(&reread, &exact()));
 }

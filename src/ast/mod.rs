@@ -305,7 +305,9 @@ pub enum ExprKind {
     /// variables that give each member its own).
     Parameter {
         name: Option<String>,
-        index: Vec<Ident>,
+        /// The table's axes: variables, loop variables, or family members (`?[c[i]]`, a
+        /// member unrolling names).
+        index: Vec<Member>,
         /// What unrolling made of a `?` inside a loop; [`LoopCopy::Written`] in source.
         copy: LoopCopy,
     },
@@ -619,7 +621,13 @@ impl Statement {
                     push(Node::Expr(&b.hi));
                 }
                 Node::Expr(e) => match &e.kind {
-                    ExprKind::Literal(_) | ExprKind::Name(_) | ExprKind::Parameter { .. } => {}
+                    ExprKind::Literal(_) | ExprKind::Name(_) => {}
+                    ExprKind::Parameter { index, .. } => {
+                        index
+                            .iter()
+                            .flat_map(|m| &m.indices)
+                            .for_each(|i| push(Node::Expr(i)));
+                    }
                     ExprKind::Index { indices, .. } => {
                         indices.iter().for_each(|i| push(Node::Expr(i)));
                     }

@@ -167,8 +167,14 @@ fn write_expr(f: &mut Formatter<'_>, expr: &Expr, context: u8) -> fmt::Result {
         ExprKind::Parameter { name, index, .. } => {
             write!(f, "?{}", name.as_deref().unwrap_or(""))?;
             if !index.is_empty() {
-                let names: Vec<&str> = index.iter().map(|i| i.name.as_str()).collect();
-                write!(f, "[{}]", names.join(", "))?;
+                f.write_str("[")?;
+                for (k, axis) in index.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_member(f, &axis.name, &axis.indices)?;
+                }
+                f.write_str("]")?;
             }
             Ok(())
         }

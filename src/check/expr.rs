@@ -129,7 +129,9 @@ impl Checker<'_> {
             }
             ExprKind::Call { name, args } => self.lower_call(name, args, span, place),
             ExprKind::Parameter { name, index, copy } => {
-                self.lower_parameter(name.as_deref(), index, copy, span, place)
+                // Unrolling has named every member axis (`?[c[i]]` → `?[c[0]]`).
+                let axes: Vec<crate::ast::Ident> = index.iter().map(|a| a.name.clone()).collect();
+                self.lower_parameter(name.as_deref(), &axes, copy, span, place)
             }
         }
     }

@@ -676,7 +676,7 @@ fn expr_names(expr: &ast::Expr, out: &mut Vec<String>) {
             arms.iter().for_each(|a| expr_names(&a.body, out));
         }
         ExprKind::Call { args, .. } => args.iter().for_each(|a| expr_names(&a.value, out)),
-        ExprKind::Parameter { index, .. } => out.extend(index.iter().map(|i| i.name.clone())),
+        ExprKind::Parameter { index, .. } => out.extend(index.iter().map(|i| i.name.name.clone())),
     }
 }
 

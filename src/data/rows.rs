@@ -6,9 +6,9 @@
 use super::{DataError, csv_error, header, open, text};
 use crate::fit::FitError;
 use crate::fit::rows::{BLOCK_ROWS, Block, Rows, batch_blocks, parse_cell};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use crate::scm::{Model, VarId};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A CSV file bound to a model's variables by its header.
 pub struct CsvRows<'m> {
@@ -113,7 +113,7 @@ impl Rows for CsvRows<'_> {
 
     fn blocks(
         &self,
-        batch: &mut dyn FnMut(&[&dyn Block]) -> Result<(), FitError>,
+        batch: &mut (dyn FnMut(&[&dyn Block]) -> Result<(), FitError> + Send),
     ) -> Result<u64, FitError> {
         let file = self.file.as_str();
         let mut reader = open(&self.path, file).map_err(from_data)?;
@@ -121,61 +121,113 @@ impl Rows for CsvRows<'_> {
         let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
         READ[1].store(size, Relaxed);
         READ[0].store(0, Relaxed);
-        let mut blocks: Vec<CsvBlock> = (0..batch_blocks())
+        let outcome = self.read_and_count(&mut reader, batch);
+        READ[0].store(0, Relaxed);
+        READ[1].store(0, Relaxed);
+        outcome
+    }
+}
+
+/// How filling a batch ended.
+struct Filled {
+    /// The file ended.
+    end: bool,
+    /// A record could not be read (after the rows before it).
+    failed: Option<FitError>,
+}
+
+impl<'m> CsvRows<'m> {
+    /// Empty blocks for one batch.
+    fn empty_batch(&self) -> Vec<CsvBlock<'_, 'm>> {
+        (0..batch_blocks())
             .map(|_| CsvBlock {
                 source: self,
                 records: Vec::new(),
                 len: 0,
             })
-            .collect();
+            .collect()
+    }
+
+    /// Reads the records, a batch at a time, counting each batch (`batch`) while the next is
+    /// read; returns the number of rows.
+    fn read_and_count(
+        &self,
+        reader: &mut csv::Reader<std::fs::File>,
+        batch: &mut (dyn FnMut(&[&dyn Block]) -> Result<(), FitError> + Send),
+    ) -> Result<u64, FitError> {
+        let file = self.file.as_str();
+        let (mut front, mut back) = (self.empty_batch(), self.empty_batch());
+        let mut filled = fill(reader, &mut front, file);
         let mut rows = 0u64;
-        let outcome = loop {
-            // Fill the batch; a read error ends it, after the rows before it are counted (so
-            // an earlier bad cell is still the error reported).
-            let mut failed = None;
-            let mut end = false;
-            for block in &mut blocks {
-                block.len = 0;
-                while block.len < BLOCK_ROWS {
-                    if block.records.len() == block.len {
-                        block.records.push(csv::ByteRecord::new());
-                    }
-                    match reader.read_byte_record(&mut block.records[block.len]) {
-                        Ok(true) => block.len += 1,
-                        Ok(false) => {
-                            end = true;
-                            break;
-                        }
-                        Err(e) => {
-                            failed = Some(from_data(csv_error(file, &e)));
-                            break;
-                        }
-                    }
-                }
-                if end || failed.is_some() {
-                    break;
-                }
-            }
-            let filled: Vec<&dyn Block> = blocks
+        loop {
+            let blocks: Vec<&dyn Block> = front
                 .iter()
                 .filter(|b| b.len > 0)
                 .map(|b| b as &dyn Block)
                 .collect();
-            rows += filled.iter().map(|b| b.len() as u64).sum::<u64>();
-            if !filled.is_empty()
-                && let Err(e) = batch(&filled)
-            {
-                break Err(e);
-            }
+            rows += blocks.iter().map(|b| b.len() as u64).sum::<u64>();
+            let more = !filled.end && filled.failed.is_none();
+            let count = |batch: &mut (dyn FnMut(&[&dyn Block]) -> Result<(), FitError> + Send)| {
+                if blocks.is_empty() {
+                    Ok(())
+                } else {
+                    batch(&blocks)
+                }
+            };
+            let (counted, next) = if more {
+                let (counted, next) =
+                    rayon::join(|| count(&mut *batch), || fill(reader, &mut back, file));
+                (counted, Some(next))
+            } else {
+                (count(&mut *batch), None)
+            };
+            // A bad cell in this batch comes before anything wrong in the next.
+            counted?;
             READ[0].store(reader.position().byte(), Relaxed);
-            match failed {
-                Some(e) => break Err(e),
-                None if end => break Ok(rows),
-                None => {}
+            if let Some(e) = filled.failed {
+                return Err(e);
             }
-        };
-        READ[0].store(0, Relaxed);
-        READ[1].store(0, Relaxed);
-        outcome
+            match next {
+                None => return Ok(rows),
+                Some(next) => {
+                    filled = next;
+                    drop(blocks);
+                    std::mem::swap(&mut front, &mut back);
+                }
+            }
+        }
+    }
+}
+
+/// Reads records into `blocks` until they are full, the file ends, or a record cannot be read.
+fn fill(reader: &mut csv::Reader<std::fs::File>, blocks: &mut [CsvBlock], file: &str) -> Filled {
+    for block in blocks.iter_mut() {
+        block.len = 0;
+    }
+    for block in blocks.iter_mut() {
+        while block.len < BLOCK_ROWS {
+            if block.records.len() == block.len {
+                block.records.push(csv::ByteRecord::new());
+            }
+            match reader.read_byte_record(&mut block.records[block.len]) {
+                Ok(true) => block.len += 1,
+                Ok(false) => {
+                    return Filled {
+                        end: true,
+                        failed: None,
+                    };
+                }
+                Err(e) => {
+                    return Filled {
+                        end: false,
+                        failed: Some(from_data(csv_error(file, &e))),
+                    };
+                }
+            }
+        }
+    }
+    Filled {
+        end: false,
+        failed: None,
     }
 }

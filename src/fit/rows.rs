@@ -4,7 +4,7 @@
 //! re-reads its file, so memory never holds the rows.
 //!
 //! Rows travel in blocks of [`BLOCK_ROWS`]: a source reads a batch of blocks (a few per
-//! thread), [`fold`] parses and counts each block on its own thread, then adds the blocks'
+//! thread; the CSV source reads the next batch while this one is counted), [`fold`] parses and counts each block on its own thread, then adds the blocks'
 //! statistics in file order. Block boundaries do not depend on the threads, so neither do the
 //! sums; the first error in file order is the one reported.
 
@@ -12,12 +12,12 @@ use super::FitError;
 use crate::scm::{Model, Type, VarId};
 use rayon::prelude::*;
 
-/// Rows per block.
-pub const BLOCK_ROWS: usize = 8192;
+/// Rows per block: a block's records stay in a core's cache while they are parsed.
+pub const BLOCK_ROWS: usize = 2048;
 
 /// Blocks per batch, per thread: enough to keep every thread busy while memory holds a
 /// bounded number of rows.
-pub const BLOCKS_PER_THREAD: usize = 4;
+pub const BLOCKS_PER_THREAD: usize = 2;
 
 /// Consecutive rows, read but perhaps not yet parsed: parsing happens on the thread that
 /// counts the block.
@@ -36,7 +36,7 @@ pub trait Rows: Sync {
     /// rows but perhaps the last); returns how many rows there were.
     fn blocks(
         &self,
-        batch: &mut dyn FnMut(&[&dyn Block]) -> Result<(), FitError>,
+        batch: &mut (dyn FnMut(&[&dyn Block]) -> Result<(), FitError> + Send),
     ) -> Result<u64, FitError>;
 }
 
@@ -52,7 +52,7 @@ pub fn fold<S: Send>(
     rows: &dyn Rows,
     fresh: &(dyn Fn() -> S + Sync),
     add: &(dyn Fn(&mut S, u64, &[f64]) + Sync),
-    merge: &mut dyn FnMut(S),
+    merge: &mut (dyn FnMut(S) + Send),
 ) -> Result<u64, FitError> {
     let mut seen = 0u64;
     rows.blocks(&mut |batch| {
@@ -217,7 +217,7 @@ impl Rows for Table {
 
     fn blocks(
         &self,
-        batch: &mut dyn FnMut(&[&dyn Block]) -> Result<(), FitError>,
+        batch: &mut (dyn FnMut(&[&dyn Block]) -> Result<(), FitError> + Send),
     ) -> Result<u64, FitError> {
         if self.width == 0 {
             return Ok(0);

@@ -318,3 +318,58 @@ fn bootstrap_spread_matches_the_standard_error_and_intervals_cover() {
         "coverage {covered} of {datasets}"
     );
 }
+
+#[test]
+fn estimates_do_not_depend_on_the_thread_count() {
+    // Rows over several blocks: a regression (sums whose rounding depends on their order), a
+    // count table, and a logistic (distinct tuples), fitted and bootstrapped on 1 and 3 threads.
+    let n = 3 * super::rows::BLOCK_ROWS + 123;
+    let mut rng = SmallRng::seed_from_u64(17);
+    let rows: Vec<Vec<String>> = (0..n)
+        .map(|_| {
+            let x = 4.0 * rng.random::<f64>() - 2.0;
+            let y = 1.0 + 0.5 * x + rng.random::<f64>() - 0.5;
+            let a = rng.random::<f64>() < 0.3;
+            let b = rng.random::<f64>() < if a { 0.8 } else { 0.2 };
+            let c = rng.random::<f64>() < 1.0 / (1.0 + (-(0.2 - x)).exp());
+            vec![
+                x.to_string(),
+                y.to_string(),
+                a.to_string(),
+                b.to_string(),
+                c.to_string(),
+            ]
+        })
+        .collect();
+    let p = program(
+        "x ~ Uniform(-2, 2)\ny ~ Normal(?c + ?d * x, ?e)\na ~ Bernoulli(?)\n\
+         b ~ Bernoulli(?[a])\nc ~ Bernoulli(sigmoid(?f + ?g * x))\n",
+    );
+    let table = Table::from_text(&p.model, &columns(&["x", "y", "a", "b", "c"], &rows)).unwrap();
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let fitted = fit(&p.model, 0.0, &table).unwrap();
+                let (refits, failed) = super::bootstrap(&p.model, 0.0, &table, 8, 5).unwrap();
+                (fitted, refits, failed)
+            })
+    };
+    let (one, three) = (on(1), on(3));
+    assert_eq!(one.0.summary.rows, n as u64);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&one.0.values), bits(&three.0.values));
+    assert_eq!(one.0.stderr, three.0.stderr);
+    assert_eq!((one.2, three.2), (0, 0));
+    for (a, b) in one.1.iter().zip(&three.1) {
+        assert_eq!(bits(a), bits(b));
+    }
+    // And the estimates are the data's: the slope within its standard error of the truth.
+    let (d, d_se) = value(&p, &one.0, "d", None);
+    assert!(
+        (d - 0.5).abs() < 4.0 * d_se.unwrap(),
+        "slope {d} ± {d_se:?}"
+    );
+}

@@ -31,8 +31,16 @@ fn statements(program: &ast::Program) -> Vec<(&ast::Statement, bool)> {
     out
 }
 
-/// Every `?` in the mechanisms of `program`: its span and its name, in source order.
-fn occurrences(program: &ast::Program) -> Vec<(ast::Span, Option<String>)> {
+/// A `?` as written: where, its name, and its table's axes (`c[i]` inside a loop, which the
+/// checked model knows only as one member's variable).
+struct Occurrence {
+    span: ast::Span,
+    name: Option<String>,
+    axes: Vec<ast::Member>,
+}
+
+/// Every `?` in the mechanisms of `program`, in source order.
+fn occurrences(program: &ast::Program) -> Vec<Occurrence> {
     let mut out = Vec::new();
     for (statement, _) in statements(program) {
         let StatementKind::Variable { mechanism, .. } = &statement.kind else {
@@ -45,7 +53,11 @@ fn occurrences(program: &ast::Program) -> Vec<(ast::Span, Option<String>)> {
         while let Some(node) = stack.pop() {
             match node {
                 Node::Expr(e) => match &e.kind {
-                    ExprKind::Parameter { name, .. } => out.push((e.span, name.clone())),
+                    ExprKind::Parameter { name, index, .. } => out.push(Occurrence {
+                        span: e.span,
+                        name: name.clone(),
+                        axes: index.clone(),
+                    }),
                     ExprKind::Literal(_)
                     | ExprKind::Name(_)
                     | ExprKind::Index { .. }
@@ -95,7 +107,7 @@ fn occurrences(program: &ast::Program) -> Vec<(ast::Span, Option<String>)> {
             }
         }
     }
-    out.sort_by_key(|(span, _)| span.start);
+    out.sort_by_key(|o| o.span.start);
     out
 }
 
@@ -114,7 +126,7 @@ pub fn fitted_source(
     fitted: &Fitted,
 ) -> String {
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    for (span, name) in occurrences(program) {
+    for Occurrence { span, name, axes } in occurrences(program) {
         let ids: Vec<usize> = (0..model.parameters.len())
             .filter(|id| {
                 let p = &model.parameters[*id];
@@ -141,8 +153,29 @@ pub fn fitted_source(
                 None => members.push((member, vec![id])),
             }
         }
+        // The table's axes as written, without the loop variables that pick a member.
+        let written: Vec<String> = axes
+            .iter()
+            .filter(|a| {
+                !(a.indices.is_empty() && members[0].0.iter().any(|(i, _)| *i == a.name.name))
+            })
+            .map(|a| {
+                ast::Expr {
+                    kind: if a.indices.is_empty() {
+                        ExprKind::Name(a.name.name.clone())
+                    } else {
+                        ExprKind::Index {
+                            name: a.name.clone(),
+                            indices: a.indices.clone(),
+                        }
+                    },
+                    span: a.name.span,
+                }
+                .to_string()
+            })
+            .collect();
         let text = match members.as_slice() {
-            [(member, ids)] if member.is_empty() => cells_text(model, fitted, ids),
+            [(member, ids)] if member.is_empty() => cells_text(model, fitted, ids, &written),
             _ => {
                 let loops: Vec<String> = members[0].0.iter().map(|(i, _)| i.clone()).collect();
                 let arms: Vec<String> = members
@@ -150,7 +183,11 @@ pub fn fitted_source(
                     .map(|(member, ids)| {
                         let values: Vec<String> =
                             member.iter().map(|(_, k)| k.to_string()).collect();
-                        format!("{} => {}", tuple(&values), cells_text(model, fitted, ids))
+                        format!(
+                            "{} => {}",
+                            tuple(&values),
+                            cells_text(model, fitted, ids, &written)
+                        )
                     })
                     .collect();
                 format!("match {} {{ {} }}", tuple(&loops), arms.join(", "))
@@ -238,15 +275,20 @@ pub fn fitted_source(
     out
 }
 
-/// One parameter's estimate, or a table's cells as a `match` over its index variables.
-fn cells_text(model: &Model, fitted: &Fitted, ids: &[usize]) -> String {
+/// One parameter's estimate, or a table's cells as a `match` over its index variables
+/// (`written`: the axes as the source names them, `c[i]` for the member `c[1]`).
+fn cells_text(model: &Model, fitted: &Fitted, ids: &[usize], written: &[String]) -> String {
     if let [id] = ids
         && model.parameters[*id].cell.is_empty()
     {
         return number(fitted.values[*id]);
     }
     let vars: Vec<usize> = model.parameters[ids[0]].cell.iter().map(|c| c.0).collect();
-    let scrutinee: Vec<String> = vars.iter().map(|v| model.vars[*v].name.clone()).collect();
+    let scrutinee: Vec<String> = if written.len() == vars.len() {
+        written.to_vec()
+    } else {
+        vars.iter().map(|v| model.vars[*v].name.clone()).collect()
+    };
     let arms: Vec<String> = ids
         .iter()
         .map(|id| {

@@ -565,7 +565,7 @@ fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
             let mut inner = children(pair);
             let head = next(&mut inner, span, "parameter")?;
             let name = head.as_str().trim_start_matches('?');
-            let index: Vec<Ident> = inner.map(ident).collect();
+            let index = inner.map(|m| member(m, d)).collect::<Result<Vec<_>>>()?;
             // Without brackets the parameter is its head alone (no trailing space).
             let span = if index.is_empty() {
                 span_of(&head)
