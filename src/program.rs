@@ -93,6 +93,11 @@ pub enum Estimand {
         conditions: Conditions,
         span: Span,
     },
+    /// `P(* | ...)`: every variable's distribution under the same conditions.
+    Marginals {
+        conditions: Conditions,
+        span: Span,
+    },
     Number(f64),
     Neg(Box<Estimand>),
     Binary(BinOp, Box<Estimand>, Box<Estimand>),

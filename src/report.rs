@@ -317,6 +317,7 @@ pub fn render(answer: &Answer, seconds: Option<f64>) -> String {
             }
         }
         Body::Attribution(a) => attribution(&mut out, answer, a, &title, &timing),
+        Body::Marginals(m) => marginals(&mut out, answer, m, &title, &timing),
         Body::Bandit(b) => {
             let _ = writeln!(
                 out,
@@ -428,6 +429,60 @@ fn spread_lines(out: &mut String, spread: &crate::results::ParameterSpread) {
 const BAR_WIDTH: f64 = 30.0;
 
 /// An attribution: the ends, then one line per player with a bar, largest first.
+/// `P(*)`: a title line, then one line per variable — each value with its probability (and
+/// standard error when sampled), or a real variable's mean and sd.
+fn marginals(
+    out: &mut String,
+    answer: &Answer,
+    m: &crate::results::Marginals,
+    title: &str,
+    timing: &str,
+) {
+    let (ess, samples) = match m.variables.first().map(|(_, d)| d) {
+        Some(
+            Distribution::Discrete { ess, samples, .. } | Distribution::Real { ess, samples, .. },
+        ) => (*ess, *samples),
+        None => (None, None),
+    };
+    let _ = writeln!(
+        out,
+        "{title}   ({}, {} variables{timing})",
+        provenance(answer, ess, samples),
+        m.variables.len()
+    );
+    let width = m
+        .variables
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(1);
+    for (name, d) in &m.variables {
+        let error = |se: f64| match ess {
+            Some(_) => format!(" ± {}", number(se)),
+            None => String::new(),
+        };
+        let shown = match d {
+            Distribution::Discrete { values, .. } => values
+                .iter()
+                .map(|v| format!("{} {}{}", v.value, number(v.p), error(v.stderr)))
+                .collect::<Vec<_>>()
+                .join("   "),
+            Distribution::Real {
+                mean,
+                mean_stderr,
+                sd,
+                ..
+            } => format!(
+                "mean {}{}   sd {}",
+                number(*mean),
+                error(*mean_stderr),
+                number(*sd)
+            ),
+        };
+        let _ = writeln!(out, "  {name:<width$}  {shown}");
+    }
+}
+
 fn attribution(
     out: &mut String,
     answer: &Answer,

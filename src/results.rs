@@ -121,6 +121,8 @@ pub enum Body {
     Expectation(Estimate),
     /// `P(var)` for a non-bool variable.
     Distribution(Distribution),
+    /// `P(*)`: every variable's distribution under the same conditions.
+    Marginals(Marginals),
     /// `decide`.
     Decision(DecisionAnswer),
     /// `bandit`.
@@ -161,24 +163,11 @@ impl Body {
         };
         match self {
             Body::Probability(e) | Body::Expectation(e) => estimate(e, &mut numbers),
-            Body::Distribution(Distribution::Discrete { values, ess, .. }) => {
-                numbers.extend(*ess);
-                numbers.extend(values.iter().flat_map(|v| [v.p, v.stderr]));
-            }
-            Body::Distribution(Distribution::Real {
-                mean,
-                mean_stderr,
-                sd,
-                quantiles,
-                histogram,
-                ess,
-                ..
-            }) => {
-                numbers.extend([*mean, *mean_stderr, *sd]);
-                numbers.extend(*ess);
-                numbers.extend(quantiles.iter().map(|q| q.value));
-                numbers.extend(histogram.iter().flat_map(|(a, b)| [*a, *b]));
-            }
+            Body::Distribution(d) => d.numbers(&mut numbers),
+            Body::Marginals(m) => m
+                .variables
+                .iter()
+                .for_each(|(_, d)| d.numbers(&mut numbers)),
             Body::Decision(d) => {
                 numbers.extend([d.value, d.stderr]);
                 numbers.extend(
@@ -257,6 +246,83 @@ pub enum Distribution {
         /// Samples drawn; `None` for exact answers.
         samples: Option<u64>,
     },
+}
+
+impl Distribution {
+    /// Every number of the distribution, pushed onto `numbers`.
+    fn numbers(&self, numbers: &mut Vec<f64>) {
+        match self {
+            Distribution::Discrete { values, ess, .. } => {
+                numbers.extend(*ess);
+                numbers.extend(values.iter().flat_map(|v| [v.p, v.stderr]));
+            }
+            Distribution::Real {
+                mean,
+                mean_stderr,
+                sd,
+                quantiles,
+                histogram,
+                ess,
+                ..
+            } => {
+                numbers.extend([*mean, *mean_stderr, *sd]);
+                numbers.extend(*ess);
+                numbers.extend(quantiles.iter().map(|q| q.value));
+                numbers.extend(histogram.iter().flat_map(|(a, b)| [*a, *b]));
+            }
+        }
+    }
+}
+
+/// The answer to `P(* | ...)`: every variable's distribution (LANGUAGE.md section 6), each as
+/// a distribution answer gives it. In JSON, `"variables"` is an object from each variable's
+/// name to its distribution.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Marginals {
+    /// `(variable, distribution)` for every variable of the model, in declaration order.
+    #[serde(with = "named_map")]
+    pub variables: Vec<(String, Distribution)>,
+}
+
+/// `Vec<(String, T)>` as a JSON object: keys in the vector's order when written (a reader
+/// that collects objects into a sorted map, as `serde_json::Value` does, sorts them).
+mod named_map {
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+    use serde::ser::{Serialize, SerializeMap, Serializer};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    pub fn serialize<S: Serializer, T: Serialize>(
+        entries: &[(String, T)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (name, value) in entries {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(String, T)>, D::Error> {
+        struct Entries<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Entries<T> {
+            type Value = Vec<(String, T)>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object from names to values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(Entries(PhantomData))
+    }
 }
 
 /// One row of a discrete distribution.

@@ -410,6 +410,11 @@ fn estimand_uses(estimand: &Estimand) -> bool {
                     Condition::EachEvidence(..) => true,
                 })
         }
+        EstimandKind::Marginals { conditions } => conditions.iter().any(|c| match c {
+            Condition::Do(list, _) => list.iter().any(intervention_uses),
+            Condition::Evidence(e) => expr_uses(e),
+            Condition::EachEvidence(..) => true,
+        }),
         EstimandKind::Number(_) => false,
         EstimandKind::Neg(inner) => estimand_uses(inner),
         EstimandKind::Binary { left, right, .. } => estimand_uses(left) || estimand_uses(right),
@@ -1364,6 +1369,9 @@ impl<'c> Unroller<'c> {
                     conditions: conditions?,
                 }
             }
+            EstimandKind::Marginals { conditions } => EstimandKind::Marginals {
+                conditions: self.conditions(conditions, env)?,
+            },
             EstimandKind::Number(x) => EstimandKind::Number(*x),
             EstimandKind::Neg(inner) => EstimandKind::Neg(Box::new(self.estimand(inner, env)?)),
             EstimandKind::Binary { op, left, right } => {

@@ -446,6 +446,10 @@ pub enum EstimandKind {
         target: Expr,
         conditions: Vec<Condition>,
     },
+    /// `P(* | ...)`: every variable's distribution under the same conditions.
+    Marginals {
+        conditions: Vec<Condition>,
+    },
     Number(f64),
     Neg(Box<Estimand>),
     Binary {
@@ -453,6 +457,28 @@ pub enum EstimandKind {
         left: Box<Estimand>,
         right: Box<Estimand>,
     },
+}
+
+impl EstimandKind {
+    /// What a probability or expectation asks about (`None` for `P(*)` and arithmetic).
+    pub fn target(&self) -> Option<&Expr> {
+        match self {
+            EstimandKind::Probability { target, .. } | EstimandKind::Expectation { target, .. } => {
+                Some(target)
+            }
+            _ => None,
+        }
+    }
+
+    /// The conditions of a probability, expectation or `P(*)` (none for arithmetic).
+    pub fn conditions(&self) -> &[Condition] {
+        match self {
+            EstimandKind::Probability { conditions, .. }
+            | EstimandKind::Expectation { conditions, .. }
+            | EstimandKind::Marginals { conditions } => conditions,
+            _ => &[],
+        }
+    }
 }
 
 /// A finite set of values a decision may take.
@@ -697,10 +723,13 @@ impl Statement {
                     }
                 }
                 Node::Estimand(e) => match &e.kind {
-                    EstimandKind::Probability { target, conditions }
-                    | EstimandKind::Expectation { target, conditions } => {
-                        push(Node::Expr(target));
-                        for c in conditions {
+                    EstimandKind::Probability { .. }
+                    | EstimandKind::Expectation { .. }
+                    | EstimandKind::Marginals { .. } => {
+                        if let Some(target) = e.kind.target() {
+                            push(Node::Expr(target));
+                        }
+                        for c in e.kind.conditions() {
                             match c {
                                 Condition::Do(list, _) => {
                                     list.iter().for_each(|i| push(Node::Intervention(i)));

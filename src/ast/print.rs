@@ -397,6 +397,14 @@ fn write_estimand(f: &mut Formatter<'_>, estimand: &Estimand, context: u8) -> fm
             write_conditioned(f, target, conditions)?;
             f.write_str("]")
         }
+        EstimandKind::Marginals { conditions } => {
+            f.write_str("P(*")?;
+            if !conditions.is_empty() {
+                f.write_str(" | ")?;
+                write_list(f, conditions)?;
+            }
+            f.write_str(")")
+        }
         EstimandKind::Number(x) if *x < 0.0 => write!(f, "({})", format_real(*x)),
         EstimandKind::Number(x) => write!(f, "{}", format_real(*x)),
         EstimandKind::Neg(inner) => {

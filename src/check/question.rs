@@ -326,13 +326,22 @@ impl Checker<'_> {
         match &estimand.kind {
             ast::EstimandKind::Number(x) => Ok(Estimand::Number(*x)),
             ast::EstimandKind::Neg(inner) => {
-                Ok(Estimand::Neg(Box::new(self.lower_estimand(inner)?)))
+                let inner = self.lower_estimand(inner)?;
+                self.not_marginals(&inner)?;
+                Ok(Estimand::Neg(Box::new(inner)))
             }
             ast::EstimandKind::Binary { op, left, right } => {
                 let l = self.lower_estimand(left);
                 let r = self.lower_estimand(right);
-                Ok(Estimand::Binary(*op, Box::new(l?), Box::new(r?)))
+                let (l, r) = (l?, r?);
+                self.not_marginals(&l)?;
+                self.not_marginals(&r)?;
+                Ok(Estimand::Binary(*op, Box::new(l), Box::new(r)))
             }
+            ast::EstimandKind::Marginals { conditions } => Ok(Estimand::Marginals {
+                conditions: self.lower_conditions(conditions)?,
+                span,
+            }),
             ast::EstimandKind::Probability { target, conditions } => {
                 let t = self.lower_expr(target, Place::Query);
                 let c = self.lower_conditions(conditions);
@@ -377,6 +386,22 @@ impl Checker<'_> {
                 })
             }
         }
+    }
+
+    /// E005 for `P(*)` inside estimand arithmetic: it is a set of distributions, not a number.
+    fn not_marginals(&mut self, operand: &Estimand) -> Lowered<()> {
+        if let Estimand::Marginals { span, .. } = operand {
+            self.error(
+                Diagnostic::error(
+                    Code::E005,
+                    *span,
+                    "`P(*)` is every variable's distribution, not a number: it cannot take part in arithmetic",
+                )
+                .with_help("ask `query P(* | ...)` on its own, or name one event: `P(x = 1 | ...)`"),
+            );
+            return Err(());
+        }
+        Ok(())
     }
 
     fn lower_decide(&mut self, decide: &ast::Decide) -> Lowered<Decide> {

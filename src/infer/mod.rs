@@ -120,8 +120,44 @@ impl<'a> Settings<'a> {
     }
 }
 
-/// The group a probability, expectation or distribution leaf samples.
-pub fn group_of(leaf: &Estimand) -> Option<GroupSpec> {
+/// The groups a query's estimand asks for, one per leaf (left to right). `P(*)` is one group
+/// whose target number `v` is variable `v`; it needs every variable's mechanism (E014 for a
+/// variable known only by its edges).
+pub fn specs_of(model: &Model, estimand: &Estimand) -> Result<Vec<GroupSpec>, Diagnostic> {
+    if let Estimand::Marginals { span, .. } = estimand
+        && let Some(var) = model
+            .vars
+            .iter()
+            .find(|v| matches!(v.kind, crate::scm::VarKind::Nonparametric))
+    {
+        return Err(Diagnostic::error(
+            Code::E014,
+            *span,
+            format!(
+                "`P(*)` needs every variable's mechanism, and `{}` has none (only edges)",
+                var.name
+            ),
+        )
+        .with_help("give it a mechanism (`whatif fit` learns one from data), or ask about the variables one by one"));
+    }
+    Ok(estimand
+        .leaves()
+        .iter()
+        .filter_map(|l| group_of(model, l))
+        .collect())
+}
+
+/// How a distribution of a variable of type `ty` is accumulated.
+fn distribution_kind(ty: Type) -> TargetKind {
+    if ty == Type::Real {
+        TargetKind::Real
+    } else {
+        TargetKind::Discrete
+    }
+}
+
+/// The group a probability, expectation, distribution or `P(*)` leaf samples.
+pub fn group_of(model: &Model, leaf: &Estimand) -> Option<GroupSpec> {
     let (conditions, targets): (&Conditions, Vec<(TargetKind, crate::scm::Ex)>) = match leaf {
         Estimand::Probability {
             event, conditions, ..
@@ -134,14 +170,13 @@ pub fn group_of(leaf: &Estimand) -> Option<GroupSpec> {
             ty,
             conditions,
             ..
-        } => {
-            let kind = if *ty == Type::Real {
-                TargetKind::Real
-            } else {
-                TargetKind::Discrete
-            };
-            (conditions, vec![(kind, target.clone())])
-        }
+        } => (conditions, vec![(distribution_kind(*ty), target.clone())]),
+        Estimand::Marginals { conditions, .. } => (
+            conditions,
+            (0..model.vars.len())
+                .map(|v| (distribution_kind(model.vars[v].ty), crate::scm::Ex::Var(v)))
+                .collect(),
+        ),
         _ => return None,
     };
     Some(GroupSpec {
@@ -183,8 +218,7 @@ pub fn answer_query(
     estimand: &Estimand,
     settings: Settings,
 ) -> Result<Answer, Diagnostic> {
-    let leaves = estimand.leaves();
-    let specs: Vec<GroupSpec> = leaves.iter().filter_map(|l| group_of(l)).collect();
+    let specs = specs_of(model, estimand)?;
     let plan = query::plan(model, &specs, statement.span)?;
     let budget = settings.budget(statement.line as u64);
     let solved = engine::solve(&plan, model, &settings, budget, statement.span)?;
@@ -294,6 +328,41 @@ fn exact_body(
                 unreachable!("an exact solution")
             }
         },
+        Estimand::Marginals { .. } => {
+            let mut variables = Vec::with_capacity(model.vars.len());
+            for (v, var) in model.vars.iter().enumerate() {
+                let target = crate::scm::Ex::Var(v);
+                let distribution = match &solved.solution {
+                    engine::Solution::Finite(sums) => {
+                        let s = &sums[0];
+                        let rows = s.table[v]
+                            .iter()
+                            .map(|(x, m)| (*x, m / s.mass, 0.0))
+                            .collect();
+                        Distribution::Discrete {
+                            values: domain_rows(model, &target, var.ty, rows, 0.0),
+                            ess: None,
+                            samples: None,
+                        }
+                    }
+                    engine::Solution::Gaussian(groups) => match &groups[0][v] {
+                        gaussian::Exact::Distribution(n) => normal_distribution(*n),
+                        gaussian::Exact::Value(_) => {
+                            return Err(Diagnostic::error(
+                                Code::E010,
+                                span,
+                                "this is a bug in whatif: a distribution was answered by a number",
+                            ));
+                        }
+                    },
+                    engine::Solution::Sampled(_) | engine::Solution::Smc(_) => {
+                        unreachable!("an exact solution")
+                    }
+                };
+                variables.push((var.name.clone(), distribution));
+            }
+            Body::Marginals(crate::results::Marginals { variables })
+        }
         _ => {
             let values: Vec<f64> = (0..plan.groups.len())
                 .map(|g| solved.scalar(g, 0).0)
@@ -418,7 +487,37 @@ fn answer_sampled(
                     .collect();
                 warnings.extend(rare_warning(&hits));
             }
-            Body::Distribution(distribution(model, target, *ty, acc, settings.samples))
+            Body::Distribution(distribution(
+                model,
+                target,
+                *ty,
+                &acc.groups[0],
+                0,
+                settings.samples,
+            ))
+        }
+        Estimand::Marginals { .. } => {
+            let group = &acc.groups[0];
+            let mut hits: Vec<(Option<String>, f64)> = Vec::new();
+            let mut variables = Vec::with_capacity(model.vars.len());
+            for (v, var) in model.vars.iter().enumerate() {
+                if let TargetAcc::Discrete(rows) = &group.targets[v] {
+                    hits.extend(rows.iter().filter(|(_, _, sw2)| *sw2 > 0.0).map(
+                        |(x, sw, sw2)| {
+                            let shown =
+                                format!("{} = {}", var.name, model.format_value(var.ty, *x));
+                            (Some(shown), sw * sw / sw2)
+                        },
+                    ));
+                }
+                let target = crate::scm::Ex::Var(v);
+                variables.push((
+                    var.name.clone(),
+                    distribution(model, &target, var.ty, group, v, settings.samples),
+                ));
+            }
+            warnings.extend(rare_warning(&hits));
+            Body::Marginals(crate::results::Marginals { variables })
         }
         _ => {
             let (value, gradient) = combine(
@@ -544,43 +643,28 @@ fn answer_smc(
                 samples: Some(samples),
             })
         }
-        Estimand::Distribution { ty, target, .. } => match &smc.groups[0].targets[0] {
-            smc::TargetAnswer::Discrete(rows) => Body::Distribution(Distribution::Discrete {
-                values: domain_rows(
-                    model,
-                    target,
-                    *ty,
-                    rows.iter()
-                        .map(|&(v, p, se)| (v, p, estimate::probability_stderr(p, se, ess)))
-                        .collect(),
-                    estimate::score_stderr(0.0, ess),
-                ),
-                ess: Some(ess),
-                samples: Some(samples),
-            }),
-            smc::TargetAnswer::Real {
-                mean,
-                stderr,
-                sd,
-                histogram,
-            } => {
-                let (quantiles, histogram) = histogram_summary(histogram);
-                Body::Distribution(Distribution::Real {
-                    mean: *mean,
-                    mean_stderr: *stderr,
-                    sd: *sd,
-                    quantiles,
-                    histogram,
-                    ess: Some(ess),
-                    samples: Some(samples),
+        Estimand::Distribution { ty, target, .. } => Body::Distribution(smc_distribution(
+            model,
+            target,
+            *ty,
+            &smc.groups[0].targets[0],
+            ess,
+            samples,
+        )),
+        Estimand::Marginals { .. } => {
+            let variables = model
+                .vars
+                .iter()
+                .enumerate()
+                .map(|(v, var)| {
+                    let target = crate::scm::Ex::Var(v);
+                    let answer = &smc.groups[0].targets[v];
+                    let d = smc_distribution(model, &target, var.ty, answer, ess, samples);
+                    (var.name.clone(), d)
                 })
-            }
-            smc::TargetAnswer::Scalar { .. } => Body::Distribution(Distribution::Discrete {
-                values: Vec::new(),
-                ess: Some(ess),
-                samples: Some(samples),
-            }),
-        },
+                .collect();
+            Body::Marginals(crate::results::Marginals { variables })
+        }
         _ => {
             let n = smc.groups.len();
             let (value, gradient) = combine(estimand, n, &|g| scalar(g).0, &mut 0);
@@ -622,6 +706,54 @@ fn answer_smc(
         details,
         bootstrap: None,
     })
+}
+
+/// The distribution of `target` (of type `ty`) from sequential Monte Carlo's answer for it.
+fn smc_distribution(
+    model: &Model,
+    target: &crate::scm::Ex,
+    ty: Type,
+    answer: &smc::TargetAnswer,
+    ess: f64,
+    samples: u64,
+) -> Distribution {
+    match answer {
+        smc::TargetAnswer::Discrete(rows) => Distribution::Discrete {
+            values: domain_rows(
+                model,
+                target,
+                ty,
+                rows.iter()
+                    .map(|&(v, p, se)| (v, p, estimate::probability_stderr(p, se, ess)))
+                    .collect(),
+                estimate::score_stderr(0.0, ess),
+            ),
+            ess: Some(ess),
+            samples: Some(samples),
+        },
+        smc::TargetAnswer::Real {
+            mean,
+            stderr,
+            sd,
+            histogram,
+        } => {
+            let (quantiles, histogram) = histogram_summary(histogram);
+            Distribution::Real {
+                mean: *mean,
+                mean_stderr: *stderr,
+                sd: *sd,
+                quantiles,
+                histogram,
+                ess: Some(ess),
+                samples: Some(samples),
+            }
+        }
+        smc::TargetAnswer::Scalar { .. } => Distribution::Discrete {
+            values: Vec::new(),
+            ess: Some(ess),
+            samples: Some(samples),
+        },
+    }
 }
 
 /// Fewer effective samples than this behind a sampled probability earn it a warning.
@@ -825,16 +957,18 @@ fn histogram_summary(h: &estimate::Histogram) -> (Vec<Quantile>, Vec<(f64, f64)>
     (quantiles, histogram)
 }
 
+/// The sampled distribution of target `t` of `group`, a distribution of `target` (of type
+/// `ty`).
 fn distribution(
     model: &Model,
     target: &crate::scm::Ex,
     ty: Type,
-    acc: &Accumulators,
+    group: &estimate::GroupAcc,
+    t: usize,
     samples: u64,
 ) -> Distribution {
-    let group = &acc.groups[0];
     let ess = group.ess();
-    match &group.targets[0] {
+    match &group.targets[t] {
         TargetAcc::Discrete(rows) => {
             let rows = rows
                 .iter()

@@ -17,7 +17,7 @@ use super::sampling::{self, Budget};
 use super::{Settings, engine};
 use crate::diagnostics::Diagnostic;
 use crate::program::{Estimand, Statement};
-use crate::query::{self, GroupSpec};
+use crate::query;
 use crate::results::Answer;
 use crate::scm::Model;
 use std::cell::RefCell;
@@ -71,8 +71,7 @@ fn plan_of(
     statement: &Statement,
     estimand: &Estimand,
 ) -> Result<query::Plan, Diagnostic> {
-    let leaves = estimand.leaves();
-    let specs: Vec<GroupSpec> = leaves.iter().filter_map(|l| super::group_of(l)).collect();
+    let specs = super::specs_of(model, estimand)?;
     query::plan(model, &specs, statement.span)
 }
 

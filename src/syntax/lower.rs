@@ -878,6 +878,12 @@ fn estimand_primary(pair: Pair<Rule>, d: usize) -> Result<Estimand> {
             Literal::Real(x) => EstimandKind::Number(x),
             _ => return Err(internal(span, "estimand number")),
         },
+        Rule::marginals => EstimandKind::Marginals {
+            conditions: match children(pair).next() {
+                Some(c) => conditions(c, d)?,
+                None => Vec::new(),
+            },
+        },
         Rule::probability | Rule::expectation => {
             let mut inner = children(pair).peekable();
             let mut target = expr(next(&mut inner, span, "estimand")?, d)?;

@@ -56,6 +56,18 @@ pub(super) fn product_sum_out(
     cap: usize,
     span: Span,
 ) -> Result<Factor, Diagnostic> {
+    product(factors, out, true, cap, span)
+}
+
+/// The product of `factors` over the union of their scopes, `last` (when given) moved to the
+/// end of the scope (the fastest-varying position) and, when `sum`, summed out.
+pub(super) fn product(
+    factors: &[Factor],
+    out: Option<usize>,
+    sum: bool,
+    cap: usize,
+    span: Span,
+) -> Result<Factor, Diagnostic> {
     let mut scope: Vec<usize> = Vec::new();
     let mut cards: Vec<usize> = Vec::new();
     for f in factors {
@@ -99,7 +111,7 @@ pub(super) fn product_sum_out(
                 .collect()
         })
         .collect();
-    let summed = out.is_some_and(|o| scope.last() == Some(&o));
+    let summed = sum && out.is_some_and(|o| scope.last() == Some(&o));
     let inner = if summed {
         cards.last().copied().unwrap_or(1).max(1)
     } else {

@@ -11,6 +11,11 @@
 //! 4. [`eliminate`]: bucket elimination in that order, then the targets evaluated over the
 //!    joint table of the slots they read.
 //!
+//! A group whose targets are several single variables (`P(*)`, every marginal) goes through
+//! [`junction`] instead of stage 4: every slot is eliminated (none kept for a joint table),
+//! and the junction tree of that order is calibrated by two passes of messages, so each
+//! variable's marginal costs about what one elimination costs, not one elimination each.
+//!
 //! [`tables`] lays the same factors out for the compiled sampler.
 //!
 //! Limits, stated as E010: real or unbounded supports (naming the variable), the distribution
@@ -21,6 +26,7 @@
 
 mod eliminate;
 mod factor;
+mod junction;
 mod order;
 mod prune;
 mod tables;
@@ -53,6 +59,21 @@ pub struct Cost {
     /// Entries of the largest of those tables.
     pub largest: f64,
 }
+
+/// Whether a group's targets are every one a single variable's distribution, more than one:
+/// then they are answered from one calibrated junction tree ([`junction`]) rather than from
+/// the joint table of all of them.
+fn all_marginals(plan: &Plan, group: usize) -> bool {
+    let targets = &plan.groups[group].targets;
+    targets.len() > 1
+        && targets
+            .iter()
+            .all(|t| t.kind == TargetKind::Discrete && matches!(t.expr, crate::scm::Ex::Slot(_)))
+}
+
+/// Entries a junction tree's two passes touch per entry of the tables elimination builds: the
+/// collect pass builds them, the distribute pass multiplies, projects and reads each again.
+const CALIBRATION_PASSES: f64 = 3.0;
 
 /// Why exact inference cannot answer, as E010.
 fn cannot(span: Span, why: String) -> Diagnostic {
@@ -97,7 +118,12 @@ pub fn estimate(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Cost
     let mut cost = Cost::default();
     for g in 0..plan.groups.len() {
         let prepared = Prepared::new(plan, model, g, cap_entries(cap), span)?;
-        cost.work += prepared.order.work;
+        let passes = if prepared.calibrate {
+            CALIBRATION_PASSES
+        } else {
+            1.0
+        };
+        cost.work += passes * prepared.order.work;
         cost.largest = cost.largest.max(prepared.order.largest);
     }
     Ok(cost)
@@ -108,6 +134,8 @@ struct Prepared<'a> {
     builder: Builder<'a>,
     reduced: prune::Reduced,
     order: order::Order,
+    /// Whether every target is a single slot's marginal, answered by a junction tree.
+    calibrate: bool,
 }
 
 impl<'a> Prepared<'a> {
@@ -139,6 +167,10 @@ impl<'a> Prepared<'a> {
         for &(s, _) in &reduced.observed {
             free_target[s] = false;
         }
+        let calibrate = all_marginals(plan, group);
+        if calibrate {
+            free_target.iter_mut().for_each(|t| *t = false);
+        }
         let scopes: Vec<&[usize]> = reduced.factors.iter().map(|f| f.slots.as_slice()).collect();
         let order = order::weighted_min_fill(
             &scopes,
@@ -158,6 +190,7 @@ impl<'a> Prepared<'a> {
             builder,
             reduced,
             order,
+            calibrate,
         })
     }
 
@@ -167,9 +200,13 @@ impl<'a> Prepared<'a> {
             mut builder,
             reduced,
             order,
+            calibrate,
         } = self;
         let n_slots = builder.plan.n_vars * builder.plan.n_worlds;
         let (cap, span) = (builder.cap, builder.span);
+        if calibrate {
+            return marginals(&builder, reduced, &order);
+        }
         let remaining = eliminate::eliminate(reduced.factors, &order.sequence, n_slots, cap, span)?;
         let joint = if remaining.is_empty() {
             Factor::constant(1.0)
@@ -182,6 +219,63 @@ impl<'a> Prepared<'a> {
         }
         evaluate(&mut builder, &joint, reduced.constant)
     }
+}
+
+/// Every target's marginal from the calibrated junction tree of `order` (observed slots at
+/// their value). Each marginal is normalised, so the mass is 1 (0 when the evidence is
+/// impossible).
+fn marginals(
+    builder: &Builder,
+    reduced: prune::Reduced,
+    order: &order::Order,
+) -> Result<Sums, Diagnostic> {
+    let group = &builder.plan.groups[builder.group];
+    let n_slots = builder.plan.n_vars * builder.plan.n_worlds;
+    let mut sums = Sums {
+        mass: 0.0,
+        scalar: vec![0.0; group.targets.len()],
+        table: vec![Vec::new(); group.targets.len()],
+    };
+    if reduced.constant == 0.0 {
+        return Ok(sums);
+    }
+    let calibrated =
+        junction::calibrate(reduced.factors, order, n_slots, builder.cap, builder.span)?;
+    if !calibrated.possible {
+        return Ok(sums);
+    }
+    let mut marginal: Vec<Option<Vec<f64>>> = vec![None; n_slots];
+    for (s, m) in calibrated.marginals {
+        marginal[s] = Some(m);
+    }
+    for &(s, index) in &reduced.observed {
+        let mut point = vec![0.0; builder.domains[s].values.len()];
+        point[index] = 1.0;
+        marginal[s] = Some(point);
+    }
+    for (t, target) in group.targets.iter().enumerate() {
+        let crate::scm::Ex::Slot(slot) = target.expr else {
+            return Err(cannot(
+                builder.span,
+                "this is a bug in whatif: a marginal's target is not a variable".to_string(),
+            ));
+        };
+        let s = builder.alias[slot];
+        let Some(m) = &marginal[s] else {
+            return Err(cannot(
+                builder.span,
+                "this is a bug in whatif: a variable's marginal is missing".to_string(),
+            ));
+        };
+        sums.table[t] = builder.domains[s]
+            .values
+            .iter()
+            .zip(m)
+            .map(|(&x, &p)| (x, p))
+            .collect();
+    }
+    sums.mass = 1.0;
+    Ok(sums)
 }
 
 /// Evaluates the group's targets over the joint table of the slots they read (the observed
