@@ -2,13 +2,14 @@
 //! scripts/exact_vs_pyagrum.py (which runs pyAgrum beside it in the same run).
 //!
 //! `cargo bench --bench exact_queries -- MODEL.scm QUERIES.txt REPEATS`: appends the queries
-//! of QUERIES.txt (one probability query a line) to the model, parses and checks it once, then
-//! answers them all with `--method exact` REPEATS times. Prints one line per query, its value
-//! (or `error<TAB>message`), then `time<TAB>seconds`: the median over the repeats of the time
-//! to answer every query, divided by their number.
+//! of QUERIES.txt (one probability or `P(* | ...)` query a line) to the model, parses and
+//! checks it once, then answers them all with `--method exact` REPEATS times. Prints one line
+//! per query, its value (for `P(*)`: `marginals<TAB>` and a JSON object from each variable to
+//! its probabilities in declared order; or `error<TAB>message`), then `time<TAB>seconds`: the
+//! median over the repeats of the time to answer every query, divided by their number.
 
 use std::time::Instant;
-use whatif::results::Body;
+use whatif::results::{Body, Distribution};
 use whatif::{Method, Model, Options};
 
 fn main() {
@@ -39,6 +40,20 @@ fn main() {
                 Body::Probability(p) => {
                     answerable.push(format!("query {query}"));
                     outcomes.push(format!("{:e}", p.value));
+                }
+                Body::Marginals(m) => {
+                    answerable.push(format!("query {query}"));
+                    let mut all = serde_json::Map::new();
+                    for (name, d) in &m.variables {
+                        let ps: Vec<f64> = match d {
+                            Distribution::Discrete { values, .. } => {
+                                values.iter().map(|v| v.p).collect()
+                            }
+                            _ => Vec::new(),
+                        };
+                        all.insert(name.clone(), ps.into());
+                    }
+                    outcomes.push(format!("marginals\t{}", serde_json::Value::Object(all)));
                 }
                 other => outcomes.push(format!("error\t{other:?}")),
             },

@@ -14,8 +14,14 @@ checked once (benches/exact_queries.rs: the median over REPEATS runs of the time
 The table prints whatif / pyAgrum time ratios
 (below 1: whatif faster), the largest difference between the two answers, and every query one
 side could not answer. pyAgrum keeps tables as float32, so answers differ by up to ~1e-6.
+
+The `P(*)` columns time all marginals under the same evidence: pyAgrum's LazyPropagation with
+every node a target (a fresh engine: evidence set, `makeInference`, `posterior` of every node),
+whatif's `query P(* | ...)` (one calibrated junction tree), each the median over REPEATS runs;
+`*diff` is the largest difference over every value of every marginal.
 """
 import glob
+import json
 import os
 import random
 import statistics
@@ -61,6 +67,27 @@ def pyagrum_time(bn, evidence, target):
     return statistics.median(times), value
 
 
+def pyagrum_all_time(bn, evidence):
+    times, values = [], None
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        ie = gum.LazyPropagation(bn)
+        ie.setEvidence(evidence)
+        ie.makeInference()
+        values = {bn.variable(n).name(): ie.posterior(n) for n in bn.nodes()}
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), values
+
+
+def run_bench(bench, model, queries_path, queries):
+    open(queries_path, "w").write("\n".join(queries) + "\n")
+    out = subprocess.run([bench, model, queries_path, str(REPEATS)], capture_output=True, text=True)
+    lines = out.stdout.splitlines()
+    if not lines or not lines[-1].startswith("time"):
+        return lines, float("nan"), f"bench stopped: {out.stderr.strip()[-200:]}"
+    return lines, float(lines[-1].split("\t")[1]), None
+
+
 def main():
     args = sys.argv[1:]
     directory = args[0] if args and os.path.isdir(args[0]) else "../shared/data/networks"
@@ -69,7 +96,10 @@ def main():
     if only:
         networks = [n for n in networks if n in only]
     bench = bench_binary()
-    print(f"{'network':<12} {'load':>4} {'queries':>7} {'pyAgrum ms':>11} {'whatif ms':>10} {'ratio':>7} {'max |diff|':>10}  failures")
+    print(
+        f"{'network':<12} {'load':>4} {'queries':>7} {'pyAgrum ms':>11} {'whatif ms':>10} {'ratio':>7} {'max |diff|':>10}"
+        f" {'P(*) pyA ms':>11} {'P(*) wi ms':>10} {'*ratio':>7} {'*diff':>8}  failures"
+    )
     for network in networks:
         bn = bif.load(directory, network)
         source = subprocess.run(
@@ -98,26 +128,40 @@ def main():
                     query = f"P({event} | {given})" if given else f"P({event})"
                     rows.append((query, t, float(posterior[state])))
                 queries = os.path.join(tmp, "queries.txt")
-                open(queries, "w").write("\n".join(q for q, _, _ in rows) + "\n")
-                out = subprocess.run(
-                    [bench, model, queries, str(REPEATS)], capture_output=True, text=True
-                )
-                lines = out.stdout.splitlines()
+                lines, mine, stopped = run_bench(bench, model, queries, [q for q, _, _ in rows])
                 failures, diff = [], 0.0
                 for (query, _, expected), outcome in zip(rows, lines):
                     if outcome.startswith("error"):
                         failures.append(outcome[6:][:120])
                         continue
                     diff = max(diff, abs(float(outcome) - expected))
-                if not lines or not lines[-1].startswith("time"):
-                    failures.append(f"bench stopped: {out.stderr.strip()[-200:]}")
-                    mine = float("nan")
-                else:
-                    mine = float(lines[-1].split("\t")[1])
+                if stopped:
+                    failures.append(stopped)
                 theirs = statistics.median(t for _, t, _ in rows)
+                # All marginals under the same evidence.
+                all_theirs, posteriors = pyagrum_all_time(bn, evidence)
+                given = ", ".join(
+                    f"{heavy.identifier(v)} = {heavy.label(bif.label(bn, v, i))}"
+                    for v, i in sorted(evidence.items())
+                )
+                query = f"P(* | {given})" if given else "P(*)"
+                lines, all_mine, stopped = run_bench(bench, model, queries, [query])
+                all_diff = float("nan")
+                if stopped:
+                    failures.append("P(*): " + stopped)
+                elif lines[0].startswith("error"):
+                    failures.append("P(*): " + lines[0][6:][:120])
+                else:
+                    got = json.loads(lines[0].split("\t", 1)[1])
+                    all_diff = 0.0
+                    for name, posterior in posteriors.items():
+                        expected = posterior.toarray()
+                        mine_ps = got[heavy.identifier(name)]
+                        all_diff = max(all_diff, max(abs(a - b) for a, b in zip(mine_ps, expected)))
                 print(
                     f"{network:<12} {load:>4} {len(rows):>7} {1000 * theirs:>11.3f} {1000 * mine:>10.3f} "
-                    f"{mine / theirs:>7.2f} {diff:>10.1e}  {'; '.join(failures)}",
+                    f"{mine / theirs:>7.2f} {diff:>10.1e} {1000 * all_theirs:>11.3f} {1000 * all_mine:>10.3f} "
+                    f"{all_mine / all_theirs:>7.2f} {all_diff:>8.1e}  {'; '.join(failures)}",
                     flush=True,
                 )
 

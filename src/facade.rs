@@ -812,6 +812,28 @@ impl Query {
         }
     }
 
+    /// `P(*)`: every variable's distribution under the query's conditions, answered as one
+    /// [`Body::Marginals`](crate::results::Body::Marginals) (exactly by one calibrated junction
+    /// tree where the model is finite).
+    ///
+    /// ```
+    /// use whatif::{Method, Model, Options, Query};
+    /// use whatif::results::{Body, Distribution};
+    ///
+    /// let model = Model::parse("rain ~ Bernoulli(0.2)\nwet ~ Bernoulli(if rain then 0.9 else 0.1)")?;
+    /// let q = Query::marginals().given("wet");
+    /// assert_eq!(q.to_string(), "P(* | wet)");
+    /// let answer = model.ask(&q, &Options::new().method(Method::Exact))?;
+    /// let Body::Marginals(m) = answer.body else { unreachable!() };
+    /// let (name, Distribution::Discrete { values, .. }) = &m.variables[0] else { unreachable!() };
+    /// assert_eq!(name, "rain");
+    /// assert!((values[1].p - 0.18 / 0.26).abs() < 1e-12);
+    /// # Ok::<(), whatif::Error>(())
+    /// ```
+    pub fn marginals() -> Query {
+        Query::probability("*")
+    }
+
     /// `E[value]`: an expectation of an expression in the language.
     pub fn expectation(value: impl Into<String>) -> Query {
         Query {

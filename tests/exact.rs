@@ -10,7 +10,7 @@
 mod common;
 
 use common::{options, run_all};
-use whatif::results::{Body, Distribution, Value};
+use whatif::results::{Answer, Body, Distribution, Value};
 use whatif::{Method, Model, Options};
 
 /// The same network twice: `match` tables (recognised) and `if` chains (evaluated per row).
@@ -154,4 +154,270 @@ query P(x = "a")
     // Answered exactly, nothing to warn about.
     let exact = run_all(&model, &Options::new().method(Method::Exact)).unwrap();
     assert!(exact.iter().all(|a| a.warnings.is_empty()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// `P(*)`: every marginal from one calibrated junction tree.
+
+/// The shared bnlearn networks, beside the repository (or beside the worktrees' parent).
+fn network_dir() -> std::path::PathBuf {
+    for candidate in ["../shared/data/networks", "../../shared/data/networks"] {
+        if std::path::Path::new(candidate).exists() {
+            return candidate.into();
+        }
+    }
+    panic!("../shared/data/networks is missing: the all-marginals checks need it");
+}
+
+fn imported(network: &str) -> Model {
+    let path = network_dir().join(format!("{network}.bif"));
+    let bif = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{network}: {e}"));
+    Model::from_bif(network, &bif)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+}
+
+/// Each variable's distribution in a `P(*)` answer, by name, as (value text, p, stderr).
+fn marginals(body: &Body) -> Vec<(String, Vec<(String, f64, f64)>)> {
+    let Body::Marginals(m) = body else {
+        panic!("not marginals: {body:?}");
+    };
+    m.variables
+        .iter()
+        .map(|(name, d)| {
+            let Distribution::Discrete { values, .. } = d else {
+                panic!("{name}: not discrete: {d:?}");
+            };
+            let rows = values
+                .iter()
+                .map(|v| (v.value.to_string(), v.p, v.stderr))
+                .collect();
+            (name.clone(), rows)
+        })
+        .collect()
+}
+
+/// `P(var | conditions)` for every variable, by variable elimination with the one target kept,
+/// and `P(* | conditions)`, all asked of one model text (parsed and checked once): the
+/// per-variable rows (value text, p), then the `P(*)` answer.
+fn both_ways(model: &Model, conditions: &str) -> (Vec<Vec<(String, f64)>>, Answer) {
+    let given = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" | {conditions}")
+    };
+    let mut text = format!("{}\n", model.source());
+    for var in model.variables() {
+        text.push_str(&format!("query P({var}{given})\n"));
+    }
+    text.push_str(&format!("query P(*{given})\n"));
+    let all = Model::parse_named("both", &text).unwrap_or_else(|e| panic!("{e}"));
+    let mut answers = run_all(&all, &Options::new().method(Method::Exact))
+        .unwrap_or_else(|e| panic!("{conditions}: {e}"));
+    let joint = answers.pop().expect("the P(*) answer");
+    let one = answers
+        .into_iter()
+        .map(|a| match a.body {
+            Body::Distribution(Distribution::Discrete { values, .. }) => {
+                values.iter().map(|v| (v.value.to_string(), v.p)).collect()
+            }
+            Body::Probability(p) => vec![
+                ("false".to_string(), 1.0 - p.value),
+                ("true".to_string(), p.value),
+            ],
+            other => panic!("{}: {other:?}", a.query),
+        })
+        .collect();
+    (one, joint)
+}
+
+/// A small deterministic generator, so the evidence chosen does not depend on a crate.
+fn next(state: &mut u64) -> usize {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*state >> 33) as usize
+}
+
+#[test]
+fn all_marginals_agree_with_one_elimination_per_variable() {
+    let exact = Options::new().method(Method::Exact);
+    for network in ["asia", "cancer", "alarm", "child", "insurance", "win95pts"] {
+        let model = imported(network);
+        let names: Vec<String> = model.variables().map(str::to_string).collect();
+        let mut seed = network.len() as u64;
+        // No evidence; then evidence grown one variable at a time, each set to its most
+        // probable value given the evidence so far (so it always has positive probability);
+        // then the same evidence under an intervention on a root-most variable.
+        let mut evidence: Vec<String> = Vec::new();
+        let mut loads: Vec<String> = vec![String::new()];
+        for _ in 0..6.min(names.len() - 2) {
+            let conditions = evidence.join(", ");
+            let question = if conditions.is_empty() {
+                "P(*)".to_string()
+            } else {
+                format!("P(* | {conditions})")
+            };
+            let answer = model.ask(question.as_str(), &exact).unwrap();
+            let all = marginals(&answer.body);
+            let (name, rows) = loop {
+                let (name, rows) = &all[next(&mut seed) % all.len()];
+                // The first variable stays free: the last load intervenes on it.
+                if *name != names[0]
+                    && !evidence.iter().any(|e| e.starts_with(&format!("{name} =")))
+                {
+                    break (name.clone(), rows.clone());
+                }
+            };
+            let best = rows
+                .iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .expect("a value");
+            evidence.push(format!("{name} = {}", best.0));
+            if evidence.len() % 3 == 0 {
+                loads.push(evidence.join(", "));
+            }
+        }
+        let first = &names[0];
+        let root = &marginals(&model.ask("P(*)", &exact).unwrap().body)[0].1[0].0;
+        loads.push(format!("do({first} = {root}), {}", evidence.join(", ")));
+        for conditions in &loads {
+            let (one, answer) = both_ways(&model, conditions);
+            assert_eq!(answer.method, whatif::results::MethodUsed::Exact);
+            let all = marginals(&answer.body);
+            assert_eq!(
+                all.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+                names.iter().map(String::as_str).collect::<Vec<_>>(),
+                "{network}: every variable, in declaration order"
+            );
+            for ((name, rows), expected) in all.iter().zip(&one) {
+                assert_eq!(
+                    rows.len(),
+                    expected.len(),
+                    "{network} {name} | {conditions}"
+                );
+                for ((value, p, se), (value2, q)) in rows.iter().zip(expected) {
+                    assert_eq!(value, value2, "{network} {name}: the same values in order");
+                    assert_eq!(*se, 0.0);
+                    assert!(
+                        (p - q).abs() < 1e-12,
+                        "{network}: P({name} = {value} | {conditions}) = {p} from the junction tree, {q} by elimination"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn sampled_marginals_agree_with_exact_ones_within_their_standard_errors() {
+    let model = imported("alarm");
+    let conditions = r#"HR = "HIGH", BP = "LOW""#;
+    let question = format!("P(* | {conditions})");
+    let exact = marginals(
+        &model
+            .ask(question.as_str(), &Options::new().method(Method::Exact))
+            .unwrap()
+            .body,
+    );
+    let answer = model
+        .ask(question.as_str(), &options(40_000, Method::Is))
+        .unwrap();
+    assert_eq!(answer.method, whatif::results::MethodUsed::Is);
+    let sampled = marginals(&answer.body);
+    let mut compared = 0;
+    for ((name, rows), (_, truth)) in sampled.iter().zip(&exact) {
+        for ((value, p, se), (_, q, _)) in rows.iter().zip(truth) {
+            assert!(
+                *se > 0.0,
+                "{name} = {value}: a sampled probability has an error"
+            );
+            assert!(
+                (p - q).abs() <= 5.0 * se,
+                "P({name} = {value} | {conditions}): sampled {p} ± {se}, exact {q}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "{compared} probabilities compared");
+    // One seed, one answer, at any thread count.
+    let again = model
+        .ask(question.as_str(), &options(40_000, Method::Is).threads(1))
+        .unwrap();
+    assert_eq!(again.body, answer.body);
+}
+
+#[test]
+fn all_marginals_of_a_model_with_a_real_variable_are_sampled_under_auto() {
+    let source = r#"rain ~ Bernoulli(0.2)
+sprinkler ~ if rain then Bernoulli(0.01) else Bernoulli(0.4)
+wet := rain or sprinkler
+level ~ Normal(if wet then 2 else 0, 1)
+query P(* | wet)
+"#;
+    let model = Model::parse_named("mixed", source).unwrap();
+    let answers = run_all(&model, &options(50_000, Method::Auto)).unwrap();
+    assert_eq!(answers[0].method, whatif::results::MethodUsed::Is);
+    let Body::Marginals(m) = &answers[0].body else {
+        panic!("{:?}", answers[0].body);
+    };
+    let names: Vec<&str> = m.variables.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["rain", "sprinkler", "wet", "level"]);
+    // P(rain | wet) = 0.2 / (0.2 + 0.8 · 0.4) = 0.2 / 0.52; level | wet is Normal(2, 1).
+    let Distribution::Discrete { values, .. } = &m.variables[0].1 else {
+        panic!("{:?}", m.variables[0]);
+    };
+    let truth = 0.2 / 0.52;
+    assert!(
+        (values[1].p - truth).abs() < 5.0 * values[1].stderr,
+        "{values:?}"
+    );
+    let Distribution::Real {
+        mean, mean_stderr, ..
+    } = &m.variables[3].1
+    else {
+        panic!("{:?}", m.variables[3]);
+    };
+    assert!(
+        (mean - 2.0).abs() < 5.0 * mean_stderr,
+        "{mean} ± {mean_stderr}"
+    );
+    // `--method exact` says why it cannot.
+    let error = model
+        .ask("P(* | wet)", &Options::new().method(Method::Exact))
+        .unwrap_err();
+    assert_eq!(error.code(), Some(whatif::Code::E010));
+}
+
+#[test]
+fn all_marginals_print_as_one_json_object_per_variable() {
+    let source = "rain ~ Bernoulli(0.2)\nwet ~ if rain then Bernoulli(0.9) else Bernoulli(0.1)\nquery P(* | wet)\n";
+    let model = Model::parse_named("json", source).unwrap();
+    let answer = model
+        .ask("P(* | wet)", &Options::new().method(Method::Exact))
+        .unwrap();
+    let json: serde_json::Value = serde_json::to_value(&answer).unwrap();
+    assert_eq!(json["kind"], "marginals");
+    assert_eq!(json["method"], "exact");
+    let rain = &json["variables"]["rain"]["values"];
+    assert_eq!(rain[1]["value"], true);
+    let p = rain[1]["p"].as_f64().unwrap();
+    assert!((p - 0.18 / 0.26).abs() < 1e-15, "{p}");
+    assert_eq!(json["variables"]["wet"]["values"][1]["p"], 1.0);
+    // It reads back as the same answer, variables in the JSON's order.
+    let back: whatif::results::Answer = serde_json::from_value(json).unwrap();
+    assert_eq!(marginals(&back.body), marginals(&answer.body));
+}
+
+#[test]
+fn impossible_evidence_in_all_marginals_is_e007() {
+    let source = "rain ~ Bernoulli(0.2)\nwet := rain\n";
+    let model = Model::parse_named("impossible", source).unwrap();
+    let error = model
+        .ask(
+            "P(* | wet, not rain)",
+            &Options::new().method(Method::Exact),
+        )
+        .unwrap_err();
+    assert_eq!(error.code(), Some(whatif::Code::E007));
 }

@@ -167,20 +167,21 @@ fn strides_onto(of: &Factor, onto: &[usize], onto_cards: &[usize]) -> Vec<usize>
 
 /// Visits every entry of `table` in order with its offset in a table whose strides per slot
 /// of `table` are `strides`.
-fn walk(table: &Factor, strides: &[usize], mut f: impl FnMut(usize, usize)) {
-    let mut assignment = vec![0usize; table.slots.len()];
+fn walk(cards: &[usize], strides: &[usize], mut f: impl FnMut(usize, usize)) {
+    let entries: usize = cards.iter().product();
+    let mut assignment = vec![0usize; cards.len()];
     let mut offset = 0usize;
-    for i in 0..table.values.len() {
+    for i in 0..entries {
         f(i, offset);
-        let mut k = table.slots.len();
+        let mut k = cards.len();
         while k > 0 {
             k -= 1;
             assignment[k] += 1;
             offset += strides[k];
-            if assignment[k] < table.cards[k] {
+            if assignment[k] < cards[k] {
                 break;
             }
-            offset -= strides[k] * table.cards[k];
+            offset -= strides[k] * cards[k];
             assignment[k] = 0;
         }
     }
@@ -197,7 +198,7 @@ fn project(table: &Factor, keep: &[usize]) -> Factor {
         .collect();
     let mut values = vec![0.0; cards.iter().product::<usize>().max(1)];
     let strides = strides_onto(table, keep, &cards);
-    walk(table, &strides, |i, o| values[o] += table.values[i]);
+    walk(&table.cards, &strides, |i, o| values[o] += table.values[i]);
     Factor {
         slots: keep.to_vec(),
         cards,
@@ -209,7 +210,9 @@ fn project(table: &Factor, keep: &[usize]) -> Factor {
 fn multiply_into(table: &mut Factor, message: &Factor) {
     let strides = strides_onto(table, &message.slots, &message.cards);
     let mut values = std::mem::take(&mut table.values);
-    walk(table, &strides, |i, o| values[i] *= message.values[o]);
+    walk(&table.cards, &strides, |i, o| {
+        values[i] *= message.values[o]
+    });
     table.values = values;
 }
 
@@ -238,5 +241,7 @@ mod tests {
         let mut g = f.clone();
         multiply_into(&mut g, &factor(&[1], &[3], &[1.0, 0.0, 2.0]));
         assert_eq!(g.values, vec![1.0, 0.0, 6.0, 4.0, 0.0, 12.0]);
+        multiply_into(&mut g, &factor(&[0], &[2], &[2.0, 0.5]));
+        assert_eq!(g.values, vec![2.0, 0.0, 12.0, 2.0, 0.0, 6.0]);
     }
 }
