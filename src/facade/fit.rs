@@ -220,7 +220,7 @@ impl Model {
         };
         if matches!(
             answer.body,
-            Body::Bandit(_) | Body::Identification(_) | Body::Attribution(_)
+            Body::Bandit(_) | Body::Identification(_) | Body::Attribution(_) | Body::Marginals(_)
         ) {
             return answer;
         }

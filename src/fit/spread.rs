@@ -74,7 +74,8 @@ pub fn spread(answer: &Body, refits: &[Body]) -> ParameterSpread {
                 .count();
             out.best_share = (!decisions.is_empty()).then(|| agree as f64 / decisions.len() as f64);
         }
-        Body::Bandit(_) | Body::Identification(_) | Body::Attribution(_) => {}
+        // `P(*)` under `--bootstrap`: no spread per variable yet.
+        Body::Bandit(_) | Body::Identification(_) | Body::Attribution(_) | Body::Marginals(_) => {}
     }
     out
 }
