@@ -65,6 +65,8 @@ impl<'m> CsvRows<'m> {
 static READ: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
 /// `(bytes read, bytes in the file)` of the data file being read, `(0, 0)` when none is.
+/// (Only the command line draws the bar.)
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn read_progress() -> (u64, u64) {
     (READ[0].load(Relaxed), READ[1].load(Relaxed))
 }
