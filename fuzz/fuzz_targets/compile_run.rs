@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
         // A NaN serialises as null; these fields are null by design (exact answers, no error
         // estimate, a policy whose first stage observes something, an attribution computed
         // over every coalition rather than sampled permutations, an identification with no
-        // adjustment set or no hedge).
+        // adjustment set, no hedge, or no estimand because the effect is not identifiable).
         let json = serde_json::to_string(&answer).expect("answers serialise");
         let mut rest = json.clone();
         for field in [
@@ -44,6 +44,8 @@ fuzz_target!(|data: &[u8]| {
             "permutations",
             "adjustment_set",
             "hedge",
+            "estimand",
+            "estimand_latex",
         ] {
             rest = rest.replace(&format!("\"{field}\":null"), "");
         }
