@@ -303,6 +303,16 @@ pub struct Sampler<'a> {
     /// Whether shared noise is held as standard-normal scores `z` (value `F⁻¹(Φ(z))`) rather
     /// than uniforms: what sequential Monte Carlo moves (src/infer/smc/) work on.
     scores: bool,
+    /// Under scores: each step's contribution to each group's log weight in the last sample
+    /// (`step · groups + group`), so that [`Sampler::resample_steps`] can redo a few steps.
+    step_weights: Vec<f64>,
+    /// What [`Sampler::undo`] restores: values overwritten by the last
+    /// [`Sampler::resample_steps`] (index, old value), old step weights, old log weights and
+    /// target values.
+    undo_vals: Vec<(usize, f64)>,
+    undo_step_weights: Vec<(usize, f64)>,
+    undo_log_weights: Vec<f64>,
+    undo_values: Vec<Vec<f64>>,
 }
 
 impl<'a> Sampler<'a> {
@@ -324,6 +334,11 @@ impl<'a> Sampler<'a> {
                 .map(|g| vec![0.0; g.targets.len()])
                 .collect(),
             scores: false,
+            step_weights: Vec::new(),
+            undo_vals: Vec::new(),
+            undo_step_weights: Vec::new(),
+            undo_log_weights: Vec::new(),
+            undo_values: Vec::new(),
         }
     }
 
@@ -333,8 +348,98 @@ impl<'a> Sampler<'a> {
     pub fn with_scores(plan: &'a Plan, model: &'a Model) -> Sampler<'a> {
         Sampler {
             scores: true,
+            step_weights: vec![0.0; plan.steps.len() * plan.groups.len()],
             ..Sampler::new(plan, model)
         }
+    }
+
+    /// The plan it samples.
+    #[cfg(debug_assertions)]
+    pub fn plan(&self) -> &'a Plan {
+        self.plan
+    }
+
+    /// The model it samples.
+    #[cfg(debug_assertions)]
+    pub fn model(&self) -> &'a Model {
+        self.model
+    }
+
+    /// Under [`Sampler::with_scores`]: changes the score of `slot` in the last sample, to be
+    /// followed by [`Sampler::resample_steps`] over the steps that read it.
+    #[inline]
+    pub fn set_score(&mut self, slot: usize, score: f64) {
+        self.shared_at[slot] = self.drawn;
+        self.shared[slot] = score;
+    }
+
+    /// Under [`Sampler::with_scores`], after a full [`Sampler::sample`] whose log weights are
+    /// finite: recomputes only `steps` (indices into the plan's steps, increasing) of the last
+    /// sample, keeping every other value, then the evidence indicators and the targets. The
+    /// steps must include every step that reads a changed score, directly or through the
+    /// values of earlier recomputed steps (src/infer/smc/local.rs finds them). The log
+    /// weights change by the recomputed steps' contributions. [`Sampler::undo`] goes back.
+    pub fn resample_steps(
+        &mut self,
+        steps: &[usize],
+        rng: &mut SmallRng,
+    ) -> Result<(), Diagnostic> {
+        let plan = self.plan;
+        let index = self.drawn;
+        let n = plan.n_vars;
+        let groups = plan.groups.len();
+        self.undo_vals.clear();
+        self.undo_step_weights.clear();
+        self.undo_log_weights.clone_from(&self.log_weights);
+        self.undo_values.clone_from(&self.values);
+        for &s in steps {
+            let step = &plan.steps[s];
+            for g in 0..groups {
+                let old = self.step_weights[s * groups + g];
+                self.undo_step_weights.push((s * groups + g, old));
+                self.log_weights[g] -= old;
+                // The log weight before the step, until the step's contribution replaces it.
+                self.step_weights[s * groups + g] = self.log_weights[g];
+            }
+            self.local.clear();
+            for clamp in &step.clamps {
+                self.abduct(clamp, step.var, rng)?;
+            }
+            for comp in &step.comps {
+                if self.log_weights[comp.group] == f64::NEG_INFINITY {
+                    continue;
+                }
+                let at = comp.world * n + step.var;
+                self.undo_vals.push((at, self.vals[at]));
+                for &c in &comp.copies {
+                    self.undo_vals
+                        .push((c * n + step.var, self.vals[c * n + step.var]));
+                }
+                let value = self.compute(comp, step.var, rng, index)?;
+                self.vals[at] = value;
+                for &c in &comp.copies {
+                    self.vals[c * n + step.var] = value;
+                }
+            }
+            for g in 0..groups {
+                self.step_weights[s * groups + g] =
+                    self.log_weights[g] - self.step_weights[s * groups + g];
+            }
+        }
+        self.finish()
+    }
+
+    /// Restores the sample as it was before the last [`Sampler::resample_steps`] (the caller
+    /// restores the scores it changed with [`Sampler::set_score`]).
+    pub fn undo(&mut self) {
+        for &(at, old) in self.undo_vals.iter().rev() {
+            self.vals[at] = old;
+        }
+        for &(at, old) in self.undo_step_weights.iter().rev() {
+            self.step_weights[at] = old;
+        }
+        std::mem::swap(&mut self.log_weights, &mut self.undo_log_weights);
+        std::mem::swap(&mut self.values, &mut self.undo_values);
     }
 
     /// Fixes the noise of `slot` for the next sample (a score under [`Sampler::with_scores`]).
@@ -377,7 +482,11 @@ impl<'a> Sampler<'a> {
         let index = self.drawn;
         let n = plan.n_vars;
         self.log_weights.iter_mut().for_each(|w| *w = 0.0);
-        for step in &plan.steps {
+        let groups = plan.groups.len();
+        for (s, step) in plan.steps.iter().enumerate() {
+            if self.scores {
+                self.step_weights[s * groups..(s + 1) * groups].copy_from_slice(&self.log_weights);
+            }
             if plan.coupled {
                 self.local.clear();
                 for clamp in &step.clamps {
@@ -394,7 +503,21 @@ impl<'a> Sampler<'a> {
                     self.vals[c * n + step.var] = value;
                 }
             }
+            if self.scores {
+                for g in 0..groups {
+                    // The step's contribution (NaN once the group is impossible: unused then).
+                    self.step_weights[s * groups + g] =
+                        self.log_weights[g] - self.step_weights[s * groups + g];
+                }
+            }
         }
+        self.finish()
+    }
+
+    /// The evidence indicators and the targets of the sample in `vals`.
+    #[inline]
+    fn finish(&mut self) -> Result<(), Diagnostic> {
+        let plan = self.plan;
         for (g, group) in plan.groups.iter().enumerate() {
             if self.log_weights[g] == f64::NEG_INFINITY {
                 continue;

@@ -336,6 +336,16 @@ impl Ex {
         }
     }
 
+    /// Calls `f` on every absolute slot (`world * n + var`) the expression reads through
+    /// [`Ex::Slot`].
+    pub fn visit_slots(&self, f: &mut impl FnMut(usize)) {
+        self.rewrite_ref(&mut |e| {
+            if let Ex::Slot(s) = e {
+                f(*s);
+            }
+        });
+    }
+
     /// Whether the expression mentions `var` in the current world.
     pub fn mentions(&self, var: VarId) -> bool {
         let mut found = false;

@@ -155,6 +155,11 @@ impl Proposal {
         }
     }
 
+    /// Each coordinate's population sd.
+    pub fn sd(&self) -> &[f64] {
+        &self.sd
+    }
+
     /// The starting scale for dimension `d`.
     pub fn initial_scale(d: usize) -> f64 {
         2.38 / (d.max(1) as f64).sqrt()

@@ -23,6 +23,7 @@
 //! for every kind of question).
 
 mod kernel;
+mod local;
 mod population;
 
 use super::estimate::Histogram;
@@ -102,7 +103,13 @@ pub struct Problem<'a> {
     pub model: &'a Model,
     /// The noise slots a particle holds (those the group draws and no evidence abducts).
     pub latent: Vec<usize>,
+    /// Which steps each latent coordinate reaches, when sweeps of one-coordinate moves are
+    /// cheaper than random-walk steps of the whole vector (see [`local`]).
+    pub reach: Option<local::Reach>,
 }
+
+/// Most coordinates × step reads the reach analysis of one group may inspect.
+const MAX_REACH_WORK: usize = 50_000_000;
 
 impl<'a> Problem<'a> {
     /// Group `g` of `plan` alone, coupled (every value read through its noise).
@@ -129,10 +136,16 @@ impl<'a> Problem<'a> {
         latent.sort_unstable();
         latent.dedup();
         latent.retain(|s| !abducted.contains(s));
+        // A sweep moves every coordinate about as far as `d` random-walk steps do; it is
+        // worth it when it costs at most half of those (a model whose noises each reach a
+        // small part of it). One- and two-coordinate problems keep the random walk.
+        let reach = local::reach(&sub, &latent, MAX_REACH_WORK)
+            .filter(|r| r.sweep_cost <= latent.len() as f64 / 2.0);
         Problem {
             plan: sub,
             model,
             latent,
+            reach,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! next population (equally weighted). At `β = 1` the weighted population is the answer.
 
 use super::kernel::Proposal;
+use super::local::Reach;
 use super::{Layout, Problem};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::infer::sampling::Sampler;
@@ -159,17 +160,85 @@ struct Moves<'p> {
     tried: u64,
     /// Squared whitened jumps per coordinate, summed over steps.
     travelled: f64,
+    /// One-coordinate moves of the sweeps: accepted, tried.
+    coordinate_accepted: u64,
+    coordinate_tried: u64,
+    /// A coordinate's random-walk step, in units of its population sd.
+    coordinate_scale: f64,
+    /// Sweeps made.
+    sweeps: u64,
 }
 
 impl<'p> Moves<'p> {
-    fn new(proposal: &'p Proposal, beta: f64) -> Moves<'p> {
+    fn new(proposal: &'p Proposal, beta: f64, coordinate_scale: f64) -> Moves<'p> {
         Moves {
             proposal,
             beta,
             accepted: 0,
             tried: 0,
             travelled: 0.0,
+            coordinate_accepted: 0,
+            coordinate_tried: 0,
+            coordinate_scale,
+            sweeps: 0,
         }
+    }
+
+    /// One sweep from `state`, whose evaluation the sampler holds: every coordinate in turn
+    /// gets a random-walk Metropolis–Hastings step on its conditional at this temperature,
+    /// recomputing only the steps its noise reaches. Each one-coordinate step leaves the
+    /// tempered target invariant, so the sweep does. Returns the new log likelihood; the
+    /// sampler then holds the new state's evaluation.
+    fn sweep(
+        &mut self,
+        evaluator: &mut Evaluator,
+        reach: &Reach,
+        (state, state_values, state_ll): (&mut [f64], &mut [f64], f64),
+        rng: &mut SmallRng,
+    ) -> Result<f64, Diagnostic> {
+        let mut ll = state_ll;
+        let mut jump = 0.0;
+        let sd = self.proposal.sd();
+        for (j, steps) in reach.steps.iter().enumerate() {
+            let slot = evaluator.latent[j];
+            let old = state[j];
+            let e: f64 = StandardNormal.sample(rng);
+            let new = old + self.coordinate_scale * sd[j] * e;
+            evaluator.sampler.set_score(slot, new);
+            evaluator.sampler.resample_steps(steps, rng)?;
+            let new_ll = evaluator.sampler.log_weights()[0];
+            let log_ratio = -0.5 * (new * new - old * old) + self.beta * (new_ll - ll);
+            self.coordinate_tried += 1;
+            if new_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio {
+                self.coordinate_accepted += 1;
+                state[j] = new;
+                ll = new_ll;
+                jump += (e * self.coordinate_scale).powi(2);
+            } else {
+                evaluator.sampler.undo();
+                evaluator.sampler.set_score(slot, old);
+            }
+        }
+        state_values.copy_from_slice(&evaluator.sampler.values()[0]);
+        #[cfg(debug_assertions)]
+        {
+            // What the sweep recomputed agrees with a whole evaluation of the new state (by a
+            // sampler of its own, on a copy of the random stream: nothing the sweep uses
+            // changes, so debug and release builds print the same numbers).
+            let mut check = Evaluator {
+                sampler: Sampler::with_scores(evaluator.sampler.plan(), evaluator.sampler.model()),
+                latent: evaluator.latent,
+            };
+            let mut values = state_values.to_vec();
+            let whole = check.eval(state, &mut rng.clone(), &mut values)?;
+            debug_assert!(
+                (whole - ll).abs() <= 1e-7 * (1.0 + ll.abs()),
+                "a sweep's log likelihood {ll} differs from the whole evaluation's {whole}"
+            );
+        }
+        self.sweeps += 1;
+        self.travelled += jump / reach.steps.len().max(1) as f64;
+        Ok(ll)
     }
 
     /// One step from `state` (its scores, target values and log likelihood), in place;
@@ -256,7 +325,10 @@ pub fn run(
     let mut beta = 0.0;
     let mut log_z = 0.0;
     let mut scale = Proposal::initial_scale(d);
-    let mut substeps = 1;
+    let mut coordinate_scale = 1.0;
+    // Sweeps start with enough sub-steps for the travel aimed at (a coordinate's step at 44%
+    // acceptance moves it about half an sd); random-walk steps start with one.
+    let mut substeps = if problem.reach.is_some() { 3 } else { 1 };
     let mut min_acceptance: f64 = 1.0;
     let mut min_travel = f64::INFINITY;
     let mut stages = 0;
@@ -307,7 +379,13 @@ pub fn run(
                 min_travel,
             });
         }
-        let stage_evaluations = (layout.chains * (layout.length - 1) * substeps) as u64;
+        // A sweep costs its share of full evaluations, and one more to bring the sampler back
+        // to the state after an independence step it rejected.
+        let step_cost = problem
+            .reach
+            .as_ref()
+            .map_or(1, |r| r.sweep_cost.ceil() as usize + 1);
+        let stage_evaluations = (layout.chains * (layout.length - 1) * substeps * step_cost) as u64;
         if evaluations + stage_evaluations > cx.max_evaluations {
             return Err(Diagnostic::error(
                 Code::E010,
@@ -353,7 +431,10 @@ pub fn run(
             }
             ancestors.extend(systematic(&w, chains, rng).into_iter().map(|i| i + offset));
         }
-        let mut moves = [Moves::new(&fits[1], beta), Moves::new(&fits[0], beta)];
+        let mut moves = [
+            Moves::new(&fits[1], beta, coordinate_scale),
+            Moves::new(&fits[0], beta, coordinate_scale),
+        ];
         let mut state = vec![0.0; d];
         let mut state_values = vec![0.0; k];
         for (j, &a) in ancestors.iter().enumerate() {
@@ -363,19 +444,42 @@ pub fn run(
             let mut state_ll = ll[a];
             let mut state_id = ids[a];
             state_values.copy_from_slice(&values[a * k..(a + 1) * k]);
+            // Whether the sampler holds the evaluation of `state` (what a sweep starts from).
+            let mut synced = false;
             for i in start..start + layout.length {
                 if i > start {
                     for sub in 0..substeps {
                         let independent = (i - start + sub) % 2 == 1;
-                        let accepted = moves.accepted;
-                        state_ll = moves.step(
-                            &mut evaluator,
-                            independent,
-                            (&mut state, &mut state_values, state_ll),
-                            (&mut candidate, &mut candidate_values, &mut noise),
-                            rng,
-                        )?;
-                        if moves.accepted > accepted {
+                        let accepted = moves.accepted + moves.coordinate_accepted;
+                        match (&problem.reach, independent) {
+                            (Some(reach), false) => {
+                                if !synced {
+                                    // The same state: its log likelihood again (up to the
+                                    // rounding that a sweep's running sum carries).
+                                    state_ll = evaluator.eval(&state, rng, &mut state_values)?;
+                                }
+                                state_ll = moves.sweep(
+                                    &mut evaluator,
+                                    reach,
+                                    (&mut state, &mut state_values, state_ll),
+                                    rng,
+                                )?;
+                                synced = true;
+                            }
+                            _ => {
+                                let before = moves.accepted;
+                                state_ll = moves.step(
+                                    &mut evaluator,
+                                    independent,
+                                    (&mut state, &mut state_values, state_ll),
+                                    (&mut candidate, &mut candidate_values, &mut noise),
+                                    rng,
+                                )?;
+                                // The sampler holds the candidate's evaluation.
+                                synced = moves.accepted > before;
+                            }
+                        }
+                        if moves.accepted + moves.coordinate_accepted > accepted {
                             state_id = fresh_id;
                             fresh_id += 1;
                         }
@@ -390,10 +494,21 @@ pub fn run(
         let accepted = moves[0].accepted + moves[1].accepted;
         let tried = moves[0].tried + moves[1].tried;
         let rate = accepted as f64 / tried.max(1) as f64;
-        min_acceptance = min_acceptance.min(rate);
+        let coordinate_accepted = moves[0].coordinate_accepted + moves[1].coordinate_accepted;
+        let coordinate_tried = moves[0].coordinate_tried + moves[1].coordinate_tried;
+        min_acceptance = min_acceptance.min(
+            (accepted + coordinate_accepted) as f64 / (tried + coordinate_tried).max(1) as f64,
+        );
+        if coordinate_tried > 0 {
+            // Towards 44% acceptance, optimal for one-dimensional random walks.
+            let coordinate_rate = coordinate_accepted as f64 / coordinate_tried as f64;
+            coordinate_scale =
+                (coordinate_scale * (2.0 * (coordinate_rate - 0.44)).exp()).clamp(1e-3, 10.0);
+        }
         // Enough sub-steps that each chain travels about `TRAVEL` posterior sds per
         // coordinate (its squared whitened jumps summed) over its length.
-        let per_step = (moves[0].travelled + moves[1].travelled) / tried.max(1) as f64;
+        let moves_made = tried + moves[0].sweeps + moves[1].sweeps;
+        let per_step = (moves[0].travelled + moves[1].travelled) / moves_made.max(1) as f64;
         let steps = (layout.length - 1).max(1) as f64;
         min_travel = min_travel.min(per_step * steps * substeps as f64);
         substeps = if per_step > 0.0 {
@@ -401,7 +516,9 @@ pub fn run(
         } else {
             MAX_SUBSTEPS
         };
-        scale = fits[0].adapted_scale(rate);
+        if tried > 0 {
+            scale = fits[0].adapted_scale(rate);
+        }
         std::mem::swap(&mut z, &mut next_z);
         std::mem::swap(&mut ll, &mut next_ll);
         std::mem::swap(&mut values, &mut next_values);
