@@ -149,6 +149,9 @@ fn log_prior(z: &[f64]) -> f64 {
 /// How far, in squared posterior sds per coordinate, each chain should travel in a stage.
 pub const TRAVEL: f64 = 3.0;
 
+/// Below this share of independence steps accepted in a stage, sweeps go on alone.
+const MIN_INDEPENDENCE_ACCEPTANCE: f64 = 0.05;
+
 /// Most Metropolis–Hastings steps between two recorded states of a chain.
 const MAX_SUBSTEPS: usize = 64;
 
@@ -326,6 +329,11 @@ pub fn run(
     let mut log_z = 0.0;
     let mut scale = Proposal::initial_scale(d);
     let mut coordinate_scale = 1.0;
+    // Whether sweeps still alternate with independence steps: dropped for the rest of the run
+    // once a stage accepts fewer than `MIN_INDEPENDENCE_ACCEPTANCE` of them (a Gaussian fit
+    // of many coordinates from a few hundred particles is rarely accepted, and each rejected
+    // step costs a whole evaluation and another to return to the state).
+    let mut independence = true;
     // Sweeps start with enough sub-steps for the travel aimed at (a coordinate's step at 44%
     // acceptance moves it about half an sd); random-walk steps start with one.
     let mut substeps = if problem.reach.is_some() { 3 } else { 1 };
@@ -449,7 +457,8 @@ pub fn run(
             for i in start..start + layout.length {
                 if i > start {
                     for sub in 0..substeps {
-                        let independent = (i - start + sub) % 2 == 1;
+                        let independent =
+                            (problem.reach.is_none() || independence) && (i - start + sub) % 2 == 1;
                         let accepted = moves.accepted + moves.coordinate_accepted;
                         match (&problem.reach, independent) {
                             (Some(reach), false) => {
@@ -516,6 +525,9 @@ pub fn run(
         } else {
             MAX_SUBSTEPS
         };
+        if problem.reach.is_some() && tried > 0 && rate < MIN_INDEPENDENCE_ACCEPTANCE {
+            independence = false;
+        }
         if tried > 0 {
             scale = fits[0].adapted_scale(rate);
         }
