@@ -313,20 +313,22 @@ pub fn choose(
 }
 
 /// What an engine prepared while assessing, kept for running.
-enum Prepared {
+enum Prepared<'a> {
     Nothing,
+    /// Variable elimination's factors and orders, built while weighing its cost.
+    Exact(exact::Ready<'a>),
     Gaussian(gaussian::Prepared),
     Linear(Compiled),
 }
 
 /// Each engine's verdict on the plan, with what it prepared.
-fn assess(
-    plan: &Plan,
-    model: &Model,
+fn assess<'a>(
+    plan: &'a Plan,
+    model: &'a Model,
     settings: &Settings,
     budget: &Budget,
     span: Span,
-) -> Vec<(Engine, Result<(Cost, Prepared), Unsupported>)> {
+) -> Vec<(Engine, Result<(Cost, Prepared<'a>), Unsupported>)> {
     let samples = budget.samples as f64;
     let steps = plan
         .steps
@@ -348,11 +350,12 @@ fn assess(
         .iter()
         .map(|&engine| {
             let verdict = match engine {
-                // The exact cost of its elimination order (`exact::estimate`); an error that
-                // is not E010 belongs to the question and shows when it runs.
+                // The exact cost of its elimination order (`exact::prepare`, which keeps the
+                // factors and orders for running); an error that is not E010 belongs to the
+                // question and shows when it runs.
                 Engine::VariableElimination => {
-                    match exact::estimate(plan, model, settings.max_factor_size as u64, span) {
-                        Ok(cost) => Ok((Cost::Work(cost.work), Prepared::Nothing)),
+                    match exact::prepare(plan, model, settings.max_factor_size as u64, span) {
+                        Ok(ready) => Ok((Cost::Work(ready.cost.work), Prepared::Exact(ready))),
                         Err(d) if d.code == Some(Code::E010) => Err(Unsupported {
                             engine,
                             reason: Reason::Engine(d),
@@ -604,7 +607,11 @@ pub fn solve(
                 continue;
             }
         }
-        let prepared = match &assessed[index].1 {
+        // Taken out to run (an engine runs at most once: a decline replaces its verdict).
+        let prepared = match std::mem::replace(
+            &mut assessed[index].1,
+            Ok((Cost::Unknown, Prepared::Nothing)),
+        ) {
             Ok((_, p)) => p,
             Err(_) => unreachable!("the choice takes only engines that accepted"),
         };
@@ -692,7 +699,7 @@ fn no_engine(declined: &[Unsupported], model: &Model, span: Span) -> Diagnostic 
 /// error of the question itself (E006, E007, E011, cancellation).
 fn run(
     engine: Engine,
-    prepared: &Prepared,
+    prepared: Prepared,
     plan: &Plan,
     model: &Model,
     settings: &Settings,
@@ -710,18 +717,22 @@ fn run(
         }
     };
     match (engine, prepared) {
-        (Engine::VariableElimination, _) => {
-            let cap = settings.max_factor_size as u64;
-            match exact::solve(plan, model, cap, span) {
+        (Engine::VariableElimination, prepared) => {
+            let solved = match prepared {
+                Prepared::Exact(ready) => ready.solve(),
+                _ => exact::solve(plan, model, settings.max_factor_size as u64, span),
+            };
+            match solved {
                 Ok(sums) => Ok(Ok(Solution::Finite(sums))),
                 Err(d) => declined(d),
             }
         }
         (Engine::Gaussian, Prepared::Gaussian(p)) => {
-            gaussian::solve(p, span, &|| settings.cancel.check()).map(|g| Ok(Solution::Gaussian(g)))
+            gaussian::solve(&p, span, &|| settings.cancel.check())
+                .map(|g| Ok(Solution::Gaussian(g)))
         }
         (Engine::LinearSampler, Prepared::Linear(c)) => {
-            sampling::run(plan, model, budget, Some(c)).map(|a| Ok(Solution::Sampled(a)))
+            sampling::run(plan, model, budget, Some(&c)).map(|a| Ok(Solution::Sampled(a)))
         }
         (Engine::TableSampler, _) => match Compiled::tables(plan, model) {
             Ok(c) => sampling::run(plan, model, budget, Some(&c)).map(|a| Ok(Solution::Sampled(a))),

@@ -59,6 +59,9 @@ pub(super) fn product_sum_out(
     product(factors, out, true, cap, span)
 }
 
+/// Most entries of the block of trailing scope positions [`product`] gathers at once.
+const BLOCK: usize = 256;
+
 /// The product of `factors` over the union of their scopes, `last` (when given) moved to the
 /// end of the scope (the fastest-varying position) and, when `sum`, summed out.
 pub(super) fn product(
@@ -118,19 +121,53 @@ pub(super) fn product(
         1
     };
     let mut values = vec![0.0; total / inner];
-    let mut assignment = vec![0usize; scope.len()];
-    let mut offsets = vec![0usize; factors.len()];
-    for i in 0..total {
-        let mut p = 1.0;
-        for (f, factor) in factors.iter().enumerate() {
-            p *= factor.values[offsets[f]];
-            if p == 0.0 {
-                break;
+    // The trailing scope positions form a block of at most `BLOCK` entries (at least the last
+    // position, a multiple of `inner`): each factor's offset for every entry of the block is
+    // tabulated once, so the block is a tight gather; the leading positions advance a
+    // mixed-radix counter, each factor's offset in step. Entries are visited, multiplied and
+    // added in the same order as one flat counter would.
+    let mut split = scope.len();
+    let mut block = 1usize;
+    while split > 0 && (split == scope.len() || block * cards[split - 1] <= BLOCK) {
+        split -= 1;
+        block *= cards[split];
+    }
+    let gather: Vec<Vec<usize>> = strides
+        .iter()
+        .map(|st| {
+            let mut table = Vec::with_capacity(block);
+            let mut digits = vec![0usize; scope.len() - split];
+            let mut offset = 0usize;
+            for _ in 0..block {
+                table.push(offset);
+                let mut k = digits.len();
+                while k > 0 {
+                    k -= 1;
+                    digits[k] += 1;
+                    offset += st[split + k];
+                    if digits[k] < cards[split + k] {
+                        break;
+                    }
+                    offset -= st[split + k] * cards[split + k];
+                    digits[k] = 0;
+                }
             }
+            table
+        })
+        .collect();
+    let mut assignment = vec![0usize; split];
+    let mut offsets = vec![0usize; factors.len()];
+    let tables: Vec<&[f64]> = factors.iter().map(|f| f.values.as_slice()).collect();
+    let gather: Vec<&[usize]> = gather.iter().map(Vec::as_slice).collect();
+    let per_block = block / inner;
+    for out in values.chunks_mut(per_block.max(1)) {
+        match factors.len() {
+            1 => gather_block::<1>(&tables, &gather, &offsets, inner, out),
+            2 => gather_block::<2>(&tables, &gather, &offsets, inner, out),
+            3 => gather_block::<3>(&tables, &gather, &offsets, inner, out),
+            _ => gather_any(&tables, &gather, &offsets, inner, out),
         }
-        values[i / inner] += p;
-        // Advance the mixed-radix counter, keeping each factor's offset in step.
-        let mut k = scope.len();
+        let mut k = split;
         while k > 0 {
             k -= 1;
             assignment[k] += 1;
@@ -155,4 +192,57 @@ pub(super) fn product(
         cards,
         values,
     })
+}
+
+/// One block of [`product`] for exactly `N` factors (the loop over them unrolled): entry `o`
+/// of `out` sums the products of the block's entries `o·inner .. (o+1)·inner`, factor `f`'s
+/// entry `j` being `tables[f][offsets[f] + gather[f][j]]`. A product stops at its first zero.
+fn gather_block<const N: usize>(
+    tables: &[&[f64]],
+    gather: &[&[usize]],
+    offsets: &[usize],
+    inner: usize,
+    out: &mut [f64],
+) {
+    let tables: [&[f64]; N] = std::array::from_fn(|f| tables[f]);
+    let gather: [&[usize]; N] = std::array::from_fn(|f| gather[f]);
+    let offsets: [usize; N] = std::array::from_fn(|f| offsets[f]);
+    for (o, entry) in out.iter_mut().enumerate() {
+        let mut sum = 0.0;
+        for j in o * inner..(o + 1) * inner {
+            let mut p = 1.0;
+            for f in 0..N {
+                p *= tables[f][offsets[f] + gather[f][j]];
+                if p == 0.0 {
+                    break;
+                }
+            }
+            sum += p;
+        }
+        *entry = sum;
+    }
+}
+
+/// [`gather_block`] for any number of factors.
+fn gather_any(
+    tables: &[&[f64]],
+    gather: &[&[usize]],
+    offsets: &[usize],
+    inner: usize,
+    out: &mut [f64],
+) {
+    for (o, entry) in out.iter_mut().enumerate() {
+        let mut sum = 0.0;
+        for j in o * inner..(o + 1) * inner {
+            let mut p = 1.0;
+            for ((table, gather), base) in tables.iter().zip(gather).zip(offsets) {
+                p *= table[base + gather[j]];
+                if p == 0.0 {
+                    break;
+                }
+            }
+            sum += p;
+        }
+        *entry = sum;
+    }
 }

@@ -12,6 +12,11 @@
 //! - evidence: an indicator on the slots it reads (a clamp is `slot = value`);
 //! - interventions are graph surgery already done by the plan.
 //!
+//! A deterministic table over many parent rows is tabulated once per plan: the groups of a
+//! plan (an attribution's coalitions) compute the same variable in many worlds from parents
+//! with the same domains, and then share its table over the parents' value numbers
+//! ([`Tabulated`]).
+//!
 //! Every table size is computed by [`crate::config::table_size`] and compared with the cap
 //! before the table is allocated. This module knows nothing of elimination orders.
 
@@ -117,6 +122,41 @@ pub(super) struct Builder<'a> {
     pub factors: Vec<Factor>,
     pub vals: Vec<f64>,
     params: Vec<f64>,
+    /// Deterministic factors tabulated so far, for the next builder of the same plan.
+    pub tabulated: Tabulated,
+}
+
+/// Deterministic factors already tabulated, handed from one group's builder to the next: the
+/// groups of an attribution (or a decision) compute the same deterministic variable in many
+/// worlds whose parents have the same domains, and the table over the parents' value numbers
+/// is then the same, only its slots differ.
+#[derive(Default)]
+pub(super) struct Tabulated {
+    /// Per computation, the factor's values and the output slot's domain, in order.
+    tables: HashMap<TableKey, (Vec<f64>, Vec<f64>)>,
+    /// Entries of the values held.
+    entries: usize,
+}
+
+impl Tabulated {
+    /// Fewest parent rows for which a table is looked up and kept (smaller ones cost less to
+    /// tabulate than to key).
+    const MIN_ROWS: usize = 64;
+
+    /// Most entries kept over all tables.
+    const MAX_ENTRIES: usize = 1 << 22;
+}
+
+/// What decides a deterministic factor: the mechanism (its text, which reads the parents
+/// relative to its world), the parents' domains in order, the observed value and the output's
+/// domain before tabulating.
+#[derive(Hash, PartialEq, Eq)]
+struct TableKey {
+    var: usize,
+    mech: String,
+    parents: Vec<Vec<u64>>,
+    clamp: Option<u64>,
+    domain: Vec<u64>,
 }
 
 impl<'a> Builder<'a> {
@@ -140,6 +180,7 @@ impl<'a> Builder<'a> {
             factors: Vec::new(),
             vals: vec![0.0; n_slots],
             params: Vec::new(),
+            tabulated: Tabulated::default(),
         };
         // Worlds that share a computation copy its slot.
         let n = plan.n_vars;
@@ -287,6 +328,11 @@ impl<'a> Builder<'a> {
         let n_rows = self
             .within_cap(&parent_cards)
             .ok_or_else(|| self.too_large(var))?;
+        if let [o] = outputs
+            && noise_slot(o.mech).is_none()
+        {
+            return self.deterministic_factor(var, o, parents, parent_cards, n_rows);
+        }
         // Each parent assignment's outcomes: (value per output, probability).
         let mut rows: Vec<Vec<(Vec<usize>, f64)>> = Vec::with_capacity(n_rows);
         let mut assignment = vec![0usize; parents.len()];
@@ -332,6 +378,99 @@ impl<'a> Builder<'a> {
                 values[r * out_size + offset] += p;
             }
         }
+        self.factors.push(Factor {
+            slots,
+            cards,
+            values,
+        });
+        Ok(())
+    }
+
+    /// The indicator factor `slot = f(parents)` of one deterministic computation: the factor
+    /// [`Builder::mechanism_factor`] computes through outcomes, built row by row without them
+    /// (one value per row, no allocation per row).
+    fn deterministic_factor(
+        &mut self,
+        var: usize,
+        o: &Output,
+        parents: Vec<usize>,
+        parent_cards: Vec<usize>,
+        n_rows: usize,
+    ) -> Result<(), Diagnostic> {
+        let clamp = o.clamp.map(Domain::key);
+        let key = (n_rows >= Tabulated::MIN_ROWS).then(|| TableKey {
+            var,
+            mech: format!("{:?}", o.mech),
+            parents: parents
+                .iter()
+                .map(|&p| {
+                    self.domains[p]
+                        .values
+                        .iter()
+                        .map(|&x| Domain::key(x))
+                        .collect()
+                })
+                .collect(),
+            clamp,
+            domain: self.domains[o.slot]
+                .values
+                .iter()
+                .map(|&x| Domain::key(x))
+                .collect(),
+        });
+        if let Some(key) = &key
+            && let Some((values, domain)) = self.tabulated.tables.get(key)
+        {
+            let values = values.clone();
+            for &x in domain {
+                self.domains[o.slot].insert(x);
+            }
+            let mut cards = parent_cards;
+            cards.push(domain.len());
+            let mut slots = parents;
+            slots.push(o.slot);
+            self.factors.push(Factor {
+                slots,
+                cards,
+                values,
+            });
+            return Ok(());
+        }
+        // Per row, the index of its value (`None`: the value contradicts the observed one).
+        let mut column: Vec<Option<usize>> = Vec::with_capacity(n_rows);
+        let mut assignment = vec![0usize; parents.len()];
+        for r in 0..n_rows {
+            if r % 4096 == 4095 {
+                crate::infer::check_cancel()?;
+            }
+            self.assign(&parents, &assignment);
+            let x = self.deterministic(o, o.mech)?;
+            column.push(
+                clamp
+                    .is_none_or(|k| k == Domain::key(x))
+                    .then(|| self.domains[o.slot].insert(x)),
+            );
+            advance(&mut assignment, &parent_cards);
+        }
+        let out_card = self.domains[o.slot].values.len();
+        let mut cards = parent_cards;
+        cards.push(out_card);
+        let size = self.within_cap(&cards).ok_or_else(|| self.too_large(var))?;
+        let mut values = vec![0.0; size];
+        for (r, c) in column.iter().enumerate() {
+            if let Some(c) = c {
+                values[r * out_card + c] = 1.0;
+            }
+        }
+        if let Some(key) = key
+            && self.tabulated.entries + values.len() <= Tabulated::MAX_ENTRIES
+        {
+            self.tabulated.entries += values.len();
+            let domain = self.domains[o.slot].values.clone();
+            self.tabulated.tables.insert(key, (values.clone(), domain));
+        }
+        let mut slots = parents;
+        slots.push(o.slot);
         self.factors.push(Factor {
             slots,
             cards,

@@ -7,7 +7,8 @@
 //! 2. [`prune`]: evidence absorbed into the factors, the parts of the graph that cannot
 //!    reach a target dropped;
 //! 3. [`order`]: a weighted min-fill elimination order and its exact cost — the entries of
-//!    every table it builds — known before any table is built ([`estimate`]);
+//!    every table it builds — known before any table is built ([`prepare`], which keeps the factors and orders
+//!    for answering);
 //! 4. [`eliminate`]: bucket elimination in that order, then the targets evaluated over the
 //!    joint table of the slots they read.
 //!
@@ -105,19 +106,66 @@ fn finite_targets(plan: &Plan, span: Span) -> Result<(), Diagnostic> {
 
 /// Computes every group of a plan exactly. `cap` bounds the entries of any one table.
 pub fn solve(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Vec<Sums>, Diagnostic> {
-    finite_targets(plan, span)?;
-    (0..plan.groups.len())
-        .map(|g| Prepared::new(plan, model, g, cap_entries(cap), span)?.run())
-        .collect()
+    prepare(plan, model, cap, span)?.solve()
 }
 
-/// The cost of answering `plan` exactly, or E010 saying why it cannot be (a real or unbounded
-/// domain, a table above `cap`). Builds the factors and the elimination order, no more.
-pub fn estimate(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Cost, Diagnostic> {
+/// A plan made ready for variable elimination: its cost, and each group's pruned factors and
+/// elimination order, kept so that answering does not build them again (the engine choice
+/// weighs the cost, then runs what it weighed). Groups past [`Ready::KEPT_ENTRIES`] entries of
+/// kept factors are prepared again when solved, so keeping never holds much more memory than
+/// one group's preparation.
+pub struct Ready<'a> {
+    plan: &'a Plan,
+    model: &'a Model,
+    cap: usize,
+    span: Span,
+    /// Per group, its preparation when kept.
+    groups: Vec<Option<Prepared<'a>>>,
+    /// What answering costs.
+    pub cost: Cost,
+}
+
+impl<'a> Ready<'a> {
+    /// Most factor entries a [`Ready`] keeps over all its groups.
+    const KEPT_ENTRIES: usize = 1 << 22;
+
+    /// Every group's sums, in the order of the plan's groups.
+    pub fn solve(self) -> Result<Vec<Sums>, Diagnostic> {
+        let Ready {
+            plan,
+            model,
+            cap,
+            span,
+            groups,
+            ..
+        } = self;
+        groups
+            .into_iter()
+            .enumerate()
+            .map(|(g, kept)| match kept {
+                Some(prepared) => prepared.run(),
+                None => Prepared::new(plan, model, g, cap, span, &mut Default::default())?.run(),
+            })
+            .collect()
+    }
+}
+
+/// Prepares every group of `plan` for exact inference (see [`Ready`]), or E010 saying why it
+/// cannot be answered exactly.
+pub fn prepare<'a>(
+    plan: &'a Plan,
+    model: &'a Model,
+    cap: u64,
+    span: Span,
+) -> Result<Ready<'a>, Diagnostic> {
     finite_targets(plan, span)?;
+    let cap = cap_entries(cap);
     let mut cost = Cost::default();
+    let mut groups = Vec::with_capacity(plan.groups.len());
+    let mut kept = 0usize;
+    let mut tabulated = factor::Tabulated::default();
     for g in 0..plan.groups.len() {
-        let prepared = Prepared::new(plan, model, g, cap_entries(cap), span)?;
+        let prepared = Prepared::new(plan, model, g, cap, span, &mut tabulated)?;
         let passes = if prepared.calibrate {
             CALIBRATION_PASSES
         } else {
@@ -125,8 +173,17 @@ pub fn estimate(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Cost
         };
         cost.work += passes * prepared.order.work;
         cost.largest = cost.largest.max(prepared.order.largest);
+        kept = kept.saturating_add(prepared.entries());
+        groups.push((kept <= Ready::KEPT_ENTRIES).then_some(prepared));
     }
-    Ok(cost)
+    Ok(Ready {
+        plan,
+        model,
+        cap,
+        span,
+        groups,
+        cost,
+    })
 }
 
 /// One group, with its factors pruned and its elimination order chosen.
@@ -139,12 +196,18 @@ struct Prepared<'a> {
 }
 
 impl<'a> Prepared<'a> {
+    /// Entries of the factors this preparation holds.
+    fn entries(&self) -> usize {
+        self.reduced.factors.iter().map(|f| f.values.len()).sum()
+    }
+
     fn new(
         plan: &'a Plan,
         model: &'a Model,
         group: usize,
         cap: usize,
         span: Span,
+        tabulated: &mut factor::Tabulated,
     ) -> Result<Prepared<'a>, Diagnostic> {
         let mut builder = Builder::new(plan, model, group, cap, span);
         let n_slots = plan.n_vars * plan.n_worlds;
@@ -157,7 +220,10 @@ impl<'a> Prepared<'a> {
                 }
             });
         }
-        let observed = builder.build_relevant(&targets)?;
+        builder.tabulated = std::mem::take(tabulated);
+        let observed = builder.build_relevant(&targets);
+        *tabulated = std::mem::take(&mut builder.tabulated);
+        let observed = observed?;
         let factors = std::mem::take(&mut builder.factors);
         let reduced = prune::reduce(factors, &observed, &targets, n_slots);
         let mut free_target = vec![false; n_slots];
