@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
         1 => Method::Is,
         _ => Method::Exact,
     };
-    let options = Options::new().samples(200).seed(1).threads(1).method(method);
+    let options = Options::new()
+        .samples(200)
+        .seed(1)
+        .threads(1)
+        .method(method);
     for answer in model.run(&options).into_iter().flatten() {
         // A NaN serialises as null; these fields are null by design (exact answers, no error
         // estimate, a policy whose first stage observes something, an attribution computed
