@@ -303,6 +303,9 @@ impl Model {
             "query "
         };
         let at = self.source.len() + 1 + keyword.len();
+        if let Some(extended) = self.with_question_checked_alone(keyword, question) {
+            return extended.map(|model| (model, at)).map_err(|e| (e, at));
+        }
         let before = self.program.statements.len();
         // The question changes no mechanism: the fit carries over instead of being redone, and
         // the data is read again only where nonparametric variables take their types from it.
@@ -324,12 +327,51 @@ impl Model {
         .map(|extended| self.carry_fit(extended))
         .map_err(|e| (e, at))?;
         if extended.program.statements.len() != before + 1 {
-            let message =
-                "expected one question: a query, `decide`, `bandit`, `identify` or `attribute`";
-            let d = diagnostics::Diagnostic::plain(message.to_string());
-            return Err((Error::new(&self.name, extended.source.clone(), vec![d]), at));
+            return Err((not_one_question(&self.name, extended.source.clone()), at));
         }
         Ok((extended, at))
+    }
+
+    /// [`Model::with_question`] by the REPL's incremental check (`check/extend.rs`): the
+    /// question checked alone against this model's checked program (a copy of it), so asking
+    /// costs work in proportion to the question, not to the model. `None` where only a whole
+    /// check gives the same program: a model with data or `?` parameters, or a question the
+    /// extension does not take (see `check/extend.rs`). The question's statement takes the
+    /// file's `set` values in force at its end, as a whole check of the appended text gives it.
+    fn with_question_checked_alone(
+        &self,
+        keyword: &str,
+        question: &str,
+    ) -> Option<Result<Model, Error>> {
+        if self.data.is_some() || self.fit.is_some() || self.program.model.has_parameters() {
+            return None;
+        }
+        let entry = format!("{keyword}{question}");
+        let origin = crate::check::Origin {
+            offset: self.source.len() + 1,
+            lines_before: self.source.matches('\n').count() + 1,
+        };
+        let mut extended = self.clone();
+        extended.source = Arc::from(format!("{}\n{entry}\n", self.source));
+        match extended.extend(&entry, origin) {
+            Extended::Unsupported => None,
+            Extended::Failed(error) => Some(Err(error)),
+            Extended::Checked { .. } if extended.program.statements.len() != 1 => {
+                Some(Err(not_one_question(&self.name, extended.source.clone())))
+            }
+            Extended::Checked { .. } => {
+                let file = &self.program;
+                for statement in &mut extended.program.statements {
+                    statement.samples = statement.samples.or(file.samples);
+                    statement.seed = statement.seed.or(file.seed);
+                    statement.method = statement.method.or(file.method);
+                    if let StatementKind::Attribute(a) = &mut statement.kind {
+                        a.permutations = a.permutations.or(file.permutations);
+                    }
+                }
+                Some(Ok(extended))
+            }
+        }
     }
 
     /// The REPL's incremental check (`check/extend.rs`): `entry`, whose spans start at
@@ -539,6 +581,16 @@ impl Model {
             .or_else(|| self.program.statements.first().and_then(|s| s.seed))
             .unwrap_or(DEFAULT_SEED)
     }
+}
+
+/// The error for a text given to [`Model::ask`] that holds no question or several.
+fn not_one_question(name: &str, source: Arc<str>) -> Error {
+    let message = "expected one question: a query, `decide`, `bandit`, `identify` or `attribute`";
+    Error::new(
+        name,
+        source,
+        vec![diagnostics::Diagnostic::plain(message.to_string())],
+    )
 }
 
 /// What [`Model::extend`] did.
@@ -1185,3 +1237,6 @@ fn bandit_without_mechanism(program: &Program, b: &crate::program::Bandit) -> Op
     b.reward.visit_vars(&mut |v| vars.push(v));
     crate::identify::estimate::without_mechanism(&program.model, &vars)
 }
+
+#[cfg(test)]
+mod tests;
