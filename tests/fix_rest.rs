@@ -258,3 +258,149 @@ fn attribution_work_is_refused_before_it_runs_over_the_configured_limit() {
     assert!(text.contains("1024 coalitions of 10 players"), "{text}");
     assert!(error.diagnostics()[0].help.is_some(), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// `Model::ask` checks the question alone against the checked model (check/extend.rs) where it
+// can; its answers and errors are those of checking the whole text with the question appended.
+
+/// `ask(question)` and the last answer of the whole text with the question appended, as JSON
+/// (an error as its code and message).
+fn ask_both_ways(source: &str, question: &str, options: &Options) -> (String, String) {
+    let shown = |result: Result<whatif::Answer, whatif::Error>| match result {
+        Ok(answer) => serde_json::to_string(&answer).expect("serialises"),
+        // `ask` places its errors in the question, the whole text in the file: the line differs.
+        Err(e) => format!("{:?}: {}", e.code(), e.message()),
+    };
+    let model = Model::parse(source).expect("checks");
+    let asked = shown(model.ask(question, options));
+    let keyword = ["query", "decide", "bandit", "identify", "attribute"]
+        .iter()
+        .any(|k| question.trim_start().starts_with(k));
+    let appended = format!(
+        "{source}\n{}{}\n",
+        if keyword { "" } else { "query " },
+        question.trim()
+    );
+    let whole = match Model::parse(&appended) {
+        Ok(whole) => shown(whole.run(options).pop().expect("one answer at least")),
+        Err(e) => format!("{:?}: {}", e.code(), e.message()),
+    };
+    (asked, whole)
+}
+
+#[test]
+fn ask_answers_as_the_whole_text_with_the_question_appended() {
+    let options = Options::new().samples(2_000).seed(7).threads(1);
+    let mut compared = 0;
+    let mut examples: Vec<_> = std::fs::read_dir("examples")
+        .expect("examples/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scm"))
+        .collect();
+    examples.sort();
+    for path in examples {
+        let source = std::fs::read_to_string(&path).expect("readable");
+        let Ok(model) = Model::parse(&source) else {
+            continue; // an example with data files is read relative to its directory
+        };
+        let questions: Vec<String> = model.questions().map(str::to_string).collect();
+        let first = model.variables().next().expect("a variable").to_string();
+        let extra = [
+            "P(*)".to_string(),
+            format!("E[{first}]"),
+            format!("query named = E[{first}] - 1"),
+            format!("E[{first} + no_such_name]"),
+            format!("P({first} | {first} > 1e300)"),
+        ];
+        for question in questions.iter().chain(&extra) {
+            let (asked, whole) = ask_both_ways(&source, question, &options);
+            assert_eq!(asked, whole, "{}: {question}", path.display());
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "only {compared} questions compared");
+}
+
+#[test]
+fn ask_takes_the_files_settings_and_declarations_as_the_whole_text_does() {
+    let options = Options::new().threads(1);
+    let source = "set samples = 3000\nset seed = 5\nlet k = 2\nx ~ Normal(0, 1)\n\
+                  y := k * x + 1\nset method = \"is\"\nquery P(y > 1)\n";
+    for question in [
+        "P(y > 1 | x > 0)",
+        "E[y[do(x = k)]]",
+        "identify P(y | do(x))\nz ~ Normal(y, 1)",
+        "x ~ Normal(1, 1)",
+        "",
+    ] {
+        let (asked, whole) = ask_both_ways(source, question, &options);
+        assert_eq!(asked, whole, "{question}");
+    }
+    let model = Model::parse(source).expect("checks");
+    let error = model
+        .ask("query P(y > 1)\nquery P(y < 1)", &options)
+        .expect_err("two questions");
+    assert!(
+        error.message().starts_with("expected one question"),
+        "{error}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The REPL's `set prior`: part of the model (the fit reads it), kept across redeclarations.
+
+/// A value the REPL printed in JSON mode.
+fn json_value(session: &mut Session, line: &str) -> f64 {
+    let text = output(session, line);
+    let object: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    object["value"].as_f64().unwrap_or_else(|| panic!("{text}"))
+}
+
+#[test]
+fn repl_set_prior_fits_as_the_file_does_and_survives_a_redeclaration() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/clinic_fit.csv");
+    let model_text = |prior: &str| {
+        format!(
+            "{prior}data \"{data}\"\nseverity ~ Categorical(\"mild\": ?, \"severe\": ?)\n\
+             treated ~ Bernoulli(?[severity])\n"
+        )
+    };
+    let question = "P(treated | severity = \"mild\")";
+    // What `whatif run` answers: the fit with and without 100 pseudo-observations per value.
+    let run = |text: &str| {
+        let model = Model::parse(text).expect("checks and fits");
+        let answer = model.ask(question, &Options::new()).expect("answers");
+        serde_json::to_value(&answer).expect("serialises")["value"]
+            .as_f64()
+            .expect("a probability")
+    };
+    let plain = run(&model_text(""));
+    let with_prior = run(&model_text("set prior = 100\n"));
+    assert!((plain - with_prior).abs() > 1e-3, "{plain} {with_prior}");
+
+    // A loaded file's `set prior` holds in the session.
+    let dir = std::env::temp_dir().join(format!("whatif-prior-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let file = dir.join("prior.scm");
+    std::fs::write(&file, model_text("set prior = 100\n")).expect("written");
+    let mut session = Session::new();
+    output(&mut session, &format!(":load {}", file.display()));
+    output(&mut session, ":json on");
+    assert_eq!(json_value(&mut session, question), with_prior);
+    // It survives a redeclaration (the model is checked whole again, from its declarations).
+    let text = output(&mut session, "treated ~ Bernoulli(?[severity])");
+    assert!(text.contains("replaced `treated`"), "{text}");
+    assert_eq!(json_value(&mut session, question), with_prior);
+    // A typed `set prior` replaces it, echoed as `samples` is, and holds for what follows.
+    assert_eq!(output(&mut session, "set prior = 0"), "prior = 0\n");
+    assert_eq!(json_value(&mut session, question), plain);
+    output(
+        &mut session,
+        "severity ~ Categorical(\"mild\": ?, \"severe\": ?)",
+    );
+    assert_eq!(json_value(&mut session, question), plain);
+    assert_eq!(output(&mut session, "set prior = 100"), "prior = 100\n");
+    assert_eq!(json_value(&mut session, question), with_prior);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -496,7 +496,7 @@ impl Session {
         };
         let mut out = String::new();
         if !new_declarations.is_empty() {
-            for name in &replaced {
+            for name in replaced.iter().filter(|n| *n != PRIOR) {
                 let _ = writeln!(out, "replaced `{name}`");
             }
             kept.extend(fresh);
@@ -504,6 +504,7 @@ impl Session {
         }
         let lines_before = text[..offset].matches('\n').count();
         self.take_settings(SetValues::of(candidate.program()), &mut out);
+        echo_prior(&new_declarations, &candidate, &mut out);
         self.answer(&candidate, &text, offset, entry, lines_before, &mut out);
         // The model of the declarations in their kept order; they were just checked together,
         // so this cannot fail.
@@ -538,6 +539,7 @@ impl Session {
         text.push('\n');
         let mut out = String::new();
         self.take_settings(SetValues::of(self.model.program()), &mut out);
+        echo_prior(&new_declarations, &self.model, &mut out);
         self.answer(&self.model, &text, offset, entry, self.lines, &mut out);
         self.model.keep_declarations(labels);
         if new_declarations.is_empty() {
@@ -720,6 +722,19 @@ fn empty_model() -> Model {
     }
 }
 
+/// What the declarations call a `set prior` (no variable can have this name).
+const PRIOR: &str = "set prior";
+
+/// Echoes the prior when `declarations` (an entry's) set it, as `samples = N` is echoed.
+fn echo_prior(declarations: &[Declaration], model: &Model, out: &mut String) {
+    let sets_prior = declarations
+        .iter()
+        .any(|d| d.names.iter().any(|n| n == PRIOR));
+    if let (true, Some(k)) = (sets_prior, model.program().prior) {
+        let _ = writeln!(out, "prior = {k}");
+    }
+}
+
 /// The names a statement declares, or `None` for questions and settings. A member declared
 /// alone is named as written (`state[0]`); a `for` block declares its families (`state[..]`),
 /// so typing the block again replaces it.
@@ -750,6 +765,10 @@ fn declared_names(kind: &StatementKind) -> Option<Vec<String>> {
             names.dedup();
             Some(names)
         }
+        // `set prior` belongs to the model, not to the questions after it: the fit of the `?`
+        // parameters reads it, so it is kept with the declarations (a whole check of them
+        // fits as `whatif run` does) and a later one replaces it.
+        StatementKind::Set { name, .. } if name.name == "prior" => Some(vec![PRIOR.to_string()]),
         // Edges declare structure, not names: kept, never replaced. A new `data` statement
         // replaces the old one (`data` is a keyword, so no variable shares the name).
         StatementKind::Edges(_) => Some(Vec::new()),
