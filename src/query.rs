@@ -670,14 +670,17 @@ fn natural(model: &Model, v: VarId) -> Option<Mech> {
     }
 }
 
-/// The variables a mechanism reads in its world (a variable's own table, once recognised: its
-/// parents, found without walking the table; the same variables in the same order).
+/// The variables a mechanism reads in its world (a variable's own mechanism: its parents as
+/// the check found them, the same variables without repeats, found without walking its tree —
+/// an imported table's tree is large, and a plan looks at every variable's parents).
 fn mech_parents(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
     match m {
         Mech::Det(e) => e.visit_vars(f),
-        Mech::Stoch { tree, .. } => match model.vars[v].known_table_of(tree) {
-            Some(table) => table.parents.iter().for_each(|&p| f(p)),
-            None => tree.visit_vars(f),
+        Mech::Stoch { tree, .. } => match &model.vars[v].kind {
+            VarKind::Stochastic(own) if Arc::ptr_eq(own, tree) => {
+                model.vars[v].parents.iter().for_each(|&p| f(p))
+            }
+            _ => tree.visit_vars(f),
         },
         Mech::Shift { natural, shift } => {
             mech_parents(model, natural, v, f);
