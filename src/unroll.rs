@@ -824,15 +824,7 @@ impl<'c> Unroller<'c> {
                 out.push(statement);
             }
         });
-        let variables = out
-            .iter()
-            .filter(|s| {
-                matches!(
-                    s.kind,
-                    StatementKind::Variable { .. } | StatementKind::Decision { .. }
-                )
-            })
-            .count();
+        let variables = out.iter().filter(|s| s.declares_variable()).count();
         if variables > self.config.max_variables {
             self.error(
                 Diagnostic::error(

@@ -566,6 +566,15 @@ enum Node<'a> {
 }
 
 impl Statement {
+    /// Whether it declares a variable (with a mechanism, or a decision's): what counts against
+    /// `Config::max_variables`.
+    pub fn declares_variable(&self) -> bool {
+        matches!(
+            self.kind,
+            StatementKind::Variable { .. } | StatementKind::Decision { .. }
+        )
+    }
+
     /// How deep the statement's trees go: one level per operator, call, `if`, `match`,
     /// intervention or estimand operation. Counted with an explicit stack, so it is safe on any
     /// input; the parser refuses statements deeper than `Config::max_expression_depth`, which

@@ -9,8 +9,8 @@
 use super::{Checker, Lowered, Place};
 use crate::ast::{self, Span};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::program::{Attribute, Conditions, Evidence, Players};
-use crate::scm::{Ex, Model, Type, VarId, VarKind};
+use crate::program::{Attribute, Conditions, Players};
+use crate::scm::{Ex, Model, VarId, VarKind};
 
 impl Checker<'_> {
     /// Lowers `attribute ...`.
@@ -40,26 +40,8 @@ impl Checker<'_> {
         let mut conditions = Conditions::default();
         let mut failed = false;
         for e in evidence {
-            match self.lower_expr(e, Place::Query) {
-                Ok((expr, Type::Bool)) => conditions.evidence.push(Evidence {
-                    expr,
-                    span: e.span,
-                    text: self.text(e.span),
-                }),
-                Ok((_, ty)) => {
-                    self.error(
-                        Diagnostic::error(
-                            Code::E005,
-                            e.span,
-                            format!("evidence must be a condition, found {}", ty.name()),
-                        )
-                        .with_help(format!(
-                            "compare it with a value: `{} = ...`",
-                            self.text(e.span)
-                        )),
-                    );
-                    failed = true;
-                }
+            match self.lower_evidence(e) {
+                Ok(evidence) => conditions.evidence.push(evidence),
                 Err(()) => failed = true,
             }
         }

@@ -65,12 +65,7 @@ pub fn extend(
     let new_variables = entry
         .statements
         .iter()
-        .filter(|s| {
-            matches!(
-                s.kind,
-                StatementKind::Variable { .. } | StatementKind::Decision { .. }
-            )
-        })
+        .filter(|s| s.declares_variable())
         .count();
     let before = program.model.vars.len();
     if before + new_variables > config.max_variables {

@@ -75,12 +75,7 @@ pub fn compile_ast(
     let n_variables = ast
         .statements
         .iter()
-        .filter(|s| {
-            matches!(
-                s.kind,
-                StatementKind::Variable { .. } | StatementKind::Decision { .. }
-            )
-        })
+        .filter(|s| s.declares_variable())
         .count()
         + edge_only_names(ast);
     if n_variables > config.max_variables {

@@ -291,34 +291,37 @@ impl Checker<'_> {
         }
         for c in conditions {
             if let ast::Condition::Evidence(e) = c {
-                match self.lower_expr(e, Place::Query) {
-                    Ok((ex, ty)) => {
-                        if ty != Type::Bool {
-                            self.error(
-                                Diagnostic::error(
-                                    Code::E005,
-                                    e.span,
-                                    format!("evidence must be a condition, found {}", ty.name()),
-                                )
-                                .with_help(format!(
-                                    "compare it with a value: `{} = ...`",
-                                    self.text(e.span)
-                                )),
-                            );
-                            failed = true;
-                        } else {
-                            out.evidence.push(Evidence {
-                                expr: ex,
-                                span: e.span,
-                                text: self.text(e.span),
-                            });
-                        }
-                    }
+                match self.lower_evidence(e) {
+                    Ok(evidence) => out.evidence.push(evidence),
                     Err(()) => failed = true,
                 }
             }
         }
         if failed { Err(()) } else { Ok(out) }
+    }
+
+    /// One piece of evidence: a condition (E005 for a value of another type).
+    pub(super) fn lower_evidence(&mut self, e: &ast::Expr) -> Lowered<Evidence> {
+        let (expr, ty) = self.lower_expr(e, Place::Query)?;
+        if ty != Type::Bool {
+            self.error(
+                Diagnostic::error(
+                    Code::E005,
+                    e.span,
+                    format!("evidence must be a condition, found {}", ty.name()),
+                )
+                .with_help(format!(
+                    "compare it with a value: `{} = ...`",
+                    self.text(e.span)
+                )),
+            );
+            return Err(());
+        }
+        Ok(Evidence {
+            expr,
+            span: e.span,
+            text: self.text(e.span),
+        })
     }
 
     fn lower_estimand(&mut self, estimand: &ast::Estimand) -> Lowered<Estimand> {

@@ -301,64 +301,14 @@ fn exact_body(
     Ok(match estimand {
         Estimand::Probability { .. } => Body::Probability(exact_estimate(solved.scalar(0, 0).0)),
         Estimand::Expectation { .. } => Body::Expectation(exact_estimate(solved.scalar(0, 0).0)),
-        Estimand::Distribution { ty, target, .. } => match &solved.solution {
-            engine::Solution::Finite(sums) => {
-                let s = &sums[0];
-                let rows = s.table[0]
-                    .iter()
-                    .map(|(v, m)| (*v, m / s.mass, 0.0))
-                    .collect();
-                Body::Distribution(Distribution::Discrete {
-                    values: domain_rows(model, target, *ty, rows, 0.0),
-                    ess: None,
-                    samples: None,
-                })
-            }
-            engine::Solution::Gaussian(groups) => match &groups[0][0] {
-                gaussian::Exact::Distribution(n) => Body::Distribution(normal_distribution(*n)),
-                gaussian::Exact::Value(_) => {
-                    return Err(Diagnostic::error(
-                        Code::E010,
-                        span,
-                        "this is a bug in whatif: a distribution was answered by a number",
-                    ));
-                }
-            },
-            engine::Solution::Sampled(_) | engine::Solution::Smc(_) => {
-                unreachable!("an exact solution")
-            }
-        },
+        Estimand::Distribution { ty, target, .. } => {
+            Body::Distribution(exact_distribution(model, solved, 0, target, *ty, span)?)
+        }
         Estimand::Marginals { .. } => {
             let mut variables = Vec::with_capacity(model.vars.len());
             for (v, var) in model.vars.iter().enumerate() {
                 let target = crate::scm::Ex::Var(v);
-                let distribution = match &solved.solution {
-                    engine::Solution::Finite(sums) => {
-                        let s = &sums[0];
-                        let rows = s.table[v]
-                            .iter()
-                            .map(|(x, m)| (*x, m / s.mass, 0.0))
-                            .collect();
-                        Distribution::Discrete {
-                            values: domain_rows(model, &target, var.ty, rows, 0.0),
-                            ess: None,
-                            samples: None,
-                        }
-                    }
-                    engine::Solution::Gaussian(groups) => match &groups[0][v] {
-                        gaussian::Exact::Distribution(n) => normal_distribution(*n),
-                        gaussian::Exact::Value(_) => {
-                            return Err(Diagnostic::error(
-                                Code::E010,
-                                span,
-                                "this is a bug in whatif: a distribution was answered by a number",
-                            ));
-                        }
-                    },
-                    engine::Solution::Sampled(_) | engine::Solution::Smc(_) => {
-                        unreachable!("an exact solution")
-                    }
-                };
+                let distribution = exact_distribution(model, solved, v, &target, var.ty, span)?;
                 variables.push((var.name.clone(), distribution));
             }
             Body::Marginals(crate::results::Marginals { variables })
@@ -368,6 +318,45 @@ fn exact_body(
                 .map(|g| solved.scalar(g, 0).0)
                 .collect();
             Body::Expectation(exact_estimate(arithmetic(estimand, &values, &mut 0)))
+        }
+    })
+}
+
+/// The distribution of target `k` of an exact solution's first group (`target`, of type `ty`),
+/// as answers give it.
+fn exact_distribution(
+    model: &Model,
+    solved: &engine::Solved,
+    k: usize,
+    target: &crate::scm::Ex,
+    ty: Type,
+    span: Span,
+) -> Result<Distribution, Diagnostic> {
+    Ok(match &solved.solution {
+        engine::Solution::Finite(sums) => {
+            let s = &sums[0];
+            let rows = s.table[k]
+                .iter()
+                .map(|(x, m)| (*x, m / s.mass, 0.0))
+                .collect();
+            Distribution::Discrete {
+                values: domain_rows(model, target, ty, rows, 0.0),
+                ess: None,
+                samples: None,
+            }
+        }
+        engine::Solution::Gaussian(groups) => match &groups[0][k] {
+            gaussian::Exact::Distribution(n) => normal_distribution(*n),
+            gaussian::Exact::Value(_) => {
+                return Err(Diagnostic::error(
+                    Code::E010,
+                    span,
+                    "this is a bug in whatif: a distribution was answered by a number",
+                ));
+            }
+        },
+        engine::Solution::Sampled(_) | engine::Solution::Smc(_) => {
+            unreachable!("an exact solution")
         }
     })
 }
