@@ -18,7 +18,7 @@ use crate::program::{Program, StatementKind};
 use crate::results::{Answer, Value};
 use std::fmt::{self, Display, Formatter};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use crate::infer::MethodChoice as Method;
 #[doc(hidden)]
@@ -41,6 +41,10 @@ pub struct Model {
     data_location: (Option<std::path::PathBuf>, Option<std::path::PathBuf>),
     /// The fit of the model's `?` parameters, if it has any and was given data.
     fit: Option<Arc<fit::FitState>>,
+    /// The data file's counts, kept for the models this one is extended into (`ask` checks the
+    /// model again with the question, and reads the data again where nonparametric variables
+    /// take their types from it) and, in the REPL, for the session's next model.
+    counts: Arc<Mutex<crate::data::CountCache>>,
 }
 
 mod fit;
@@ -72,9 +76,28 @@ impl Model {
         base: Option<&Path>,
         data_file: Option<&Path>,
     ) -> Result<Model, Error> {
+        Model::load_cached(name, source, config, base, data_file, &Arc::default())
+    }
+
+    /// [`Model::load`], counting the data file through `counts`, which the model keeps.
+    pub(crate) fn load_cached(
+        name: &str,
+        source: &str,
+        config: &crate::Config,
+        base: Option<&Path>,
+        data_file: Option<&Path>,
+        counts: &Arc<Mutex<crate::data::CountCache>>,
+    ) -> Result<Model, Error> {
         // Parsing and checking recurse up to the configured depth: a stack of their own.
         crate::check::on_large_stack(|| {
-            Model::load_here(name, source, config, base, data_file, Reading::Everything)
+            Model::load_here(
+                name,
+                source,
+                config,
+                (base, data_file),
+                Reading::Everything,
+                counts,
+            )
         })
     }
 
@@ -83,9 +106,9 @@ impl Model {
         name: &str,
         source: &str,
         config: &crate::Config,
-        base: Option<&Path>,
-        data_file: Option<&Path>,
+        (base, data_file): (Option<&Path>, Option<&Path>),
         reading: Reading,
+        count_cache: &Arc<Mutex<crate::data::CountCache>>,
     ) -> Result<Model, Error> {
         let source: Arc<str> = Arc::from(source);
         let fail = |diagnostics| Error::new(name, source.clone(), diagnostics);
@@ -139,7 +162,11 @@ impl Model {
             Some(_) if fitted_only.is_some() => None,
             Some((path, shown)) => {
                 let wanted = declared_names(&ast);
-                let counts = crate::data::count(path, shown, &wanted)
+                let mut cache = count_cache
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let counts = cache
+                    .count(path, shown, &wanted)
                     .map_err(|e| fail(vec![data_error(e)]))?;
                 for (column, dictionary) in counts.columns.iter().zip(&counts.dictionaries) {
                     types.insert(column.clone(), crate::data::infer_type(dictionary));
@@ -169,6 +196,7 @@ impl Model {
                 data_file.map(Path::to_path_buf),
             ),
             fit: None,
+            counts: count_cache.clone(),
         };
         match file {
             Some((path, shown))
@@ -307,25 +335,9 @@ impl Model {
             return extended.map(|model| (model, at)).map_err(|e| (e, at));
         }
         let before = self.program.statements.len();
-        // The question changes no mechanism: the fit carries over instead of being redone, and
-        // the data is read again only where nonparametric variables take their types from it.
-        let reading = if self.reads_data_types() {
-            Reading::DataOnly
-        } else {
-            Reading::Nothing
-        };
-        let extended = crate::check::on_large_stack(|| {
-            Model::load_here(
-                &self.name,
-                &format!("{}\n{keyword}{question}\n", self.source),
-                &self.config,
-                self.data_location.0.as_deref(),
-                self.data_location.1.as_deref(),
-                reading,
-            )
-        })
-        .map(|extended| self.carry_fit(extended))
-        .map_err(|e| (e, at))?;
+        let extended = self
+            .with_questions(&format!("{}\n{keyword}{question}\n", self.source))
+            .map_err(|e| (e, at))?;
         if extended.program.statements.len() != before + 1 {
             return Err((not_one_question(&self.name, extended.source.clone()), at));
         }
@@ -372,6 +384,32 @@ impl Model {
                 Some(Ok(extended))
             }
         }
+    }
+
+    /// This model checked again as `source`: its own declarations with questions (and `set`s)
+    /// added, none changed. The questions change no mechanism, so the fit carries over instead
+    /// of being redone, and the data is read again only where nonparametric variables take
+    /// their types from it (from the kept counts while the file is unchanged).
+    pub(crate) fn with_questions(&self, source: &str) -> Result<Model, Error> {
+        let reading = if self.reads_data_types() {
+            Reading::DataOnly
+        } else {
+            Reading::Nothing
+        };
+        crate::check::on_large_stack(|| {
+            Model::load_here(
+                &self.name,
+                source,
+                &self.config,
+                (
+                    self.data_location.0.as_deref(),
+                    self.data_location.1.as_deref(),
+                ),
+                reading,
+                &self.counts,
+            )
+        })
+        .map(|extended| self.carry_fit(extended))
     }
 
     /// The REPL's incremental check (`check/extend.rs`): `entry`, whose spans start at

@@ -309,6 +309,61 @@ impl Row<'_> {
     }
 }
 
+/// The joint counts of the last file counted, kept for the next check of the same model against
+/// the same file: the REPL checks the whole model again on an entry that redeclares, and a
+/// model whose nonparametric variables take their types from the data checks again on every
+/// question it is asked. Reading the file each time made each of those as slow as the file is
+/// long. The file is counted again as soon as its length or modification time changes, or
+/// other columns are wanted.
+#[derive(Debug, Default)]
+pub struct CountCache {
+    last: Option<(FileKey, Counts)>,
+}
+
+/// What identifies a file's content for [`CountCache`]: where it is, how long, when modified,
+/// and the columns counted.
+#[derive(Debug, PartialEq, Eq)]
+struct FileKey {
+    path: std::path::PathBuf,
+    shown: String,
+    len: u64,
+    modified: std::time::SystemTime,
+    wanted: Vec<String>,
+}
+
+impl CountCache {
+    /// [`count`], or the counts kept from the last call if the file and the wanted columns are
+    /// the same. The file's metadata is read before its rows, so a file changed while it is
+    /// being counted is counted again next time.
+    pub fn count(
+        &mut self,
+        path: &Path,
+        file: &str,
+        wanted: &[String],
+    ) -> Result<Counts, DataError> {
+        let key = std::fs::metadata(path).ok().and_then(|meta| {
+            Some(FileKey {
+                path: path.to_path_buf(),
+                shown: file.to_string(),
+                len: meta.len(),
+                modified: meta.modified().ok()?,
+                wanted: wanted.to_vec(),
+            })
+        });
+        if let (Some(key), Some((last, counts))) = (&key, &self.last) {
+            if key == last {
+                return Ok(counts.clone());
+            }
+        }
+        self.last = None;
+        let counts = count(path, file, wanted)?;
+        if let Some(key) = key {
+            self.last = Some((key, counts.clone()));
+        }
+        Ok(counts)
+    }
+}
+
 /// Streams the file, counting the joint values of the columns named in `wanted` (those the
 /// header has). The header must name at least one of `wanted`, else the file has no header.
 pub fn count(path: &Path, file: &str, wanted: &[String]) -> Result<Counts, DataError> {

@@ -80,3 +80,36 @@ fn counts_are_the_joint_counts_of_the_streamed_rows() {
     assert_eq!(counts.cells[&vec![1, 0]], 1);
     assert_eq!(counts.cells[&vec![0, MISSING]], 1);
 }
+
+#[test]
+fn the_count_cache_reads_a_file_again_only_when_it_changes() {
+    let path = csv_file("cached", "a\nx\ny\nx\n");
+    let mut cache = CountCache::default();
+    let first = cache.count(&path, "cached.csv", &wanted(&["a"])).unwrap();
+    assert_eq!(first.rows, 3);
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    // New content of the same length, the modification time put back: the key cannot tell,
+    // so the kept counts come back — the file was not read again.
+    std::fs::write(&path, "a\ny\ny\ny\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let kept = cache.count(&path, "cached.csv", &wanted(&["a"])).unwrap();
+    assert_eq!(kept.cells, first.cells);
+    // Other columns wanted: counted again, from the new content.
+    let recounted = cache
+        .count(&path, "cached.csv", &wanted(&["a", "b"]))
+        .unwrap();
+    assert_eq!(recounted.dictionaries[0].values, ["y"]);
+    // A longer file: counted again.
+    std::fs::write(&path, "a\nx\nx\nx\nx\n").unwrap();
+    let grown = cache.count(&path, "cached.csv", &wanted(&["a"])).unwrap();
+    assert_eq!(grown.rows, 4);
+    assert_eq!(grown.dictionaries[0].values, ["x"]);
+    // A file that is gone is an error, not the kept counts.
+    std::fs::remove_file(&path).unwrap();
+    assert!(cache.count(&path, "cached.csv", &wanted(&["a"])).is_err());
+}

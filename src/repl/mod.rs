@@ -80,6 +80,9 @@ pub struct Session {
     /// `:data FILE`: the data every entry is checked and answered with (replacing a `data`
     /// statement's file), read relative to the working directory.
     data: Option<PathBuf>,
+    /// The data file's counts, kept while the file is unchanged: the model is checked again
+    /// on entries that redeclare, and the file is not read again for each.
+    counts: std::sync::Arc<std::sync::Mutex<crate::data::CountCache>>,
     cancel: CancelToken,
 }
 
@@ -110,7 +113,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
         ":reload",
         "load the last file again (drops what was typed since)",
     ),
-    (":vars", "each variable with its mechanism"),
+    (":vars", "the declarations; each family's members counted"),
     (":graph", "the causal graph as Graphviz DOT"),
     (
         ":data FILE",
@@ -142,6 +145,7 @@ impl Session {
             pending: String::new(),
             file: None,
             data: None,
+            counts: Default::default(),
             cancel: CancelToken::new(),
         }
     }
@@ -296,7 +300,14 @@ impl Session {
     ) -> Result<Model, Error> {
         self.work.bytes_checked += text.len();
         self.work.whole_checks += 1;
-        Model::load(name, text, &Config::default(), base, self.data.as_deref())
+        Model::load_cached(
+            name,
+            text,
+            &Config::default(),
+            base,
+            self.data.as_deref(),
+            &self.counts,
+        )
     }
 
     /// The declarations' text, each on a line of its own: what the model is built from.
@@ -411,10 +422,19 @@ impl Session {
         if self.declarations.is_empty() {
             return "no variables yet\n".to_string();
         }
+        let families = FamilySummary::of(&self.model);
         let mut out = String::new();
         for d in &self.declarations {
             out.push_str(d.text.trim());
             out.push('\n');
+            // A `for` block declares families (`coin[..]`): say what it unrolled into.
+            for name in &d.names {
+                if let Some(family) = name.strip_suffix("[..]") {
+                    if let Some(summary) = families.get(family) {
+                        let _ = writeln!(out, "  # {summary}");
+                    }
+                }
+            }
         }
         out
     }
@@ -449,6 +469,9 @@ impl Session {
             if let Some(out) = self.extend(entry, new_declarations.clone()) {
                 return out;
             }
+        }
+        if new_declarations.is_empty() {
+            return self.ask(entry);
         }
         let mut kept: Vec<Declaration> = Vec::new();
         let mut placed = vec![false; new_declarations.len()];
@@ -551,6 +574,27 @@ impl Session {
         }
         self.text = text;
         Some(out)
+    }
+
+    /// An entry of questions and settings only that the model cannot take in place (it has
+    /// data, families or `?`s): the model checked again with the entry, its data and fit
+    /// carried over — the data file is neither read nor fitted again.
+    fn ask(&mut self, entry: &str) -> String {
+        let mut text = self.declarations_text();
+        let offset = text.len();
+        let lines_before = text.matches('\n').count();
+        text.push_str(entry);
+        text.push('\n');
+        self.work.bytes_checked += text.len();
+        self.work.whole_checks += 1;
+        let candidate = match self.model.with_questions(&text) {
+            Ok(model) => model,
+            Err(e) => return self.render_split(&e, &text, offset, entry),
+        };
+        let mut out = String::new();
+        self.take_settings(SetValues::of(candidate.program()), &mut out);
+        self.answer(&candidate, &text, offset, entry, lines_before, &mut out);
+        out
     }
 
     /// Takes an entry's `set` values: they hold for the entries that follow.
@@ -702,6 +746,67 @@ pub(crate) fn complete_word(word: &str, variables: &[String]) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// What each family of a checked model unrolled into, for `:vars`: its member count, first and
+/// last members and type, read in one pass over the model's variables.
+struct FamilySummary {
+    families: std::collections::HashMap<String, Members>,
+}
+
+struct Members {
+    count: usize,
+    first: String,
+    last: String,
+    ty: crate::scm::Type,
+}
+
+impl FamilySummary {
+    fn of(model: &Model) -> FamilySummary {
+        let mut families: std::collections::HashMap<String, Members> = Default::default();
+        for var in &model.program().model.vars {
+            let Some((family, _)) = var.name.split_once('[') else {
+                continue;
+            };
+            match families.get_mut(family) {
+                Some(members) => {
+                    members.count += 1;
+                    members.last.clone_from(&var.name);
+                }
+                None => {
+                    families.insert(
+                        family.to_string(),
+                        Members {
+                            count: 1,
+                            first: var.name.clone(),
+                            last: var.name.clone(),
+                            ty: var.ty,
+                        },
+                    );
+                }
+            }
+        }
+        FamilySummary { families }
+    }
+
+    /// `coin: 1000 members coin[1] … coin[1000], bool`.
+    fn get(&self, family: &str) -> Option<String> {
+        let m = self.families.get(family)?;
+        let ty = match m.ty {
+            crate::scm::Type::Bool => "bool",
+            crate::scm::Type::Int => "int",
+            crate::scm::Type::Real => "real",
+            crate::scm::Type::Label => "label",
+        };
+        Some(if m.count == 1 {
+            format!("{family}: 1 member {}, {ty}", m.first)
+        } else {
+            format!(
+                "{family}: {} members {} … {}, {ty}",
+                m.count, m.first, m.last
+            )
+        })
+    }
 }
 
 /// An entry as a statement: a bare `P(...)` or `E[...]` is a query.

@@ -147,3 +147,76 @@ fn a_failing_entry_leaves_the_session_as_it_was() {
     assert!(out.contains("= 1"), "{out}");
     assert_eq!(session.work.whole_checks, 0);
 }
+
+/// Feeds an entry line by line (a `for` block is one multi-line entry); the last reply.
+fn entry(session: &mut Session, lines: &[&str]) -> String {
+    for (k, line) in lines.iter().enumerate() {
+        match session.feed(line) {
+            Reply::More if k + 1 < lines.len() => {}
+            Reply::Output(text) if k + 1 == lines.len() => return text,
+            other => panic!("`{line}` gave {other:?}"),
+        }
+    }
+    unreachable!("an entry has lines")
+}
+
+#[test]
+fn vars_summarises_each_family_a_for_block_declares() {
+    let mut session = Session::new();
+    output(&mut session, "let N = 1000");
+    output(&mut session, "bias ~ Beta(2, 2)");
+    output(&mut session, "level[0] ~ Normal(0, 1)");
+    let out = entry(
+        &mut session,
+        &[
+            "for i in 1..N {",
+            "  coin[i] ~ Bernoulli(bias)",
+            "  level[i] ~ Normal(level[i - 1] + coin[i], 1)",
+            "}",
+        ],
+    );
+    assert!(!out.contains("error"), "{out}");
+    let vars = output(&mut session, ":vars");
+    // The declarations as typed, each family's members counted under its block — never the
+    // members one by one (`level[0]`, declared alone, counts with its family).
+    assert!(vars.contains("level[0] ~ Normal(0, 1)\n"), "{vars}");
+    assert!(
+        vars.contains("  # coin: 1000 members coin[1] … coin[1000], bool\n"),
+        "{vars}"
+    );
+    assert!(
+        vars.contains("  # level: 1001 members level[0] … level[1000], real\n"),
+        "{vars}"
+    );
+    assert!(!vars.contains("coin[17]"), "{vars}");
+    assert!(vars.lines().count() < 12, "{vars}");
+}
+
+#[test]
+fn a_question_about_a_fitted_model_neither_reads_nor_fits_again() {
+    let path = std::env::temp_dir().join(format!("whatif-repl-fit-{}.csv", std::process::id()));
+    std::fs::write(&path, "coin\ntrue\nfalse\ntrue\ntrue\n").unwrap();
+    let mut session = Session::new();
+    output(&mut session, "coin ~ Bernoulli(?p)");
+    let loaded = output(&mut session, &format!(":data {}", path.display()));
+    assert!(
+        loaded.starts_with("data = ") && !loaded.contains("error"),
+        "{loaded}"
+    );
+    let first = output(&mut session, ":method exact");
+    assert!(!first.contains("error"), "{first}");
+    let before = session.work.whole_checks;
+    // The file is gone: a question that read it or refitted would fail with E013.
+    std::fs::remove_file(&path).unwrap();
+    let answer = output(&mut session, "P(coin)");
+    assert!(answer.contains("0.75"), "{answer}");
+    let answer = output(&mut session, "P(not coin)  set seed = 3");
+    assert!(answer.contains("0.25"), "{answer}");
+    assert!(answer.contains("seed = 3"), "{answer}");
+    // One check of the model with each entry, and nothing more.
+    assert_eq!(session.work.whole_checks, before + 2);
+    // An error in a question is located in the entry, and the model stays.
+    let wrong = output(&mut session, "P(nope)");
+    assert!(wrong.contains("E002") && wrong.contains("nope"), "{wrong}");
+    assert!(output(&mut session, "P(coin)").contains("0.75"));
+}
