@@ -20,6 +20,8 @@ use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod shard;
+
 /// Exit code of an internal error (a panic): sysexits' `EX_SOFTWARE`.
 pub const EXIT_INTERNAL: i32 = 70;
 
@@ -68,6 +70,29 @@ enum Command {
         /// reports its spread across the refits (param_sd, param_interval).
         #[arg(long, value_name = "B")]
         bootstrap: Option<usize>,
+        /// Run only shard I of N of the samples (1 <= I <= N) and write its partial to
+        /// `--partial`; `whatif merge` puts the N partials together into this run's answers.
+        #[arg(long, value_name = "I/N", value_parser = shard::shard_arg, requires = "partial")]
+        shard: Option<shard::ShardArg>,
+        /// Where `--shard` writes its partial (written whole or not at all).
+        #[arg(long, value_name = "OUT", requires = "shard")]
+        partial: Option<PathBuf>,
+    },
+    /// Put the partials of a sharded run (`run --shard I/N --partial OUT`, for I = 1..N)
+    /// together: the answers the unsharded run prints, bit for bit.
+    Merge {
+        /// The partial files, in any order.
+        #[arg(required = true)]
+        partials: Vec<PathBuf>,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Worker threads for a second pass the merge may need (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write SVG pictures of decisions and bandits into this directory.
+        #[arg(long, value_name = "DIR")]
+        plot: Option<PathBuf>,
     },
     /// Parse, resolve and type-check a model without sampling.
     Check {
@@ -168,6 +193,25 @@ pub fn run() -> i32 {
         Command::Import { file, output } => import(&file, output.as_deref()),
         Command::Fit { file, data, output } => fit(&file, data.as_deref(), output.as_deref()),
         Command::Repl { file } => crate::repl::frontend::run(file),
+        Command::Merge {
+            partials,
+            json,
+            threads,
+            plot,
+        } => {
+            if let Some(dir) = plot.as_deref()
+                && let Err(e) = crate::plot::prepare_dir(dir)
+            {
+                to_stderr(&format!("whatif: {e}\n"));
+                return 2;
+            }
+            match worker_pool(threads) {
+                Ok(pool) => {
+                    pool.install(|| shard::merge(&partials, json, plot.as_deref(), &Options::new()))
+                }
+                Err(code) => code,
+            }
+        }
         Command::Run {
             file,
             samples,
@@ -178,6 +222,8 @@ pub fn run() -> i32 {
             plot,
             data,
             bootstrap,
+            shard,
+            partial,
         } => {
             let method = method.map(|m| match m {
                 MethodArg::Auto => MethodChoice::Auto,
@@ -203,29 +249,15 @@ pub fn run() -> i32 {
                 }
                 _ => {}
             }
-            let max_threads = crate::Config::default().max_threads;
-            match threads {
-                Some(0) => {
-                    to_stderr("whatif: --threads must be at least 1\n");
-                    return 2;
-                }
-                Some(n) if n > max_threads => {
-                    to_stderr(&format!(
-                        "whatif: --threads {n} is more than the limit of {max_threads}\n"
-                    ));
-                    return 2;
-                }
-                _ => {}
+            if shard.is_some() && (bootstrap.is_some() || plot.is_some() || json) {
+                to_stderr(
+                    "whatif: --shard writes a partial only: give --bootstrap, --plot and --json to `whatif merge` instead (--bootstrap does not shard)\n",
+                );
+                return 2;
             }
-            let pool = match rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.unwrap_or(0))
-                .build()
-            {
+            let pool = match worker_pool(threads) {
                 Ok(pool) => pool,
-                Err(e) => {
-                    to_stderr(&format!("whatif: cannot start worker threads: {e}\n"));
-                    return 2;
-                }
+                Err(code) => return code,
             };
             let mut options = Options::new().for_command_line();
             if let Some(m) = method {
@@ -236,6 +268,22 @@ pub fn run() -> i32 {
             }
             if let Some(s) = seed {
                 options = options.seed(s);
+            }
+            if let (Some(shard), Some(out)) = (shard, partial.as_deref()) {
+                let run = shard::ShardRun {
+                    file: &file,
+                    data: data.as_deref(),
+                    samples,
+                    seed,
+                    method,
+                    shard,
+                    out,
+                };
+                return pool.install(|| {
+                    with_program(&file, data.as_deref(), |model| {
+                        shard::run_shard(model, &options, &run)
+                    })
+                });
             }
             pool.install(|| {
                 with_program(&file, data.as_deref(), |model| match bootstrap {
@@ -255,6 +303,32 @@ pub fn run() -> i32 {
             })
         }
     }
+}
+
+/// The worker threads `--threads` asks for (all cores when `None`), or the exit code after
+/// saying why not.
+fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, i32> {
+    let max_threads = crate::Config::default().max_threads;
+    match threads {
+        Some(0) => {
+            to_stderr("whatif: --threads must be at least 1\n");
+            return Err(2);
+        }
+        Some(n) if n > max_threads => {
+            to_stderr(&format!(
+                "whatif: --threads {n} is more than the limit of {max_threads}\n"
+            ));
+            return Err(2);
+        }
+        _ => {}
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| {
+            to_stderr(&format!("whatif: cannot start worker threads: {e}\n"));
+            2
+        })
 }
 
 /// `whatif import`: BIF to a checked whatif model, written whole or not at all.
@@ -290,7 +364,7 @@ fn import(file: &Path, output: Option<&Path>) -> i32 {
     }
     match output {
         None => exit_code(write_stdout(&model)),
-        Some(path) => match write_whole(path, &model) {
+        Some(path) => match write_whole(path, model.as_bytes()) {
             Ok(()) => 0,
             Err(e) => {
                 to_stderr(&format!("whatif: cannot write {}: {e}\n", path.display()));
@@ -331,7 +405,7 @@ fn fit(file: &Path, data: Option<&Path>, output: Option<&Path>) -> i32 {
         to_stderr(&crate::report::fit_summary(summary));
         match output {
             None => exit_code(write_stdout(&text)),
-            Some(path) => match write_whole(path, &text) {
+            Some(path) => match write_whole(path, text.as_bytes()) {
                 Ok(()) => 0,
                 Err(e) => {
                     to_stderr(&format!("whatif: cannot write {}: {e}\n", path.display()));
@@ -365,7 +439,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Writes `text` to `path` whole or not at all: into a temporary file of its own beside the
 /// target (never one that already exists), then renamed over the target, keeping the target's
 /// permissions. A symbolic link is followed: its target is replaced and the link stays.
-fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let target = follow_links(path)?;
     let dir = match target.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
@@ -379,7 +453,7 @@ fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
     };
     let (mut file, temporary) = create_temporary(dir, &file_name.to_string_lossy())?;
     let written = (|| {
-        file.write_all(text.as_bytes())?;
+        file.write_all(bytes)?;
         if let Ok(existing) = std::fs::metadata(&target) {
             file.set_permissions(existing.permissions())?;
         }
@@ -585,47 +659,102 @@ fn run_program(model: &Model, options: &Options, json: bool, plot: Option<&Path>
         to_stderr(&format!("whatif: {e}\n"));
         return 2;
     }
-    let mut answers = Vec::new();
-    let mut results = Vec::new();
-    let mut text = String::new();
-    let mut failed = false;
-    let program = model.program();
     let show_progress = progress_wanted(json);
-    for (index, statement) in program.statements.iter().enumerate() {
-        let started = Instant::now();
-        let result = if show_progress {
-            with_progress(Counted::Samples, || model.answer_statement(index, options))
-        } else {
-            model.answer_statement(index, options)
-        };
+    let outcomes = (0..model.program().statements.len())
+        .map(|index| {
+            let started = Instant::now();
+            let result = if show_progress {
+                with_progress(Counted::Samples, || model.answer_statement(index, options))
+            } else {
+                model.answer_statement(index, options)
+            };
+            let outcome = Outcome::of(model, index, result, Some(started.elapsed()));
+            to_stderr(&outcome.stderr);
+            outcome
+        })
+        .collect();
+    print_outcomes(model, options, outcomes, json, plot)
+}
+
+/// One question's answer or error, as `run` prints it.
+struct Outcome {
+    /// The answer (for the pictures), if there is one.
+    answer: Option<crate::results::Answer>,
+    /// Its block of the text output.
+    text: String,
+    /// Its object of the JSON output.
+    json: serde_json::Value,
+    /// What it says on stderr: the answer's warnings, or the error.
+    stderr: String,
+}
+
+impl Outcome {
+    /// Statement `index`'s result, as printed; `took`, when given, is shown in the text.
+    fn of(
+        model: &Model,
+        index: usize,
+        result: Result<crate::results::Answer, crate::facade::Error>,
+        took: Option<std::time::Duration>,
+    ) -> Outcome {
+        let statement = &model.program().statements[index];
         match result {
             Ok(answer) => {
-                for w in &answer.warnings {
-                    let d = Diagnostic::warning(statement.span, w.clone());
-                    to_stderr(&render(model.name(), model.source(), &[d]));
-                }
-                let seconds = Some(started.elapsed().as_secs_f64());
-                text.push_str(&crate::report::render(&answer, seconds));
+                let warnings: Vec<Diagnostic> = answer
+                    .warnings
+                    .iter()
+                    .map(|w| Diagnostic::warning(statement.span, w.clone()))
+                    .collect();
+                let stderr = warnings
+                    .iter()
+                    .map(|d| render(model.name(), model.source(), std::slice::from_ref(d)))
+                    .collect();
+                let mut text = crate::report::render(&answer, took.map(|t| t.as_secs_f64()));
                 text.push('\n');
-                results.push(serde_json::to_value(&answer).unwrap_or_default());
-                answers.push(answer);
+                Outcome {
+                    json: serde_json::to_value(&answer).unwrap_or_default(),
+                    answer: Some(answer),
+                    text,
+                    stderr,
+                }
             }
             Err(error) => {
-                to_stderr(&error.to_string());
-                failed = true;
                 let first = error.diagnostics().first();
-                results.push(error.json_in_place_of(statement.line, &statement.text));
                 let code = first
                     .and_then(|d| d.code)
                     .map_or(String::new(), |c| format!("[{c}]"));
-                text.push_str(&format!(
-                    "{}\n  error{code}: {} (line {})\n\n",
-                    statement.text.trim_start_matches("query").trim(),
-                    first.map_or("", |d| d.message.as_str()),
-                    statement.line
-                ));
+                Outcome {
+                    answer: None,
+                    text: format!(
+                        "{}\n  error{code}: {} (line {})\n\n",
+                        statement.text.trim_start_matches("query").trim(),
+                        first.map_or("", |d| d.message.as_str()),
+                        statement.line
+                    ),
+                    json: error.json_in_place_of(statement.line, &statement.text),
+                    stderr: error.to_string(),
+                }
             }
         }
+    }
+}
+
+/// Prints the outcomes of every question of `model` as `run` does (text or `--json`), after
+/// writing the pictures of its decisions and bandits into `plot`; returns the exit code.
+fn print_outcomes(
+    model: &Model,
+    options: &Options,
+    outcomes: Vec<Outcome>,
+    json: bool,
+    plot: Option<&Path>,
+) -> i32 {
+    let failed = outcomes.iter().any(|o| o.answer.is_none());
+    let mut answers = Vec::new();
+    let mut results = Vec::new();
+    let mut text = String::new();
+    for outcome in outcomes {
+        text.push_str(&outcome.text);
+        results.push(outcome.json);
+        answers.extend(outcome.answer);
     }
     if let Some(dir) = plot {
         // Pictures are named after the model, so two models can share a directory.

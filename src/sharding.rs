@@ -36,6 +36,10 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sharding {
     question: String,
+    /// The model's own question it shards, by its place among the model's statements (made by
+    /// [`Model::shard_statement`]): seeded by its line in the file, as `run` answers it. `None`
+    /// for a question added by [`Model::shard`].
+    statement: Option<usize>,
     samples: u64,
     seed: u64,
     method: MethodChoice,
@@ -66,7 +70,7 @@ pub enum Finish {
     Again(Sharding),
 }
 
-const SHARDING_MAGIC: &[u8] = b"whatif-sharding-1\0";
+const SHARDING_MAGIC: &[u8] = b"whatif-sharding-2\0";
 const PARTIAL_MAGIC: &[u8] = b"whatif-partial-1\0";
 
 impl Sharding {
@@ -157,10 +161,44 @@ impl Model {
     /// answer with real targets, the pilot run that places the histogram edges; an exact
     /// engine answers here. Decisions and bandits are refused (they do not shard yet).
     pub fn shard(&self, question: &str, options: &Options) -> Result<Sharding, Error> {
-        self.on_question(question, |extended, index| {
+        self.shard_target(question, None, options)
+    }
+
+    /// [`Model::shard`] for the model's own question `index` (its place among the file's
+    /// questions, in order: [`Model::questions`]), seeded by its line as `run` answers it, so
+    /// the finished answer is the one `whatif run` prints. `whatif run --shard` uses it.
+    pub fn shard_statement(&self, index: usize, options: &Options) -> Result<Sharding, Error> {
+        let Some(statement) = self.program().statements.get(index) else {
+            return Err(plain_error(&format!(
+                "the model has {} questions; there is no question {index}",
+                self.program().statements.len()
+            )));
+        };
+        self.shard_target(&statement.text, Some(index), options)
+    }
+
+    /// Whether the model's question `index` shards: a query not answered from data by an
+    /// identified estimand (decisions, bandits and `identify` run in one process).
+    pub fn shards(&self, index: usize) -> bool {
+        match self.program().statements.get(index).map(|s| &s.kind) {
+            Some(StatementKind::Query { estimand, .. }) => {
+                !crate::identify::estimate::needs_identification(self.program(), estimand)
+            }
+            _ => false,
+        }
+    }
+
+    fn shard_target(
+        &self,
+        question: &str,
+        statement: Option<usize>,
+        options: &Options,
+    ) -> Result<Sharding, Error> {
+        self.on_target(question, statement, |extended, index| {
             let settings = extended.settings(index, options)?;
             let mut sharding = Sharding {
                 question: question.to_string(),
+                statement,
                 samples: settings.samples,
                 seed: settings.seed,
                 method: settings.method,
@@ -200,7 +238,7 @@ impl Model {
         let accumulators = if blocks.is_empty() {
             Vec::new()
         } else {
-            self.on_question(&sharding.question, |extended, index| {
+            self.on_target(&sharding.question, sharding.statement, |extended, index| {
                 match extended.run_blocks(index, options, sharding, blocks)? {
                     Outcome::Sampled { blocks, .. } => Ok(blocks),
                     Outcome::Exact(_) => Err(plain_error(
@@ -218,6 +256,17 @@ impl Model {
 
     /// Answers a sharded question from the partial of all its blocks, merged in order.
     pub fn finish(&self, sharding: &Sharding, partial: Partial) -> Result<Finish, Error> {
+        self.finish_for(sharding, partial, &Options::new())
+    }
+
+    /// [`Model::finish`], its messages worded for `options`' audience (`whatif merge` names
+    /// the command line's flags, as `run` does).
+    pub(crate) fn finish_for(
+        &self,
+        sharding: &Sharding,
+        partial: Partial,
+        options: &Options,
+    ) -> Result<Finish, Error> {
         if partial.fingerprint != sharding.fingerprint() {
             return Err(plain_error("this partial belongs to another sharding"));
         }
@@ -234,8 +283,8 @@ impl Model {
                 .map_err(|e| plain_error(&format!("cannot read the exact answer: {e}")));
         }
         let edges = sharding.edges.clone().unwrap_or_default();
-        self.on_question(&sharding.question, |extended, index| {
-            let options = extended.sharded_options(sharding, &Options::new());
+        self.on_target(&sharding.question, sharding.statement, |extended, index| {
+            let options = extended.sharded_options(sharding, options);
             let settings = extended.settings(index, &options)?;
             let statement = &extended.program().statements[index];
             let StatementKind::Query { name, estimand } = &statement.kind else {
@@ -267,12 +316,22 @@ impl Model {
         })
     }
 
-    /// Runs `f` on this model extended with `question`, its errors located in the question.
-    fn on_question<T>(
+    /// Runs `f` on the model's own statement `statement` (which must read `question`), or on
+    /// this model extended with `question`, its errors located in the question.
+    fn on_target<T>(
         &self,
         question: &str,
+        statement: Option<usize>,
         f: impl FnOnce(&Model, usize) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        if let Some(index) = statement {
+            return match self.program().statements.get(index) {
+                Some(s) if s.text == question => f(self, index),
+                _ => Err(plain_error(
+                    "this sharding was made for another model: shard and finish with the same model",
+                )),
+            };
+        }
         let (extended, at) = self
             .with_question(question)
             .map_err(|(e, at)| e.relocate(at, "<question>", question.trim()))?;
@@ -303,7 +362,7 @@ impl Model {
                 "only queries shard: decisions, bandits and `identify` run in one process (Model::ask)",
             ));
         };
-        if crate::identify::estimate::needs_identification(self.program(), estimand) {
+        if !self.shards(index) {
             return Err(plain_error(
                 "a query answered from data by its identified estimand does not shard: ask it in one process (Model::ask)",
             ));
