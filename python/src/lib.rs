@@ -94,6 +94,42 @@ impl PyModel {
         self.model.questions().map(str::to_string).collect()
     }
 
+    /// The model with its `?` parameters fitted (`whatif::Model::fit`) to the CSV file at
+    /// `path` or to `columns`, named columns of cell texts (as CSV cells are read).
+    #[pyo3(signature = (*, path = None, columns = None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        columns: Option<Vec<(String, Vec<String>)>>,
+    ) -> PyResult<PyModel> {
+        let data = match (path, columns) {
+            (Some(path), None) => whatif::Data::from_path(path),
+            (None, Some(columns)) => whatif::Data::from_columns(columns),
+            _ => {
+                return Err(PyValueError::new_err(
+                    "fit takes a path or columns, one of the two",
+                ));
+            }
+        };
+        let model = &self.model;
+        py.detach(|| model.fit(&data))
+            .map(|model| PyModel { model })
+            .map_err(|e| to_py_err(py, &e))
+    }
+
+    /// What the fit did (rows, estimates, standard errors) as JSON, for a fitted model.
+    #[getter]
+    fn fit_summary_json(&self) -> PyResult<Option<String>> {
+        self.model.fit_summary().map(json).transpose()
+    }
+
+    /// The model's text with every `?` replaced by its estimate, for a fitted model.
+    #[getter]
+    fn fitted_source(&self) -> Option<String> {
+        self.model.fitted_source()
+    }
+
     /// The causal graph as Graphviz DOT.
     fn graph(&self) -> String {
         self.model.graph()

@@ -149,6 +149,33 @@ class Model:
         text = self._native.run_json(samples=samples, seed=seed, method=method, threads=threads)
         return [Result(answer) for answer in json.loads(text)]
 
+    def fit(self, data: Any) -> "Model":
+        """The model with its ``?`` parameters fitted to ``data`` (LANGUAGE.md section 12), as
+        ``whatif fit`` does: a CSV file's path, a pandas ``DataFrame``, or a ``dict`` from
+        column name to a sequence of cells. Cells are read as a CSV's are: ``True``/``False``
+        (or ``1``/``0``), numbers, labels as strings; ``None``, ``NaN`` and pandas' ``NA`` are
+        missing. Columns the model does not name are ignored. A cell of the wrong type raises
+        :class:`DataError` (E013) naming its row and column. The fitted model answers as the
+        written-out model would; :attr:`fit_summary` says what was estimated.
+        """
+        if isinstance(data, (str, os.PathLike)):
+            return self._wrap(self._native.fit(path=os.fspath(data)))
+        items = getattr(data, "items", None)
+        if not callable(items):
+            raise TypeError(
+                "fit takes a CSV file's path, a pandas DataFrame or a dict of columns, "
+                f"not {type(data).__name__}"
+            )
+        columns = [(str(name), [_cell(v) for v in column]) for name, column in items()]
+        return self._wrap(self._native.fit(columns=columns))
+
+    @property
+    def fit_summary(self) -> Optional[Dict[str, Any]]:
+        """For a fitted model, what the fit did: its rows and each parameter's estimate and
+        standard error (the ``"fit"`` object of ``whatif run --json``); else ``None``."""
+        text = self._native.fit_summary_json
+        return None if text is None else json.loads(text)
+
     def graph(self) -> "Graph":
         """The causal graph: a :class:`Graph`, which is its Graphviz DOT text (a ``str``) and
         draws itself in a notebook where Graphviz's ``dot`` program is installed."""
@@ -161,11 +188,26 @@ class Model:
         return f"<whatif.Model {self.name}: {len(self.variables)} variables>"
 
     def __reduce__(self):  # pickled (for Dask) as its source text and name
-        return (_model_from_source, (self.source, self.name))
+        # A fitted model travels as its text with the estimates written in.
+        fitted = self._native.fitted_source
+        return (_model_from_source, (self.source if fitted is None else fitted, self.name))
 
 
 def _model_from_source(source: str, name: str) -> Model:
     return Model(source, name=name)
+
+
+def _cell(value: Any) -> str:
+    """A cell as the text a CSV would hold: empty for a missing value."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return ""
+    if not isinstance(value, str) and callable(getattr(value, "item", None)):
+        value = value.item()  # a NumPy scalar
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if value != value else repr(value)
+    return str(value)
 
 
 class Graph(str):
