@@ -4,7 +4,7 @@ reported standard error is at most 1% of the true posterior sd, on the posterior
 
     python3 scripts/posterior_bench.py target/release/whatif [--bench DIR]
         [--models eight_schools,logistic200,hiring40,hiring100,hiring200] [--threads 1,2]
-        [--reps 3] [--max-seconds 120] [--families 40,100,200] [--json OUT]
+        [--reps 3] [--max-seconds 120] [--families 40,100,200] [--nuts] [--json OUT]
 
 DIR is the shared benchmark folder (default ../shared/bench/posterior beside the repository,
 else /work/shared/bench/posterior): its .scm models and truth.json (quadrature) are read, never
@@ -19,6 +19,13 @@ Per model, query and thread count:
    x1.2 margin); run and verified (x1.5 until every repetition meets it) unless the prediction
    exceeds --max-seconds, in which case the time is extrapolated and marked so;
 3. every run's |value - truth| / stderr (z): above 3 means the stderr is not honest there.
+
+--nuts also runs NumPyro NUTS on each model right after whatif's runs of it, in the same process
+tree on the same machine (the shared folder's numpyro_bench.py, imported, not copied: 1 chain,
+1000 warm-up, draws sized so stderr = sd/sqrt(ESS) <= 1% of the true sd, each repetition a fresh
+Python process, "incl. compile" its first run, "excl. compile" the same run again with another
+key; the non-centered eight schools only). Needs `pip install numpyro jax`. A summary table then
+gives both sides' medians and whatif's time as a ratio to NUTS's measured in this run.
 
 --families N,... also times the hiring model written as one `for` block with N candidates
 (hired unless i % 4 == 0, as gen_models.py), at a fixed 4096 samples, with its truth by
@@ -129,6 +136,59 @@ def bench_query(binary, path, threads, reps, truth, max_seconds, log):
     return result
 
 
+def nuts_bench(bench, model, reps, truth, log):
+    """NumPyro NUTS on `model` with the shared numpyro_bench.py: {site: its `target` figures}."""
+    import sys
+    if bench not in sys.path:
+        sys.path.insert(0, bench)
+    import numpyro_bench
+    for name, variant, sites, measure in numpyro_bench.CONFIGS:
+        if name == model and measure:
+            return numpyro_bench.bench_config(name, variant, sites, measure, reps, truth,
+                                              log)["target"]
+    return {}
+
+
+def summary_table(out, nuts, truth, threads):
+    """Markdown: per query, NUTS's and whatif's seconds to target, ratios, whatif's error."""
+    head = ["model · query", "NUTS incl. compile", "NUTS excl. compile"]
+    for t in threads:
+        head += [f"whatif {t} thr.", f"ratio to NUTS incl. / excl. ({t} thr.)"]
+    head += ["whatif method", "whatif estimate ± stderr vs truth (z; max |z|)"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key in sorted({k.rsplit("/", 1)[0] for k in out if "/threads" in k and "family" not in k},
+                      key=lambda k: MODELS.index(k.split("/")[0])):
+        model, site = key.split("/")
+        n = nuts.get(model, {}).get(site)
+        tin = n and n["seconds_incl_compile"]
+        tex = n and n["seconds_excl_compile"]
+        mark = "~" if n and n.get("extrapolated") else ""
+        cells = [f"{model} · E[{site}]", f"{mark}{tin:.2f}" if n else "—",
+                 f"{mark}{tex:.2f}" if n else "—"]
+        shown = None
+        for t in threads:
+            r = out.get(f"{key}/threads{t}", {}).get("to_target")
+            if not r:
+                cells += ["—", "—"]
+                continue
+            sec = r["seconds"]
+            ext = "~" if r.get("extrapolated") else ""
+            cells.append(f"{ext}{sec:.2f}")
+            cells.append(f"{sec / tin:.2f} / {sec / tex:.2f}" if n else "—")
+            if not r.get("extrapolated") and shown is None:
+                shown = r
+        if shown:
+            m = truth[model]["queries"][site]["mean"]
+            z = (shown["value"] - m) / shown["stderr"]
+            cells.append("/".join(shown["methods"]))
+            cells.append(f"{shown['value']:.4f} ± {shown['stderr']:.4f} vs {m:.4f} "
+                         f"({z:+.1f}; {shown['max_abs_z']:.1f})")
+        else:
+            cells += ["—", "not reached"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def hiring_family(n):
     hired = [(i % 4) != 0 for i in range(1, n + 1)]
     evidence = ", ".join((f"hired[{i}]" if h else f"not hired[{i}]")
@@ -162,6 +222,7 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--max-seconds", type=float, default=120.0)
     ap.add_argument("--families", default="")
+    ap.add_argument("--nuts", action="store_true")
     ap.add_argument("--json")
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
@@ -176,14 +237,18 @@ def main():
     log(f"{version}, default method (auto), {os.cpu_count()} cores, "
         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, medians of {a.reps} seeds")
     out = {}
+    nuts = {}
+    thread_counts = [int(x) for x in a.threads.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         for model in [m for m in a.models.split(",") if m]:
             for site, path in single_query_files(bench, model, tmp).items():
-                for threads in [int(x) for x in a.threads.split(",")]:
+                for threads in thread_counts:
                     log(f"\n== {model} E[{site} | data], --threads {threads}")
                     out[f"{model}/{site}/threads{threads}"] = bench_query(
                         binary, path, threads, a.reps, truth[model]["queries"][site],
                         a.max_seconds, log)
+            if a.nuts:
+                nuts[model] = nuts_bench(bench, model, a.reps, truth, log)
         for n in [int(x) for x in a.families.split(",") if x]:
             text, hired = hiring_family(n)
             path = os.path.join(tmp, f"hiring_family{n}.scm")
@@ -198,9 +263,12 @@ def main():
                     f"{s['wall_s']:.2f} s, {s['value']:.4f} ± {s['stderr']:.5f} vs "
                     f"{t['mean']:.4f} (sd {t['sd']:.4f}), max|z| {s['max_abs_z']:.1f}, "
                     f"{'/'.join(s['methods'])}{'  [warned]' if s['warned'] else ''}")
+    if a.nuts:
+        out["nuts"] = nuts
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
+    log("\n" + summary_table(out, nuts, truth, thread_counts))
 
 
 if __name__ == "__main__":

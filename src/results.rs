@@ -43,8 +43,8 @@ pub struct Answer {
     /// Warnings about this answer (low effective sample size).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub warnings: Vec<String>,
-    /// What sequential Monte Carlo adds: the log evidence, and why `auto` chose it (each
-    /// field printed only when present).
+    /// What sequential Monte Carlo adds: the log evidence; and why `auto` chose the sampler
+    /// after its pilot run (each field printed only when present).
     #[serde(flatten, default)]
     pub details: Details,
     /// With `--bootstrap B` ([`crate::Model::bootstrap`]): how the answer varies when the `?`
@@ -53,7 +53,8 @@ pub struct Answer {
     pub bootstrap: Option<ParameterSpread>,
 }
 
-/// What an answer from sequential Monte Carlo adds to the numbers.
+/// What an answer from sequential Monte Carlo adds to the numbers (and, for a sampled answer
+/// `auto` chose after a pilot run, why).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Details {
@@ -67,7 +68,8 @@ pub struct Details {
     /// The most tempering stages one of sequential Monte Carlo's replicates took.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stages: Option<usize>,
-    /// Why `--method auto` chose this method, when it chose sequential Monte Carlo.
+    /// Why `--method auto` chose this method, when its pilot run of likelihood weighting
+    /// decided: it chose sequential Monte Carlo, or kept likelihood weighting.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub method_reason: Option<String>,
 }

@@ -18,10 +18,11 @@
 //!    answer (variable elimination, whose table sizes are known only as it eliminates)
 //!    declines with a reason too; its verdict is replaced and the choice is made again.
 //!    Likewise under `auto`, before likelihood weighting answers a plan with evidence, a pilot
-//!    run of [`PILOT_SAMPLES`] measures its effective sample size: below
-//!    [`AUTO_PILOT_ESS_SHARE`] of the pilot (the share at which an answer would carry the
-//!    low-ESS warning), the likelihood-weighting engines decline ([`Reason::LowEss`]) and SMC
-//!    answers.
+//!    run of [`PILOT_SAMPLES`] measures its effective sample size and the Pareto shape of its
+//!    weights' tail: below [`AUTO_PILOT_ESS_SHARE`] of the pilot (the share at which an
+//!    answer would carry the low-ESS warning), or with a tail heavier than
+//!    [`AUTO_PILOT_PARETO_K`], the likelihood-weighting engines decline ([`Reason::LowEss`])
+//!    and SMC answers.
 //!
 //! This module is the only place that falls back from one engine to another. Every answer
 //! says which engine answered ([`Solved::engine`]) and why the preferred ones did not
@@ -140,8 +141,14 @@ pub enum Reason {
     /// The engine's own explanation, as its E010 diagnostic.
     Engine(Diagnostic),
     /// Under `auto`: likelihood weighting's pilot run kept an effective sample size of `ess`
-    /// out of `samples`, too few for the evidence to be absorbed by weighting.
-    LowEss { ess: f64, samples: u64 },
+    /// out of `samples`, or its weights' tail had Pareto shape `pareto_k` above
+    /// [`AUTO_PILOT_PARETO_K`]: too few, or too unreliable, for the evidence to be absorbed by
+    /// weighting.
+    LowEss {
+        ess: f64,
+        samples: u64,
+        pareto_k: Option<f64>,
+    },
 }
 
 /// An engine declining a plan, with its reason.
@@ -195,10 +202,24 @@ impl Unsupported {
     /// One sentence saying why the engine did not answer (for an answer's `method_reason`).
     pub fn explain(&self) -> String {
         match &self.reason {
-            Reason::LowEss { ess, samples } => format!(
-                "likelihood weighting's pilot run kept an effective sample size of {ess:.1} of {samples} samples ({:.3}%, below {}%)",
+            Reason::LowEss {
+                ess,
+                samples,
+                pareto_k,
+            } if pilot_ess_is_low(*ess) => format!(
+                "likelihood weighting's pilot run kept an effective sample size of {ess:.1} of {samples} samples ({:.3}%, below {}%){}",
                 100.0 * ess / *samples as f64,
-                100.0 * AUTO_PILOT_ESS_SHARE
+                100.0 * AUTO_PILOT_ESS_SHARE,
+                pareto_k.map_or(String::new(), |k| format!("; its weights' Pareto k̂ {k:.2}"))
+            ),
+            Reason::LowEss {
+                ess,
+                samples,
+                pareto_k,
+            } => format!(
+                "likelihood weighting's pilot run's weights have a heavy tail (Pareto k̂ {:.2}, above {AUTO_PILOT_PARETO_K}), so its effective sample size of {ess:.1} of {samples} samples ({:.2}%) overstates what weighting would achieve",
+                pareto_k.unwrap_or(f64::NAN),
+                100.0 * ess / *samples as f64,
             ),
             Reason::TooBig { what, size, limit } => format!(
                 "{} would need {what} of {size:.3e}, more than the limit of {limit:.3e}",
@@ -230,8 +251,40 @@ pub const PILOT_SAMPLES: u64 = 4096;
 
 /// Under `auto`, likelihood weighting answers a plan with evidence only if its pilot run keeps
 /// at least this share of its samples as effective sample size (the share below which its
-/// answers carry the low-ESS warning); otherwise SMC answers.
+/// answers carry the low-ESS warning) and its weights' tail is not too heavy
+/// ([`AUTO_PILOT_PARETO_K`]); otherwise SMC answers.
 pub const AUTO_PILOT_ESS_SHARE: f64 = 0.01;
+
+/// Under `auto`, likelihood weighting answers a plan with evidence only if the Pareto shape
+/// `k̂` of its pilot run's largest weights ([`super::estimate::pareto_k`]) is at most this:
+/// PSIS's threshold (Vehtari et al. 2024: `min(1 − 1/log₁₀ S, 0.7)`, 0.72 for S = 4,096),
+/// above which the weights' variance is so large that the ESS of a few thousand samples
+/// overstates what weighting achieves at any practical sample size.
+pub const AUTO_PILOT_PARETO_K: f64 = 0.7;
+
+/// What likelihood weighting's pilot run found on the plan's groups with evidence: the
+/// smallest effective sample size and the largest Pareto `k̂` of the weights' tail.
+#[derive(Clone, Copy, Debug)]
+pub struct Pilot {
+    /// Kish's effective sample size, of [`PILOT_SAMPLES`].
+    pub ess: f64,
+    /// The Pareto shape of the weights' tail (`None` when too few weights to fit it).
+    pub pareto_k: Option<f64>,
+}
+
+impl Pilot {
+    /// The reason likelihood weighting declines after this pilot, if it does. A pilot that met
+    /// the evidence in no sample leaves the answer to likelihood weighting, whose own run says
+    /// whether the evidence was ever met.
+    fn declines(self) -> Option<Reason> {
+        let heavy = self.pareto_k.is_some_and(|k| k > AUTO_PILOT_PARETO_K);
+        (self.ess > 0.0 && (pilot_ess_is_low(self.ess) || heavy)).then_some(Reason::LowEss {
+            ess: self.ess,
+            samples: PILOT_SAMPLES,
+            pareto_k: self.pareto_k,
+        })
+    }
+}
 
 /// The engine choice: a pure function of the options and each engine's verdict on the plan.
 ///
@@ -435,6 +488,9 @@ pub struct Solved {
     /// Why each engine preferred over `engine` did not answer (an answer from SMC chosen by
     /// `auto` shows the likelihood-weighting engines' reason, [`Solved::reason`]).
     pub declined: Vec<Unsupported>,
+    /// What `auto`'s pilot run found when it kept likelihood weighting (`None` when no pilot
+    /// ran).
+    pub pilot: Option<Pilot>,
 }
 
 impl Solved {
@@ -448,8 +504,23 @@ impl Solved {
         }
     }
 
-    /// Why `auto` chose SMC (likelihood weighting's pilot verdict), if it did.
+    /// Why `auto` chose SMC, or kept likelihood weighting, after likelihood weighting's pilot
+    /// run: the pilot's verdict, if a pilot decided.
     pub fn reason(&self) -> Option<String> {
+        if self.engine.is_likelihood_weighting() {
+            let pilot = self
+                .pilot
+                .filter(|p| p.ess > 0.0 && p.declines().is_none())?;
+            let tail = pilot.pareto_k.map_or(String::new(), |k| {
+                format!(", and its weights' Pareto k̂ is {k:.2}, at most {AUTO_PILOT_PARETO_K}")
+            });
+            return Some(format!(
+                "auto kept likelihood weighting: its pilot run kept an effective sample size of {:.0} of {PILOT_SAMPLES} samples ({:.1}%, at least {}%){tail}",
+                pilot.ess,
+                100.0 * pilot.ess / PILOT_SAMPLES as f64,
+                100.0 * AUTO_PILOT_ESS_SHARE
+            ));
+        }
         if self.engine != Engine::Smc {
             return None;
         }
@@ -551,15 +622,12 @@ fn low_pilot_ess(
     model: &Model,
     budget: &Budget,
 ) -> Result<Option<Reason>, Diagnostic> {
-    Ok(match pilot_ess(plan, model, budget)? {
-        Some(ess) if ess > 0.0 && ess < AUTO_PILOT_ESS_SHARE * PILOT_SAMPLES as f64 => {
-            Some(Reason::LowEss {
-                ess,
-                samples: PILOT_SAMPLES,
-            })
-        }
-        _ => None,
-    })
+    Ok(pilot_run(plan, model, budget)?.and_then(Pilot::declines))
+}
+
+/// Whether a pilot's effective sample size is below [`AUTO_PILOT_ESS_SHARE`] of its samples.
+fn pilot_ess_is_low(ess: f64) -> bool {
+    ess < AUTO_PILOT_ESS_SHARE * PILOT_SAMPLES as f64
 }
 
 /// Marks every likelihood-weighting engine as declining for `reason`.
@@ -587,6 +655,7 @@ pub fn solve(
 ) -> Result<Solved, Diagnostic> {
     let mut assessed = assess(plan, model, settings, &budget, span);
     let mut piloted = false;
+    let mut kept_pilot = None;
     loop {
         let verdicts: Vec<(Engine, Result<Cost, Unsupported>)> = assessed
             .iter()
@@ -602,10 +671,12 @@ pub fn solve(
             .expect("the chosen engine was assessed");
         if pilots(choice.engine, settings) && !piloted {
             piloted = true;
-            if let Some(reason) = low_pilot_ess(plan, model, &budget)? {
+            let pilot = pilot_run(plan, model, &budget)?;
+            if let Some(reason) = pilot.and_then(Pilot::declines) {
                 decline_likelihood_weighting(&mut assessed, reason);
                 continue;
             }
+            kept_pilot = pilot;
         }
         // Taken out to run (an engine runs at most once: a decline replaces its verdict).
         let prepared = match std::mem::replace(
@@ -621,6 +692,7 @@ pub fn solve(
                     solution,
                     engine: choice.engine,
                     declined: choice.declined,
+                    pilot: kept_pilot,
                 });
             }
             Err(unsupported) => assessed[index].1 = Err(unsupported),
@@ -628,10 +700,10 @@ pub fn solve(
     }
 }
 
-/// The smallest effective sample size over the plan's groups in a pilot run of likelihood
-/// weighting ([`PILOT_SAMPLES`] samples of the interpreter, on a stream of its own), or `None`
-/// when no group has evidence (nothing to weight).
-fn pilot_ess(plan: &Plan, model: &Model, budget: &Budget) -> Result<Option<f64>, Diagnostic> {
+/// A pilot run of likelihood weighting ([`PILOT_SAMPLES`] samples of the interpreter, on a
+/// stream of its own): the smallest effective sample size and the largest Pareto `k̂` over the
+/// plan's groups with evidence, or `None` when no group has evidence (nothing to weight).
+fn pilot_run(plan: &Plan, model: &Model, budget: &Budget) -> Result<Option<Pilot>, Diagnostic> {
     let has_evidence = |g: usize| {
         !plan.groups[g].indicators.is_empty()
             || plan
@@ -661,15 +733,22 @@ fn pilot_ess(plan: &Plan, model: &Model, budget: &Budget) -> Result<Option<f64>,
         kinds.iter().map(|k| vec![None; k.len()]).collect();
     let mut acc = Accumulators::new(&kinds, &histograms, &[]);
     let mut rng = sampling::chunk_rng(&pilot, 0);
+    let mut log_weights = vec![Vec::with_capacity(PILOT_SAMPLES as usize); plan.groups.len()];
     sampling::Sampler::new(plan, model).run(&mut rng, PILOT_SAMPLES, &mut |lw, values| {
+        for (kept, w) in log_weights.iter_mut().zip(lw) {
+            kept.push(*w);
+        }
         acc.add(lw, values)
     })?;
-    Ok(Some(
-        (0..plan.groups.len())
-            .filter(|&g| has_evidence(g))
+    let with_evidence = || (0..plan.groups.len()).filter(|&g| has_evidence(g));
+    Ok(Some(Pilot {
+        ess: with_evidence()
             .map(|g| acc.groups[g].ess())
             .fold(f64::INFINITY, f64::min),
-    ))
+        pareto_k: with_evidence()
+            .filter_map(|g| super::estimate::pareto_k(&log_weights[g]))
+            .reduce(f64::max),
+    }))
 }
 
 /// The E010 for a plan no allowed engine answers: the most telling reason. For `--method

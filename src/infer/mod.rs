@@ -237,7 +237,9 @@ pub(crate) fn answer_solved(
 ) -> Result<Answer, Diagnostic> {
     match &solved.solution {
         engine::Solution::Sampled(acc) => {
-            answer_sampled(model, statement, name, estimand, settings, plan, acc)
+            let mut answer = answer_sampled(model, statement, name, estimand, settings, plan, acc)?;
+            answer.details.method_reason = solved.reason();
+            Ok(answer)
         }
         engine::Solution::Smc(smc) => {
             let mut answer = answer_smc(model, statement, estimand, plan, smc)?;
