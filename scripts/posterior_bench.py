@@ -174,7 +174,7 @@ def summary_table(out, nuts, truth, threads):
             sec = r["seconds"]
             ext = "~" if r.get("extrapolated") else ""
             cells.append(f"{ext}{sec:.2f}")
-            cells.append(f"{sec / tin:.2f} / {sec / tex:.2f}" if n else "—")
+            cells.append(f"{sec / tin:.3g} / {sec / tex:.3g}" if n else "—")
             if not r.get("extrapolated") and shown is None:
                 shown = r
         if shown:
