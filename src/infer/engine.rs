@@ -273,6 +273,23 @@ pub struct Pilot {
 }
 
 impl Pilot {
+    /// Why `auto` kept likelihood weighting after this pilot, if it did and the pilot met the
+    /// evidence.
+    fn kept(self) -> Option<String> {
+        if self.ess <= 0.0 || self.declines().is_some() {
+            return None;
+        }
+        let tail = self.pareto_k.map_or(String::new(), |k| {
+            format!(", and its weights' Pareto k̂ is {k:.2}, at most {AUTO_PILOT_PARETO_K}")
+        });
+        Some(format!(
+            "auto kept likelihood weighting: its pilot run kept an effective sample size of {:.0} of {PILOT_SAMPLES} samples ({:.1}%, at least {}%){tail}",
+            self.ess,
+            100.0 * self.ess / PILOT_SAMPLES as f64,
+            100.0 * AUTO_PILOT_ESS_SHARE
+        ))
+    }
+
     /// The reason likelihood weighting declines after this pilot, if it does. A pilot that met
     /// the evidence in no sample leaves the answer to likelihood weighting, whose own run says
     /// whether the evidence was ever met.
@@ -508,18 +525,7 @@ impl Solved {
     /// run: the pilot's verdict, if a pilot decided.
     pub fn reason(&self) -> Option<String> {
         if self.engine.is_likelihood_weighting() {
-            let pilot = self
-                .pilot
-                .filter(|p| p.ess > 0.0 && p.declines().is_none())?;
-            let tail = pilot.pareto_k.map_or(String::new(), |k| {
-                format!(", and its weights' Pareto k̂ is {k:.2}, at most {AUTO_PILOT_PARETO_K}")
-            });
-            return Some(format!(
-                "auto kept likelihood weighting: its pilot run kept an effective sample size of {:.0} of {PILOT_SAMPLES} samples ({:.1}%, at least {}%){tail}",
-                pilot.ess,
-                100.0 * pilot.ess / PILOT_SAMPLES as f64,
-                100.0 * AUTO_PILOT_ESS_SHARE
-            ));
+            return self.pilot.and_then(Pilot::kept);
         }
         if self.engine != Engine::Smc {
             return None;
@@ -605,6 +611,21 @@ pub fn expected_work(
         Some((_, Ok(Cost::Work(w)))) => Some((choice.engine, *w)),
         _ => None,
     }
+}
+
+/// Why `auto` kept likelihood weighting for `plan` ([`Solved::reason`]), for an answer merged
+/// from shards, which does not carry its [`Solved`]: the same pilot run again (its stream is
+/// its own, so it finds what [`solve`]'s found).
+pub fn kept_likelihood_weighting(
+    plan: &Plan,
+    model: &Model,
+    settings: &Settings,
+    budget: &Budget,
+) -> Result<Option<String>, Diagnostic> {
+    if settings.method != MethodChoice::Auto || settings.forced.is_some() {
+        return Ok(None);
+    }
+    Ok(pilot_run(plan, model, budget)?.and_then(Pilot::kept))
 }
 
 /// Whether [`solve`] runs likelihood weighting's pilot before `engine` answers: under `auto`,

@@ -128,5 +128,15 @@ pub fn finish_query(
     if let Some(wider) = sampling::widened(&total, edges) {
         return Ok(Err(wider));
     }
-    super::answer_sampled(model, statement, name, estimand, settings, &plan, &total).map(Ok)
+    let budget = Budget {
+        samples: settings.samples,
+        seed: settings.seed,
+        stream: statement.line as u64,
+        cancel: settings.cancel,
+    };
+    let reason = engine::kept_likelihood_weighting(&plan, model, &settings, &budget)?;
+    let mut answer =
+        super::answer_sampled(model, statement, name, estimand, settings, &plan, &total)?;
+    answer.details.method_reason = reason;
+    Ok(Ok(answer))
 }
