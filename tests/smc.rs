@@ -194,6 +194,65 @@ fn a_counterfactual_matches_enumeration() {
     assert_close(&answer, 0.625, 0.02);
 }
 
+/// A noisy measurement: `y = 1` makes the posterior of `x` Normal(0.8, 0.2) (precision
+/// 1 + 1/0.5², mean 4 · 1 / 5). `band` cuts `x` at 1 and 2.
+const MEASURED: &str = "x ~ Normal(0, 1)
+y ~ Normal(x, 0.5)
+band := if x > 2 then 2 else if x > 1 then 1 else 0";
+
+/// `P(x > c | y = 1)` by the Gaussian posterior.
+fn measured_upper_tail(c: f64) -> f64 {
+    0.5 * statrs::function::erf::erfc((c - 0.8) / (2.0f64 * 0.2).sqrt())
+}
+
+/// Whether `answer` carries the rare-outcome warning.
+fn warns_rare(answer: &Answer) -> bool {
+    answer
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("rare outcome:"))
+}
+
+#[test]
+fn a_probability_resting_on_few_particles_warns_as_likelihood_weighting_does() {
+    // P(x > 2 | y = 1) ≈ 0.0036: of 2,048 particles only a handful land there.
+    let few = options(Method::Smc, 2_048, 4);
+    let rare = ask(MEASURED, "P(x > 2 | y = 1)", &few);
+    let (value, _, ess) = estimate(&rare);
+    assert!(
+        value * ess < 10.0 && warns_rare(&rare),
+        "{value} with ESS {ess}: {:?}",
+        rare.warnings
+    );
+    // P(x > 1 | y = 1) ≈ 0.327 rests on hundreds of them: it agrees and does not warn.
+    let common = ask(MEASURED, "P(x > 1 | y = 1)", &few);
+    assert_close(&common, measured_upper_tail(1.0), 0.02);
+    assert!(common.warnings.is_empty(), "{:?}", common.warnings);
+    // With 64 times the particles the rare probability is no longer rare: it agrees too.
+    let many = ask(
+        MEASURED,
+        "P(x > 2 | y = 1)",
+        &options(Method::Smc, 131_072, 4),
+    );
+    assert_close(&many, measured_upper_tail(2.0), 0.001);
+    assert!(many.warnings.is_empty(), "{:?}", many.warnings);
+    // A distribution's and the marginals' rare values are named, the others not.
+    for query in ["P(band | y = 1)", "P(* | y = 1)"] {
+        let answer = ask(MEASURED, query, &few);
+        let rare: Vec<&String> = answer
+            .warnings
+            .iter()
+            .filter(|w| w.starts_with("rare outcome:"))
+            .collect();
+        assert_eq!(rare.len(), 1, "{query}: {:?}", answer.warnings);
+        assert!(
+            rare[0].contains("2 (") && !rare[0].contains("1 (") && !rare[0].contains("0 ("),
+            "{query}: {}",
+            rare[0]
+        );
+    }
+}
+
 #[test]
 fn one_seed_gives_the_same_numbers_at_one_and_two_threads() {
     let json = |threads: usize| {

@@ -618,6 +618,7 @@ fn answer_smc(
     let body = match estimand {
         Estimand::Probability { .. } => {
             let (value, stderr) = scalar(0);
+            warnings.extend(rare_warning(&[(None, value * ess)]));
             Body::Probability(Estimate {
                 value,
                 stderr: Some(estimate::probability_stderr(value, stderr, ess)),
@@ -634,15 +635,15 @@ fn answer_smc(
                 samples: Some(samples),
             })
         }
-        Estimand::Distribution { ty, target, .. } => Body::Distribution(smc_distribution(
-            model,
-            target,
-            *ty,
-            &smc.groups[0].targets[0],
-            ess,
-            samples,
-        )),
+        Estimand::Distribution { ty, target, .. } => {
+            let answer = &smc.groups[0].targets[0];
+            warnings.extend(rare_warning(&smc_hits(answer, ess, &|v| {
+                model.format_value(*ty, v)
+            })));
+            Body::Distribution(smc_distribution(model, target, *ty, answer, ess, samples))
+        }
         Estimand::Marginals { .. } => {
+            let mut hits = Vec::new();
             let variables = model
                 .vars
                 .iter()
@@ -650,10 +651,14 @@ fn answer_smc(
                 .map(|(v, var)| {
                     let target = crate::scm::Ex::Var(v);
                     let answer = &smc.groups[0].targets[v];
+                    hits.extend(smc_hits(answer, ess, &|x| {
+                        format!("{} = {}", var.name, model.format_value(var.ty, x))
+                    }));
                     let d = smc_distribution(model, &target, var.ty, answer, ess, samples);
                     (var.name.clone(), d)
                 })
                 .collect();
+            warnings.extend(rare_warning(&hits));
             Body::Marginals(crate::results::Marginals { variables })
         }
         _ => {
@@ -697,6 +702,24 @@ fn answer_smc(
         details,
         bootstrap: None,
     })
+}
+
+/// `(value shown, effective hits)` per value of a discrete SMC target, for [`rare_warning`]:
+/// a value of probability `p` among particles worth `ess` independent draws rests on `p · ess`
+/// of them (after resampling the particles are equally weighted, and `p · ESS` is then the
+/// number of particles showing the value, capped as the ESS is).
+fn smc_hits(
+    answer: &smc::TargetAnswer,
+    ess: f64,
+    shown: &dyn Fn(f64) -> String,
+) -> Vec<(Option<String>, f64)> {
+    match answer {
+        smc::TargetAnswer::Discrete(rows) => rows
+            .iter()
+            .map(|&(v, p, _)| (Some(shown(v)), p * ess))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The distribution of `target` (of type `ty`) from sequential Monte Carlo's answer for it.
@@ -751,7 +774,9 @@ fn smc_distribution(
 const RARE_HITS: f64 = 10.0;
 
 /// The warning for sampled probabilities that rest on fewer than [`RARE_HITS`] effective
-/// samples — `(value shown, effective hits)` per probability (`None` for an event's): their
+/// samples — `(value shown, effective hits)` per probability (`None` for an event's; likelihood
+/// weighting counts the hits' own Kish ESS, sequential Monte Carlo the probability times its
+/// ESS): their
 /// standard errors come from too few samples to be trusted. A probability of exactly 0 (never
 /// sampled) is not one of them: its score-interval standard error already says how little is
 /// known.
