@@ -376,16 +376,25 @@ impl Game<'_> {
             stream: 0,
             cancel: self.settings.cancel,
         };
-        let Some((engine, work)) =
-            engine::expected_work(&plan, self.model, &self.settings, &budget, self.span)
-        else {
+        let steps: usize = plan.steps.iter().map(|s| s.comps.len()).sum();
+        let total_work = |work: f64, repeats: u64| {
+            let per_coalition = (work + PLANNING_WORK_PER_STEP * steps as f64) / piece.len() as f64;
+            per_coalition * total as f64 * repeats as f64
+        };
+        let limit = self.settings.max_attribution_work;
+        // Whatever engine answers, each coalition is answered at least once.
+        let within = |work: f64| total_work(work, 1) <= limit;
+        let Some((engine, work)) = engine::expected_work(
+            &plan,
+            self.model,
+            &self.settings,
+            &budget,
+            self.span,
+            within,
+        ) else {
             return Ok(());
         };
-        let steps: usize = plan.steps.iter().map(|s| s.comps.len()).sum();
-        let repeats = if engine.is_exact() { 1 } else { repeats };
-        let per_coalition = (work + PLANNING_WORK_PER_STEP * steps as f64) / piece.len() as f64;
-        let work = per_coalition * total as f64 * repeats as f64;
-        let limit = self.settings.max_attribution_work;
+        let work = total_work(work, if engine.is_exact() { 1 } else { repeats });
         if work <= limit {
             return Ok(());
         }

@@ -586,14 +586,19 @@ impl Solved {
 /// The engine [`solve`] would answer a plan with and the work it expects (in [`Cost`] units),
 /// without running it: what a statement that answers many plans checks against its limit
 /// before it starts. Under `auto`, it runs likelihood weighting's pilot as [`solve`] does, so
-/// a plan the pilot hands to sequential Monte Carlo counts SMC's work. `None` when no engine
-/// may answer (solving says why) or the engine cannot tell before running.
+/// a plan the pilot hands to sequential Monte Carlo counts SMC's work. The pilot runs only
+/// when `within` accepts the work chosen before it: handing a plan away from likelihood
+/// weighting never lowers its work (an exact engine auto passed over costs more, SMC costs
+/// more per sample), so past the caller's limit the pilot could not bring it back, and the
+/// estimate stays cheap however large the plan. `None` when no engine may answer (solving
+/// says why) or the engine cannot tell before running.
 pub fn expected_work(
     plan: &Plan,
     model: &Model,
     settings: &Settings,
     budget: &Budget,
     span: Span,
+    within: impl Fn(f64) -> bool,
 ) -> Option<(Engine, f64)> {
     let mut verdicts: Vec<(Engine, Result<Cost, Unsupported>)> =
         assess(plan, model, settings, budget, span)
@@ -601,7 +606,12 @@ pub fn expected_work(
             .map(|(e, v)| (e, v.map(|(c, _)| c)))
             .collect();
     let mut choice = choose(settings.method, settings.forced, &verdicts).ok()?;
+    let unpiloted = match verdicts.iter().find(|(e, _)| *e == choice.engine) {
+        Some((_, Ok(Cost::Work(w)))) => Some(*w),
+        _ => None,
+    };
     if pilots(choice.engine, settings)
+        && unpiloted.is_none_or(&within)
         && let Some(reason) = low_pilot_ess(plan, model, budget).ok()?
     {
         decline_likelihood_weighting(&mut verdicts, reason);
