@@ -1,8 +1,9 @@
 //! Source text → [`ast::Program`]. The only module that knows pest.
 //!
-//! `parse` runs the pest grammar (`grammar/whatif.pest`), turns pest's errors into E001
-//! diagnostics that speak human ("expected an expression", never a rule name), and hands the
-//! parse tree to [`lower`], which builds the AST one function per rule.
+//! `parse` runs the pest grammar (`grammar/whatif.pest` with `grammar/infix_fast.pest`), turns
+//! pest's errors into E001 diagnostics that speak human ("expected an expression", never a
+//! rule name; described by parsing the failing text again with `grammar/infix_detailed.pest`),
+//! and hands the parse tree to [`lower`], which builds the AST one function per rule.
 //!
 //! **Invariant:** `Pair` and `Rule` never leave this module.
 
@@ -17,9 +18,24 @@ use pest::Parser as _;
 use pest::error::{ErrorVariant, InputLocation};
 use std::collections::BTreeSet;
 
+/// The parser whatif parses with.
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/whatif.pest"]
+#[grammar = "../grammar/infix_fast.pest"]
 struct WhatifParser;
+
+/// The same language, parsed again only to describe a syntax error: its infix operators are
+/// tried wherever an expression may continue (grammar/infix_detailed.pest), so pest's
+/// furthest attempt, where the error is reported, and what it expected there take them in.
+/// [`WhatifParser`] checks an operator's first character before trying them, which hides
+/// them from that record.
+mod detailed {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/whatif.pest"]
+    #[grammar = "../grammar/infix_detailed.pest"]
+    pub(super) struct DetailedParser;
+}
+use detailed::DetailedParser;
 
 /// Parses a whole program. Syntax errors are E001; one is reported per parse (pest stops at
 /// the first), but the nesting check runs first so a pathological input never reaches pest.
@@ -66,7 +82,7 @@ pub fn too_long(limit: usize) -> Diagnostic {
 /// expected (the words of the message) but slows parsing, so a valid program never pays for it.
 fn detailed_syntax_error(source: &str) -> Diagnostic {
     pest::set_error_detail(true);
-    let result = WhatifParser::parse(Rule::program, source);
+    let result = DetailedParser::parse(detailed::Rule::program, source);
     pest::set_error_detail(false);
     match result {
         Err(e) => syntax_error(source, &e),
@@ -113,7 +129,7 @@ pub const KEYWORDS: &[&str] = &[
 /// early (an open bracket, a dangling operator, a `match` without its arms). The REPL then
 /// reads another line.
 pub fn needs_more_input(source: &str) -> bool {
-    let Err(error) = WhatifParser::parse(Rule::program, source) else {
+    let Err(error) = DetailedParser::parse(detailed::Rule::program, source) else {
         return false;
     };
     let position = match error.location {
@@ -289,8 +305,8 @@ fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
 }
 
 /// What a rule is called in an error message.
-fn describe(rule: Rule) -> Option<&'static str> {
-    use Rule::*;
+fn describe(rule: detailed::Rule) -> Option<&'static str> {
+    use detailed::Rule::*;
     Some(match rule {
         expr | if_expr | match_expr | call | reference | world | index | aggregate | real
         | integer | string | boolean | neg | not_op | argument | scrutinee | set_value
@@ -325,7 +341,7 @@ const PUNCTUATION: &[&str] = &[
     ")", "]", "}", ",", "(", "[", "{", "=>", "=", ":=", "~", "|", "..", ":",
 ];
 
-fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_error(source: &str, error: &pest::error::Error<detailed::Rule>) -> Diagnostic {
     let (start, end) = match error.location {
         InputLocation::Pos(p) => (p, p),
         InputLocation::Span((s, e)) => (s, e),

@@ -323,3 +323,34 @@ fn nested_counterfactuals_print_and_parse_back() {
     assert_eq!(shape(&first), shape(&second));
     assert_eq!(printed, second.to_string());
 }
+
+/// The grammar reserves exactly [`super::KEYWORDS`]: each is refused as a name, and a name that
+/// only begins, ends or shares its first letter with one is accepted (the grammar compares a
+/// name with the keywords by first letter).
+#[test]
+fn the_grammar_reserves_exactly_the_keywords() {
+    use super::{KEYWORDS, Rule, WhatifParser};
+    use pest::Parser;
+    let name = |text: &str| {
+        WhatifParser::parse(Rule::ident, text)
+            .is_ok_and(|mut pairs| pairs.next().is_some_and(|p| p.as_str() == text))
+    };
+    for word in KEYWORDS {
+        assert!(!name(word), "`{word}` parsed as a name");
+        let first = &word[..1];
+        for text in [
+            format!("{word}x"),
+            format!("{word}_"),
+            format!("{word}1"),
+            format!("x{word}"),
+            word.to_uppercase(),
+            first.to_string(),
+            format!("{first}zz"),
+        ] {
+            assert!(name(&text), "`{text}` is not a name");
+        }
+    }
+    for letter in ('a'..='z').chain('A'..='Z') {
+        assert!(name(&letter.to_string()), "`{letter}` is not a name");
+    }
+}
