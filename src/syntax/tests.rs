@@ -342,7 +342,7 @@ fn the_grammar_reserves_exactly_the_keywords() {
             format!("{word}x"),
             format!("{word}_"),
             format!("{word}1"),
-            format!("x{word}"),
+            format!("z{word}"),
             word.to_uppercase(),
             first.to_string(),
             format!("{first}zz"),
