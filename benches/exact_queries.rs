@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --bench exact_queries -- MODEL.scm QUERIES.txt REPEATS`: appends the queries
 //! of QUERIES.txt (one probability or `P(* | ...)` query a line) to the model, parses and
-//! checks it once, then answers them all with `--method exact` REPEATS times. Prints one line
+//! checks it once, then answers them all with `--method exact` REPEATS times (`auto`: until 0.5 s
+//! have been spent, at most 200 times, and at least 3 times unless they take over 5 s, as
+//! scripts/exact_vs_pyagrum.py times pyAgrum). Prints one line
 //! per query, its value (for `P(*)`: `marginals<TAB>` and a JSON object from each variable to
 //! its probabilities in declared order; or `error<TAB>message`), then `time<TAB>seconds`: the
 //! median over the repeats of the time to answer every query, divided by their number.
@@ -21,7 +23,10 @@ fn main() {
         eprintln!("usage: exact_queries MODEL.scm QUERIES.txt REPEATS");
         std::process::exit(2);
     };
-    let repeats: usize = repeats.parse().expect("REPEATS is a number");
+    let (repeats, adaptive) = match repeats.as_str() {
+        "auto" => (200, true),
+        n => (n.parse().expect("REPEATS is a number or auto"), false),
+    };
     let source = std::fs::read_to_string(model).expect("the model");
     let queries: Vec<String> = std::fs::read_to_string(queries)
         .expect("the queries file")
@@ -65,8 +70,12 @@ fn main() {
     }
     let all = format!("{source}\n{}\n", answerable.join("\n"));
     let model = Model::parse_named("model", &all).unwrap_or_else(|e| panic!("{e}"));
-    let mut times = Vec::with_capacity(repeats);
+    let mut times: Vec<f64> = Vec::with_capacity(repeats);
     for _ in 0..repeats.max(1) {
+        let spent: f64 = times.iter().sum();
+        if adaptive && !times.is_empty() && spent >= 0.5 && (times.len() >= 3 || spent >= 5.0) {
+            break;
+        }
         let start = Instant::now();
         let answers: Vec<_> = model
             .run(&options)

@@ -567,3 +567,56 @@ fn deterministic_tables_shared_across_coalitions_give_the_brute_force_shapley_va
     assert!((a.value - intervention_value(7)).abs() < 1e-12);
     assert_contributions(&a, &names, &shapley(3, &intervention_value));
 }
+
+// Heavy evidence where the greedy elimination order fails: link with 30 observed variables
+// (scripts/exact_vs_pyagrum.py's 30-evidence load on link, seeded by the network's name).
+
+/// The 30 observations.
+const LINK_EVIDENCE: &str = r#"D0_22_a_x = "y", D0_23_a_x = "y", D0_27_a_f = "2", D0_29_a_x = "y", D0_44_d_p = "n", D0_4_d_p = "n", D0_56_a_f = "1", D0_59_a_x = "y", D1_28_a_f = "3", N22_d_m = "1", N2_a_m = "3", N30_a_m = "2", N31_a_f = "2", N33_d_g = "2_2", N50_d_g = "1_2", N52_a_f = "2", N53_d_g = "1_2", N62_d_m = "2", N65_a_m = "3", N8_a_m = "1", Z_1_d_m = "m", Z_25_d_f = "m", Z_38_a_f = "f", Z_43_a_f = "f", Z_47_d_f = "f", Z_49_d_f = "m", Z_50_a_f = "m", Z_56_d_m = "m", Z_64_a_f = "f", Z_7_a_f = "m""#;
+
+/// pyAgrum 3.3.1 LazyPropagation's posteriors under [`LINK_EVIDENCE`] (float32 tables, so
+/// the answers may differ by a few 1e-7; we allow 1e-5 as tests/exact_scale.rs does).
+const LINK_POSTERIORS: [(&str, &[f64]); 3] = [
+    ("N6_d_g", &[1.42039896e-05, 7.81238988e-03, 9.92173406e-01]),
+    ("Z_27_a_f", &[0.51503558, 0.48496442]),
+    ("D0_56_d_p", &[0.00676307, 0.99323693]),
+];
+
+#[test]
+fn heavy_evidence_on_link_is_answered_exactly_where_greedy_min_fill_needs_too_large_a_table() {
+    // Weighted min-fill alone needs a table of 1.3e8 entries for both questions (over the
+    // 2²⁴ cap, E010 before); min-weight and the randomised restarts find orders under 2²⁴.
+    let model = imported("link");
+    let exact = Options::new().method(Method::Exact);
+    let (name, expected) = LINK_POSTERIORS[2];
+    let p = match model
+        .ask(
+            format!("P({name} = \"n\" | {LINK_EVIDENCE})").as_str(),
+            &exact,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .body
+    {
+        Body::Probability(p) => p.value,
+        other => panic!("not a probability: {other:?}"),
+    };
+    assert!((p - expected[1]).abs() <= 1e-5, "{p} vs {}", expected[1]);
+    let all = model
+        .ask(format!("P(* | {LINK_EVIDENCE})").as_str(), &exact)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let got = marginals(&all.body);
+    for (name, expected) in LINK_POSTERIORS {
+        let (_, rows) = got
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} is missing"));
+        assert_eq!(rows.len(), expected.len(), "{name}");
+        for ((value, p, stderr), q) in rows.iter().zip(expected) {
+            assert!(
+                (p - q).abs() <= 1e-5,
+                "{name} = {value}: {p} vs pyAgrum {q}"
+            );
+            assert_eq!(*stderr, 0.0);
+        }
+    }
+}

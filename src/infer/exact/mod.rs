@@ -225,6 +225,7 @@ impl<'a> Prepared<'a> {
         *tabulated = std::mem::take(&mut builder.tabulated);
         let observed = observed?;
         let factors = std::mem::take(&mut builder.factors);
+        let unreduced: Vec<Vec<usize>> = factors.iter().map(|f| f.slots.clone()).collect();
         let reduced = prune::reduce(factors, &observed, &targets, n_slots);
         let mut free_target = vec![false; n_slots];
         for &t in &targets {
@@ -238,11 +239,19 @@ impl<'a> Prepared<'a> {
             free_target.iter_mut().for_each(|t| *t = false);
         }
         let scopes: Vec<&[usize]> = reduced.factors.iter().map(|f| f.slots.as_slice()).collect();
-        let order = order::weighted_min_fill(
-            &scopes,
-            |s| builder.domains[s].values.len(),
-            |s| free_target[s],
-        )?;
+        let card = |s: usize| builder.domains[s].values.len();
+        let mut order = order::weighted_min_fill(&scopes, card, |s| free_target[s], cap as f64)?;
+        if order.largest > cap as f64 {
+            // Absorbing evidence can mislead the greedy ordering. An order of the graph before
+            // absorption, followed on the graph after, builds no larger tables than it did
+            // before: whatever the network needs without evidence, it needs no more with it.
+            let before: Vec<&[usize]> = unreduced.iter().map(Vec::as_slice).collect();
+            let whole = order::weighted_min_fill(&before, card, |s| free_target[s], cap as f64)?;
+            let followed = order::restricted(&scopes, card, |s| free_target[s], &whole.sequence)?;
+            if followed.better_than(&order, cap as f64) {
+                order = followed;
+            }
+        }
         if order.largest > cap as f64 {
             return Err(cannot(
                 span,
