@@ -119,8 +119,9 @@ def pyagrum_time(bn, evidence, target):
     return timed(run)
 
 
-def pyagrum_all_child(bn, evidence, pipe):
+def pyagrum_all_child(directory, network, evidence, pipe):
     resource.setrlimit(resource.RLIMIT_AS, (PYAGRUM_MEMORY, PYAGRUM_MEMORY))
+    bn = bif.load(directory, network)
     try:
         def run():
             ie = gum.LazyPropagation(bn)
@@ -137,11 +138,13 @@ def pyagrum_all_child(bn, evidence, pipe):
         pipe.send(None)
 
 
-def pyagrum_all_time(bn, evidence):
-    """All marginals by pyAgrum in a memory-limited child: (time, {name: probabilities}), or
-    None when it ran out of memory."""
-    ours, theirs = multiprocessing.Pipe()
-    child = multiprocessing.get_context("fork").Process(target=pyagrum_all_child, args=(bn, evidence, theirs))
+def pyagrum_all_time(directory, network, evidence):
+    """All marginals by pyAgrum in a memory-limited child (spawned, not forked: pyAgrum's
+    threads make a forked child deadlock): (time, {name: probabilities}), or None when it ran
+    out of memory."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=pyagrum_all_child, args=(directory, network, evidence, theirs))
     child.start()
     theirs.close()
     try:
@@ -200,7 +203,7 @@ def main():
                     failures.append(stopped)
                 theirs = statistics.median(t for _, t, _ in rows)
                 # All marginals under the same evidence.
-                everything = pyagrum_all_time(bn, evidence)
+                everything = pyagrum_all_time(directory, network, evidence)
                 given = given_text(bn, evidence)
                 query = f"P(* | {given})" if given else "P(*)"
                 lines, all_mine, stopped = run_bench(bench, model, queries, [query])
