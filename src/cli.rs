@@ -251,7 +251,7 @@ pub fn run() -> i32 {
             }
             if shard.is_some() && (bootstrap.is_some() || plot.is_some() || json) {
                 to_stderr(
-                    "whatif: --shard writes a partial only: give --bootstrap, --plot and --json to `whatif merge` instead (--bootstrap does not shard)\n",
+                    "whatif: --shard writes a partial only: give --plot and --json to `whatif merge` instead; --bootstrap is not sharded on the command line (whatif.dask shards its refits: docs/scaling.md)\n",
                 );
                 return 2;
             }

@@ -789,11 +789,6 @@ impl Options {
         self
     }
 
-    /// The call's cancel token.
-    pub(crate) fn cancel_token_ref(&self) -> &CancelToken {
-        &self.cancel
-    }
-
     /// Messages name the command line's flags (`--method is`), as `whatif run` prints them.
     #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn for_command_line(mut self) -> Options {

@@ -134,4 +134,4 @@ pub use diagnostics::{Code, Severity};
 pub use facade::Engine;
 pub use facade::{Attribution, Data, Diagnostic, Error, Method, Model, Options, Query};
 pub use results::{Answer, MethodUsed, Value};
-pub use sharding::{Finish, Partial, Sharding};
+pub use sharding::{Finish, Partial, Sharding, Unit};

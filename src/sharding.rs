@@ -1,30 +1,33 @@
 //! Sharding one question over processes or machines: the mergeable core that scale-out (Dask,
 //! a batch system) needs. [`Model::shard`] prepares a question; [`Model::partial`] runs a range
-//! of its blocks anywhere and returns a [`Partial`]; [`Partial::merge`] joins adjacent ranges;
-//! [`Model::finish`] answers from the merged partial.
+//! of its units anywhere and returns a [`Partial`]; [`Partial::merge`] joins adjacent ranges;
+//! [`Model::finish`] answers from the merged partial, or hands back the next phase to run.
 //!
-//! A sampled answer adds chunk accumulators in chunk order, chunks grouped into blocks of
-//! 64 chunks of 16,384 samples (1,048,576 samples); chunk `i` is seeded from `(seed,
-//! statement, i)` alone. A partial keeps its blocks' accumulators unmerged, and finishing folds
-//! every block in order: the very additions one process makes, so **a sharded answer is
-//! bit-identical to [`Model::ask`]'s** with the same seed and samples, however the blocks were
-//! split. A question an exact engine answers has no blocks: [`Model::shard`] answers it.
+//! A question's sampled work comes in phases (src/infer/shard.rs): a query has one, a sampled
+//! run; a decision one per run it makes (each action's value, then the best action tracked
+//! against the others or the policy's value, the evidential ranking); a bandit one, its runs
+//! (its oracle every shard computes for itself). A sampled phase's units are blocks of 64
+//! chunks of 16,384 samples (1,048,576 samples), chunk `i` seeded from `(seed, statement, i)`
+//! alone; a bandit's units are its runs, run `i` seeded from `(seed, statement, i)`. A partial
+//! keeps its units' results unmerged, and finishing folds them in order: the very additions
+//! one process makes, so **a sharded answer is bit-identical to [`Model::ask`]'s** with the
+//! same seed and samples, however the units were split. Finishing a phase replays the
+//! question with every merged phase's result: it answers, or returns [`Finish::Again`] with
+//! the next phase to run every unit of — the next run a decision makes, or a sampled phase's
+//! second pass on wider histogram edges (where a real target's weight fell outside the edges
+//! the pilot run chose), which one process makes too. A question with no sampled phase (an
+//! exact answer, SMC, `identify`, an estimate from data) is answered by [`Model::shard`].
 //!
-//! Where a real target's weight fell outside the histogram edges the pilot run chose (rare
-//! evidence), one process draws the samples again on wider edges; a sharded run does the same:
-//! [`Model::finish`] returns [`Finish::Again`] with a new [`Sharding`] to run every block of.
-//!
-//! Decisions, bandits, `identify` and queries answered from data by an identified estimand do
-//! not shard yet: [`Model::shard`] refuses them.
+//! `attribute` does not shard ([`Model::shard`] answers it whole).
 //!
 //! [`Sharding`] and [`Partial`] travel as bytes ([`Sharding::to_bytes`], [`Partial::to_bytes`]);
 //! each partial carries a fingerprint of its sharding, so partials of different questions,
-//! seeds or passes do not merge.
+//! seeds, phases or passes do not merge.
 
 use crate::facade::{Error, Model, Options};
-use crate::infer::estimate::Accumulators;
-use crate::infer::shard::{self, Edges, Outcome, Request};
-use crate::infer::{MethodChoice, sampling};
+use crate::infer::MethodChoice;
+use crate::infer::sampling;
+use crate::infer::shard::{self, Merged, Mode, Phase, PhaseKind, Replayed, Units};
 use crate::program::StatementKind;
 use crate::results::Answer;
 use serde::{Deserialize, Serialize};
@@ -43,20 +46,30 @@ pub struct Sharding {
     samples: u64,
     seed: u64,
     method: MethodChoice,
-    /// 0 for the first pass, 1 for the pass on widened edges.
-    pass: u32,
-    blocks: u64,
-    edges: Option<Edges>,
-    /// The answer's JSON when an exact engine answered (there are no blocks then).
-    exact: Option<String>,
+    /// The merged results of the phases before this one, in order.
+    merged: Vec<Merged>,
+    /// The phase to run; `None` when the question was answered whole.
+    phase: Option<Phase>,
+    /// The answer's JSON when the question was answered whole.
+    answer: Option<String>,
 }
 
-/// The accumulators of a range of blocks of one [`Sharding`], unmerged.
+/// The results of a range of units of one [`Sharding`]'s phase, unmerged.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Partial {
     fingerprint: u64,
     first: u64,
-    blocks: Vec<Accumulators>,
+    units: Units,
+}
+
+/// What a sharding's units are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unit {
+    /// Blocks of 1,048,576 samples (the last one fewer).
+    Blocks,
+    /// A bandit's runs.
+    Runs,
 }
 
 /// What [`Model::finish`] gives.
@@ -65,19 +78,27 @@ pub struct Partial {
 pub enum Finish {
     /// The answer: the same as [`Model::ask`]'s with the same options.
     Answer(Answer),
-    /// Run every block again under this sharding (a second pass on wider histogram edges), then
-    /// finish that.
+    /// Run every unit of this sharding's phase (the question's next phase, or a second pass on
+    /// wider histogram edges), then finish that.
     Again(Sharding),
 }
 
-const SHARDING_MAGIC: &[u8] = b"whatif-sharding-2\0";
-const PARTIAL_MAGIC: &[u8] = b"whatif-partial-1\0";
+const SHARDING_MAGIC: &[u8] = b"whatif-sharding-3\0";
+const PARTIAL_MAGIC: &[u8] = b"whatif-partial-2\0";
 
 impl Sharding {
-    /// The number of blocks to run (each is 1,048,576 samples, the last one fewer); 0 when an
-    /// exact engine answered.
+    /// The number of units of the phase to run: blocks of samples (each 1,048,576 samples, the
+    /// last one fewer) or a bandit's runs; 0 when the question was answered whole.
     pub fn blocks(&self) -> u64 {
-        self.blocks
+        self.phase.as_ref().map_or(0, |p| p.units)
+    }
+
+    /// What the phase's units are.
+    pub fn unit(&self) -> Unit {
+        match self.phase.as_ref().map(|p| &p.kind) {
+            Some(PhaseKind::Runs) => Unit::Runs,
+            _ => Unit::Blocks,
+        }
     }
 
     /// The question, as given to [`Model::shard`].
@@ -116,16 +137,16 @@ impl PartialEq for Sharding {
 }
 
 impl Partial {
-    /// The blocks this partial holds.
+    /// The units (blocks or runs) this partial holds.
     pub fn blocks(&self) -> Range<u64> {
-        self.first..self.first + self.blocks.len() as u64
+        self.first..self.first + self.units.len() as u64
     }
 
     /// This partial followed by `next`, whose blocks must start where these end.
     pub fn merge(mut self, next: Partial) -> Result<Partial, Error> {
         if next.fingerprint != self.fingerprint {
             return Err(plain_error(
-                "these partials belong to different shardings (question, samples, seed, method or pass)",
+                "these partials belong to different shardings (question, samples, seed, method, phase or pass)",
             ));
         }
         if next.first != self.blocks().end {
@@ -135,7 +156,9 @@ impl Partial {
                 self.blocks()
             )));
         }
-        self.blocks.extend(next.blocks);
+        if !self.units.append(next.units) {
+            return Err(plain_error("these partials hold different kinds of units"));
+        }
         Ok(self)
     }
 
@@ -157,9 +180,9 @@ impl Partial {
 
 impl Model {
     /// Prepares `question` for sharding under `options` (samples, seed, method; the file's
-    /// `set` values where `options` leave them). Runs the engine choice and, for a sampled
-    /// answer with real targets, the pilot run that places the histogram edges; an exact
-    /// engine answers here. Decisions and bandits are refused (they do not shard yet).
+    /// `set` values where `options` leave them): replays it up to its first sampled phase
+    /// (the engine choice and, for real targets, the pilot run that places the histogram
+    /// edges). A question with no sampled phase is answered here.
     pub fn shard(&self, question: &str, options: &Options) -> Result<Sharding, Error> {
         self.shard_target(question, None, options)
     }
@@ -177,15 +200,20 @@ impl Model {
         self.shard_target(&statement.text, Some(index), options)
     }
 
-    /// Whether the model's question `index` shards: a query not answered from data by an
-    /// identified estimand (decisions, bandits and `identify` run in one process).
+    /// Whether the model's question `index` has sampled work to split: a query, a decision or
+    /// a bandit (`identify` and `attribute` are answered whole, as are questions an exact
+    /// engine or an estimate from data answers: [`Model::shard`] tells those apart).
+    pub fn is_shardable(&self, index: usize) -> bool {
+        matches!(
+            self.program().statements.get(index).map(|s| &s.kind),
+            Some(StatementKind::Query { .. } | StatementKind::Decide(_) | StatementKind::Bandit(_))
+        )
+    }
+
+    /// [`Model::is_shardable`]'s earlier name.
+    #[deprecated(since = "0.2.0", note = "renamed to `is_shardable`")]
     pub fn shards(&self, index: usize) -> bool {
-        match self.program().statements.get(index).map(|s| &s.kind) {
-            Some(StatementKind::Query { estimand, .. }) => {
-                !crate::identify::estimate::needs_identification(self.program(), estimand)
-            }
-            _ => false,
-        }
+        self.is_shardable(index)
     }
 
     fn shard_target(
@@ -202,59 +230,73 @@ impl Model {
                 samples: settings.samples,
                 seed: settings.seed,
                 method: settings.method,
-                pass: 0,
-                blocks: sampling::block_count(settings.samples),
-                edges: None,
-                exact: None,
+                merged: Vec::new(),
+                phase: None,
+                answer: None,
             };
-            match extended.run_blocks(index, options, &sharding, 0..0)? {
-                Outcome::Exact(answer) => {
-                    sharding.blocks = 0;
-                    sharding.exact = Some(serde_json::to_string(&answer).map_err(|e| {
-                        plain_error(&format!("cannot write the exact answer: {e}"))
-                    })?);
-                }
-                Outcome::Sampled { edges, .. } => sharding.edges = Some(edges),
+            let whole = !extended.is_shardable(index);
+            match extended.replay(index, options, &sharding, Vec::new(), Mode::Discover, whole)? {
+                Replayed::Finished(answer) => sharding.answer = Some(answer_json(&answer)?),
+                Replayed::Needs(phase) => sharding.phase = Some(phase),
+                Replayed::Ran(_) => unreachable!("discovering runs no units"),
             }
             Ok(sharding)
         })
     }
 
-    /// Runs blocks `blocks` of a sharded question. Of `options`, only the threads and the
-    /// cancel token count: samples, seed and method are the sharding's.
+    /// Runs units `blocks` (blocks of samples, or runs) of a sharded question's phase. Of
+    /// `options`, only the threads and the cancel token count: samples, seed and method are
+    /// the sharding's.
     pub fn partial(
         &self,
         sharding: &Sharding,
         blocks: Range<u64>,
         options: &Options,
     ) -> Result<Partial, Error> {
-        if blocks.start > blocks.end || blocks.end > sharding.blocks {
+        if blocks.start > blocks.end || blocks.end > sharding.blocks() {
             return Err(plain_error(&format!(
                 "blocks {blocks:?} are outside the sharding's 0..{}",
-                sharding.blocks
+                sharding.blocks()
             )));
         }
         let first = blocks.start;
-        let accumulators = if blocks.is_empty() {
-            Vec::new()
-        } else {
-            self.on_target(&sharding.question, sharding.statement, |extended, index| {
-                match extended.run_blocks(index, options, sharding, blocks)? {
-                    Outcome::Sampled { blocks, .. } => Ok(blocks),
-                    Outcome::Exact(_) => Err(plain_error(
-                        "this sharding was made for sampling, but an exact engine answered here: shard and run with the same version of whatif",
-                    )),
-                }
-            })?
+        let units = match &sharding.phase {
+            Some(phase) if !blocks.is_empty() => {
+                self.on_target(&sharding.question, sharding.statement, |extended, index| {
+                    let mode = Mode::Run {
+                        units: blocks,
+                        phase: phase.clone(),
+                    };
+                    match extended.replay(
+                        index,
+                        options,
+                        sharding,
+                        sharding.merged.clone(),
+                        mode,
+                        false,
+                    )? {
+                        Replayed::Ran(units) => Ok(units),
+                        _ => Err(plain_error(
+                            "this sharding's phase did not come where it was made: shard and run with the same version of whatif",
+                        )),
+                    }
+                })?
+            }
+            Some(Phase {
+                kind: PhaseKind::Runs,
+                ..
+            }) => Units::Runs(Vec::new()),
+            _ => Units::Blocks(Vec::new()),
         };
         Ok(Partial {
             fingerprint: sharding.fingerprint(),
             first,
-            blocks: accumulators,
+            units,
         })
     }
 
-    /// Answers a sharded question from the partial of all its blocks, merged in order.
+    /// Answers a sharded question from the partial of all its phase's units, merged in order,
+    /// or gives the next phase to run.
     pub fn finish(&self, sharding: &Sharding, partial: Partial) -> Result<Finish, Error> {
         self.finish_for(sharding, partial, &Options::new())
     }
@@ -270,49 +312,57 @@ impl Model {
         if partial.fingerprint != sharding.fingerprint() {
             return Err(plain_error("this partial belongs to another sharding"));
         }
-        if partial.blocks() != (0..sharding.blocks) {
+        if partial.blocks() != (0..sharding.blocks()) {
             return Err(plain_error(&format!(
                 "finishing needs every block, 0..{}; the partial holds {:?}",
-                sharding.blocks,
+                sharding.blocks(),
                 partial.blocks()
             )));
         }
-        if let Some(json) = &sharding.exact {
+        let Some(phase) = &sharding.phase else {
+            let json = sharding.answer.as_deref().unwrap_or_default();
             return serde_json::from_str(json)
                 .map(Finish::Answer)
-                .map_err(|e| plain_error(&format!("cannot read the exact answer: {e}")));
-        }
-        let edges = sharding.edges.clone().unwrap_or_default();
-        self.on_target(&sharding.question, sharding.statement, |extended, index| {
-            let options = extended.sharded_options(sharding, options);
-            let settings = extended.settings(index, &options)?;
-            let statement = &extended.program().statements[index];
-            let StatementKind::Query { name, estimand } = &statement.kind else {
-                return Err(plain_error("only queries shard"));
-            };
-            let finished = shard::finish_query(
-                &extended.program().model,
-                statement,
-                name.as_deref(),
-                estimand,
-                settings,
-                partial.blocks,
-                &edges,
-            );
-            match finished {
-                Ok(Err(wider)) if sharding.pass == 0 => Ok(Finish::Again(Sharding {
-                    pass: 1,
-                    edges: Some(wider),
-                    ..sharding.clone()
-                })),
-                Ok(Err(_)) => Err(plain_error("a second pass cannot widen its edges again")),
-                Ok(Ok(answer)) => extended
-                    .conclude(index, &options, Ok(answer))
-                    .map(Finish::Answer),
-                Err(d) => extended
-                    .conclude(index, &options, Err(d))
-                    .map(Finish::Answer),
+                .map_err(|e| plain_error(&format!("cannot read the answer: {e}")));
+        };
+        let merged = match (&phase.kind, partial.units) {
+            (PhaseKind::Sampled { edges, pass }, Units::Blocks(blocks)) => {
+                let Some(total) = sampling::fold_blocks(blocks) else {
+                    return Err(plain_error("a sampled phase has at least one block"));
+                };
+                match sampling::widened(&total, edges) {
+                    Some(wider) if *pass == 0 => {
+                        return Ok(Finish::Again(Sharding {
+                            phase: Some(Phase {
+                                kind: PhaseKind::Sampled {
+                                    edges: wider,
+                                    pass: 1,
+                                },
+                                units: phase.units,
+                            }),
+                            ..sharding.clone()
+                        }));
+                    }
+                    _ => Merged::Sampled(total),
+                }
             }
+            (PhaseKind::Runs, Units::Runs(records)) => Merged::Runs(records),
+            _ => return Err(plain_error("this partial's units do not fit its phase")),
+        };
+        let mut all = sharding.merged.clone();
+        all.push(merged);
+        self.on_target(&sharding.question, sharding.statement, |extended, index| {
+            let replayed =
+                extended.replay(index, options, sharding, all.clone(), Mode::Discover, false)?;
+            Ok(match replayed {
+                Replayed::Finished(answer) => Finish::Answer(answer),
+                Replayed::Needs(next) => Finish::Again(Sharding {
+                    merged: all,
+                    phase: Some(next),
+                    ..sharding.clone()
+                }),
+                Replayed::Ran(_) => unreachable!("discovering runs no units"),
+            })
         })
     }
 
@@ -348,49 +398,36 @@ impl Model {
             .method(sharding.method)
     }
 
-    /// Runs blocks `blocks` of statement `index` (a query) under the sharding.
-    fn run_blocks(
+    /// Answers statement `index` under the sharding, replaying its phases (`whole`: as one
+    /// process would, no replay). A statement's own error ends the replay as that error.
+    fn replay(
         &self,
         index: usize,
         options: &Options,
         sharding: &Sharding,
-        blocks: Range<u64>,
-    ) -> Result<Outcome, Error> {
-        let statement = &self.program().statements[index];
-        let StatementKind::Query { name, estimand } = &statement.kind else {
-            return Err(plain_error(
-                "only queries shard: decisions, bandits and `identify` run in one process (Model::ask)",
-            ));
-        };
-        if !self.shards(index) {
-            return Err(plain_error(
-                "a query answered from data by its identified estimand does not shard: ask it in one process (Model::ask)",
-            ));
-        }
+        merged: Vec<Merged>,
+        mode: Mode,
+        whole: bool,
+    ) -> Result<Replayed<Answer>, Error> {
         let options = self.sharded_options(sharding, options);
-        let settings = self.settings(index, &options)?;
-        let request = Request {
-            blocks,
-            edges: sharding.edges.clone(),
-        };
-        let cancel = options.cancel_token_ref();
-        options.install(|| {
-            crate::cancel::with_current(cancel, || {
-                shard::run_query(
-                    &self.program().model,
-                    statement,
-                    name.as_deref(),
-                    estimand,
-                    settings,
-                    request,
-                )
+        let answer = || self.answer_statement(index, &options);
+        let replayed = options.install(|| {
+            Ok(if whole {
+                Replayed::Finished(answer())
+            } else {
+                shard::replay(merged, mode, answer)
             })
-            .map_err(|d| match self.conclude(index, &options, Err(d)) {
-                Err(e) => e,
-                Ok(_) => unreachable!("an error concludes as an error"),
-            })
-        })
+        })?;
+        match replayed {
+            Replayed::Finished(answer) => answer.map(Replayed::Finished),
+            Replayed::Needs(phase) => Ok(Replayed::Needs(phase)),
+            Replayed::Ran(units) => Ok(Replayed::Ran(units)),
+        }
     }
+}
+
+fn answer_json(answer: &Answer) -> Result<String, Error> {
+    serde_json::to_string(answer).map_err(|e| plain_error(&format!("cannot write the answer: {e}")))
 }
 
 fn plain_error(message: &str) -> Error {

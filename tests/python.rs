@@ -1,6 +1,7 @@
-//! Sharding (src/sharding.rs), the core of `whatif.dask`: a question's blocks run in any split,
-//! their partials merged in block order, give the same answer, bit for bit, as one
-//! `Model::ask` with the same seed and samples — through bytes, as between processes.
+//! Sharding (src/sharding.rs), the core of `whatif.dask`: a question's units (blocks of
+//! samples, a bandit's runs) run in any split, their partials merged in order, give the same
+//! answer, bit for bit, as one `Model::ask` with the same seed and samples — through bytes, as
+//! between processes.
 
 use whatif::{Finish, Method, Model, Options, Partial, Sharding};
 
@@ -170,16 +171,104 @@ fn partials_merge_only_in_order_and_within_one_sharding() {
 }
 
 #[test]
-fn question_errors_are_located_and_decisions_refused() {
+fn question_errors_are_located() {
     let model = Model::parse(SPRINKLER).expect("parses");
     let error = model.shard("P(rian)", &Options::new()).unwrap_err();
     assert_eq!(error.code(), Some(whatif::Code::E002));
     assert_eq!((error.line(), error.column()), (Some(1), Some(3)));
-    let error = model
-        .shard(
-            "decide sprinkler in {false, true} maximize P(wet)",
-            &Options::new(),
-        )
-        .unwrap_err();
-    assert!(error.to_string().contains("only queries shard"), "{error}");
+}
+
+/// A decision whose variable has a mechanism of its own, observing a context: three sampled
+/// runs (every action's value per context, the optimal policy's value, the evidential
+/// ranking), each a phase; the second's plan is the policy the first one's totals chose.
+const CLINIC: &str = "old ~ Bernoulli(0.3)
+dose ~ Bernoulli(if old then 0.2 else 0.6)
+recover ~ Normal(if old then 0.4 + 0.3 * dose else 0.8 - 0.1 * dose, 0.5)";
+
+#[test]
+fn a_decision_shards_phase_by_phase_bit_for_bit() {
+    let question = "decide dose in {0, 1} given old maximize E[recover]";
+    let model = Model::parse(CLINIC).expect("parses");
+    let options = Options::new().samples(SAMPLES).seed(17).method(Method::Is);
+    // Its phases: the first, then each later one handed back by finishing the one before.
+    let mut phases = 0;
+    let mut sharding = model.shard(question, &options).expect("shards");
+    loop {
+        assert_eq!(sharding.blocks(), 3, "each run is {SAMPLES} samples");
+        phases += 1;
+        let all = model
+            .partial(&sharding, 0..3, &Options::new())
+            .expect("runs");
+        match model.finish(&sharding, all).expect("finishes") {
+            Finish::Again(next) => sharding = next,
+            Finish::Answer(_) => break,
+            _ => unreachable!("no other kind of finish"),
+        }
+    }
+    assert_eq!(phases, 3);
+    check_every_split(CLINIC, question, Method::Is);
+}
+
+#[test]
+fn a_bandit_shards_its_runs_bit_for_bit() {
+    // Units are runs: 30 of them, split anywhere; the oracle is each shard's own.
+    let source = "u ~ Bernoulli(0.5)
+arm ~ Bernoulli(if u then 0.8 else 0.2)
+win ~ Bernoulli(if arm == u then 0.7 else 0.4)";
+    let model = Model::parse(source).expect("parses");
+    let question = "bandit arm in {false, true} reward win rounds 200 runs 30 policies thompson, ucb1, causal_thompson";
+    let options = Options::new().seed(3);
+    let whole = serde_json::to_string(&model.ask(question, &options).expect("answers")).unwrap();
+    let sharding = model.shard(question, &options).expect("shards");
+    assert_eq!(sharding.blocks(), 30);
+    for splits in [&[][..], &[1][..], &[13][..], &[7, 8, 29][..]] {
+        let answer = sharded(&model, question, &options, splits);
+        assert_eq!(serde_json::to_string(&answer).unwrap(), whole, "{splits:?}");
+    }
+}
+
+#[test]
+fn attribution_and_identification_are_answered_whole() {
+    let model = Model::parse(SPRINKLER).expect("parses");
+    let options = Options::new().samples(10_000).seed(2);
+    for question in [
+        "attribute wet given wet",
+        "identify P(wet | do(rain = true))",
+    ] {
+        let sharding = model.shard(question, &options).expect("shards");
+        assert_eq!(sharding.blocks(), 0, "{question}");
+        let answer = sharded(&model, question, &options, &[]);
+        let whole = model.ask(question, &options).expect("answers");
+        assert_eq!(
+            serde_json::to_string(&answer).unwrap(),
+            serde_json::to_string(&whole).unwrap(),
+            "{question}"
+        );
+    }
+}
+
+#[test]
+fn bootstrap_refits_shard_one_run_after_another_bit_for_bit() {
+    // A fitted model with three bootstrap refits: the answer's run, then each refit's, each a
+    // phase of its own.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clinic_fit.scm");
+    let model = Model::from_file(&path)
+        .expect("fits")
+        .bootstrap(3, 7)
+        .expect("refits");
+    let question = "E[cost | do(treated = true)]";
+    let options = Options::new()
+        .samples(1_048_576 + 1)
+        .seed(4)
+        .method(Method::Is);
+    let whole = model.ask(question, &options).expect("answers");
+    assert!(
+        whole.bootstrap.is_some(),
+        "the answer carries the refits' spread"
+    );
+    let whole = serde_json::to_string(&whole).unwrap();
+    for splits in [&[][..], &[1][..]] {
+        let answer = sharded(&model, question, &options, splits);
+        assert_eq!(serde_json::to_string(&answer).unwrap(), whole, "{splits:?}");
+    }
 }

@@ -26,18 +26,21 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Sampled questions of every kind of target (a probability under evidence, a real
 /// distribution whose histogram edges come from a pilot run, an interventional expectation),
-/// a decision (answered whole by shard 1), an exact query and a question that fails at run
-/// time (no sample satisfies its evidence).
+/// an exact decision, a sampled decision observing a context (three runs: the shards run the
+/// first, merge the two that depend on it), a bandit (the shards split its runs), an exact
+/// query and a question that fails at run time (no sample satisfies its evidence).
 const MODEL: &str = "\
 rain ~ Bernoulli(0.3)
 temp ~ Normal(if rain then 15 else 22, 3)
 wet := rain or temp > 25
 decision umbrella in bool
-happy := if umbrella then 0.7 else (if rain then 0 else 1)
+happy := if umbrella then 0.8 else (if rain then 0 else 1)
 query P(rain | wet)
 query P(temp | wet)
 query E[temp | do(rain = true)]
 decide umbrella maximize E[happy]
+decide umbrella given rain maximize E[happy + (if temp > 24 then 1 else 0)]
+bandit umbrella in {false, true} reward happy rounds 100 runs 9 policies thompson, ucb1
 query P(rain)
 query P(rain | temp > 1000)
 ";
@@ -96,6 +99,8 @@ fn merged_shards_answer_as_the_unsharded_run_bit_for_bit() {
     ]);
     assert!(text.starts_with(&format!("# {model}: seed 7")), "{text}");
     assert!(text.contains("best: umbrella = "), "{text}");
+    assert!(text.contains("best policy: expected utility"), "{text}");
+    assert!(text.contains("thompson         regret"), "{text}");
     assert!(text.contains("error[E007]"), "{text}");
 }
 

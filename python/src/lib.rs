@@ -15,8 +15,9 @@
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 /// How often a running question looks for a KeyboardInterrupt.
@@ -26,10 +27,35 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 /// (bounded by the library's limits), as they do on the command line's worker thread.
 const WORKER_STACK: usize = 256 << 20;
 
+/// Most exact answers a model keeps for questions asked again (then it starts afresh).
+const KEPT_EXACT_ANSWERS: usize = 1024;
+
 /// A parsed and checked model (`whatif.Model` wraps it).
 #[pyclass(frozen, module = "whatif._whatif", name = "Model")]
 struct PyModel {
     model: whatif::Model,
+    /// The exact answers given, as JSON, by question and options: a model never changes (a fit
+    /// makes a new one) and an exact answer depends on nothing else, so a question asked again
+    /// is answered by a lookup, without a worker thread.
+    exact_answers: Mutex<HashMap<AnswerKey, String>>,
+}
+
+/// A question with the options that can change its answer (`threads` cannot).
+#[derive(PartialEq, Eq, Hash)]
+struct AnswerKey {
+    question: String,
+    samples: Option<u64>,
+    seed: Option<u64>,
+    method: Option<String>,
+}
+
+impl From<whatif::Model> for PyModel {
+    fn from(model: whatif::Model) -> PyModel {
+        PyModel {
+            model,
+            exact_answers: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 #[pymethods]
@@ -40,17 +66,14 @@ impl PyModel {
     fn new(py: Python<'_>, source: &str, name: Option<&str>) -> PyResult<PyModel> {
         let name = name.unwrap_or("<model>");
         let parsed = py.detach(|| whatif::Model::parse_named(name, source));
-        parsed
-            .map(|model| PyModel { model })
-            .map_err(|e| to_py_err(py, &e))
+        parsed.map(PyModel::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// Reads, parses and checks a `.scm` file.
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<PyModel> {
         let read = py.detach(|| whatif::Model::from_file(&path));
-        read.map(|model| PyModel { model })
-            .map_err(|e| to_py_err(py, &e))
+        read.map(PyModel::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// Converts a BIF Bayesian network; returns the model and the conversion's warnings (as
@@ -67,7 +90,7 @@ impl PyModel {
         for d in &warnings {
             parts.append(diagnostic_dict(py, d)?)?;
         }
-        Ok((PyModel { model }, parts))
+        Ok((PyModel::from(model), parts))
     }
 
     /// What diagnostics call this model: its file name, or `<model>`.
@@ -114,7 +137,7 @@ impl PyModel {
         };
         let model = &self.model;
         py.detach(|| model.fit(&data))
-            .map(|model| PyModel { model })
+            .map(PyModel::from)
             .map_err(|e| to_py_err(py, &e))
     }
 
@@ -146,10 +169,23 @@ impl PyModel {
         method: Option<&str>,
         threads: Option<usize>,
     ) -> PyResult<String> {
+        let key = AnswerKey {
+            question: question.trim().to_string(),
+            samples,
+            seed,
+            method: method.map(str::to_string),
+        };
+        if let Some(kept) = self.kept_answer(&key) {
+            return Ok(kept);
+        }
         let options = options(samples, seed, method, threads)?;
         let model = &self.model;
         let answer = interruptible(py, &options, |options| model.ask(question, options))?;
-        json(&answer)
+        let text = json(&answer)?;
+        if answer.method == whatif::MethodUsed::Exact {
+            self.keep_answer(key, &text);
+        }
+        Ok(text)
     }
 
     /// Answers every question of the file; returns a JSON list of `--json` objects.
@@ -238,11 +274,35 @@ impl PyModel {
     }
 }
 
-/// The number of blocks of a sharding (0 when an exact engine answered).
+impl PyModel {
+    /// The kept exact answer to `key`, if the question was asked before with these options.
+    fn kept_answer(&self, key: &AnswerKey) -> Option<String> {
+        // A poisoned lock only means a panic elsewhere: the map itself is whole.
+        let kept = self.exact_answers.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(key).cloned()
+    }
+
+    fn keep_answer(&self, key: AnswerKey, text: &str) {
+        let mut kept = self.exact_answers.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= KEPT_EXACT_ANSWERS {
+            kept.clear();
+        }
+        kept.insert(key, text.to_string());
+    }
+}
+
+/// The number of units of a sharding's phase (0 when the question was answered whole) and
+/// what they are: `"blocks"` of samples or a bandit's `"runs"`.
 #[pyfunction]
-fn sharding_blocks(py: Python<'_>, sharding: &[u8]) -> PyResult<u64> {
+fn sharding_blocks(py: Python<'_>, sharding: &[u8]) -> PyResult<(u64, &'static str)> {
     whatif::Sharding::from_bytes(sharding)
-        .map(|s| s.blocks())
+        .map(|s| {
+            let unit = match s.unit() {
+                whatif::Unit::Runs => "runs",
+                _ => "blocks",
+            };
+            (s.blocks(), unit)
+        })
         .map_err(|e| to_py_err(py, &e))
 }
 
@@ -290,14 +350,15 @@ fn options(
     Ok(options)
 }
 
-/// `"auto"`, `"is"` or `"exact"`, as `--method` spells them.
+/// `"auto"`, `"is"`, `"exact"` or `"smc"`, as `--method` spells them.
 fn parse_method(method: &str) -> PyResult<whatif::Method> {
     match method {
         "auto" => Ok(whatif::Method::Auto),
         "is" => Ok(whatif::Method::Is),
         "exact" => Ok(whatif::Method::Exact),
+        "smc" => Ok(whatif::Method::Smc),
         other => Err(PyValueError::new_err(format!(
-            "unknown method {other:?}: expected \"auto\", \"is\" or \"exact\""
+            "unknown method {other:?}: expected \"auto\", \"is\", \"exact\" or \"smc\""
         ))),
     }
 }

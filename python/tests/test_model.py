@@ -38,6 +38,26 @@ def test_one_seed_fixes_every_number_at_any_thread_count(sprinkler):
     assert other_seed.value != one["value"]
 
 
+def test_an_exact_answer_asked_again_is_the_same(sprinkler):
+    # The model keeps its exact answers by question and options: asking again is a lookup
+    # that gives an equal, separate result.
+    first = sprinkler.ask("P(rain | wet)")
+    again = sprinkler.ask("  P(rain | wet) ")
+    assert again.to_dict() == first.to_dict()
+    # Other options are other questions: a sampled answer is not the kept exact one.
+    sampled = sprinkler.ask("P(rain | wet)", method="is", samples=20_000, seed=1)
+    assert sampled.method == "is"
+    assert sampled.stderr > 0
+    # An SMC answer can be asked for by name, as on the command line.
+    smc = sprinkler.ask("P(rain | wet)", method="smc", samples=2_000, seed=1)
+    assert smc.method in ("smc", "is")
+    assert abs(smc.value - P_RAIN_GIVEN_WET) < 5 * smc.stderr + 1e-9
+    # Another model keeps its own.
+    other = whatif.Model("rain ~ Bernoulli(0.5)\nsprinkler ~ Bernoulli(0.4)\nwet := rain or sprinkler")
+    assert other.ask("P(rain | wet)").value == pytest.approx(0.5 / 0.7, abs=1e-12)
+    assert sprinkler.ask("P(rain | wet)").value == pytest.approx(P_RAIN_GIVEN_WET, abs=1e-12)
+
+
 def test_to_dict_is_the_json_object(sprinkler):
     d = sprinkler.ask("P(rain | wet)", samples=1000, seed=1, method="is").to_dict()
     assert d["kind"] == "probability" and d["method"] == "is"

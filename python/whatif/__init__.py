@@ -128,7 +128,7 @@ class Model:
         ``"E[y | do(x = 1)]"``, ``"query ate = E[y | do(x = 1)] - E[y | do(x = 0)]"``,
         ``"decide ..."``, ``"bandit ..."``. ``samples`` (default: the model's ``set samples``,
         else 100,000), ``seed`` (default: ``set seed``, else 0), ``method`` (``"auto"``,
-        ``"is"`` or ``"exact"``; default ``"auto"``) and ``threads`` (default: all cores; the
+        ``"is"``, ``"exact"`` or ``"smc"``; default ``"auto"``) and ``threads`` (default: all cores; the
         answer does not depend on it) are the command line's flags. Errors in the question
         point into it (``<question>:1:3``).
         """
@@ -265,7 +265,7 @@ class Result:
     """One answer: what ``whatif run --json`` prints for one question.
 
     ``kind`` is ``"probability"``, ``"expectation"``, ``"distribution"``, ``"decision"`` or
-    ``"bandit"``; ``method`` is ``"exact"`` or ``"is"`` (the method that answered); ``query``
+    ``"bandit"``; ``method`` is ``"exact"``, ``"is"`` or ``"smc"`` (the method that answered); ``query``
     and ``line`` are the question's text and line; ``warnings`` lists warnings (a low effective
     sample size). ``value``, ``stderr`` and ``ess`` are the headline numbers:
 
@@ -309,7 +309,7 @@ class Result:
 
     @property
     def method(self) -> str:
-        """The method that answered: ``"exact"`` or ``"is"``."""
+        """The method that answered: ``"exact"``, ``"is"`` or ``"smc"``."""
         return self._data["method"]
 
     @property

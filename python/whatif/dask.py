@@ -18,8 +18,13 @@ makes, so the result equals ``model.ask(question, samples=..., seed=...)`` bit f
 whatever the number of workers, shards or threads. A task lost with a dead worker is re-run by
 Dask elsewhere, with the same seeds, so the answer does not change either.
 
-Questions that an exact engine answers are answered on the client (no tasks). Decisions and
-bandits do not shard yet (:class:`whatif.WhatifError`). Needs ``dask[distributed]``.
+A decision samples in several runs, each depending on the ones before (every action's value,
+then the best policy's value, the evidential ranking): each run is sharded in turn, finishing
+one handing back the next. A bandit's units are its runs (each seeded by its index alone),
+split over tasks that each compute the bandit's oracle for themselves. A model with ``?``
+parameters fitted with a bootstrap shards each refit's run in turn. Questions that an exact
+engine answers are answered on the client (no tasks), as are ``identify`` and ``attribute``.
+Needs ``dask[distributed]``.
 """
 
 from __future__ import annotations
@@ -53,8 +58,9 @@ def ask(
     ``samples``, ``seed`` and ``method`` mean what they mean for :meth:`whatif.Model.ask`, and
     the result is the same :class:`whatif.Result`, bit for bit. ``client`` is a
     ``dask.distributed.Client`` (default: the current one, ``distributed.get_client()``).
-    ``shards`` is the number of tasks (default: one per block of 1,048,576 samples, at most
-    1,000); ``threads`` the threads each task uses (default: all the worker's cores).
+    ``shards`` is the number of tasks per run (default: one per block of 1,048,576 samples, at
+    most 1,000; for a bandit's runs, one per thread of the cluster's workers); ``threads`` the
+    threads each task uses (default: all the worker's cores).
     ``retries`` is passed to ``client.submit`` (tasks lost with a worker are re-run by Dask
     anyway).
     """
@@ -68,8 +74,13 @@ def ask(
     sharding = native.shard(question, samples=samples, seed=seed, method=method, threads=threads)
     source, name = model.source, model.name
     while True:
-        blocks = _whatif.sharding_blocks(sharding)
-        count = shards if shards is not None else min(blocks, MAX_DEFAULT_SHARDS)
+        blocks, unit = _whatif.sharding_blocks(sharding)
+        if shards is not None:
+            count = shards
+        elif unit == "runs":
+            count = max(1, sum(client.nthreads().values()))
+        else:
+            count = min(blocks, MAX_DEFAULT_SHARDS)
         futures = [
             client.submit(
                 _run_shard,
@@ -89,7 +100,7 @@ def ask(
         kind, value = native.finish(sharding, merged)
         if kind == "answer":
             return Result(json.loads(value))
-        sharding = value  # a second pass over every block, on wider histogram edges
+        sharding = value  # the next run, or a second pass on wider histogram edges
 
 
 def ranges(blocks: int, shards: int) -> List[Tuple[int, int]]:

@@ -2,18 +2,22 @@
 //! section 10): one run's samples split over N processes of any batch system, and the answers
 //! the unsharded run prints, put together from their partials.
 //!
-//! Every sampled query is prepared the same way in every shard ([`Model::shard_statement`]:
-//! the engine choice and, for real targets, the pilot run — deterministic, so each shard
-//! repeats it rather than reading it from a first job), and shard `I` runs its share of the
-//! blocks (blocks of 1,048,576 samples, split as evenly as they go: `[B·(I−1)/N, B·I/N)`). A
-//! question that does not shard — an exact answer, a decision, a bandit, `identify`, an
-//! estimate from data — is answered whole by shard 1, and an error by whichever shard meets
-//! it first (every shard meets the same one). `merge` checks that the partials are the N
-//! shards of one run, loads the model from the text the partials carry, folds each query's
-//! blocks in order and finishes it: the very additions one process makes, so the answers
-//! (and `--json`) are bit-identical to `whatif run`'s with the same seed and samples. Where a
-//! real target's weights fell outside the pilot's histogram edges, `merge` draws the second
-//! pass on wider edges itself, as one process would.
+//! Every query, decision and bandit is prepared the same way in every shard
+//! ([`Model::shard_statement`]: the engine choice and, for real targets, the pilot run —
+//! deterministic, so each shard repeats it rather than reading it from a first job), and shard
+//! `I` runs its share of the units (blocks of 1,048,576 samples, or a bandit's runs, split as
+//! evenly as they go: `[B·(I−1)/N, B·I/N)`). One with nothing to sample (an exact answer, an
+//! estimate from data) is answered in the preparing; `identify` and `attribute` are answered
+//! whole by shard 1; an error by whichever shard meets it first (every shard meets the same
+//! one). `merge` checks that the partials are the N
+//! shards of one run, loads the model from the text the partials carry, folds each question's
+//! units in order and finishes it: the very additions one process makes, so the answers
+//! (and `--json`) are bit-identical to `whatif run`'s with the same seed and samples.
+//!
+//! Shards run each question's first sampled phase (src/sharding.rs): a query's samples, a
+//! decision's first run (every action's value), a bandit's runs. What depends on a merged
+//! phase — a decision's later runs, a second pass on wider histogram edges where a real
+//! target's weights fell outside the pilot's — `merge` runs itself, as one process would.
 //!
 //! A partial file is the magic line `whatif-run-partial-1`, then a postcard record; it is
 //! written whole or not at all.
@@ -21,7 +25,7 @@
 use super::{Outcome, print_outcomes, to_stderr, write_whole};
 use crate::facade::{Error, Model, Options};
 use crate::infer::MethodChoice;
-use crate::sharding::{Finish, Partial, Sharding};
+use crate::sharding::{Finish, Partial, Sharding, Unit};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -102,14 +106,17 @@ pub(super) struct ShardRun<'a> {
 pub(super) fn run_shard(model: &Model, options: &Options, run: &ShardRun<'_>) -> i32 {
     let ShardArg { index, count } = run.shard;
     let mut questions = Vec::new();
-    let mut blocks_run = 0;
+    let (mut blocks_run, mut runs_run) = (0, 0);
     for statement in 0..model.program().statements.len() {
-        let share = if model.shards(statement) {
+        let share = if model.is_shardable(statement) {
             match model.shard_statement(statement, options) {
                 Ok(sharding) => {
                     let blocks = sharding.blocks();
                     let mine = blocks * (index - 1) / count..blocks * index / count;
-                    blocks_run += mine.end - mine.start;
+                    match sharding.unit() {
+                        Unit::Runs => runs_run += mine.end - mine.start,
+                        _ => blocks_run += mine.end - mine.start,
+                    }
                     match model.partial(&sharding, mine, options) {
                         Ok(partial) => Share::Sampled {
                             sharding: sharding.to_bytes(),
@@ -182,7 +189,7 @@ pub(super) fn run_shard(model: &Model, options: &Options, run: &ShardRun<'_>) ->
         .iter()
         .any(|q| matches!(q, Share::Failed { .. }));
     let summary = format!(
-        "shard {index}/{count} of {}: {} questions, {blocks_run} blocks of samples; wrote {}\n",
+        "shard {index}/{count} of {}: {} questions, {blocks_run} blocks of samples, {runs_run} bandit runs; wrote {}\n",
         model.name(),
         file.questions.len(),
         run.out.display()
@@ -371,18 +378,17 @@ fn finish(
             let Some(merged) = merged else {
                 return Err("no partial holds this question".into());
             };
-            let finished = match model.finish_for(&sharding, merged, options) {
-                // Weights outside the pilot's histogram edges: the second pass, here.
-                Ok(Finish::Again(again)) => model
-                    .partial(&again, 0..again.blocks(), options)
-                    .and_then(|partial| model.finish_for(&again, partial, options)),
-                other => other,
-            };
+            // The question's later phases (a decision's next runs, a second pass on wider
+            // histogram edges) depend on the merged ones: merge runs them here.
+            let mut finished = model.finish_for(&sharding, merged, options);
+            while let Ok(Finish::Again(next)) = finished {
+                finished = model
+                    .partial(&next, 0..next.blocks(), options)
+                    .and_then(|partial| model.finish_for(&next, partial, options));
+            }
             Ok(match finished {
                 Ok(Finish::Answer(answer)) => Outcome::of(model, statement, Ok(answer), None),
-                Ok(Finish::Again(_)) => {
-                    return Err("a second pass asked for a third: this is a bug in whatif".into());
-                }
+                Ok(_) => return Err("an unknown kind of finish: this is a bug in whatif".into()),
                 Err(error) => from_error(error),
             })
         }

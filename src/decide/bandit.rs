@@ -26,7 +26,6 @@ use crate::scm::{BinOp, Ex, Model, Type, VarKind};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::Distribution;
-use rayon::prelude::*;
 
 /// Samples used to estimate μ(i, a) for the regret baseline.
 const ORACLE_SAMPLES: u64 = 400_000;
@@ -115,16 +114,19 @@ pub fn play(
     };
     // By the engine the one engine choice picks under the statement's method (exact where
     // the model allows, else a large sampled run); the answer says which.
-    let oracle = crate::infer::engine::solve(
-        &oracle_plan,
-        model,
-        &settings,
-        Budget {
-            samples: ORACLE_SAMPLES,
-            ..settings.budget(statement.line as u64 ^ 0x0_AC1E)
-        },
-        statement.span,
-    )?;
+    // Every shard of a sharded bandit computes the oracle for itself (src/infer/shard.rs).
+    let oracle = crate::infer::shard::whole(|| {
+        crate::infer::engine::solve(
+            &oracle_plan,
+            model,
+            &settings,
+            Budget {
+                samples: ORACLE_SAMPLES,
+                ..settings.budget(statement.line as u64 ^ 0x0_AC1E)
+            },
+            statement.span,
+        )
+    })?;
     if !oracle.possible(0) {
         return Err(crate::infer::impossible(
             &oracle_plan.groups[0].evidence_text,
@@ -172,12 +174,14 @@ pub fn play(
         c.dedup();
         c
     };
-    let mut performances = Vec::new();
-    for (pi, &(policy, parameter)) in b.policies.iter().enumerate() {
-        let runs: Vec<Result<(Vec<f64>, Vec<u64>), Diagnostic>> = (0..b.runs)
-            .into_par_iter()
-            .map(|run| {
-                settings.cancel.check()?;
+    // One run plays every policy against the same draws of the environment (common random
+    // numbers); runs are seeded by their index alone, so they split over shards.
+    let records = crate::infer::shard::runs(b.runs, |run| {
+        settings.cancel.check()?;
+        b.policies
+            .iter()
+            .enumerate()
+            .map(|(pi, &(policy, parameter))| {
                 let mut env =
                     SmallRng::seed_from_u64(mix(mix(settings.seed ^ statement.line as u64) ^ run));
                 let mut agent = SmallRng::seed_from_u64(mix(
@@ -219,11 +223,14 @@ pub fn play(
                 }
                 Ok((regret_at, optimal_at))
             })
-            .collect();
+            .collect()
+    })?;
+    let mut performances = Vec::new();
+    for (pi, &(policy, _)) in b.policies.iter().enumerate() {
         let mut regrets = vec![Vec::new(); checkpoints.len()];
         let mut optimals = vec![0u64; checkpoints.len()];
-        for r in runs {
-            let (ra, oa) = r?;
+        for record in &records {
+            let (ra, oa) = &record[pi];
             for c in 0..checkpoints.len() {
                 regrets[c].push(ra[c]);
                 optimals[c] += oa[c];

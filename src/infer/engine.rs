@@ -623,21 +623,6 @@ pub fn expected_work(
     }
 }
 
-/// Why `auto` kept likelihood weighting for `plan` ([`Solved::reason`]), for an answer merged
-/// from shards, which does not carry its [`Solved`]: the same pilot run again (its stream is
-/// its own, so it finds what [`solve`]'s found).
-pub fn kept_likelihood_weighting(
-    plan: &Plan,
-    model: &Model,
-    settings: &Settings,
-    budget: &Budget,
-) -> Result<Option<String>, Diagnostic> {
-    if settings.method != MethodChoice::Auto || settings.forced.is_some() {
-        return Ok(None);
-    }
-    Ok(pilot_run(plan, model, budget)?.and_then(Pilot::kept))
-}
-
 /// Whether [`solve`] runs likelihood weighting's pilot before `engine` answers: under `auto`,
 /// when a likelihood-weighting engine is chosen.
 fn pilots(engine: Engine, settings: &Settings) -> bool {

@@ -53,32 +53,43 @@ pub fn chunk_rng(budget: &Budget, chunk: u64) -> SmallRng {
 /// same samples are drawn again on edges spanning what the first pass saw, so quantiles are
 /// never read off an empty histogram.
 ///
-/// Inside [`super::shard::run_query`] this runs only the blocks that call asks for, on the
-/// edges it gives (or the pilot's), and hands the blocks' accumulators to it unmerged.
+/// Under a sharded replay ([`super::shard`]) this call is one phase: it returns the phase's
+/// merged total, reports the phase (its blocks and the pilot's edges), or runs the blocks the
+/// replay asks for and hands them over unmerged.
 pub fn run(
     plan: &Plan,
     model: &Model,
     budget: Budget,
     compiled: Option<&super::compiled::Compiled>,
 ) -> Result<Accumulators, Diagnostic> {
-    if let Some(request) = super::shard::requested() {
-        let edges = match request.edges {
-            Some(edges) => edges,
-            None => pilot_histograms(plan, model, budget)?,
-        };
-        let mut blocks = Vec::new();
-        run_blocks(
-            plan,
-            model,
-            budget,
-            compiled,
-            &edges,
-            request.blocks,
-            &mut |b| blocks.push(b),
-        )?;
-        let merged = fold_blocks(blocks.iter().cloned());
-        super::shard::deliver(blocks, edges);
-        return Ok(merged.unwrap_or_else(|| empty_accumulators(plan, &[])));
+    use super::shard::{self, Merged, Phase, PhaseKind, Step, Units};
+    match shard::step() {
+        Step::Whole => {}
+        Step::Merged(Merged::Sampled(total)) => return Ok(total),
+        Step::Merged(Merged::Runs(_)) => return Err(shard::mismatched()),
+        Step::Discover => {
+            let edges = pilot_histograms(plan, model, budget)?;
+            shard::needs(Phase {
+                kind: PhaseKind::Sampled { edges, pass: 0 },
+                units: block_count(budget.samples),
+            });
+            return Err(shard::stop());
+        }
+        Step::Run { units, phase } => {
+            let PhaseKind::Sampled { edges, .. } = phase.kind else {
+                return Err(shard::mismatched());
+            };
+            if units.end > block_count(budget.samples) {
+                return Err(shard::mismatched());
+            }
+            let mut blocks = Vec::new();
+            run_blocks(plan, model, budget, compiled, &edges, units, &mut |b| {
+                blocks.push(b)
+            })?;
+            shard::ran(Units::Blocks(blocks));
+            return Err(shard::stop());
+        }
+        Step::Stopped => return Err(shard::stop()),
     }
     let histograms = pilot_histograms(plan, model, budget)?;
     let acc = run_binned(plan, model, budget, compiled, &histograms)?;
