@@ -39,6 +39,20 @@ struct Cli {
     command: Command,
 }
 
+/// How `run` and `merge` print their answers, and the threads they sample on.
+#[derive(clap::Args, Debug)]
+struct OutputArgs {
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Write SVG pictures of decisions and bandits into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Answer every query, decision and bandit of a model.
@@ -54,15 +68,8 @@ enum Command {
         /// Inference method (overrides `set method`; default auto).
         #[arg(long, value_enum)]
         method: Option<MethodArg>,
-        /// Print one JSON document instead of text.
-        #[arg(long)]
-        json: bool,
-        /// Worker threads (default: all cores); results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Write SVG pictures of decisions and bandits into this directory.
-        #[arg(long, value_name = "DIR")]
-        plot: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
         /// The data file (CSV with a header), instead of the model's `data "FILE"`.
         #[arg(long, value_name = "FILE")]
         data: Option<PathBuf>,
@@ -84,15 +91,8 @@ enum Command {
         /// The partial files, in any order.
         #[arg(required = true)]
         partials: Vec<PathBuf>,
-        /// Print one JSON document instead of text.
-        #[arg(long)]
-        json: bool,
-        /// Worker threads for a second pass the merge may need (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Write SVG pictures of decisions and bandits into this directory.
-        #[arg(long, value_name = "DIR")]
-        plot: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Parse, resolve and type-check a model without sampling.
     Check {
@@ -195,9 +195,12 @@ pub fn run() -> i32 {
         Command::Repl { file } => crate::repl::frontend::run(file),
         Command::Merge {
             partials,
-            json,
-            threads,
-            plot,
+            output:
+                OutputArgs {
+                    json,
+                    threads,
+                    plot,
+                },
         } => {
             if let Some(dir) = plot.as_deref()
                 && let Err(e) = crate::plot::prepare_dir(dir)
@@ -217,9 +220,12 @@ pub fn run() -> i32 {
             samples,
             seed,
             method,
-            json,
-            threads,
-            plot,
+            output:
+                OutputArgs {
+                    json,
+                    threads,
+                    plot,
+                },
             data,
             bootstrap,
             shard,

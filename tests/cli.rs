@@ -1,18 +1,7 @@
 //! The command line's contract: `check` and `graph` outputs, exit codes, whole documents on stdout.
 
-use std::process::Command;
-
-fn whatif(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_whatif"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::whatif;
 
 #[test]
 fn check_summarises_a_model() {

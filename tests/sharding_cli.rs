@@ -3,19 +3,8 @@
 //! misuse is refused with exit code 2 and nothing half-written.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn whatif(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_whatif"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::whatif;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("whatif-shard-{}-{name}", std::process::id()));

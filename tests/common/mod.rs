@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: run a file through the library as the CLI does.
+//! Helpers shared by the integration tests: run a file through the library as the CLI does,
+//! or run the command line itself.
 
 #![allow(dead_code)]
 
@@ -42,4 +43,17 @@ pub fn scm_files(dir: &str) -> Vec<std::path::PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// Runs the `whatif` binary with `args`: its exit code, standard output and standard error.
+pub fn whatif(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_whatif"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
