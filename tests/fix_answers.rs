@@ -632,6 +632,23 @@ fn an_overflowing_variance_is_not_reported_as_zero() {
 }
 
 #[test]
+fn an_estimate_whose_sum_overflows_is_e006_for_likelihood_weighting() {
+    // Every sample is finite (1e308 or 0), but their weighted sum overflows: the estimate
+    // itself is infinite, which is an error, not an answer.
+    let m = model("x ~ Normal(0, 1)");
+    for q in [
+        "E[if x > 0 then 1e308 else 0]",
+        "E[if x > 0 then 1e308 else 0 | x > -1]",
+    ] {
+        let e = m
+            .ask(q, &Options::new().method(Method::Is).samples(1_000))
+            .unwrap_err();
+        assert_eq!(codes(&e), vec![Code::E006], "{q}: {e}");
+        assert!(e.to_string().contains("the estimate is inf"), "{q}: {e}");
+    }
+}
+
+#[test]
 fn nan_is_not_swallowed_by_max_or_min() {
     let m = model("x ~ Normal(0, 1)");
     for q in ["E[max(0/0, 1)]", "E[min(1, 0/0)]", "E[max(log(x), 1)]"] {

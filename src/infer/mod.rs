@@ -538,16 +538,7 @@ fn answer_sampled(
             Body::Expectation(e)
         }
     };
-    if let Body::Probability(e) | Body::Expectation(e) = &body
-        && !e.value.is_finite()
-    {
-        return Err(Diagnostic::error(
-            Code::E006,
-            statement.span,
-            format!("the estimate is {}", e.value),
-        )
-        .with_help("a division by an estimate near zero, or a value that overflows"));
-    }
+    finite_estimate(&body, statement.span)?;
     Ok(Answer {
         query: statement.text.clone(),
         line: statement.line,
@@ -674,16 +665,7 @@ fn answer_smc(
             })
         }
     };
-    if let Body::Probability(e) | Body::Expectation(e) = &body
-        && !e.value.is_finite()
-    {
-        return Err(Diagnostic::error(
-            Code::E006,
-            statement.span,
-            format!("the estimate is {}", e.value),
-        )
-        .with_help("a division by an estimate near zero, or a value that overflows"));
-    }
+    finite_estimate(&body, statement.span)?;
     let mut details = crate::results::Details::default();
     if let [group] = smc.groups.as_slice()
         && !plan.groups[0].evidence_text.is_empty()
@@ -1020,5 +1002,17 @@ fn distribution(
             ess: Some(ess),
             samples: Some(samples),
         },
+    }
+}
+
+/// E006 where a sampled probability or expectation is not a finite number (likelihood
+/// weighting and SMC answer alike).
+fn finite_estimate(body: &Body, span: crate::ast::Span) -> Result<(), Diagnostic> {
+    match body {
+        Body::Probability(e) | Body::Expectation(e) if !e.value.is_finite() => Err(
+            Diagnostic::error(Code::E006, span, format!("the estimate is {}", e.value))
+                .with_help("a division by an estimate near zero, or a value that overflows"),
+        ),
+        _ => Ok(()),
     }
 }
