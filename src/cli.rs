@@ -396,7 +396,7 @@ fn fit(file: &Path, data: Option<&Path>, output: Option<&Path>) -> i32 {
         let (Some(text), Some(summary)) = (model.fitted_source(), model.fit_summary()) else {
             return match crate::fit::unfitted(&model.program().model) {
                 Some(d) => {
-                    to_stderr(&render(model.name(), model.source(), &[d]));
+                    to_stderr(&model.render(&[d]));
                     1
                 }
                 None => {
@@ -599,7 +599,11 @@ fn draw_graph(file: &Path) -> i32 {
                         | crate::ast::StatementKind::For { .. }
                 )
             });
-            crate::check::check_with_data(&source, &ast, &config, &Default::default()).ok()
+            let sources = crate::diagnostics::Sources::single(crate::diagnostics::Source::new(
+                &name,
+                source.as_str(),
+            ));
+            crate::check::check_with_data(&sources, &ast, &config, &Default::default()).ok()
         });
     to_stderr(&error.to_string());
     match declarations {
@@ -712,7 +716,7 @@ impl Outcome {
                     .collect();
                 let stderr = warnings
                     .iter()
-                    .map(|d| render(model.name(), model.source(), std::slice::from_ref(d)))
+                    .map(|d| model.render(std::slice::from_ref(d)))
                     .collect();
                 let mut text = crate::report::render(&answer, took.map(|t| t.as_secs_f64()));
                 text.push('\n');

@@ -8,9 +8,10 @@
 //! The first line's shape is the contract of docs/language.md ("Error codes"), which no diagnostics crate
 //! prints as is; the renderer is small enough to own.
 
-use crate::ast::Span;
+use crate::ast::{SourceId, Span};
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Display, Formatter, Write as _};
+use std::sync::Arc;
 
 /// The stable error codes; docs/language.md ("Error codes") explains each with an example
 /// that triggers it.
@@ -64,7 +65,7 @@ pub enum Severity {
 }
 
 /// One problem found in a program, with where it is and how to fix it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -72,10 +73,12 @@ pub struct Diagnostic {
     pub code: Option<Code>,
     /// What is wrong: lowercase, no trailing period.
     pub message: String,
-    /// The primary location; `None` for problems of the whole run (a command-line flag).
-    pub span: Option<(usize, usize)>,
+    /// The primary location, with the text it is in; `None` for problems of the whole run
+    /// (a command-line flag, a cancelled call). An engine that cannot place what it found
+    /// gives [`Span::NOWHERE`], and the statement that asked is located instead.
+    pub span: Option<Span>,
     /// Secondary locations with what each shows.
-    pub labels: Vec<((usize, usize), String)>,
+    pub labels: Vec<(Span, String)>,
     /// How to fix it.
     pub help: Option<String>,
 }
@@ -87,7 +90,7 @@ impl Diagnostic {
             severity: Severity::Error,
             code: Some(code),
             message: message.into(),
-            span: Some((span.start, span.end)),
+            span: Some(span),
             labels: Vec::new(),
             help: None,
         }
@@ -111,7 +114,7 @@ impl Diagnostic {
             severity: Severity::Warning,
             code: None,
             message: message.into(),
-            span: Some((span.start, span.end)),
+            span: Some(span),
             labels: Vec::new(),
             help: None,
         }
@@ -125,7 +128,7 @@ impl Diagnostic {
 
     /// Adds a secondary location.
     pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
-        self.labels.push(((span.start, span.end), text.into()));
+        self.labels.push((span, text.into()));
         self
     }
 
@@ -160,35 +163,230 @@ pub const MAX_RENDERED: usize = 20;
 /// span, with `…` where it was cut.
 const MAX_SNIPPET_CHARS: usize = 120;
 
-/// Renders diagnostics for a file, rustc style: the first [`MAX_RENDERED`], then how many more.
-pub fn render(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    let mut out = String::new();
-    for diagnostic in diagnostics.iter().take(MAX_RENDERED) {
-        render_one(&mut out, file, source, diagnostic);
-    }
-    let rest = &diagnostics[diagnostics.len().min(MAX_RENDERED)..];
-    if !rest.is_empty() {
-        let errors = rest.iter().filter(|d| d.is_error()).count();
-        let warnings = rest.len() - errors;
-        let mut parts = Vec::new();
-        if errors > 0 {
-            parts.push(format!(
-                "{errors} more error{}",
-                if errors == 1 { "" } else { "s" }
-            ));
-        }
-        if warnings > 0 {
-            parts.push(format!(
-                "{warnings} more warning{}",
-                if warnings == 1 { "" } else { "s" }
-            ));
-        }
-        let _ = writeln!(out, "{file}: and {} not shown", parts.join(" and "));
-    }
-    out
+/// One text that spans point into: a model's file, a question given to `Model::ask`, a REPL
+/// entry.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// How diagnostics name it: the file's name, `<model>`, `<question>`, `<repl>`.
+    pub name: String,
+    /// The text parsed.
+    pub text: Arc<str>,
+    /// Bytes at the start of `text` that whatif supplied rather than its author wrote (the
+    /// `query ` before a bare `P(x)`): diagnostics show the text after them, and a span within
+    /// them covers that text whole.
+    pub supplied: usize,
+    /// Lines of the program before this text: a statement's line (which seeds its random
+    /// numbers) counts on from them, as if the text followed them in one file.
+    pub lines_before: usize,
+    /// Whether diagnostics count [`lines_before`](Source::lines_before) too: a REPL entry
+    /// kept among the declarations is shown as part of the model; a question, or the entry
+    /// being answered, is shown alone.
+    pub numbered_in_program: bool,
 }
 
-fn render_one(out: &mut String, file: &str, source: &str, d: &Diagnostic) {
+impl Source {
+    /// A text named `name`, all of it its author's.
+    pub fn new(name: &str, text: impl Into<Arc<str>>) -> Source {
+        Source {
+            name: name.to_string(),
+            text: text.into(),
+            supplied: 0,
+            lines_before: 0,
+            numbered_in_program: false,
+        }
+    }
+
+    /// What its author wrote: the text after the [`supplied`](Source::supplied) bytes.
+    pub fn shown(&self) -> &str {
+        self.text.get(self.supplied..).unwrap_or("")
+    }
+
+    /// Lines diagnostics count before this text.
+    fn shown_lines_before(&self) -> usize {
+        if self.numbered_in_program {
+            self.lines_before
+        } else {
+            0
+        }
+    }
+
+    /// The 1-based line and column of byte `at` of the text, as diagnostics show them.
+    pub fn line_col(&self, at: usize) -> (usize, usize) {
+        let (line, column) = line_col(self.shown(), at.saturating_sub(self.supplied));
+        (self.shown_lines_before() + line, column)
+    }
+
+    /// The 1-based line of byte `at` in the program (what a statement's line is).
+    pub fn program_line(&self, at: usize) -> usize {
+        self.lines_before + line_col(&self.text, at).0
+    }
+
+    /// A span of this text as offsets into [`shown`](Source::shown): one within the supplied
+    /// bytes covers the shown text whole.
+    fn shown_range(&self, span: Span) -> (usize, usize) {
+        let shown = self.text.len() - self.supplied.min(self.text.len());
+        if span.start < self.supplied {
+            (0, shown)
+        } else {
+            (
+                span.start - self.supplied,
+                (span.end - self.supplied).min(shown),
+            )
+        }
+    }
+}
+
+/// The texts of a model and of the questions asked of it, indexed by [`SourceId`]: every
+/// span names its text, so each diagnostic renders against the text it points into.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    texts: Vec<Source>,
+}
+
+impl Sources {
+    /// One text, as [`SourceId::MODEL`].
+    pub fn single(source: Source) -> Sources {
+        Sources {
+            texts: vec![source],
+        }
+    }
+
+    /// Adds a text; spans into it carry the id returned.
+    pub fn add(&mut self, source: Source) -> SourceId {
+        self.texts.push(source);
+        SourceId(u32::try_from(self.texts.len() - 1).unwrap_or(u32::MAX - 1))
+    }
+
+    /// The text with this id.
+    pub fn get(&self, id: SourceId) -> Option<&Source> {
+        self.texts.get(id.0 as usize)
+    }
+
+    /// The text with this id, mutably (the REPL renames an entry it keeps).
+    pub fn get_mut(&mut self, id: SourceId) -> Option<&mut Source> {
+        self.texts.get_mut(id.0 as usize)
+    }
+
+    /// Every text with its id, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (SourceId, &Source)> {
+        self.texts
+            .iter()
+            .enumerate()
+            .map(|(i, source)| (SourceId(u32::try_from(i).unwrap_or(u32::MAX - 1)), source))
+    }
+
+    /// Removes the text added last (a question answered and forgotten).
+    pub fn pop(&mut self) {
+        self.texts.pop();
+    }
+
+    /// The id of the text added last: what a diagnostic without a location is reported under
+    /// (the question or entry being answered, or else the model).
+    pub fn last(&self) -> SourceId {
+        SourceId(u32::try_from(self.texts.len().saturating_sub(1)).unwrap_or(0))
+    }
+
+    /// Where `span` is: its text's name, 1-based line and column.
+    pub fn locate(&self, span: Span) -> Option<(&str, usize, usize)> {
+        let source = self.get(span.source)?;
+        let (line, column) = source.line_col(span.start);
+        Some((&source.name, line, column))
+    }
+
+    /// Renders diagnostics rustc style, each against the text its span is in, one without a
+    /// location under the last text: the first [`MAX_RENDERED`], then how many more.
+    pub fn render(&self, diagnostics: &[Diagnostic]) -> String {
+        let empty = Source::new("<input>", "");
+        let home = self.get(self.last()).unwrap_or(&empty);
+        let of = |d: &Diagnostic| {
+            d.span
+                .and_then(|span| self.get(span.source))
+                .unwrap_or(home)
+        };
+        let mut out = String::new();
+        for d in diagnostics.iter().take(MAX_RENDERED) {
+            let source = of(d);
+            // Labels in another text than the primary span's are left out.
+            let mut shown = Shown {
+                severity: d.severity,
+                code: d.code,
+                message: &d.message,
+                span: d
+                    .span
+                    .filter(|s| self.get(s.source).is_some())
+                    .map(|s| source.shown_range(s)),
+                labels: d
+                    .labels
+                    .iter()
+                    .filter(|(s, _)| Some(s.source) == d.span.map(|p| p.source))
+                    .map(|(s, text)| (source.shown_range(*s), text.as_str()))
+                    .collect(),
+                help: d.help.as_deref(),
+            };
+            if shown.span.is_none() {
+                shown.labels.clear();
+            }
+            render_one(
+                &mut out,
+                &source.name,
+                source.shown(),
+                source.shown_lines_before(),
+                &shown,
+            );
+        }
+        let rest = &diagnostics[diagnostics.len().min(MAX_RENDERED)..];
+        if let Some(first) = rest.first() {
+            write_not_shown(&mut out, &of(first).name, rest);
+        }
+        out
+    }
+}
+
+/// Renders diagnostics for one text (`file` named, spans into `source`; the ids in their
+/// spans are not consulted), rustc style: the first [`MAX_RENDERED`], then how many more.
+pub fn render(file: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    let sources = Sources::single(Source::new(file, source));
+    let mut placed: Vec<Diagnostic> = diagnostics.to_vec();
+    for d in &mut placed {
+        d.span = d.span.map(|s| Span::new(SourceId::MODEL, s.start, s.end));
+        for (s, _) in &mut d.labels {
+            *s = Span::new(SourceId::MODEL, s.start, s.end);
+        }
+    }
+    sources.render(&placed)
+}
+
+/// The closing line for the diagnostics past [`MAX_RENDERED`]: how many of each severity.
+fn write_not_shown(out: &mut String, file: &str, rest: &[Diagnostic]) {
+    let errors = rest.iter().filter(|d| d.is_error()).count();
+    let warnings = rest.len() - errors;
+    let mut parts = Vec::new();
+    if errors > 0 {
+        parts.push(format!(
+            "{errors} more error{}",
+            if errors == 1 { "" } else { "s" }
+        ));
+    }
+    if warnings > 0 {
+        parts.push(format!(
+            "{warnings} more warning{}",
+            if warnings == 1 { "" } else { "s" }
+        ));
+    }
+    let _ = writeln!(out, "{file}: and {} not shown", parts.join(" and "));
+}
+
+/// A diagnostic placed in the text it is shown against (offsets into that text).
+struct Shown<'a> {
+    severity: Severity,
+    code: Option<Code>,
+    message: &'a str,
+    span: Option<(usize, usize)>,
+    labels: Vec<((usize, usize), &'a str)>,
+    help: Option<&'a str>,
+}
+
+fn render_one(out: &mut String, file: &str, source: &str, lines_before: usize, d: &Shown) {
     let severity = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -197,26 +395,34 @@ fn render_one(out: &mut String, file: &str, source: &str, d: &Diagnostic) {
     match d.span {
         Some((start, end)) => {
             let (line, col) = line_col(source, start);
+            let line = lines_before + line;
             let _ = writeln!(out, "{file}:{line}:{col}: {severity}{code}: {}", d.message);
-            write_snippet(out, source, start, end, "");
+            write_snippet(out, source, lines_before, start, end, "");
             for ((s, e), text) in &d.labels {
                 let (l, c) = line_col(source, *s);
-                let _ = writeln!(out, "  --> {file}:{l}:{c}");
-                write_snippet(out, source, *s, *e, text);
+                let _ = writeln!(out, "  --> {file}:{}:{c}", lines_before + l);
+                write_snippet(out, source, lines_before, *s, *e, text);
             }
         }
         None => {
             let _ = writeln!(out, "{file}: {severity}{code}: {}", d.message);
         }
     }
-    if let Some(help) = &d.help {
+    if let Some(help) = d.help {
         let _ = writeln!(out, "  = help: {help}");
     }
 }
 
 /// The source line of `start` with carets under `start..end` (clipped to that line). A line
 /// longer than [`MAX_SNIPPET_CHARS`] is cut to a window around the span.
-fn write_snippet(out: &mut String, source: &str, start: usize, end: usize, label: &str) {
+fn write_snippet(
+    out: &mut String,
+    source: &str,
+    lines_before: usize,
+    start: usize,
+    end: usize,
+    label: &str,
+) {
     let start = floor_char_boundary(source, start.min(source.len()));
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = source[start..]
@@ -245,7 +451,7 @@ fn write_snippet(out: &mut String, source: &str, start: usize, end: usize, label
         if shown_end < line_end { "…" } else { "" },
     );
     let text = format!("{before}{}{after}", &source[shown_start..shown_end]);
-    let (line, _) = line_col(source, start);
+    let line = lines_before + line_col(source, start).0;
     let gutter = line.to_string().len();
     let pad = " ".repeat(gutter);
     let lead: String = before

@@ -4,15 +4,16 @@
 //! every error it returns can render itself with file, line and caret. The command line and
 //! the REPL go through the same functions.
 //!
-//! Errors in a question passed to [`Model::ask`] are located in that question (`<question>:1:3`),
-//! not in the text the facade assembles; messages that name a command-line flag are rewritten
+//! A model keeps its texts ([`Sources`]): its file, and each question passed to [`Model::ask`]
+//! as a text of its own, so errors in a question are located in it (`<question>:1:3`); messages that name a command-line flag are rewritten
 //! for whoever asked (the library's option, the REPL's command).
 //!
 //! **Invariant:** the only I/O here is reading a model file in [`Model::from_file`]; nothing
 //! here knows the command line.
 
+use crate::ast::SourceId;
 use crate::cancel::CancelToken;
-use crate::diagnostics::{self, Code, Severity, render};
+use crate::diagnostics::{self, Code, Severity, Source, Sources};
 use crate::infer::{DEFAULT_SAMPLES, Settings};
 use crate::program::{Program, StatementKind};
 use crate::results::{Answer, Value};
@@ -30,8 +31,8 @@ pub(crate) const DEFAULT_SEED: u64 = 0;
 /// A parsed and checked model, with the questions its file asks.
 #[derive(Clone, Debug)]
 pub struct Model {
-    name: String,
-    source: Arc<str>,
+    /// The model's text ([`SourceId::MODEL`]), then those of the questions added to it.
+    sources: Sources,
     program: Program,
     config: crate::Config,
     /// The model's data (`data "FILE"` or `--data`), counted.
@@ -88,11 +89,23 @@ impl Model {
         data_file: Option<&Path>,
         counts: &Arc<Mutex<crate::data::CountCache>>,
     ) -> Result<Model, Error> {
+        let sources = Sources::single(Source::new(name, source));
+        Model::load_sources(sources, config, base, data_file, counts)
+    }
+
+    /// [`Model::load_cached`] of several texts (a REPL entry after the declarations typed
+    /// before it): their statements in order, each span in its own text.
+    pub(crate) fn load_sources(
+        sources: Sources,
+        config: &crate::Config,
+        base: Option<&Path>,
+        data_file: Option<&Path>,
+        counts: &Arc<Mutex<crate::data::CountCache>>,
+    ) -> Result<Model, Error> {
         // Parsing and checking recurse up to the configured depth: a stack of their own.
         crate::check::on_large_stack(|| {
             Model::load_here(
-                name,
-                source,
+                sources,
                 config,
                 (base, data_file),
                 Reading::Everything,
@@ -103,16 +116,14 @@ impl Model {
 
     /// [`Model::load`], reading the data and fitting the `?` parameters as `reading` says.
     fn load_here(
-        name: &str,
-        source: &str,
+        sources: Sources,
         config: &crate::Config,
         (base, data_file): (Option<&Path>, Option<&Path>),
         reading: Reading,
         count_cache: &Arc<Mutex<crate::data::CountCache>>,
     ) -> Result<Model, Error> {
-        let source: Arc<str> = Arc::from(source);
-        let fail = |diagnostics| Error::new(name, source.clone(), diagnostics);
-        let ast = crate::syntax::parse(&source, config).map_err(fail)?;
+        let fail = |diagnostics| Error::new(&sources, diagnostics);
+        let ast = parse_all(&sources, config).map_err(fail)?;
         let data_statement = ast.statements.iter().find_map(|s| match &s.kind {
             crate::ast::StatementKind::Data { path, span } => Some((path.clone(), *span)),
             _ => None,
@@ -153,7 +164,7 @@ impl Model {
         let fitted_only = match &file {
             Some(_) if !reads_graph(&ast) => {
                 let program =
-                    crate::check::compile_ast(&source, &ast, config, &types).map_err(fail)?;
+                    crate::check::compile_ast(&sources, &ast, config, &types).map_err(fail)?;
                 program.model.has_parameters().then_some(program)
             }
             _ => None,
@@ -177,7 +188,7 @@ impl Model {
         };
         let program = match fitted_only {
             Some(program) => program,
-            None => crate::check::compile_ast(&source, &ast, config, &types).map_err(fail)?,
+            None => crate::check::compile_ast(&sources, &ast, config, &types).map_err(fail)?,
         };
         let data = match counts {
             Some(counts) => Some(Arc::new(
@@ -186,8 +197,7 @@ impl Model {
             None => None,
         };
         let model = Model {
-            name: name.to_string(),
-            source,
+            sources,
             program,
             config: config.clone(),
             data,
@@ -216,9 +226,9 @@ impl Model {
         match read_source(path, &name, &config) {
             Ok(Ok(source)) => Model::load(&name, &source, &config, path.parent(), None),
             Ok(Err(error)) => Err(error),
-            Err(e) => Err(Error::new(
+            Err(e) => Err(Error::in_text(
                 &name,
-                Arc::from(""),
+                "",
                 vec![diagnostics::Diagnostic::plain(format!(
                     "cannot read {name}: {e}"
                 ))],
@@ -243,22 +253,35 @@ impl Model {
     /// # Ok::<(), whatif::Error>(())
     /// ```
     pub fn from_bif(name: &str, bif: &str) -> Result<(Model, Vec<Diagnostic>), Error> {
-        let bif_text: Arc<str> = Arc::from(bif);
-        let imported = crate::bif::import(name, bif)
-            .map_err(|d| Error::new(name, bif_text.clone(), vec![d]))?;
+        let imported =
+            crate::bif::import(name, bif).map_err(|d| Error::in_text(name, bif, vec![d]))?;
         let model = Model::parse_named(&format!("{name} (imported)"), &imported.text)?;
-        let warnings = Error::new(name, bif_text, imported.warnings).public;
+        let warnings = Error::in_text(name, bif, imported.warnings).public;
         Ok((model, warnings))
     }
 
     /// What diagnostics call this model: its file name, or `<model>`.
     pub fn name(&self) -> &str {
-        &self.name
+        self.model_text().name.as_str()
     }
 
     /// The model's source text.
     pub fn source(&self) -> &str {
-        &self.source
+        &self.model_text().text
+    }
+
+    /// The model's own text (not a question's).
+    fn model_text(&self) -> &Source {
+        match self.sources.get(SourceId::MODEL) {
+            Some(source) => source,
+            None => unreachable!("a model is built from at least its own text"),
+        }
+    }
+
+    /// `diagnostics` rendered as the command line shows them, each against the text it
+    /// points into.
+    pub(crate) fn render(&self, diagnostics: &[diagnostics::Diagnostic]) -> String {
+        self.sources.render(diagnostics)
     }
 
     /// The variables, in declaration order.
@@ -308,19 +331,14 @@ impl Model {
         question: &(impl Display + ?Sized),
         options: &Options,
     ) -> Result<Answer, Error> {
-        let question = question.to_string();
-        let (extended, at) = self
-            .with_question(&question)
-            .map_err(|(e, at)| e.relocate(at, "<question>", question.trim()))?;
+        let extended = self.with_question(&question.to_string())?;
         let index = extended.program.statements.len() - 1;
-        options
-            .install(|| extended.answer_statement(index, options))
-            .map_err(|e| e.relocate(at, "<question>", question.trim()))
+        options.install(|| extended.answer_statement(index, options))
     }
 
-    /// This model with one more question appended, checked, and the byte offset at which the
-    /// question's own text starts in the extended source (or the error, with that offset).
-    pub(crate) fn with_question(&self, question: &str) -> Result<(Model, usize), (Error, usize)> {
+    /// This model with one more question appended as a text of its own (`<question>`),
+    /// checked.
+    pub(crate) fn with_question(&self, question: &str) -> Result<Model, Error> {
         let question = question.trim();
         let keyword = if starts_with_word(
             question,
@@ -330,18 +348,23 @@ impl Model {
         } else {
             "query "
         };
-        let at = self.source.len() + 1 + keyword.len();
-        if let Some(extended) = self.with_question_checked_alone(keyword, question) {
-            return extended.map(|model| (model, at)).map_err(|e| (e, at));
+        let mut sources = self.sources.clone();
+        // The question's line (which seeds it) is the one it would have after the model's
+        // text and a newline in one file.
+        sources.add(Source {
+            supplied: keyword.len(),
+            lines_before: self.source().matches('\n').count() + 1,
+            ..Source::new("<question>", format!("{keyword}{question}"))
+        });
+        if let Some(extended) = self.with_question_checked_alone(&sources) {
+            return extended;
         }
         let before = self.program.statements.len();
-        let extended = self
-            .with_questions(&format!("{}\n{keyword}{question}\n", self.source))
-            .map_err(|e| (e, at))?;
+        let extended = self.with_questions(sources)?;
         if extended.program.statements.len() != before + 1 {
-            return Err((not_one_question(&self.name, extended.source.clone()), at));
+            return Err(not_one_question(&extended.sources));
         }
-        Ok((extended, at))
+        Ok(extended)
     }
 
     /// [`Model::with_question`] by the REPL's incremental check (`check/extend.rs`): the
@@ -350,26 +373,16 @@ impl Model {
     /// check gives the same program: a model with data or `?` parameters, or a question the
     /// extension does not take (see `check/extend.rs`). The question's statement takes the
     /// file's `set` values in force at its end, as a whole check of the appended text gives it.
-    fn with_question_checked_alone(
-        &self,
-        keyword: &str,
-        question: &str,
-    ) -> Option<Result<Model, Error>> {
+    fn with_question_checked_alone(&self, sources: &Sources) -> Option<Result<Model, Error>> {
         if self.data.is_some() || self.fit.is_some() || self.program.model.has_parameters() {
             return None;
         }
-        let entry = format!("{keyword}{question}");
-        let origin = crate::check::Origin {
-            offset: self.source.len() + 1,
-            lines_before: self.source.matches('\n').count() + 1,
-        };
         let mut extended = self.clone();
-        extended.source = Arc::from(format!("{}\n{entry}\n", self.source));
-        match extended.extend(&entry, origin) {
+        match extended.extend(sources.clone()) {
             Extended::Unsupported => None,
             Extended::Failed(error) => Some(Err(error)),
             Extended::Checked { .. } if extended.program.statements.len() != 1 => {
-                Some(Err(not_one_question(&self.name, extended.source.clone())))
+                Some(Err(not_one_question(&extended.sources)))
             }
             Extended::Checked { .. } => {
                 let file = &self.program;
@@ -386,11 +399,11 @@ impl Model {
         }
     }
 
-    /// This model checked again as `source`: its own declarations with questions (and `set`s)
-    /// added, none changed. The questions change no mechanism, so the fit carries over instead
+    /// This model checked again from `sources`: its own text, then texts of questions (and
+    /// `set`s) that add no declaration. The questions change no mechanism, so the fit carries over instead
     /// of being redone, and the data is read again only where nonparametric variables take
     /// their types from it (from the kept counts while the file is unchanged).
-    pub(crate) fn with_questions(&self, source: &str) -> Result<Model, Error> {
+    pub(crate) fn with_questions(&self, sources: Sources) -> Result<Model, Error> {
         let reading = if self.reads_data_types() {
             Reading::DataOnly
         } else {
@@ -398,8 +411,7 @@ impl Model {
         };
         crate::check::on_large_stack(|| {
             Model::load_here(
-                &self.name,
-                source,
+                sources,
                 &self.config,
                 (
                     self.data_location.0.as_deref(),
@@ -412,28 +424,32 @@ impl Model {
         .map(|extended| self.carry_fit(extended))
     }
 
-    /// The REPL's incremental check (`check/extend.rs`): `entry`, whose spans start at
-    /// `origin.offset` (after the text the model's spans point into), checked against this
-    /// model and added to it; the program's questions are then the entry's. A model with data
-    /// is never extended (its data is bound to the variables). The error's diagnostics are
-    /// placed in the caller's text (the REPL renders them against it).
-    pub(crate) fn extend(&mut self, entry: &str, origin: crate::check::Origin) -> Extended {
+    /// The REPL's incremental check (`check/extend.rs`): the last of `sources` (the model's
+    /// texts and one more, the entry) checked against this model and added to it; the
+    /// program's questions are then the entry's, and the model's texts are `sources`. A model
+    /// with data is never extended (its data is bound to the variables).
+    pub(crate) fn extend(&mut self, sources: Sources) -> Extended {
         if self.data.is_some() {
             return Extended::Unsupported;
         }
         let config = &self.config;
         let program = &mut self.program;
+        let entry = sources.last();
+        let text = sources.get(entry).map_or("", |s| &*s.text);
         // Parsing and checking recurse up to the configured depth: a stack of their own.
         let extension = crate::check::on_large_stack(|| {
-            match crate::syntax::parse_at(entry, origin.offset, config) {
-                Ok(ast) => crate::check::extend(program, entry, &ast, origin, config),
+            match crate::syntax::parse_source(text, entry, config) {
+                Ok(ast) => crate::check::extend(program, &sources, &ast, config),
                 Err(diagnostics) => crate::check::Extension::Failed(diagnostics),
             }
         });
         match extension {
-            crate::check::Extension::Checked { labels } => Extended::Checked { labels },
+            crate::check::Extension::Checked { labels } => {
+                self.sources = sources;
+                Extended::Checked { labels }
+            }
             crate::check::Extension::Failed(diagnostics) => {
-                Extended::Failed(Error::new(&self.name, self.source.clone(), diagnostics))
+                Extended::Failed(Error::new(&sources, diagnostics))
             }
             crate::check::Extension::Unsupported => Extended::Unsupported,
         }
@@ -442,6 +458,28 @@ impl Model {
     /// After an [`Extended::Checked`]'s questions are answered: back to the declarations only.
     pub(crate) fn keep_declarations(&mut self, labels: usize) {
         self.program.keep_declarations(labels);
+    }
+
+    /// The texts of the model and the questions added to it; the REPL adds its entries.
+    pub(crate) fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
+    /// After an extension: its text renamed and numbered among the program's lines (a REPL
+    /// entry kept among the declarations, shown as `<model>` from then on), or dropped when
+    /// it left nothing in the model.
+    pub(crate) fn settle_last_source(&mut self, kept: Option<&str>) {
+        let last = self.sources.last();
+        match kept {
+            Some(name) => {
+                if let Some(source) = self.sources.get_mut(last) {
+                    source.name = name.to_string();
+                    source.numbered_in_program = true;
+                }
+            }
+            None if last != SourceId::MODEL => self.sources.pop(),
+            None => {}
+        }
     }
 
     /// The model's data, in a line: rows and the columns read (the observed variables).
@@ -463,7 +501,7 @@ impl Model {
     ) -> Result<Answer, Error> {
         let statement = &self.program.statements[index];
         if let Some(d) = crate::fit::unfitted(&self.program.model) {
-            return Err(Error::new(&self.name, self.source.clone(), vec![d]));
+            return Err(Error::new(&self.sources, vec![d]));
         }
         let settings = self.settings(index, options)?;
         let program = &self.program;
@@ -566,8 +604,7 @@ impl Model {
                 settings.samples, self.config.max_samples
             );
             return Err(Error::new(
-                &self.name,
-                self.source.clone(),
+                &self.sources,
                 vec![diagnostics::Diagnostic::plain(message)],
             ));
         }
@@ -603,12 +640,12 @@ impl Model {
             .map_err(|mut d| {
                 // A located problem the engine could not place is the statement's; a plain
                 // one (cancelled, out of memory) belongs to the whole run and stays unlocated.
-                if d.code.is_some() && d.span.is_none_or(|s| s == (0, 0)) {
-                    d.span = Some((statement.span.start, statement.span.end));
+                if d.code.is_some() && d.span.is_none_or(|s| s.is_nowhere()) {
+                    d.span = Some(statement.span);
                 }
                 d.message = audience.rephrase(&d.message);
                 d.help = d.help.map(|h| audience.rephrase(&h));
-                Error::new(&self.name, self.source.clone(), vec![d])
+                Error::new(&self.sources, vec![d])
             })
     }
 
@@ -622,13 +659,25 @@ impl Model {
 }
 
 /// The error for a text given to [`Model::ask`] that holds no question or several.
-fn not_one_question(name: &str, source: Arc<str>) -> Error {
+fn not_one_question(sources: &Sources) -> Error {
     let message = "expected one question: a query, `decide`, `bandit`, `identify` or `attribute`";
     Error::new(
-        name,
-        source,
+        sources,
         vec![diagnostics::Diagnostic::plain(message.to_string())],
     )
+}
+
+/// Every text of `sources` parsed, their statements in order.
+fn parse_all(
+    sources: &Sources,
+    config: &crate::Config,
+) -> Result<crate::ast::Program, Vec<diagnostics::Diagnostic>> {
+    let mut program = crate::ast::Program::default();
+    for (id, source) in sources.iter() {
+        let part = crate::syntax::parse_source(&source.text, id, config)?;
+        program.statements.extend(part.statements);
+    }
+    Ok(program)
 }
 
 /// What [`Model::extend`] did.
@@ -660,7 +709,7 @@ pub(crate) fn read_source(
         bytes.truncate(limit);
         let text = String::from_utf8_lossy(&bytes);
         let d = crate::syntax::too_long(limit);
-        return Ok(Err(Error::new(name, Arc::from(text.as_ref()), vec![d])));
+        return Ok(Err(Error::in_text(name, &text, vec![d])));
     }
     Ok(match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
@@ -670,11 +719,11 @@ pub(crate) fn read_source(
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let d = diagnostics::Diagnostic::error(
                 crate::Code::E001,
-                crate::ast::Span::new(at, at + 1),
+                crate::ast::Span::new(SourceId::MODEL, at, at + 1),
                 format!("the file is not UTF-8 text: byte 0x{byte:02x} here"),
             )
             .with_help("save the model as UTF-8");
-            Err(Error::new(name, Arc::from(text), vec![d]))
+            Err(Error::in_text(name, &text, vec![d]))
         }
     })
 }
@@ -812,9 +861,9 @@ impl Options {
         };
         match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
             Ok(pool) => pool.install(f),
-            Err(e) => Err(Error::new(
+            Err(e) => Err(Error::in_text(
                 "<options>",
-                Arc::from(""),
+                "",
                 vec![diagnostics::Diagnostic::plain(format!(
                     "cannot start worker threads: {e}"
                 ))],
@@ -1074,16 +1123,10 @@ impl Display for Attribution {
 /// them all.
 #[derive(Clone)]
 pub struct Error {
-    located: Vec<Located>,
+    /// The texts the diagnostics point into.
+    sources: Sources,
+    diagnostics: Vec<diagnostics::Diagnostic>,
     public: Vec<Diagnostic>,
-}
-
-/// One diagnostic with the text its spans point into.
-#[derive(Clone)]
-struct Located {
-    name: String,
-    source: Arc<str>,
-    diagnostic: diagnostics::Diagnostic,
 }
 
 /// One problem as the library reports it.
@@ -1108,83 +1151,38 @@ pub struct Diagnostic {
 }
 
 impl Error {
-    pub(crate) fn new(
-        name: &str,
-        source: Arc<str>,
-        diagnostics: Vec<diagnostics::Diagnostic>,
-    ) -> Error {
-        let located = diagnostics
-            .into_iter()
-            .map(|diagnostic| Located {
-                name: name.to_string(),
-                source: source.clone(),
-                diagnostic,
-            })
-            .collect();
-        Error::from_located(located)
-    }
-
-    fn from_located(located: Vec<Located>) -> Error {
-        let public = located
+    /// Diagnostics with the texts they point into.
+    pub(crate) fn new(sources: &Sources, diagnostics: Vec<diagnostics::Diagnostic>) -> Error {
+        let home = sources.get(sources.last()).map_or("", |s| s.name.as_str());
+        let public = diagnostics
             .iter()
-            .map(|l| {
-                let d = &l.diagnostic;
-                let (line, column) = match d.span {
-                    Some((start, _)) => {
-                        let (line, column) = diagnostics::line_col(&l.source, start);
-                        (Some(line), Some(column))
-                    }
-                    None => (None, None),
-                };
+            .map(|d| {
+                let place = d.span.and_then(|span| sources.locate(span));
                 Diagnostic {
                     severity: d.severity,
                     code: d.code,
                     message: d.message.clone(),
-                    file: l.name.clone(),
-                    line,
-                    column,
+                    file: place.map_or(home, |p| p.0).to_string(),
+                    line: place.map(|p| p.1),
+                    column: place.map(|p| p.2),
                     help: d.help.clone(),
                 }
             })
             .collect();
-        Error { located, public }
+        Error {
+            sources: sources.clone(),
+            diagnostics,
+            public,
+        }
     }
 
-    /// Moves what lies at or after byte `at` of the source into `text` (named `name`): errors
-    /// in a question appended to a model point into the question as its author wrote it.
-    pub(crate) fn relocate(self, at: usize, name: &str, text: &str) -> Error {
-        let text: Arc<str> = Arc::from(text);
-        let end = at + text.len();
-        let inside = |(s, e): (usize, usize)| s >= at && s <= end && e <= end + 1;
-        let shift = |(s, e): (usize, usize)| (s - at, (e - at).min(text.len()));
-        let located = self
-            .located
-            .into_iter()
-            .map(|mut l| {
-                let d = &mut l.diagnostic;
-                match d.span {
-                    Some(span) if inside(span) => {
-                        d.span = Some(shift(span));
-                        d.labels.retain(|(s, _)| inside(*s));
-                        for (s, _) in &mut d.labels {
-                            *s = shift(*s);
-                        }
-                        l.name = name.to_string();
-                        l.source = text.clone();
-                    }
-                    // The appended statement's keyword (`query `): point at the question.
-                    Some((s, _)) if s + 6 >= at && s < at => {
-                        d.span = Some((0, text.len()));
-                        d.labels.clear();
-                        l.name = name.to_string();
-                        l.source = text.clone();
-                    }
-                    _ => {}
-                }
-                l
-            })
-            .collect();
-        Error::from_located(located)
+    /// Diagnostics in one text, named `name`.
+    pub(crate) fn in_text(
+        name: &str,
+        text: &str,
+        diagnostics: Vec<diagnostics::Diagnostic>,
+    ) -> Error {
+        Error::new(&Sources::single(Source::new(name, text)), diagnostics)
     }
 
     /// Every diagnostic, first error first.
@@ -1212,8 +1210,6 @@ impl Error {
         self.public.first().and_then(|d| d.column)
     }
 
-    /// The diagnostics as the crate keeps them (byte spans into the source they were found
-    /// in), for the REPL's own rendering.
     /// The object that takes a failed statement's place in `--json` (and the REPL's `:json`):
     /// `{"kind": "error", "code", "message", "line", "query"}` (LANGUAGE.md section 10).
     pub(crate) fn json_in_place_of(&self, line: usize, query: &str) -> serde_json::Value {
@@ -1226,31 +1222,11 @@ impl Error {
             "query": query,
         })
     }
-
-    pub(crate) fn raw_diagnostics(&self) -> impl Iterator<Item = &diagnostics::Diagnostic> {
-        self.located.iter().map(|l| &l.diagnostic)
-    }
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        // One render per run of diagnostics in the same text, so the renderer's cap on how
-        // many it shows applies to the whole run.
-        let mut start = 0;
-        while start < self.located.len() {
-            let first = &self.located[start];
-            let end = self.located[start..]
-                .iter()
-                .position(|l| l.name != first.name || !Arc::ptr_eq(&l.source, &first.source))
-                .map_or(self.located.len(), |n| start + n);
-            let run: Vec<diagnostics::Diagnostic> = self.located[start..end]
-                .iter()
-                .map(|l| l.diagnostic.clone())
-                .collect();
-            f.write_str(&render(&first.name, &first.source, &run))?;
-            start = end;
-        }
-        Ok(())
+        f.write_str(&self.sources.render(&self.diagnostics))
     }
 }
 

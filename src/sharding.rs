@@ -32,7 +32,6 @@ use crate::program::StatementKind;
 use crate::results::Answer;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
-use std::sync::Arc;
 
 /// A question prepared for sharding: what every shard needs besides the model. Made by
 /// [`Model::shard`] (or [`Finish::Again`]).
@@ -382,11 +381,9 @@ impl Model {
                 )),
             };
         }
-        let (extended, at) = self
-            .with_question(question)
-            .map_err(|(e, at)| e.relocate(at, "<question>", question.trim()))?;
+        let extended = self.with_question(question)?;
         let index = extended.program().statements.len() - 1;
-        f(&extended, index).map_err(|e| e.relocate(at, "<question>", question.trim()))
+        f(&extended, index)
     }
 
     /// `options` with the sharding's samples, seed and method.
@@ -431,9 +428,9 @@ fn answer_json(answer: &Answer) -> Result<String, Error> {
 }
 
 fn plain_error(message: &str) -> Error {
-    Error::new(
+    Error::in_text(
         "<sharding>",
-        Arc::from(""),
+        "",
         vec![crate::diagnostics::Diagnostic::plain(message.to_string())],
     )
 }

@@ -471,7 +471,7 @@ struct Unroller<'c> {
     /// Whether the statement being emitted built an aggregate (its depth is then checked).
     aggregated: bool,
     /// The code and place of every error reported.
-    reported: HashSet<(Option<Code>, Option<(usize, usize)>)>,
+    reported: HashSet<(Option<Code>, Option<Span>)>,
 }
 
 type Lowered<T> = Result<T, ()>;

@@ -10,24 +10,71 @@ mod print;
 
 pub use print::format_real;
 
-/// A byte range `start..end` in the source text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// Which text a span points into: an index into the [`Sources`](crate::diagnostics::Sources)
+/// of a model and the questions asked of it (the model's file is [`SourceId::MODEL`]; each
+/// question given to `Model::ask` and each REPL entry is a text of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceId(pub u32);
+
+impl SourceId {
+    /// The text a model was loaded from.
+    pub const MODEL: SourceId = SourceId(0);
+    /// No text: what the program made rather than read (an engine's finding before the
+    /// statement that asked is known, an unrolled family's generated node).
+    pub const NONE: SourceId = SourceId(u32::MAX);
+}
+
+/// A byte range `start..end` in one source text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Span {
+    /// The text the offsets are in.
+    pub source: SourceId,
     /// Offset of the first byte.
     pub start: usize,
     /// Offset one past the last byte.
     pub end: usize,
 }
 
+/// No place in any text ([`Span::NOWHERE`]).
+impl Default for Span {
+    fn default() -> Span {
+        Span::NOWHERE
+    }
+}
+
 impl Span {
-    /// The span from `start` to `end`.
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
+    /// No place in any text: a node or diagnostic the program made.
+    pub const NOWHERE: Span = Span {
+        source: SourceId::NONE,
+        start: 0,
+        end: 0,
+    };
+
+    /// The span from `start` to `end` of `source`.
+    pub fn new(source: SourceId, start: usize, end: usize) -> Span {
+        Span { source, start, end }
     }
 
-    /// The smallest span covering both.
+    /// Another range of the same text.
+    pub fn at(self, start: usize, end: usize) -> Span {
+        Span::new(self.source, start, end)
+    }
+
+    /// Whether this points into no text ([`Span::NOWHERE`]).
+    pub fn is_nowhere(self) -> bool {
+        self.source == SourceId::NONE
+    }
+
+    /// The smallest span covering both (of one text; a span of no text gives way to the
+    /// other).
     pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
+        if self.is_nowhere() {
+            return other;
+        }
+        if other.source != self.source {
+            return self;
+        }
+        self.at(self.start.min(other.start), self.end.max(other.end))
     }
 }
 

@@ -19,7 +19,7 @@
 //!
 //! **Invariant:** pure text to text; the caller does the I/O.
 
-use crate::ast::{self, Span};
+use crate::ast::{self, SourceId, Span};
 use crate::diagnostics::Diagnostic;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -173,7 +173,10 @@ fn write_model(
                     v.name,
                     sanitised_identifier(&v.name)
                 );
-                warnings.push(Diagnostic::warning(Span::new(v.at, v.at + 1), message));
+                warnings.push(Diagnostic::warning(
+                    Span::new(SourceId::MODEL, v.at, v.at + 1),
+                    message,
+                ));
             }
         }
     }
@@ -193,7 +196,7 @@ fn write_model(
                         "state {state:?} of `{}` cannot be a label as written; it is written \"{label}\"",
                         v.name
                     );
-                    warnings.push(Diagnostic::warning(Span::new(v.at, v.at + 1), message));
+                    warnings.push(Diagnostic::warning(Span::new(SourceId::MODEL, v.at, v.at + 1), message));
                 }
             }
             labels
@@ -248,7 +251,7 @@ fn write_model(
                 return Ok(p.clone());
             }
             warnings.push(Diagnostic::warning(
-                Span::new(row.at, row.at + 1),
+                Span::new(SourceId::MODEL, row.at, row.at + 1),
                 format!(
                     "row {} of `{}` sums to {sum}, not 1; it is divided by {sum}",
                     row_name(row),
@@ -317,7 +320,10 @@ fn write_model(
                         row.at,
                         format!("row {} of `{}` is given twice", row_name(row), v.name),
                     )
-                    .with_label(Span::new(first, first + 1), "first given here"));
+                    .with_label(
+                        Span::new(SourceId::MODEL, first, first + 1),
+                        "first given here",
+                    ));
                 }
                 first_row.insert(positions.clone(), row.at);
                 let patterns = positions

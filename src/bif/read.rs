@@ -2,7 +2,7 @@
 //! (BIF is a small format with its own tokens); errors are E001 at the BIF file's line and
 //! column.
 
-use crate::ast::Span;
+use crate::ast::{SourceId, Span};
 use crate::diagnostics::{Code, Diagnostic};
 use std::collections::HashSet;
 
@@ -71,7 +71,7 @@ pub(super) fn read(text: &str) -> Result<(Vec<Variable>, Vec<Table>), Diagnostic
 }
 
 pub(super) fn syntax(at: usize, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(Code::E001, Span::new(at, at + 1), message)
+    Diagnostic::error(Code::E001, Span::new(SourceId::MODEL, at, at + 1), message)
         .with_help("BIF: `variable X { type discrete [ k ] { s1, s2 }; }` and `probability ( X | P ) { (p) v1, v2; }`")
 }
 
@@ -312,7 +312,7 @@ fn table(lx: &mut Lexer, start: usize) -> Result<Table, Diagnostic> {
         child,
         parents,
         rows,
-        span: Span::new(start, start + 1),
+        span: Span::new(SourceId::MODEL, start, start + 1),
     })
 }
 

@@ -19,9 +19,10 @@
 //! **Invariant:** when it fails, the program is as it was (the new variables, labels and
 //! constants are removed again).
 
-use super::{Checker, Decls, MAX_SUGGESTIONS, Origin};
+use super::{Checker, Decls, MAX_SUGGESTIONS};
 use crate::ast::{self, StatementKind};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::Sources;
 use crate::program::Program;
 use crate::scm::{Type, VarKind};
 use std::collections::{HashMap, HashSet};
@@ -50,13 +51,12 @@ pub enum Extension {
     Unsupported,
 }
 
-/// Checks `entry` (parsed from `source`, whose spans start at `origin.offset`) against the
-/// checked `program` and adds it (see the module documentation).
+/// Checks `entry` (parsed from one of `sources`) against the checked `program` and adds it
+/// (see the module documentation).
 pub fn extend(
     program: &mut Program,
-    source: &str,
+    sources: &Sources,
     entry: &ast::Program,
-    origin: Origin,
     config: &crate::config::Config,
 ) -> Extension {
     if !program.scope.extendable || !entry.statements.iter().all(|s| extends(program, s)) {
@@ -77,8 +77,7 @@ pub fn extend(
     let labels_before = program.model.labels.len();
     let order_before = program.model.order.len();
     let mut checker = Checker {
-        source,
-        origin,
+        sources,
         config: config.clone(),
         diagnostics: Vec::new(),
         model: std::mem::take(&mut program.model),
@@ -118,7 +117,10 @@ pub fn extend(
             return Extension::Unsupported;
         }
         let mut diagnostics = checker.diagnostics;
-        diagnostics.sort_by_key(|d| d.span.map_or(0, |s| s.0));
+        diagnostics.sort_by_key(|d| {
+            d.span
+                .map_or((crate::ast::SourceId::MODEL, 0), |s| (s.source, s.start))
+        });
         return Extension::Failed(diagnostics);
     }
     program.scope.range_values = checker.range_values;

@@ -25,8 +25,8 @@ mod param;
 mod pattern;
 mod question;
 
-use crate::ast::{self, DistExpr, Domain, ExprKind, Mechanism, Span, StatementKind};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::ast::{self, DistExpr, Domain, ExprKind, Mechanism, SourceId, Span, StatementKind};
+use crate::diagnostics::{Code, Diagnostic, Sources};
 use crate::program::*;
 use crate::scm::graph::topological_order_from;
 use crate::scm::{Ex, Model, Type, Var, VarId, VarKind};
@@ -54,7 +54,7 @@ pub(crate) fn on_large_stack<T>(f: impl FnOnce() -> T) -> T {
 /// Checks a parsed program under `config`'s limits, with the column types of its data for the
 /// variables that have no mechanism (empty without data).
 pub fn compile_ast(
-    source: &str,
+    sources: &Sources,
     ast: &ast::Program,
     config: &crate::config::Config,
     types: &HashMap<String, ColumnType>,
@@ -68,14 +68,14 @@ pub fn compile_ast(
     if n_variables > config.max_variables {
         return Err(vec![too_many_variables(n_variables, config)]);
     }
-    check_with_data(source, ast, config, types)
+    check_with_data(sources, ast, config, types)
 }
 
 /// E010 for a model of `n_variables`, more than `Config::max_variables`.
 fn too_many_variables(n_variables: usize, config: &crate::config::Config) -> Diagnostic {
     Diagnostic::error(
         Code::E010,
-        Span::default(),
+        Span::new(SourceId::MODEL, 0, 0),
         format!(
             "the model has {n_variables} variables; whatif answers models of at most {}",
             config.max_variables
@@ -89,7 +89,7 @@ fn too_many_variables(n_variables: usize, config: &crate::config::Config) -> Dia
 /// [`check`], with the types of nonparametric variables (edges, no mechanism) taken from the
 /// columns of the model's data (`types`, by variable name).
 pub fn check_with_data(
-    source: &str,
+    sources: &Sources,
     program: &ast::Program,
     config: &crate::config::Config,
     types: &HashMap<String, ColumnType>,
@@ -97,8 +97,7 @@ pub fn check_with_data(
     let unrolled = crate::unroll::unroll(program, config)?;
     let program = unrolled.as_ref();
     let mut checker = Checker {
-        source,
-        origin: Origin::default(),
+        sources,
         config: config.clone(),
         diagnostics: Vec::new(),
         model: Model::default(),
@@ -121,7 +120,7 @@ pub fn check_with_data(
     if checker.diagnostics.iter().any(Diagnostic::is_error) {
         checker
             .diagnostics
-            .sort_by_key(|d| d.span.map_or(0, |s| s.0));
+            .sort_by_key(|d| d.span.map_or((SourceId::MODEL, 0), |s| (s.source, s.start)));
         return Err(checker.diagnostics);
     }
     let scope = Scope {
@@ -207,19 +206,9 @@ impl std::ops::IndexMut<VarId> for Decls<'_> {
     }
 }
 
-/// Where the checked text sits among the spans: the offset of its first byte, and the lines
-/// before it (which a question's line counts from). Zero for a whole file; a REPL entry sits
-/// after the earlier declarations.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Origin {
-    pub offset: usize,
-    pub lines_before: usize,
-}
-
 struct Checker<'a> {
-    source: &'a str,
-    /// Where `source` sits among the spans.
-    origin: Origin,
+    /// The texts the program's spans point into.
+    sources: &'a Sources,
     config: crate::config::Config,
     diagnostics: Vec<Diagnostic>,
     model: Model,
@@ -267,18 +256,19 @@ impl<'a> Checker<'a> {
     }
 
     fn text(&self, span: Span) -> String {
-        let offset = self.origin.offset;
-        span.start
-            .checked_sub(offset)
-            .and_then(|start| self.source.get(start..span.end - offset))
+        self.sources
+            .get(span.source)
+            .and_then(|source| source.text.get(span.start..span.end))
             .unwrap_or("")
             .to_string()
     }
 
-    /// The 1-based line of a span's start.
+    /// The 1-based line of a span's start in the program (a question's line seeds its random
+    /// numbers).
     fn line(&self, span: Span) -> usize {
-        let at = span.start.saturating_sub(self.origin.offset);
-        self.origin.lines_before + crate::diagnostics::line_col(self.source, at).0
+        self.sources
+            .get(span.source)
+            .map_or(1, |source| source.program_line(span.start))
     }
 
     // -----------------------------------------------------------------------------------------
@@ -417,7 +407,10 @@ impl<'a> Checker<'a> {
     fn report_cycle(&mut self, members: &[VarId]) {
         let mut causal: Vec<VarId> = members.iter().rev().copied().collect();
         let start = (0..causal.len())
-            .min_by_key(|&i| self.model.vars[causal[i]].span.start)
+            .min_by_key(|&i| {
+                let span = self.model.vars[causal[i]].span;
+                (span.source, span.start)
+            })
             .unwrap_or(0);
         causal.rotate_left(start);
         // A long cycle is named by its first few members, with a count of the rest.

@@ -24,7 +24,7 @@ pub(super) struct Registry {
     anonymous: HashMap<VarId, usize>,
     /// `(where the ? is written, cell values)` → parameter, for the copies of an unnamed `?`
     /// a loop repeats (one parameter for them all).
-    shared: HashMap<(usize, Vec<u64>), usize>,
+    shared: HashMap<(Span, Vec<u64>), usize>,
 }
 
 impl Checker<'_> {
@@ -188,7 +188,7 @@ impl Checker<'_> {
                     }
                 }
                 None if *copy == LoopCopy::Shared => {
-                    match self.params.shared.get(&(span.start, bits.clone())) {
+                    match self.params.shared.get(&(span, bits.clone())) {
                         Some(&id) => id,
                         None => {
                             // Named after the family, not the member that happened to come first.
@@ -196,7 +196,7 @@ impl Checker<'_> {
                             let family = owner_name.split('[').next().unwrap_or(owner_name);
                             let label = format!("{family}.?{ordinal}");
                             let id = self.new_parameter(label, false, owner, cell, span);
-                            self.params.shared.insert((span.start, bits), id);
+                            self.params.shared.insert((span, bits), id);
                             id
                         }
                     }

@@ -184,7 +184,7 @@ impl Model {
                 self.config.max_bootstrap
             );
             let d = Diagnostic::plain(message);
-            return Err(Error::new(&self.name, self.source.clone(), vec![d]));
+            return Err(Error::new(&self.sources, vec![d]));
         }
         let prior = self.program.prior.unwrap_or(0.0);
         let template = &state.template;
@@ -248,11 +248,7 @@ impl Model {
 
     /// E013 for a failed fit, at the parameter concerned, else at `fallback`.
     fn fit_failure(&self, e: FitError, fallback: crate::ast::Span) -> Error {
-        Error::new(
-            &self.name,
-            self.source.clone(),
-            vec![fit_diagnostic(e, fallback)],
-        )
+        Error::new(&self.sources, vec![fit_diagnostic(e, fallback)])
     }
 
     /// What the fit did (rows, estimates, standard errors), for a fitted model.
@@ -264,9 +260,9 @@ impl Model {
     /// a fitted model.
     pub fn fitted_source(&self) -> Option<String> {
         let state = self.fit.as_ref()?;
-        let ast = crate::syntax::parse(&self.source, &self.config).ok()?;
+        let ast = crate::syntax::parse(self.source(), &self.config).ok()?;
         Some(crate::fit::write::fitted_source(
-            &self.source,
+            self.source(),
             &ast,
             &state.template,
             &state.fitted,

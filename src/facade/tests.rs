@@ -1,6 +1,17 @@
 //! The facade's own paths: [`Model::with_question`] checks a question alone where it can.
 
 use super::Model;
+use crate::diagnostics::{Source, Sources};
+
+/// `model`'s texts and `question` (after `keyword`, which whatif supplies).
+fn with(model: &Model, keyword: &str, question: &str) -> Sources {
+    let mut sources = model.sources.clone();
+    sources.add(Source {
+        supplied: keyword.len(),
+        ..Source::new("<question>", format!("{keyword}{question}"))
+    });
+    sources
+}
 
 /// A chain of `n` Normal variables with a question of its own.
 fn chain(n: usize) -> String {
@@ -15,12 +26,21 @@ fn chain(n: usize) -> String {
 #[test]
 fn a_question_is_checked_alone_against_the_checked_model() {
     let model = Model::parse(&chain(50)).expect("checks");
-    let (extended, at) = model.with_question("P(v3 > 0 | v0 = 1)").expect("checks");
+    let extended = model.with_question("P(v3 > 0 | v0 = 1)").expect("checks");
     // Checked alone, the extended program holds the question only, not the file's questions
     // again (a whole check of the appended text would hold both).
     assert_eq!(extended.program.statements.len(), 1);
     let statement = &extended.program.statements[0];
-    assert_eq!(&extended.source[at..], "P(v3 > 0 | v0 = 1)\n");
+    // The question is a text of its own, shown as written (the `query ` is supplied).
+    let question = extended
+        .sources
+        .get(extended.sources.last())
+        .expect("a text");
+    assert_eq!(
+        (question.name.as_str(), question.shown()),
+        ("<question>", "P(v3 > 0 | v0 = 1)")
+    );
+    assert_eq!(extended.source(), model.source());
     assert_eq!(statement.text, "query P(v3 > 0 | v0 = 1)");
     // The file's `set samples` holds for it, as for a question written at the end of the file.
     assert_eq!(statement.samples, Some(2000));
@@ -33,14 +53,14 @@ fn a_model_with_parameters_or_a_redeclaration_is_checked_whole() {
     let model = Model::parse("x ~ Normal(?, 1)\nquery E[x]\n").expect("checks");
     assert!(
         model
-            .with_question_checked_alone("query ", "E[x]")
+            .with_question_checked_alone(&with(&model, "query ", "E[x]"))
             .is_none()
     );
     // A question that declares a name again is no extension.
     let model = Model::parse("x ~ Normal(0, 1)\n").expect("checks");
     assert!(
         model
-            .with_question_checked_alone("", "identify P(x)\nx ~ Normal(1, 1)")
+            .with_question_checked_alone(&with(&model, "", "identify P(x)\nx ~ Normal(1, 1)"))
             .is_none()
     );
 }

@@ -11,7 +11,9 @@ use rand::{RngExt, SeedableRng};
 fn program(source: &str) -> Program {
     let config = crate::config::Config::default();
     let ast = crate::syntax::parse(source, &config).expect("parses");
-    match crate::check::compile_ast(source, &ast, &config, &Default::default()) {
+    let sources =
+        crate::diagnostics::Sources::single(crate::diagnostics::Source::new("<model>", source));
+    match crate::check::compile_ast(&sources, &ast, &config, &Default::default()) {
         Ok(p) => p,
         Err(d) => panic!("{d:?}"),
     }

@@ -20,7 +20,7 @@ mod tests;
 use crate::ast::StatementKind;
 use crate::cancel::CancelToken;
 use crate::config::Config;
-use crate::diagnostics::render;
+use crate::diagnostics::{Source, Sources, render};
 use crate::facade::{Error, Extended, Method, Model, Options};
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -59,9 +59,6 @@ struct Declaration {
 pub struct Session {
     declarations: Vec<Declaration>,
     model: Model,
-    /// The text the model's spans point into: the declarations, each on a line of its own,
-    /// then each entry that extended the model since.
-    text: String,
     /// Lines of the declarations (each text and its newline) before the next entry: a
     /// question's line, which seeds its random numbers, counts on from it.
     lines: usize,
@@ -133,7 +130,6 @@ impl Session {
         Session {
             declarations: Vec::new(),
             model: empty_model(),
-            text: String::new(),
             lines: 0,
             work: Work::default(),
             samples: None,
@@ -229,7 +225,6 @@ impl Session {
             (":clear", None) => {
                 self.declarations.clear();
                 self.model = empty_model();
-                self.text.clear();
                 self.lines = 0;
                 Reply::Output("the model is empty\n".to_string())
             }
@@ -310,6 +305,38 @@ impl Session {
         )
     }
 
+    /// The model of the declarations typed before `entry` (`declarations`, named `<model>`)
+    /// and the entry (`<repl>`), each text its own: diagnostics point into the one they are
+    /// about.
+    fn build_with_entry(
+        &mut self,
+        declarations: String,
+        entry: &str,
+        base: Option<&std::path::Path>,
+    ) -> Result<Model, Error> {
+        self.work.bytes_checked += declarations.len() + entry.len();
+        self.work.whole_checks += 1;
+        Model::load_sources(
+            self.with_entry(declarations, entry),
+            &Config::default(),
+            base,
+            self.data.as_deref(),
+            &self.counts,
+        )
+    }
+
+    /// The texts `declarations` (`<model>`) and `entry` (`<repl>`, its lines counted after
+    /// the declarations', so a question seeds as it would in one file).
+    fn with_entry(&self, declarations: String, entry: &str) -> Sources {
+        let lines_before = declarations.matches('\n').count();
+        let mut sources = Sources::single(Source::new("<model>", declarations));
+        sources.add(Source {
+            lines_before,
+            ..Source::new("<repl>", entry)
+        });
+        sources
+    }
+
     /// The declarations' text, each on a line of its own: what the model is built from.
     fn declarations_text(&self) -> String {
         self.declarations
@@ -323,9 +350,8 @@ impl Session {
     fn rebuild(&mut self) -> Result<(), Error> {
         let text = self.declarations_text();
         let base = self.base().map(std::path::Path::to_path_buf);
-        self.model = self.build("<repl>", &text, base.as_deref())?;
+        self.model = self.build("<model>", &text, base.as_deref())?;
         self.lines = text.matches('\n').count();
-        self.text = text;
         Ok(())
     }
 
@@ -508,14 +534,11 @@ impl Session {
             })
             .cloned()
             .collect();
-        let mut text: String = old.iter().map(|d| format!("{}\n", d.text)).collect();
-        let offset = text.len();
-        text.push_str(entry);
-        text.push('\n');
+        let declarations: String = old.iter().map(|d| format!("{}\n", d.text)).collect();
         let base = self.base().map(std::path::Path::to_path_buf);
-        let candidate = match self.build("<repl>", &text, base.as_deref()) {
+        let candidate = match self.build_with_entry(declarations, entry, base.as_deref()) {
             Ok(model) => model,
-            Err(e) => return self.render_split(&e, &text, offset, entry),
+            Err(e) => return e.to_string(),
         };
         let mut out = String::new();
         if !new_declarations.is_empty() {
@@ -525,10 +548,9 @@ impl Session {
             kept.extend(fresh);
             self.declarations = kept;
         }
-        let lines_before = text[..offset].matches('\n').count();
         self.take_settings(SetValues::of(candidate.program()), &mut out);
         echo_prior(&new_declarations, &candidate, &mut out);
-        self.answer(&candidate, &text, offset, entry, lines_before, &mut out);
+        self.answer(&candidate, &mut out);
         // The model of the declarations in their kept order; they were just checked together,
         // so this cannot fail.
         if !new_declarations.is_empty() && self.rebuild().is_err() {
@@ -543,36 +565,29 @@ impl Session {
         if self.data.is_some() {
             return None;
         }
-        let offset = self.text.len();
-        let origin = crate::check::Origin {
-            offset,
+        let mut sources = self.model.sources().clone();
+        sources.add(Source {
             lines_before: self.lines,
-        };
-        let labels = match self.model.extend(entry, origin) {
+            ..Source::new("<repl>", entry)
+        });
+        let labels = match self.model.extend(sources) {
             Extended::Checked { labels } => labels,
-            Extended::Failed(e) => {
-                let text = format!("{}{entry}\n", self.text);
-                return Some(self.render_split(&e, &text, offset, entry));
-            }
+            Extended::Failed(e) => return Some(e.to_string()),
             Extended::Unsupported => return None,
         };
         self.work.bytes_checked += entry.len();
-        let mut text = std::mem::take(&mut self.text);
-        text.push_str(entry);
-        text.push('\n');
         let mut out = String::new();
         self.take_settings(SetValues::of(self.model.program()), &mut out);
         echo_prior(&new_declarations, &self.model, &mut out);
-        self.answer(&self.model, &text, offset, entry, self.lines, &mut out);
+        self.answer(&self.model, &mut out);
         self.model.keep_declarations(labels);
-        if new_declarations.is_empty() {
-            text.truncate(offset);
-        }
+        // The entry's declarations stay in the model: from now on they are shown as its.
+        self.model
+            .settle_last_source((!new_declarations.is_empty()).then_some("<model>"));
         for d in new_declarations {
             self.lines += d.text.matches('\n').count() + 1;
             self.declarations.push(d);
         }
-        self.text = text;
         Some(out)
     }
 
@@ -580,20 +595,17 @@ impl Session {
     /// data, families or `?`s): the model checked again with the entry, its data and fit
     /// carried over — the data file is neither read nor fitted again.
     fn ask(&mut self, entry: &str) -> String {
-        let mut text = self.declarations_text();
-        let offset = text.len();
-        let lines_before = text.matches('\n').count();
-        text.push_str(entry);
-        text.push('\n');
-        self.work.bytes_checked += text.len();
+        let declarations = self.declarations_text();
+        self.work.bytes_checked += declarations.len() + entry.len();
         self.work.whole_checks += 1;
-        let candidate = match self.model.with_questions(&text) {
+        let sources = self.with_entry(declarations, entry);
+        let candidate = match self.model.with_questions(sources) {
             Ok(model) => model,
-            Err(e) => return self.render_split(&e, &text, offset, entry),
+            Err(e) => return e.to_string(),
         };
         let mut out = String::new();
         self.take_settings(SetValues::of(candidate.program()), &mut out);
-        self.answer(&candidate, &text, offset, entry, lines_before, &mut out);
+        self.answer(&candidate, &mut out);
         out
     }
 
@@ -616,17 +628,9 @@ impl Session {
         }
     }
 
-    /// Answers `model`'s questions, rendering each error against `text`, whose entry starts at
-    /// `offset` after `lines_before` lines.
-    fn answer(
-        &self,
-        model: &Model,
-        text: &str,
-        offset: usize,
-        entry: &str,
-        lines_before: usize,
-        out: &mut String,
-    ) {
+    /// Answers `model`'s questions (the entry's), each error rendered against the text it
+    /// points into.
+    fn answer(&self, model: &Model, out: &mut String) {
         let options = self.options();
         for index in 0..model.program().statements.len() {
             self.cancel.reset();
@@ -646,12 +650,14 @@ impl Session {
                     // In place of the answer, as `whatif run --json` does; the line is the
                     // entry's own.
                     let statement = &model.program().statements[index];
-                    let line = statement.line.saturating_sub(lines_before);
+                    let line = statement
+                        .line
+                        .saturating_sub(self.entry_lines_before(model));
                     let object = e.json_in_place_of(line, &statement.text);
                     let json = serde_json::to_string_pretty(&object).unwrap_or_default();
                     let _ = writeln!(out, "{json}");
                 }
-                Err(e) => out.push_str(&self.render_split(&e, text, offset, entry)),
+                Err(e) => out.push_str(&e.to_string()),
             }
         }
     }
@@ -673,35 +679,10 @@ impl Session {
         options
     }
 
-    /// Renders an error of the combined text: what lies in the entry against the entry
-    /// (`<repl>`), what lies in earlier declarations against them (`<model>`).
-    fn render_split(&self, error: &Error, text: &str, offset: usize, entry: &str) -> String {
-        let mut out = String::new();
-        for d in error.raw_diagnostics() {
-            let in_entry =
-                |span: (usize, usize)| span.0 >= offset && span.1 <= offset + entry.len();
-            let shift = |span: (usize, usize)| (span.0 - offset, span.1 - offset);
-            match d.span {
-                Some(span) if in_entry(span) => {
-                    let mut local = d.clone();
-                    local.span = Some(shift(span));
-                    local.labels = d
-                        .labels
-                        .iter()
-                        .filter(|(s, _)| in_entry(*s))
-                        .map(|(s, t)| (shift(*s), t.clone()))
-                        .collect();
-                    out.push_str(&render("<repl>", entry, &[local]));
-                }
-                Some(_) => {
-                    let mut earlier = d.clone();
-                    earlier.labels.retain(|(s, _)| s.1 <= offset);
-                    out.push_str(&render("<model>", &text[..offset], &[earlier]));
-                }
-                None => out.push_str(&render("<repl>", entry, std::slice::from_ref(d))),
-            }
-        }
-        out
+    /// Lines of the program before the entry being answered (the last of `model`'s texts).
+    fn entry_lines_before(&self, model: &Model) -> usize {
+        let sources = model.sources();
+        sources.get(sources.last()).map_or(0, |s| s.lines_before)
     }
 }
 

@@ -40,27 +40,25 @@ static ESTIMAND_PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 thread_local! {
-    /// Added to every span lowering makes: where the parsed text starts in a longer one
-    /// ([`program_at`]); zero otherwise.
-    static SPAN_OFFSET: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// The text every span lowering makes points into ([`program_in`]).
+    static SPAN_SOURCE: std::cell::Cell<SourceId> = const { std::cell::Cell::new(SourceId::MODEL) };
 }
 
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
-    let offset = SPAN_OFFSET.get();
-    Span::new(offset + s.start(), offset + s.end())
+    Span::new(SPAN_SOURCE.get(), s.start(), s.end())
 }
 
-/// [`program`], with every span `offset` bytes further on.
-pub(super) fn program_at(pairs: Pairs<Rule>, config: &Config, offset: usize) -> Result<Program> {
-    /// Puts the offset back to zero however lowering ends.
+/// [`program`], with every span naming the text `id`.
+pub(super) fn program_in(pairs: Pairs<Rule>, config: &Config, id: SourceId) -> Result<Program> {
+    /// Puts the text back to the model's however lowering ends.
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
-            SPAN_OFFSET.set(0);
+            SPAN_SOURCE.set(SourceId::MODEL);
         }
     }
-    SPAN_OFFSET.set(offset);
+    SPAN_SOURCE.set(id);
     let _reset = Reset;
     program(pairs, config)
 }

@@ -11,7 +11,7 @@ mod lower;
 
 pub(crate) use lower::too_deep;
 
-use crate::ast::{Program, Span};
+use crate::ast::{Program, SourceId, Span};
 use crate::config::Config;
 use crate::diagnostics::{Code, Diagnostic};
 use pest::Parser as _;
@@ -40,31 +40,35 @@ use detailed::DetailedParser;
 /// Parses a whole program. Syntax errors are E001; one is reported per parse (pest stops at
 /// the first), but the nesting check runs first so a pathological input never reaches pest.
 pub fn parse(source: &str, config: &Config) -> Result<Program, Vec<Diagnostic>> {
-    parse_at(source, 0, config)
+    parse_source(source, SourceId::MODEL, config)
 }
 
-/// [`parse`] of a text that starts `offset` bytes into a longer one (a REPL entry after the
-/// model's text): every span, errors' included, is `offset` bytes further on.
-pub fn parse_at(source: &str, offset: usize, config: &Config) -> Result<Program, Vec<Diagnostic>> {
-    let shifted = |mut diagnostics: Vec<Diagnostic>| {
+/// [`parse`] of one of a model's texts (a question asked of it, a REPL entry): every span,
+/// errors' included, names `id`.
+pub fn parse_source(
+    source: &str,
+    id: SourceId,
+    config: &Config,
+) -> Result<Program, Vec<Diagnostic>> {
+    let placed = |mut diagnostics: Vec<Diagnostic>| {
         for d in &mut diagnostics {
-            d.span = d.span.map(|(start, end)| (start + offset, end + offset));
+            d.span = d.span.map(|s| Span::new(id, s.start, s.end));
             for (span, _) in &mut d.labels {
-                *span = (span.0 + offset, span.1 + offset);
+                *span = Span::new(id, span.start, span.end);
             }
         }
         diagnostics
     };
     if source.len() > config.max_source_bytes {
-        return Err(shifted(vec![too_long(config.max_source_bytes)]));
+        return Err(placed(vec![too_long(config.max_source_bytes)]));
     }
-    check_nesting(source, config.max_nesting).map_err(shifted)?;
+    check_nesting(source, config.max_nesting).map_err(placed)?;
     let pairs = match WhatifParser::parse(Rule::program, source) {
         Ok(pairs) => pairs,
-        Err(_) => return Err(shifted(vec![detailed_syntax_error(source)])),
+        Err(_) => return Err(placed(vec![detailed_syntax_error(source)])),
     };
-    // Lowering places its spans (and its errors') at the offset itself.
-    lower::program_at(pairs, config, offset).map_err(|d| vec![d])
+    // Lowering names the text in its spans (and its errors') itself.
+    lower::program_in(pairs, config, id).map_err(|d| vec![d])
 }
 
 /// E001 for a source text longer than `Config::max_source_bytes`, pointing at where it
@@ -72,7 +76,7 @@ pub fn parse_at(source: &str, offset: usize, config: &Config) -> Result<Program,
 pub fn too_long(limit: usize) -> Diagnostic {
     Diagnostic::error(
         Code::E001,
-        Span::new(limit, limit),
+        Span::new(SourceId::MODEL, limit, limit),
         format!("the model is longer than whatif's limit of {limit} bytes"),
     )
     .with_help("split the model, or check that this is the file you meant (library users can raise `Config::max_source_bytes`)")
@@ -287,7 +291,7 @@ fn check_nesting(source: &str, limit: usize) -> Result<(), Vec<Diagnostic>> {
             None
         };
         if let Some((what, help)) = problem {
-            let span = Span::new(i, i + width);
+            let span = Span::new(SourceId::MODEL, i, i + width);
             return Err(vec![
                 Diagnostic::error(
                     Code::E001,
@@ -383,7 +387,7 @@ fn syntax_error(source: &str, error: &pest::error::Error<detailed::Rule>) -> Dia
         let width = found.map_or(1, char::len_utf8);
         return Diagnostic::error(
             Code::E001,
-            Span::new(start, start + width),
+            Span::new(SourceId::MODEL, start, start + width),
             format!("unexpected {invisible}"),
         )
         .with_help("delete it: it is invisible in most editors (copying text from the web or a word processor often brings it in)");
@@ -420,7 +424,7 @@ fn syntax_error(source: &str, error: &pest::error::Error<detailed::Rule>) -> Dia
                 .next()
                 .map_or(0, char::len_utf8)
     };
-    let d = Diagnostic::error(Code::E001, Span::new(start, end), message);
+    let d = Diagnostic::error(Code::E001, Span::new(SourceId::MODEL, start, end), message);
     match hint {
         Some((_, help)) => d.with_help(help),
         None => d,

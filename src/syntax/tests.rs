@@ -281,7 +281,7 @@ fn shape(program: &crate::ast::Program) -> String {
     let text = format!("{program:?}");
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
-    while let Some(at) = rest.find("Span { start: ") {
+    while let Some(at) = rest.find("Span { source: ") {
         out.push_str(&rest[..at]);
         let end = rest[at..].find('}').map_or(rest.len(), |i| at + i + 1);
         rest = &rest[end..];
