@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sampling throughput of whatif against the hand-written sampler, measured in the same run.
 
-Usage: python3 benches/throughput.py [--repeats 3] [--quick]
+Usage: python3 benches/throughput.py [--repeats 3] [--quick] [--baseline OTHER_WHATIF]
 
 Builds whatif (release) and ../shared/bench/ref-rust, then for every query of the benchmark
 models (../shared/bench/models/*.scm) runs `whatif run --method is` on a file holding the model
@@ -10,11 +10,18 @@ the hand-written program's figure for the same query, and the estimate's distanc
 exact answer in standard errors. It then measures peak RSS at 10^6 and 10^8 samples
 (sprinkler) with /usr/bin/time. Timings include process start and parsing (negligible at these
 sample counts). The machine is shared and noisy: read the ratios, not the absolute figures.
+
+With --baseline, another whatif binary (an earlier commit's release build) runs the same files
+alternately with this one, and the table adds its rate and the ratio of this build to it: the
+before/after figure of a refactor, both sides measured in the same run.
 """
 import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "..", "shared", "bench")
+# ../shared/bench beside the checkout (a git worktree one level deeper looks one level up).
+BENCH = next((d for d in (os.path.join(ROOT, "..", "shared", "bench"),
+                          os.path.join(ROOT, "..", "..", "shared", "bench")) if os.path.isdir(d)),
+             os.path.join(ROOT, "..", "shared", "bench"))
 SAMPLES = {"sprinkler": 100_000_000, "chain20": 20_000_000, "chain20_do": 20_000_000, "alarm": 20_000_000}
 # The hand-written program's query ids, in the order of each model file's queries.
 REF_IDS = {
@@ -80,12 +87,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a tenth of the samples")
+    parser.add_argument("--baseline", help="another whatif binary to measure alongside")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     whatif, ref = build(args.quick)
     ref_rates = reference(ref, 20_000_000 // scale, args.repeats)
     print(f"{'query':<42}{'threads':>8}{'whatif/s':>12}{'hand/s':>12}{'ratio':>8}"
-          f"{'estimate':>12}{'exact':>12}{'|err|/SE':>10}")
+          f"{'estimate':>12}{'exact':>12}{'|err|/SE':>10}"
+          + (f"{'base/s':>12}{'new/base':>10}" if args.baseline else ""))
     with tempfile.TemporaryDirectory() as tmp:
         for model in ["sprinkler", "chain20", "chain20_do", "alarm"]:
             decls, queries = split_queries(os.path.join(BENCH, "models", model + ".scm"))
@@ -95,14 +104,20 @@ def main():
                     f.write(decls + query + "\n")
                 n = SAMPLES[model] // scale
                 for threads in (1, 2):
-                    runs = [run_whatif(whatif, path, n, threads) for _ in range(args.repeats)]
+                    runs, base_rates = [], []
+                    for _ in range(args.repeats):
+                        runs.append(run_whatif(whatif, path, n, threads))
+                        if args.baseline:
+                            base_rates.append(run_whatif(args.baseline, path, n, threads)[0])
                     rate = statistics.median(r for r, _ in runs)
                     result = runs[0][1]
                     value, se = result["value"], result["stderr"]
                     z = abs(value - exact) / se if exact is not None and se > 0 else float("nan")
                     hand = ref_rates.get(ref_id, float("nan"))
                     print(f"{query[6:][:41]:<42}{threads:>8}{rate:>12.3e}{hand:>12.3e}"
-                          f"{rate / hand:>8.2f}{value:>12.6f}{exact if exact is not None else float('nan'):>12.6f}{z:>10.2f}")
+                          f"{rate / hand:>8.2f}{value:>12.6f}{exact if exact is not None else float('nan'):>12.6f}{z:>10.2f}"
+                          + (f"{statistics.median(base_rates):>12.3e}{rate / statistics.median(base_rates):>10.2f}"
+                             if base_rates else ""))
         sprinkler = os.path.join(tmp, "sprinkler_rain_given_wet.scm")
         small, large = peak_rss_kb(whatif, sprinkler, 10**6), peak_rss_kb(whatif, sprinkler, 10**8 // scale)
         print(f"\npeak RSS, sprinkler P(rain | wet), one thread: {small / 1024:.1f} MB at 1e6 samples, "

@@ -700,28 +700,12 @@ fn mech_other_worlds(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(usize
         Mech::Det(e) => collect_slots(e, f),
         Mech::Stoch { tree, .. } => {
             if !matches!(&model.vars[v].kind, VarKind::Stochastic(own) if Arc::ptr_eq(own, tree)) {
-                tree_slots(tree, f);
+                tree.visit_exprs(&mut |e| collect_slots(e, f));
             }
         }
         Mech::Shift { natural, shift } => {
             mech_other_worlds(model, natural, v, f);
             collect_slots(shift, f);
-        }
-    }
-}
-
-/// The slots every expression of a tree reads.
-fn tree_slots(tree: &DistTree, f: &mut impl FnMut(usize)) {
-    match tree {
-        DistTree::Leaf(leaf) => leaf.params.iter().for_each(|e| collect_slots(e, f)),
-        DistTree::If(parts) => {
-            collect_slots(&parts.0, f);
-            tree_slots(&parts.1, f);
-            tree_slots(&parts.2, f);
-        }
-        DistTree::Match(m) => {
-            m.scrutinees.iter().for_each(|e| collect_slots(e, f));
-            m.arms.iter().for_each(|(_, t)| tree_slots(t, f));
         }
     }
 }

@@ -65,7 +65,10 @@ fn an_asked_question_seeds_as_it_would_at_the_end_of_the_file() {
     // The question's line (which seeds its random numbers) counts the model's lines before
     // it, so asking gives the file's own number.
     let model_text = "x ~ Normal(0, 1)\ny ~ Normal(x, 1)\n";
-    let options = Options::new().method(whatif::Method::Is).samples(20_000).seed(5);
+    let options = Options::new()
+        .method(whatif::Method::Is)
+        .samples(20_000)
+        .seed(5);
     let asked = Model::parse(model_text)
         .expect("checks")
         .ask("E[y | x > 0]", &options)

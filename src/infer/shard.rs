@@ -131,10 +131,6 @@ thread_local! {
 /// shown: [`replay`] reports the phase instead).
 const STOPPED: &str = "stopped at a sharded phase";
 
-fn stopped() -> Diagnostic {
-    Diagnostic::plain(STOPPED.to_string())
-}
-
 /// Runs `statement` with the `merged` phases' results handed back in order, doing `mode` at the
 /// first phase without one (see the module's documentation).
 pub fn replay<T>(merged: Vec<Merged>, mode: Mode, statement: impl FnOnce() -> T) -> Replayed<T> {
@@ -223,7 +219,7 @@ fn stop_with(stop: Stop) {
 /// The error a call returns once its replay stopped (the statement unwinds with it; the
 /// replay reports what it stopped for).
 pub fn stop() -> Diagnostic {
-    stopped()
+    Diagnostic::plain(STOPPED.to_string())
 }
 
 /// A phase's merged result of the wrong kind: the sharding was made by another version.

@@ -650,16 +650,21 @@ impl DistTree {
 
     /// Calls `f` on every variable read by conditions and parameters.
     pub fn visit_vars(&self, f: &mut impl FnMut(VarId)) {
+        self.visit_exprs(&mut |e| e.visit_vars(f));
+    }
+
+    /// Calls `f` on every expression of the tree: conditions, scrutinees and parameters.
+    pub fn visit_exprs(&self, f: &mut impl FnMut(&Ex)) {
         match self {
-            DistTree::Leaf(leaf) => leaf.params.iter().for_each(|p| p.visit_vars(f)),
+            DistTree::Leaf(leaf) => leaf.params.iter().for_each(|p| f(p)),
             DistTree::If(parts) => {
-                parts.0.visit_vars(f);
-                parts.1.visit_vars(f);
-                parts.2.visit_vars(f);
+                f(&parts.0);
+                parts.1.visit_exprs(f);
+                parts.2.visit_exprs(f);
             }
             DistTree::Match(m) => {
-                m.scrutinees.iter().for_each(|s| s.visit_vars(f));
-                m.arms.iter().for_each(|(_, t)| t.visit_vars(f));
+                m.scrutinees.iter().for_each(|s| f(s));
+                m.arms.iter().for_each(|(_, t)| t.visit_exprs(f));
             }
         }
     }

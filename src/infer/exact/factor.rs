@@ -857,7 +857,7 @@ fn mech_slots(
         Mech::Det(e) => slots_in(e, base, f),
         Mech::Stoch { tree, .. } => match model.vars[var].known_table_of(tree) {
             Some(table) => table.parents.iter().for_each(|&p| f(base + p)),
-            None => tree_slots(tree, base, f),
+            None => tree.visit_exprs(&mut |e| slots_in(e, base, f)),
         },
         Mech::Shift { natural, shift } => {
             mech_slots(model, var, natural, base, own, f);
@@ -866,21 +866,6 @@ fn mech_slots(
                     f(s)
                 }
             });
-        }
-    }
-}
-
-fn tree_slots(tree: &DistTree, base: usize, f: &mut impl FnMut(usize)) {
-    match tree {
-        DistTree::Leaf(leaf) => leaf.params.iter().for_each(|e| slots_in(e, base, f)),
-        DistTree::If(parts) => {
-            slots_in(&parts.0, base, f);
-            tree_slots(&parts.1, base, f);
-            tree_slots(&parts.2, base, f);
-        }
-        DistTree::Match(m) => {
-            m.scrutinees.iter().for_each(|e| slots_in(e, base, f));
-            m.arms.iter().for_each(|(_, t)| tree_slots(t, base, f));
         }
     }
 }
