@@ -341,7 +341,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
     for (w, world) in worlds.iter().enumerate() {
         for v in 0..n {
             let (id, mech) = match world.interventions.get(&v) {
-                None => (0, natural(model, v)),
+                None => (NATURAL, natural(model, v)),
                 Some((id, i)) => {
                     let m = match &i.value {
                         InterventionValue::Set(e) if e.mentions(v) => {
@@ -379,7 +379,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
     let mut needed = vec![false; n_worlds * n];
     let mut stack: Vec<usize> = Vec::new();
     let mark_slots = |e: &Ex, stack: &mut Vec<usize>| {
-        collect_slots(e, &mut |s| stack.push(s));
+        e.visit_slots(&mut |s| stack.push(s));
     };
     for group in &out_groups {
         for t in &group.targets {
@@ -405,38 +405,23 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                 let _ = span;
                 return Err(unset_decision(model, v, query_span));
             }
-            Some(m) => {
-                mech_parents(model, m, v, &mut |p| stack.push(w * n + p));
-                mech_other_worlds(model, m, v, &mut |s| stack.push(s));
-            }
+            Some(m) => mech_inputs(model, m, mech_id[s] == NATURAL, w, v, &mut |s| {
+                stack.push(s)
+            }),
         }
     }
 
     // Interventions can give a variable new parents (`do(x = if z then 1 else 2)`): order the
     // variables by the parents they have in any world.
-    let order = plan_order(model, n, n_worlds, &mechs, query_span)?;
+    let order = plan_order(model, n_worlds, &mechs, &mech_id, query_span)?;
 
-    // Versions: worlds of one group share a computation when mechanism and parents agree.
-    let mut version = vec![usize::MAX; n_worlds * n];
-    let mut version_ids: HashMap<(usize, usize, Vec<usize>), usize> = HashMap::new();
-    for &v in &order {
-        for w in 0..n_worlds {
-            let s = w * n + v;
-            if !needed[s] {
-                continue;
-            }
-            let mut parent_versions = Vec::new();
-            if let Some(m) = &mechs[s] {
-                mech_parents(model, m, v, &mut |p| {
-                    parent_versions.push(version[w * n + p])
-                });
-                mech_other_worlds(model, m, v, &mut |p| parent_versions.push(version[p]));
-            }
-            let key = (worlds[w].group, mech_id[s], parent_versions);
-            let next = version_ids.len();
-            version[s] = *version_ids.entry(key).or_insert(next);
-        }
-    }
+    // Versions: worlds of one group share a computation when mechanism and parents agree. In a
+    // plan of one world, each variable's one computation is its own version.
+    let version = if n_worlds == 1 {
+        (0..n).collect()
+    } else {
+        versions(model, &order, &worlds, &needed, &mechs, &mech_id)
+    };
 
     // Evidence: clamps on stochastic variables, indicators otherwise.
     let mut clamps: HashMap<(usize, VarId), Vec<(usize, f64, Span, String)>> = HashMap::new();
@@ -486,6 +471,11 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
     }
 
     let coupled = n_worlds > 1 || groups.len() > 1;
+    // The groups that clamp each variable, in increasing order.
+    let mut clamping: HashMap<VarId, Vec<usize>> = HashMap::new();
+    for &(g, v) in clamps.keys() {
+        clamping.entry(v).or_default().push(g);
+    }
     let mut steps = Vec::new();
     for &v in &order {
         let mut step = Step {
@@ -494,11 +484,10 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
             comps: Vec::new(),
         };
         // Clamps of this variable, per group and noise slot.
-        let mut group_ids: Vec<usize> = clamps
-            .keys()
-            .filter(|(_, cv)| *cv == v)
-            .map(|(g, _)| *g)
-            .collect();
+        let mut group_ids = match clamping.is_empty() {
+            true => Vec::new(),
+            false => clamping.remove(&v).unwrap_or_default(),
+        };
         group_ids.sort();
         for g in group_ids {
             let observations = &clamps[&(g, v)];
@@ -533,7 +522,8 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                 });
             }
         }
-        // Computations, one per version.
+        // Computations, one per version (in a plan of one world, one per variable: nothing to
+        // look up).
         let mut seen: HashMap<usize, usize> = HashMap::new();
         for w in 0..n_worlds {
             let s = w * n + v;
@@ -549,10 +539,13 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                             .find(|(ow, ..)| version[ow * n + v] == version[s])
                             .map(|o| o.1)
                     });
-                    let Some(mech) = mechs[s].clone() else {
+                    // Its last use: each slot is computed at most once.
+                    let Some(mech) = mechs[s].take() else {
                         continue;
                     };
-                    seen.insert(version[s], step.comps.len());
+                    if n_worlds > 1 {
+                        seen.insert(version[s], step.comps.len());
+                    }
                     step.comps.push(Comp {
                         world: w,
                         copies: Vec::new(),
@@ -579,27 +572,62 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
     })
 }
 
+/// Each needed slot's version: slots of one group's worlds share a version (one computation)
+/// when their mechanisms and their inputs' versions agree.
+fn versions(
+    model: &Model,
+    order: &[VarId],
+    worlds: &[World],
+    needed: &[bool],
+    mechs: &[Option<Mech>],
+    mech_id: &[usize],
+) -> Vec<usize> {
+    let n = model.vars.len();
+    let mut version = vec![usize::MAX; worlds.len() * n];
+    let mut version_ids: HashMap<(usize, usize, Vec<usize>), usize> = HashMap::new();
+    for &v in order {
+        for (w, world) in worlds.iter().enumerate() {
+            let s = w * n + v;
+            if !needed[s] {
+                continue;
+            }
+            let mut parent_versions = Vec::new();
+            if let Some(m) = &mechs[s] {
+                let natural = mech_id[s] == NATURAL;
+                mech_inputs(model, m, natural, w, v, &mut |p| {
+                    parent_versions.push(version[p])
+                });
+            }
+            let key = (world.group, mech_id[s], parent_versions);
+            let next = version_ids.len();
+            version[s] = *version_ids.entry(key).or_insert(next);
+        }
+    }
+    version
+}
+
 /// A topological order of the variables under every world's mechanisms.
 fn plan_order(
     model: &Model,
-    n: usize,
     n_worlds: usize,
     mechs: &[Option<Mech>],
+    mech_id: &[usize],
     span: Span,
 ) -> Result<Vec<VarId>, Diagnostic> {
+    let n = model.vars.len();
     let mut parents: Vec<Vec<VarId>> = vec![Vec::new(); n];
     for w in 0..n_worlds {
         for v in 0..n {
-            if let Some(m) = &mechs[w * n + v] {
-                let mut add = |p: VarId| {
+            let s = w * n + v;
+            if let Some(m) = &mechs[s] {
+                // A nested counterfactual reads a variable of another world; that world is
+                // numbered first, so the same variable is computed there first within a step.
+                mech_inputs(model, m, mech_id[s] == NATURAL, w, v, &mut |input| {
+                    let p = input % n;
                     if p != v && !parents[v].contains(&p) {
                         parents[v].push(p);
                     }
-                };
-                mech_parents(model, m, v, &mut add);
-                // A nested counterfactual reads a variable of another world; that world is
-                // numbered first, so the same variable is computed there first within a step.
-                mech_other_worlds(model, m, v, &mut |s| add(s % n));
+                });
             }
         }
     }
@@ -670,6 +698,26 @@ fn natural(model: &Model, v: VarId) -> Option<Mech> {
     }
 }
 
+/// The `mech_id` of a variable's own mechanism (an intervention's is its id, from 1).
+const NATURAL: usize = 0;
+
+/// The slots the mechanism of variable `v` in world `w` reads: its parents in `w` and, for an
+/// intervention's mechanism (not `natural`), the slots of other worlds its value names.
+fn mech_inputs(
+    model: &Model,
+    m: &Mech,
+    natural: bool,
+    w: usize,
+    v: VarId,
+    f: &mut impl FnMut(usize),
+) {
+    let n = model.vars.len();
+    mech_parents(model, m, v, &mut |p| f(w * n + p));
+    if !natural {
+        mech_other_worlds(model, m, v, f);
+    }
+}
+
 /// The variables a mechanism reads in its world (a variable's own mechanism: its parents as
 /// the check found them, the same variables without repeats, found without walking its tree —
 /// an imported table's tree is large, and a plan looks at every variable's parents).
@@ -697,26 +745,17 @@ fn mech_parents(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
 /// interventions). A variable's own mechanism reads none.
 fn mech_other_worlds(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(usize)) {
     match m {
-        Mech::Det(e) => collect_slots(e, f),
+        Mech::Det(e) => e.visit_slots(f),
         Mech::Stoch { tree, .. } => {
             if !matches!(&model.vars[v].kind, VarKind::Stochastic(own) if Arc::ptr_eq(own, tree)) {
-                tree.visit_exprs(&mut |e| collect_slots(e, f));
+                tree.visit_exprs(&mut |e| e.visit_slots(f));
             }
         }
         Mech::Shift { natural, shift } => {
             mech_other_worlds(model, natural, v, f);
-            collect_slots(shift, f);
+            shift.visit_slots(f);
         }
     }
-}
-
-fn collect_slots(e: &Ex, f: &mut impl FnMut(usize)) {
-    let _ = e.map(&mut |node| {
-        if let Ex::Slot(s) = node {
-            f(*s);
-        }
-        None
-    });
 }
 
 /// E007 for a second observation of one computation that contradicts the first.

@@ -23,20 +23,24 @@ pub enum ColumnType {
 
 /// How many names appear in edges (`a -> b`) without another declaration.
 pub(super) fn edge_only_names(ast: &ast::Program) -> usize {
-    let mut declared: HashSet<&str> = HashSet::new();
     let mut edge_names: HashSet<&str> = HashSet::new();
     for statement in &ast.statements {
-        match &statement.kind {
-            StatementKind::Variable { name, .. } | StatementKind::Decision { name, .. } => {
-                declared.insert(&name.name);
-            }
-            StatementKind::Edges(edges) => {
-                edge_names.extend(edges.ends.iter().flatten().map(|n| n.name.as_str()));
-            }
-            _ => {}
+        if let StatementKind::Edges(edges) = &statement.kind {
+            edge_names.extend(edges.ends.iter().flatten().map(|n| n.name.as_str()));
         }
     }
-    edge_names.difference(&declared).count()
+    if edge_names.is_empty() {
+        // Most models have no edge statement: then no declared name needs collecting.
+        return 0;
+    }
+    for statement in &ast.statements {
+        if let StatementKind::Variable { name, .. } | StatementKind::Decision { name, .. } =
+            &statement.kind
+        {
+            edge_names.remove(name.name.as_str());
+        }
+    }
+    edge_names.len()
 }
 
 impl<'a> Checker<'a> {

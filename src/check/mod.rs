@@ -275,7 +275,7 @@ impl<'a> Checker<'a> {
     // Pass 1: declarations.
 
     fn declare(&mut self, program: &'a ast::Program) {
-        let mut first: HashMap<String, Span> = HashMap::new();
+        let mut first: HashMap<&str, Span> = HashMap::with_capacity(program.statements.len());
         for statement in &program.statements {
             let (name, exogenous, mechanism, domain) = match &statement.kind {
                 StatementKind::Variable {
@@ -286,12 +286,12 @@ impl<'a> Checker<'a> {
                 } => (name, *exogenous, Some(mechanism), None),
                 StatementKind::Decision { name, domain, .. } => (name, false, None, Some(domain)),
                 StatementKind::Let { name, value } => {
-                    if let Some(previous) = first.get(&name.name) {
+                    if let Some(previous) = first.get(name.name.as_str()) {
                         let d = duplicate(&name.name, name.span, *previous);
                         self.error(d);
                         continue;
                     }
-                    first.insert(name.name.clone(), name.span);
+                    first.insert(&name.name, name.span);
                     match self.lower_expr(value, Place::Constant) {
                         Ok((ex, ty)) => match ex.constant() {
                             Some(c) if c.is_finite() => {
@@ -314,12 +314,12 @@ impl<'a> Checker<'a> {
                 }
                 _ => continue,
             };
-            if let Some(previous) = first.get(&name.name) {
+            if let Some(previous) = first.get(name.name.as_str()) {
                 let d = duplicate(&name.name, name.span, *previous);
                 self.error(d);
                 continue;
             }
-            first.insert(name.name.clone(), name.span);
+            first.insert(&name.name, name.span);
             self.model.add(Var {
                 name: name.name.clone(),
                 span: name.span,

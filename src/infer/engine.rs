@@ -6,8 +6,11 @@
 //! plan) and sequential Monte Carlo (src/infer/smc/, for evidence that likelihood weighting
 //! cannot absorb). Queries, decisions and the bandit oracle all go through [`solve`]:
 //!
-//! 1. each engine *assesses* the plan — `Ok(Cost)` or `Err(Unsupported { reason })`, a typed
-//!    reason — without running it ([`assess`]);
+//! 1. each engine the options allow *assesses* the plan — `Ok(Cost)` or
+//!    `Err(Unsupported { reason })`, a typed reason — without running it ([`assess`]); the
+//!    exact engines first, and the samplers only when the exact verdicts leave the choice open
+//!    ([`assess_for_choice`]: an exact engine that accepts with little work answers whatever
+//!    sampling would cost);
 //! 2. [`choose`], a pure function of those verdicts and the options, picks the engine: only
 //!    the engines the method allows (`--method exact` the exact ones, `--method is` the
 //!    likelihood-weighting samplers, `--method smc` SMC, or the one a test forces); exact
@@ -318,13 +321,7 @@ pub fn choose(
     forced: Option<Engine>,
     verdicts: &[(Engine, Result<Cost, Unsupported>)],
 ) -> Result<Choice, Vec<Unsupported>> {
-    let allowed = |e: Engine| match (forced, method) {
-        (Some(f), _) => e == f,
-        (None, MethodChoice::Auto) => true,
-        (None, MethodChoice::Is) => e.is_likelihood_weighting(),
-        (None, MethodChoice::Exact) => e.is_exact(),
-        (None, MethodChoice::Smc) => e == Engine::Smc,
-    };
+    let allowed = |e: Engine| allows(method, forced, e);
     let mut declined = Vec::new();
     let mut candidates: Vec<(Engine, Cost)> = Vec::new();
     for e in Engine::ALL {
@@ -382,6 +379,78 @@ pub fn choose(
     }
 }
 
+/// Whether `method` (or the engine a test forces) lets engine `e` answer.
+fn allows(method: MethodChoice, forced: Option<Engine>, e: Engine) -> bool {
+    match (forced, method) {
+        (Some(f), _) => e == f,
+        (None, MethodChoice::Auto) => true,
+        (None, MethodChoice::Is) => e.is_likelihood_weighting(),
+        (None, MethodChoice::Exact) => e.is_exact(),
+        (None, MethodChoice::Smc) => e == Engine::Smc,
+    }
+}
+
+/// Whether the exact engines' verdicts decide [`choose`] whatever the other engines' are: an
+/// exact engine accepts, and none that accepts expects more work than [`AUTO_EXACT_WORK`]
+/// (under `auto` an exact engine is passed over only when its work exceeds both that and
+/// sampling's, so the cheapest accepting exact engine answers). The other engines' verdicts
+/// would then only be listed as declined, which no exact answer reports.
+fn exact_decides<T>(verdicts: &[(Engine, Result<(Cost, T), Unsupported>)]) -> bool {
+    let mut accepting = verdicts
+        .iter()
+        .filter(|(e, _)| e.is_exact())
+        .filter_map(|(_, v)| v.as_ref().ok())
+        .peekable();
+    accepting.peek().is_some() && accepting.all(|(cost, _)| cost.rank() <= AUTO_EXACT_WORK)
+}
+
+/// The verdicts [`choose`] needs: those of the engines the options allow, the exact ones
+/// first and the others only when the exact ones' leave the choice open ([`exact_decides`]),
+/// so that a plan variable elimination or Gaussian algebra answers cheaply is not also
+/// compiled for the samplers. [`complete_assessment`] adds the rest when an exact engine
+/// declines while running.
+fn assess_for_choice<'a>(
+    plan: &'a Plan,
+    model: &'a Model,
+    settings: &Settings,
+    budget: &Budget,
+    span: Span,
+) -> Vec<Assessed<'a>> {
+    let (exact, others): (Vec<Engine>, Vec<Engine>) = Engine::ALL
+        .into_iter()
+        .filter(|&e| allows(settings.method, settings.forced, e))
+        .partition(|e| e.is_exact());
+    let mut assessed = assess(&exact, plan, model, settings, budget, span);
+    if !exact_decides(&assessed) {
+        assessed.extend(assess(&others, plan, model, settings, budget, span));
+    }
+    assessed
+}
+
+/// Adds the verdicts [`assess_for_choice`] left out, if any are missing and the exact
+/// engines' verdicts no longer decide the choice.
+fn complete_assessment<'a>(
+    assessed: &mut Vec<Assessed<'a>>,
+    plan: &'a Plan,
+    model: &'a Model,
+    settings: &Settings,
+    budget: &Budget,
+    span: Span,
+) {
+    if exact_decides(assessed) {
+        return;
+    }
+    let missing: Vec<Engine> = Engine::ALL
+        .into_iter()
+        .filter(|&e| allows(settings.method, settings.forced, e))
+        .filter(|e| !assessed.iter().any(|(a, _)| a == e))
+        .collect();
+    assessed.extend(assess(&missing, plan, model, settings, budget, span));
+}
+
+/// An engine's verdict on a plan, with what it prepared.
+type Assessed<'a> = (Engine, Result<(Cost, Prepared<'a>), Unsupported>);
+
 /// What an engine prepared while assessing, kept for running.
 enum Prepared<'a> {
     Nothing,
@@ -391,14 +460,15 @@ enum Prepared<'a> {
     Linear(Compiled),
 }
 
-/// Each engine's verdict on the plan, with what it prepared.
+/// The verdicts of `engines` on the plan, with what each prepared.
 fn assess<'a>(
+    engines: &[Engine],
     plan: &'a Plan,
     model: &'a Model,
     settings: &Settings,
     budget: &Budget,
     span: Span,
-) -> Vec<(Engine, Result<(Cost, Prepared<'a>), Unsupported>)> {
+) -> Vec<Assessed<'a>> {
     let samples = budget.samples as f64;
     let steps = plan
         .steps
@@ -416,7 +486,7 @@ fn assess<'a>(
             })
         }
     };
-    Engine::ALL
+    engines
         .iter()
         .map(|&engine| {
             let verdict = match engine {
@@ -601,7 +671,7 @@ pub fn expected_work(
     within: impl Fn(f64) -> bool,
 ) -> Option<(Engine, f64)> {
     let mut verdicts: Vec<(Engine, Result<Cost, Unsupported>)> =
-        assess(plan, model, settings, budget, span)
+        assess_for_choice(plan, model, settings, budget, span)
             .into_iter()
             .map(|(e, v)| (e, v.map(|(c, _)| c)))
             .collect();
@@ -669,10 +739,11 @@ pub fn solve(
     budget: Budget,
     span: Span,
 ) -> Result<Solved, Diagnostic> {
-    let mut assessed = assess(plan, model, settings, &budget, span);
+    let mut assessed = assess_for_choice(plan, model, settings, &budget, span);
     let mut piloted = false;
     let mut kept_pilot = None;
     loop {
+        complete_assessment(&mut assessed, plan, model, settings, &budget, span);
         let verdicts: Vec<(Engine, Result<Cost, Unsupported>)> = assessed
             .iter()
             .map(|(e, v)| (*e, v.as_ref().map(|(c, _)| *c).map_err(Clone::clone)))
