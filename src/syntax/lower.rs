@@ -143,6 +143,7 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
     let span = span_of(&pair);
     let d = config.max_expression_depth;
     let rule = pair.as_rule();
+    let (text, pair_start) = (pair.as_str(), pair.as_span().start());
     let mut inner = children(pair);
     let kind = match rule {
         Rule::let_decl => {
@@ -159,24 +160,26 @@ fn statement(pair: Pair<Rule>, config: &Config) -> Result<Statement> {
                 value: expr(next(&mut inner, span, "set")?, d)?,
             }
         }
-        Rule::stochastic_decl | Rule::exogenous_decl => {
-            let Member { name, indices } = member(next(&mut inner, span, "declaration")?, d)?;
-            let dist = dist_expr(expr(next(&mut inner, span, "declaration")?, d)?)?;
-            StatementKind::Variable {
-                name,
-                indices,
-                mechanism: Mechanism::Stochastic(dist),
-                exogenous: rule == Rule::exogenous_decl,
-            }
-        }
-        Rule::deterministic_decl => {
-            let Member { name, indices } = member(next(&mut inner, span, "declaration")?, d)?;
+        Rule::declaration | Rule::exogenous_decl => {
+            let name_pair = next(&mut inner, span, "declaration")?;
+            // `NAME ~ DIST` or `NAME := EXPR`: the first thing after the name (the text has no
+            // comments, `syntax::blank_comments`).
+            let stochastic = rule == Rule::exogenous_decl
+                || text[name_pair.as_span().end() - pair_start..]
+                    .trim_start()
+                    .starts_with('~');
+            let Member { name, indices } = member(name_pair, d)?;
             let value = expr(next(&mut inner, span, "declaration")?, d)?;
+            let mechanism = if stochastic {
+                Mechanism::Stochastic(dist_expr(value)?)
+            } else {
+                Mechanism::Deterministic(value)
+            };
             StatementKind::Variable {
                 name,
                 indices,
-                mechanism: Mechanism::Deterministic(value),
-                exogenous: false,
+                mechanism,
+                exogenous: rule == Rule::exogenous_decl,
             }
         }
         Rule::decision_decl => {
@@ -477,6 +480,14 @@ fn expr(pair: Pair<Rule>, max_depth: usize) -> Result<Expr> {
     if pair.as_rule() != Rule::expr {
         return Err(internal(span, "expression"));
     }
+    let inner = pair.into_inner();
+    // A lone operand, the commonest expression (a prefix operator would be a pair of its
+    // own), has no operator to fold.
+    if inner.len() == 1
+        && let Some(operand) = inner.peek()
+    {
+        return primary(operand, max_depth);
+    }
     PRATT
         .map_primary(|p| primary(p, max_depth).map(Folded::Done))
         .map_prefix(|op, operand| {
@@ -509,7 +520,7 @@ fn expr(pair: Pair<Rule>, max_depth: usize) -> Result<Expr> {
                 left => Folded::Chain(left.finish(max_depth)?, vec![(op, right)]),
             })
         })
-        .parse(pair.into_inner())?
+        .parse(inner)?
         .finish(max_depth)
 }
 
@@ -601,8 +612,10 @@ fn primary(pair: Pair<Rule>, d: usize) -> Result<Expr> {
         Rule::call => {
             let mut inner = children(pair);
             let name = ident(next(&mut inner, span, "call")?);
-            let args = inner.map(|p| argument(p, d)).collect::<Result<Vec<_>>>()?;
-            ExprKind::Call { name, args }
+            ExprKind::Call {
+                name,
+                args: arguments(inner, span, d)?,
+            }
         }
         _ => return Err(internal(span, "primary expression")),
     };
@@ -744,22 +757,32 @@ fn signed_literal(pair: Pair<Rule>) -> Result<Literal> {
     }
 }
 
-fn argument(pair: Pair<Rule>, d: usize) -> Result<Argument> {
-    let span = span_of(&pair);
+/// A call's arguments, which come as one sequence (the grammar's `argument` is silent): each
+/// an expression, after its label if it has one (`"sunny": 0.3`).
+fn arguments<'i>(
+    parts: impl Iterator<Item = Pair<'i, Rule>>,
+    call: Span,
+    d: usize,
+) -> Result<Vec<Argument>> {
+    let mut args = Vec::new();
     let mut label = None;
-    let mut value = None;
-    for part in children(pair) {
+    for part in parts {
         match part.as_rule() {
-            Rule::string => {
+            Rule::string if label.is_none() => {
                 let text = part.as_str();
                 label = Some((text[1..text.len() - 1].to_string(), span_of(&part)));
             }
-            Rule::expr => value = Some(expr(part, d)?),
-            _ => return Err(internal(span, "argument")),
+            Rule::expr => args.push(Argument {
+                label: label.take(),
+                value: expr(part, d)?,
+            }),
+            _ => return Err(internal(call, "argument")),
         }
     }
-    let value = value.ok_or_else(|| internal(span, "argument"))?;
-    Ok(Argument { label, value })
+    match label {
+        Some(_) => Err(internal(call, "argument")),
+        None => Ok(args),
+    }
 }
 
 /// An expression in distribution position: a call, or `if`/`match` whose branches are.

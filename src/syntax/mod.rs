@@ -1,8 +1,8 @@
 //! Source text → [`ast::Program`]. The only module that knows pest.
 //!
-//! `parse` runs the pest grammar (`grammar/whatif.pest` with `grammar/infix_fast.pest`), turns
+//! `parse` runs the pest grammar (`grammar/whatif.pest` with `grammar/fast.pest`), turns
 //! pest's errors into E001 diagnostics that speak human ("expected an expression", never a
-//! rule name; described by parsing the failing text again with `grammar/infix_detailed.pest`),
+//! rule name; described by parsing the failing text again with `grammar/detailed.pest`),
 //! and hands the parse tree to [`lower`], which builds the AST one function per rule.
 //!
 //! **Invariant:** `Pair` and `Rule` never leave this module.
@@ -21,18 +21,18 @@ use std::collections::BTreeSet;
 /// The parser whatif parses with.
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/whatif.pest"]
-#[grammar = "../grammar/infix_fast.pest"]
+#[grammar = "../grammar/fast.pest"]
 struct WhatifParser;
 
-/// The same language, parsed again only to describe a syntax error: its infix operators are
-/// tried wherever an expression may continue (grammar/infix_detailed.pest), so pest's
+/// The same language, parsed again only to describe a syntax error: every alternative of a
+/// statement, an operand and an operator is tried in turn (grammar/detailed.pest), so pest's
 /// furthest attempt, where the error is reported, and what it expected there take them in.
-/// [`WhatifParser`] checks an operator's first character before trying them, which hides
-/// them from that record.
+/// [`WhatifParser`] picks those alternatives by their first character (grammar/fast.pest),
+/// which hides the others from that record.
 mod detailed {
     #[derive(pest_derive::Parser)]
     #[grammar = "../grammar/whatif.pest"]
-    #[grammar = "../grammar/infix_detailed.pest"]
+    #[grammar = "../grammar/detailed.pest"]
     pub(super) struct DetailedParser;
 }
 use detailed::DetailedParser;
@@ -63,12 +63,58 @@ pub fn parse_source(
         return Err(placed(vec![too_long(config.max_source_bytes)]));
     }
     check_nesting(source, config.max_nesting).map_err(placed)?;
-    let pairs = match WhatifParser::parse(Rule::program, source) {
+    let blanked = blank_comments(source);
+    let parsed = WhatifParser::parse(Rule::program, &blanked);
+    // Under the fuzzer, every input also checks that the two grammars accept the same texts.
+    #[cfg(fuzzing)]
+    assert_eq!(
+        parsed.is_ok(),
+        DetailedParser::parse(detailed::Rule::program, source).is_ok(),
+        "grammar/fast.pest and grammar/detailed.pest disagree"
+    );
+    let pairs = match parsed {
         Ok(pairs) => pairs,
         Err(_) => return Err(placed(vec![detailed_syntax_error(source)])),
     };
     // Lowering names the text in its spans (and its errors') itself.
     lower::program_in(pairs, config, id).map_err(|d| vec![d])
+}
+
+/// `source` with each comment (from `#` or `//`, outside a label, to the end of the line)
+/// replaced by spaces, byte for byte, so that every position stays where it was: the text
+/// [`WhatifParser`] reads, whose whitespace has no comments (grammar/fast.pest). A label
+/// (`"..."`) ends at its closing quote or the end of its line, as in the grammar.
+fn blank_comments(source: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = source.as_bytes();
+    let starts_comment = |i: usize| bytes[i] == b'#' || bytes[i..].starts_with(b"//");
+    let mut blanked: Option<Vec<u8>> = None;
+    let mut in_label = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => in_label = !in_label,
+            b'\n' => in_label = false,
+            _ if !in_label && starts_comment(i) => {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(bytes.len(), |n| i + n);
+                let out = blanked.get_or_insert_with(|| bytes.to_vec());
+                out[i..end].fill(b' ');
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    match blanked {
+        // Whole characters (up to a newline) became spaces: still UTF-8.
+        Some(out) => std::borrow::Cow::Owned(
+            String::from_utf8(out).expect("comments are blanked whole up to an ASCII newline"),
+        ),
+        None => std::borrow::Cow::Borrowed(source),
+    }
 }
 
 /// E001 for a source text longer than `Config::max_source_bytes`, pointing at where it

@@ -354,3 +354,108 @@ fn the_grammar_reserves_exactly_the_keywords() {
         assert!(name(&letter.to_string()), "`{letter}` is not a name");
     }
 }
+
+/// The texts the grammars are compared on: the examples, the test models and the fuzz
+/// corpora where present (each directory read if it exists; none is required).
+fn corpus_texts() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = Vec::new();
+    for dir in [
+        "examples",
+        "tests/data/ok",
+        "tests/data/err",
+        "tests/data/fuzz",
+        "fuzz/corpus/parse_check",
+    ] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        texts.extend(
+            paths
+                .iter()
+                .filter_map(|p| std::fs::read(p).ok())
+                .filter_map(|bytes| String::from_utf8(bytes).ok()),
+        );
+    }
+    texts
+}
+
+/// Whether the parser whatif parses with (grammar/fast.pest, on the text with its comments
+/// blanked) and the one that describes syntax errors (grammar/detailed.pest, on the text as
+/// written) accept `text` alike; they must, or a syntax error would have no description.
+fn grammars_agree(text: &str) -> bool {
+    use super::{DetailedParser, Rule, WhatifParser, blank_comments, detailed};
+    use pest::Parser;
+    let fast = WhatifParser::parse(Rule::program, &blank_comments(text)).is_ok();
+    let detailed = DetailedParser::parse(detailed::Rule::program, text).is_ok();
+    fast == detailed
+}
+
+/// The two grammars accept the same texts: every corpus text, every prefix of each example
+/// ending at a line break or a token boundary (most of them syntax errors), and texts whose
+/// comments and labels hold each other's characters.
+#[test]
+fn the_fast_and_detailed_grammars_accept_the_same_texts() {
+    let texts = corpus_texts();
+    assert!(texts.len() > 50, "only {} corpus texts found", texts.len());
+    for text in &texts {
+        assert!(grammars_agree(text), "the grammars disagree on:\n{text}");
+    }
+    let mut prefixes = 0;
+    for text in texts.iter().take(60) {
+        for (i, c) in text.char_indices() {
+            if matches!(
+                c,
+                '\n' | ' ' | '(' | ')' | '[' | ']' | ',' | '#' | '"' | '/'
+            ) {
+                let prefix = &text[..i];
+                assert!(
+                    grammars_agree(prefix),
+                    "the grammars disagree on:\n{prefix}"
+                );
+                prefixes += 1;
+            }
+        }
+    }
+    assert!(prefixes > 1000, "only {prefixes} prefixes");
+    for text in [
+        "x ~ Normal(0, 1) # a comment\ny := x // another \"quoted\"\n",
+        "w ~ Categorical(\"a # not a comment\": 0.5, \"b // nor this\": 0.5)\nquery P(w = \"a # not a comment\")",
+        "x ~ Bernoulli(0.5)\ny := x #\"\nquery P(y)",
+        "x ~ Bernoulli(0.5)\ny := \"x\n# \"\nquery P(y)",
+        "s[i] ~ Normal(0, 1) for i in 1..2",
+        "for i in 1..3 { s[ # c\n i ] ~ Normal(0, 1) }",
+        "x ~ Normal(0, 1)\ny := x //",
+        "x ~ Normal(0, 1)\ny := x / / 2",
+        "x ~ Normal(0, 1)\ny := x /# 2\n 2",
+        "x ~ Normal(0, 1)\ny := 1.# c\n5",
+        "x ~ Normal(0, 1)\ny := x ~ 1",
+        "x ~ Normal(0, 1)\ny :=",
+        "x ~",
+        "x := - not - 1 <= 2 == true",
+        "query E[-x ^ 2 % 3]",
+        "x ~ Normal(0, 1)\nquery P(x > 0 and x < 1 or x xor not x)",
+    ] {
+        assert!(grammars_agree(text), "the grammars disagree on:\n{text}");
+    }
+}
+
+/// Comments become spaces, byte for byte; a `#` or `//` inside a label is not a comment, and
+/// a `"` inside a comment opens no label.
+#[test]
+fn comments_are_blanked_in_place() {
+    use super::blank_comments;
+    let text = "x ~ Normal(0, 1) # é \"\ny := \"a # b // c\" // d\nz := x/2";
+    let blanked = blank_comments(text);
+    assert_eq!(blanked.len(), text.len());
+    assert_eq!(
+        blanked,
+        "x ~ Normal(0, 1)        \ny := \"a # b // c\"     \nz := x/2"
+    );
+    assert!(matches!(
+        blank_comments("x := 1"),
+        std::borrow::Cow::Borrowed(_)
+    ));
+}
