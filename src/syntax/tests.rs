@@ -452,7 +452,7 @@ fn comments_are_blanked_in_place() {
     assert_eq!(blanked.len(), text.len());
     assert_eq!(
         blanked,
-        "x ~ Normal(0, 1)        \ny := \"a # b // c\"     \nz := x/2"
+        "x ~ Normal(0, 1)       \ny := \"a # b // c\"     \nz := x/2"
     );
     assert!(matches!(
         blank_comments("x := 1"),
