@@ -562,3 +562,26 @@ fn sweeps_give_the_same_numbers_at_one_and_two_threads() {
     };
     assert_eq!(json(1), json(2));
 }
+
+#[test]
+fn chains_run_on_at_the_posterior_buy_precision_and_stay_on_the_exact_answer() {
+    // The final states are chains run on at the posterior from a tempered population a
+    // sixteenth their number: sixteen times the samples must give about a quarter of the
+    // standard error (at least half) around Gaussian algebra's exact answer.
+    let query = format!("E[shared | {}]", groups_evidence());
+    let exact = ask(GROUPS, &query, &options(Method::Exact, 1, 1));
+    let Body::Expectation(e) = &exact.body else {
+        panic!("not an expectation: {:?}", exact.body)
+    };
+    let small = ask(GROUPS, &query, &options(Method::Smc, 2_048, 21));
+    let large = ask(GROUPS, &query, &options(Method::Smc, 32_768, 22));
+    let (_, small_stderr, _) = estimate(&small);
+    let (_, large_stderr, _) = estimate(&large);
+    assert!(
+        large_stderr < small_stderr / 2.0,
+        "16× the samples: standard error {large_stderr} against {small_stderr}"
+    );
+    assert_close(&small, e.value, 0.05);
+    assert_close(&large, e.value, 0.01);
+    assert!(large.warnings.is_empty(), "{:?}", large.warnings);
+}

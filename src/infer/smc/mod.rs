@@ -10,9 +10,11 @@
 //! Each group of the plan (one estimand) is answered on its own, by [`REPLICATES`]
 //! independent replicates ([`population`]), each seeded from `(seed, stream, group,
 //! replicate)` alone, run in parallel and combined in replicate order: one seed fixes every
-//! number at any thread count. The estimate is the mean of the replicates' self-normalised
-//! estimates and its standard error their standard deviation over `√R`, which accounts for
-//! everything resampling and the moves correlate within a replicate. The log evidence is
+//! number at any thread count. A replicate tempers a population a [`FINAL_GROWTH`]th of its
+//! share of the samples, then runs its chains on at the posterior until they hold that share
+//! ([`Layout`]). The estimate is the replicates' estimates weighted by their evidence
+//! estimates `Ẑ_r`, and its standard error comes from their spread (`pooled`), which
+//! accounts for everything resampling and the moves correlate within a replicate. The log evidence is
 //! `log mean_r Ẑ_r` (each `Ẑ_r` is unbiased for the marginal likelihood), its standard error by
 //! the delta method. The ESS reported is the sum of the replicates' final Kish ESS, each
 //! capped by its number of distinct states (copies made by resampling count once), and capped
@@ -66,34 +68,50 @@ pub struct Limits {
 /// high-dimensional posteriors (40 latent noises) showed to matter more than long chains.
 pub const CHAIN_LENGTH: usize = 4;
 
+/// How many times more states the final population holds than the tempering one: the
+/// chains grow longer at the posterior, where every state they visit is a draw worth keeping,
+/// so precision is bought by moves at the posterior alone rather than by more particles at
+/// every stage.
+pub const FINAL_GROWTH: usize = 16;
+
 /// How one replicate's particles are laid out: `chains` ancestors moved `length − 1` times
-/// each (waste-free SMC).
+/// each at every tempering stage (waste-free SMC), then `final_length − 1` times each at the
+/// posterior.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     pub chains: usize,
     pub length: usize,
+    pub final_length: usize,
 }
 
 impl Layout {
-    /// The layout for `samples` particles in all, split over the replicates.
+    /// The layout for `samples` final states in all, split over the replicates.
     pub fn for_samples(samples: u64) -> Layout {
         let per = ((samples / REPLICATES as u64) as usize).max(MIN_PARTICLES);
+        let tempering = per.div_ceil(FINAL_GROWTH).max(MIN_PARTICLES);
         let length = CHAIN_LENGTH;
         // An even number of chains, so the two halves of cross-fitting are whole chains.
+        let chains = tempering.div_ceil(length).next_multiple_of(2);
         Layout {
-            chains: per.div_ceil(length).next_multiple_of(2),
+            chains,
             length,
+            final_length: per.div_ceil(chains).max(length),
         }
     }
 
-    /// Particles per replicate.
+    /// Particles per replicate while tempering.
     pub fn particles(self) -> usize {
         self.chains * self.length
     }
 
-    /// Particles over all replicates: the `samples` an answer reports.
+    /// Final states per replicate.
+    pub fn final_particles(self) -> usize {
+        self.chains * self.final_length
+    }
+
+    /// Final states over all replicates: the `samples` an answer reports.
     pub fn total(self) -> u64 {
-        (self.particles() * REPLICATES) as u64
+        (self.final_particles() * REPLICATES) as u64
     }
 }
 
@@ -273,7 +291,7 @@ pub fn solve(
                     ^ r as u64;
                 let mut rng = SmallRng::seed_from_u64(mix(seed));
                 let outcome = population::run(&problem, layout, &mut rng, &cx);
-                super::add_progress(layout.particles() as u64);
+                super::add_progress(layout.final_particles() as u64);
                 outcome
             })
             .collect();
@@ -455,5 +473,24 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
             .iter()
             .map(|o| o.min_travel)
             .fold(f64::INFINITY, f64::min),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_final_states_are_the_samples_and_tempering_runs_with_a_sixteenth() {
+        let layout = Layout::for_samples(65_536);
+        // 2,048 final states per replicate, from 128 tempering particles in 32 chains.
+        assert_eq!(layout.particles(), 128);
+        assert_eq!(layout.final_particles(), 2_048);
+        assert_eq!(layout.total(), 65_536);
+        // Few samples: tempering keeps its floor, and the chains still move once at the end.
+        let small = Layout::for_samples(2_000);
+        assert_eq!(small.particles(), MIN_PARTICLES);
+        assert_eq!(small.final_length, CHAIN_LENGTH);
+        assert_eq!(small.chains % 2, 0);
     }
 }

@@ -7,7 +7,9 @@
 //! incremental weight; then *waste-free* rejuvenation (Dau & Chopin, 2022): `M` ancestors
 //! are drawn by systematic resampling and each is moved `P − 1` times by the random-walk
 //! kernel ([`super::kernel`]) at the new temperature, and all `M·P` states visited form the
-//! next population (equally weighted). At `β = 1` the weighted population is the answer.
+//! next population (equally weighted). At `β = 1` the population is resampled once more and
+//! its chains run on at the posterior to `Layout::final_length` states each, every move
+//! recorded: those equally weighted states are the answer.
 
 use super::kernel::Proposal;
 use super::local::Reach;
@@ -280,7 +282,198 @@ impl<'p> Moves<'p> {
     }
 }
 
-/// Runs one replicate with `layout`'s particles.
+/// A population: per particle its scores (`d` each), log likelihood, target values (`k`
+/// each) and identity (new at every accepted move, so that copies made by resampling can be
+/// told from distinct states).
+struct Population {
+    z: Vec<f64>,
+    ll: Vec<f64>,
+    values: Vec<f64>,
+    ids: Vec<u64>,
+}
+
+impl Population {
+    fn zeros(n: usize, d: usize, k: usize) -> Population {
+        Population {
+            z: vec![0.0; n * d],
+            ll: vec![0.0; n],
+            values: vec![0.0; n * k],
+            ids: vec![0; n],
+        }
+    }
+}
+
+/// What the moves adapt from stage to stage.
+struct Tuning {
+    /// The random walk's scale (of the population's shape).
+    scale: f64,
+    /// A sweep's one-coordinate step, in units of the coordinate's population sd.
+    coordinate_scale: f64,
+    /// Whether sweeps still alternate with independence steps: dropped for the rest of the
+    /// run once a stage accepts fewer than `MIN_INDEPENDENCE_ACCEPTANCE` of them (a Gaussian
+    /// fit of many coordinates from a few hundred particles is rarely accepted, and each
+    /// rejected step costs a whole evaluation and another to return to the state).
+    independence: bool,
+    /// Metropolis–Hastings steps (or sweeps) between two recorded states of a chain.
+    substeps: usize,
+}
+
+/// What one stage's moves did.
+struct Tallies {
+    /// Whole-vector steps accepted, tried.
+    accepted: u64,
+    tried: u64,
+    /// One-coordinate steps of the sweeps accepted, tried.
+    coordinate_accepted: u64,
+    coordinate_tried: u64,
+    /// Squared whitened jumps per coordinate, summed over the moves made.
+    travelled: f64,
+    /// Steps and sweeps made.
+    moves: u64,
+}
+
+/// One rejuvenation stage at inverse temperature `beta` (waste-free): `chains` ancestors drawn
+/// from `pop` weighted by `weights`, each moved `length − 1` times (each move `substeps`
+/// Metropolis–Hastings steps or sweeps); the `chains · length` states visited, ancestors
+/// included, are the next population, equally weighted.
+///
+/// Cross-fitting: the population's two halves (whole chains each) are resampled separately,
+/// and each half moves with the proposal fitted on the *other* half. A proposal fitted on the
+/// particles it moves is not exactly invariant for them (each particle pulls the fit towards
+/// itself); measured on a 21-dimensional posterior, that biased the answer by several
+/// standard errors.
+#[allow(clippy::too_many_arguments)]
+fn rejuvenate(
+    problem: &Problem,
+    evaluator: &mut Evaluator,
+    pop: &Population,
+    weights: &[f64],
+    beta: f64,
+    (chains, length, substeps): (usize, usize, usize),
+    tuning: &Tuning,
+    fresh_id: &mut u64,
+    rng: &mut SmallRng,
+) -> Result<(Population, Tallies, Proposal), Diagnostic> {
+    let d = problem.latent.len();
+    let k = problem.plan.groups[0].targets.len();
+    let n = pop.ll.len();
+    let half = n / 2;
+    let halves = [(0, half), (half, n)];
+    let fits: Vec<Proposal> = halves
+        .iter()
+        .map(|&(a, b)| {
+            let w = renormalised(&weights[a..b]);
+            Proposal::fit(&pop.z[a * d..b * d], &w, d, tuning.scale)
+        })
+        .collect();
+    let mut ancestors = Vec::with_capacity(chains);
+    for (h, &(a, b)) in halves.iter().enumerate() {
+        let count = if h == 0 {
+            chains / 2
+        } else {
+            chains - chains / 2
+        };
+        let mut w = renormalised(&weights[a..b]);
+        let mut offset = a;
+        if w.iter().all(|x| *x == 0.0) {
+            // No weight in this half: draw from the whole population.
+            w = weights.to_vec();
+            offset = 0;
+        }
+        ancestors.extend(systematic(&w, count, rng).into_iter().map(|i| i + offset));
+    }
+    let mut moves = [
+        Moves::new(&fits[1], beta, tuning.coordinate_scale),
+        Moves::new(&fits[0], beta, tuning.coordinate_scale),
+    ];
+    let mut next = Population::zeros(chains * length, d, k);
+    let (mut candidate, mut candidate_values, mut noise) =
+        (vec![0.0; d], vec![0.0; k], vec![0.0; d]);
+    let mut state = vec![0.0; d];
+    let mut state_values = vec![0.0; k];
+    for (j, &a) in ancestors.iter().enumerate() {
+        let moves = &mut moves[usize::from(j >= chains / 2)];
+        let start = j * length;
+        state.copy_from_slice(&pop.z[a * d..(a + 1) * d]);
+        let mut state_ll = pop.ll[a];
+        let mut state_id = pop.ids[a];
+        state_values.copy_from_slice(&pop.values[a * k..(a + 1) * k]);
+        // Whether the sampler holds the evaluation of `state` (what a sweep starts from).
+        let mut synced = false;
+        for i in start..start + length {
+            if i > start {
+                for sub in 0..substeps {
+                    let independent = (problem.reach.is_none() || tuning.independence)
+                        && (i - start + sub) % 2 == 1;
+                    let accepted = moves.accepted + moves.coordinate_accepted;
+                    match (&problem.reach, independent) {
+                        (Some(reach), false) => {
+                            if !synced {
+                                // The same state: its log likelihood again (up to the
+                                // rounding that a sweep's running sum carries).
+                                state_ll = evaluator.eval(&state, rng, &mut state_values)?;
+                            }
+                            state_ll = moves.sweep(
+                                evaluator,
+                                reach,
+                                (&mut state, &mut state_values, state_ll),
+                                rng,
+                            )?;
+                            synced = true;
+                        }
+                        _ => {
+                            let before = moves.accepted;
+                            state_ll = moves.step(
+                                evaluator,
+                                independent,
+                                (&mut state, &mut state_values, state_ll),
+                                (&mut candidate, &mut candidate_values, &mut noise),
+                                rng,
+                            )?;
+                            // The sampler holds the candidate's evaluation.
+                            synced = moves.accepted > before;
+                        }
+                    }
+                    if moves.accepted + moves.coordinate_accepted > accepted {
+                        state_id = *fresh_id;
+                        *fresh_id += 1;
+                    }
+                }
+            }
+            next.ids[i] = state_id;
+            next.z[i * d..(i + 1) * d].copy_from_slice(&state);
+            next.ll[i] = state_ll;
+            next.values[i * k..(i + 1) * k].copy_from_slice(&state_values);
+        }
+    }
+    let tallies = Tallies {
+        accepted: moves[0].accepted + moves[1].accepted,
+        tried: moves[0].tried + moves[1].tried,
+        coordinate_accepted: moves[0].coordinate_accepted + moves[1].coordinate_accepted,
+        coordinate_tried: moves[0].coordinate_tried + moves[1].coordinate_tried,
+        travelled: moves[0].travelled + moves[1].travelled,
+        moves: moves[0].tried + moves[0].sweeps + moves[1].tried + moves[1].sweeps,
+    };
+    let [first, _] = fits
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("two halves"));
+    Ok((next, tallies, first))
+}
+
+/// Model evaluations one stage of `chains` chains of `length` states, `substeps` moves
+/// apart, costs at most.
+fn stage_cost(problem: &Problem, chains: usize, length: usize, substeps: usize) -> u64 {
+    // A sweep costs its share of full evaluations, and one more to bring the sampler back to
+    // the state after an independence step it rejected.
+    let step_cost = problem
+        .reach
+        .as_ref()
+        .map_or(1, |r| r.sweep_cost.ceil() as usize + 1);
+    (chains * (length - 1) * substeps * step_cost) as u64
+}
+
+/// Runs one replicate with `layout`'s particles: tempering with `layout.particles()`, then,
+/// at the posterior, chains of `layout.final_length` states from as many ancestors.
 pub fn run(
     problem: &Problem,
     layout: Layout,
@@ -294,49 +487,43 @@ pub fn run(
         sampler: Sampler::with_scores(&problem.plan, problem.model),
         latent: &problem.latent,
     };
-    let mut z = vec![0.0; n * d];
-    let mut ll = vec![0.0; n];
-    let mut values = vec![0.0; n * k];
+    let mut pop = Population::zeros(n, d, k);
     for i in 0..n {
-        for x in &mut z[i * d..(i + 1) * d] {
+        for x in &mut pop.z[i * d..(i + 1) * d] {
             *x = StandardNormal.sample(rng);
         }
-        ll[i] = evaluator.eval(&z[i * d..(i + 1) * d], rng, &mut values[i * k..(i + 1) * k])?;
+        pop.ll[i] = evaluator.eval(
+            &pop.z[i * d..(i + 1) * d],
+            rng,
+            &mut pop.values[i * k..(i + 1) * k],
+        )?;
+        pop.ids[i] = i as u64;
     }
-    if ll.iter().all(|l| *l == f64::NEG_INFINITY) {
+    if pop.ll.iter().all(|l| *l == f64::NEG_INFINITY) {
         // No particle meets the evidence: this replicate's evidence estimate is 0, and it
         // takes no part in the pooled answer (`super::combine` weighs replicates by it).
         return Ok(Outcome {
             log_z: f64::NEG_INFINITY,
             stages: 0,
-            values,
+            values: pop.values,
             weights: vec![0.0; n],
             min_acceptance: 1.0,
             distinct: 0,
             min_travel: f64::INFINITY,
         });
     }
-    // Each state carries an identity, new at every accepted move, so that copies made by
-    // resampling can be told from distinct states.
-    let mut ids: Vec<u64> = (0..n as u64).collect();
     let mut fresh_id = n as u64;
     let mut evaluations = n as u64;
-    let (mut next_z, mut next_ll, mut next_values) = (z.clone(), ll.clone(), values.clone());
-    let mut next_ids = ids.clone();
-    let (mut candidate, mut candidate_values, mut noise) =
-        (vec![0.0; d], vec![0.0; k], vec![0.0; d]);
     let mut beta = 0.0;
     let mut log_z = 0.0;
-    let mut scale = Proposal::initial_scale(d);
-    let mut coordinate_scale = 1.0;
-    // Whether sweeps still alternate with independence steps: dropped for the rest of the run
-    // once a stage accepts fewer than `MIN_INDEPENDENCE_ACCEPTANCE` of them (a Gaussian fit
-    // of many coordinates from a few hundred particles is rarely accepted, and each rejected
-    // step costs a whole evaluation and another to return to the state).
-    let mut independence = true;
-    // Sweeps start with enough sub-steps for the travel aimed at (a coordinate's step at 44%
-    // acceptance moves it about half an sd); random-walk steps start with one.
-    let mut substeps = if problem.reach.is_some() { 3 } else { 1 };
+    let mut tuning = Tuning {
+        scale: Proposal::initial_scale(d),
+        coordinate_scale: 1.0,
+        independence: true,
+        // Sweeps start with enough sub-steps for the travel aimed at (a coordinate's step at
+        // 44% acceptance moves it about half an sd); random-walk steps start with one.
+        substeps: if problem.reach.is_some() { 3 } else { 1 },
+    };
     let mut min_acceptance: f64 = 1.0;
     let mut min_travel = f64::INFINITY;
     let mut stages = 0;
@@ -358,9 +545,10 @@ pub fn run(
         let delta = if d == 0 {
             remaining
         } else {
-            next_step(&ll, remaining, ESS_FRACTION * n as f64)
+            next_step(&pop.ll, remaining, ESS_FRACTION * n as f64)
         };
-        let log_w: Vec<f64> = ll
+        let log_w: Vec<f64> = pop
+            .ll
             .iter()
             .map(|&l| if l == f64::NEG_INFINITY { l } else { delta * l })
             .collect();
@@ -368,32 +556,28 @@ pub fn run(
         let sum: f64 = log_w.iter().map(|w| (w - max).exp()).sum();
         log_z += max + (sum / n as f64).ln();
         let weights: Vec<f64> = log_w.iter().map(|w| (w - max).exp() / sum).collect();
-        if delta >= remaining {
-            let mut kept: Vec<u64> = ids
-                .iter()
-                .zip(&weights)
-                .filter(|(_, w)| **w > 0.0)
-                .map(|(id, _)| *id)
-                .collect();
-            kept.sort_unstable();
-            kept.dedup();
+        let last = delta >= remaining;
+        if last && d == 0 {
+            // Nothing to move: the weighted population is the answer.
+            let distinct = weights.iter().filter(|w| **w > 0.0).count();
             return Ok(Outcome {
                 log_z,
                 stages,
-                values,
+                values: pop.values,
                 weights,
                 min_acceptance,
-                distinct: kept.len(),
+                distinct,
                 min_travel,
             });
         }
-        // A sweep costs its share of full evaluations, and one more to bring the sampler back
-        // to the state after an independence step it rejected.
-        let step_cost = problem
-            .reach
-            .as_ref()
-            .map_or(1, |r| r.sweep_cost.ceil() as usize + 1);
-        let stage_evaluations = (layout.chains * (layout.length - 1) * substeps * step_cost) as u64;
+        // At the posterior, the chains grow to the final population's length, one state per
+        // move: every state a chain visits at the posterior is a draw worth keeping.
+        let (length, substeps) = if last {
+            (layout.final_length, 1)
+        } else {
+            (layout.length, tuning.substeps)
+        };
+        let stage_evaluations = stage_cost(problem, layout.chains, length, substeps);
         if evaluations + stage_evaluations > cx.max_evaluations {
             return Err(Diagnostic::error(
                 Code::E010,
@@ -408,133 +592,68 @@ pub fn run(
             .with_help("ask with fewer particles (`--samples`), or with `--method is`; the limit is `Config::max_smc_evaluations`"));
         }
         evaluations += stage_evaluations;
-        beta += delta;
-        // Cross-fitting: the population's two halves (whole chains each) are resampled
-        // separately, and each half moves with the proposal fitted on the *other* half. A
-        // proposal fitted on the particles it moves is not exactly invariant for them (each
-        // particle pulls the fit towards itself); measured on a 21-dimensional posterior, that
-        // biased the answer by several standard errors.
-        let half = n / 2;
-        let halves = [(0, half), (half, n)];
-        let fits: Vec<Proposal> = halves
-            .iter()
-            .map(|&(a, b)| {
-                let w = renormalised(&weights[a..b]);
-                Proposal::fit(&z[a * d..b * d], &w, d, scale)
-            })
-            .collect();
-        let mut ancestors = Vec::with_capacity(layout.chains);
-        for (h, &(a, b)) in halves.iter().enumerate() {
-            let chains = if h == 0 {
-                layout.chains / 2
-            } else {
-                layout.chains - layout.chains / 2
-            };
-            let mut w = renormalised(&weights[a..b]);
-            let mut offset = a;
-            if w.iter().all(|x| *x == 0.0) {
-                // No weight in this half: draw from the whole population.
-                w = weights.clone();
-                offset = 0;
-            }
-            ancestors.extend(systematic(&w, chains, rng).into_iter().map(|i| i + offset));
-        }
-        let mut moves = [
-            Moves::new(&fits[1], beta, coordinate_scale),
-            Moves::new(&fits[0], beta, coordinate_scale),
-        ];
-        let mut state = vec![0.0; d];
-        let mut state_values = vec![0.0; k];
-        for (j, &a) in ancestors.iter().enumerate() {
-            let moves = &mut moves[usize::from(j >= layout.chains / 2)];
-            let start = j * layout.length;
-            state.copy_from_slice(&z[a * d..(a + 1) * d]);
-            let mut state_ll = ll[a];
-            let mut state_id = ids[a];
-            state_values.copy_from_slice(&values[a * k..(a + 1) * k]);
-            // Whether the sampler holds the evaluation of `state` (what a sweep starts from).
-            let mut synced = false;
-            for i in start..start + layout.length {
-                if i > start {
-                    for sub in 0..substeps {
-                        let independent =
-                            (problem.reach.is_none() || independence) && (i - start + sub) % 2 == 1;
-                        let accepted = moves.accepted + moves.coordinate_accepted;
-                        match (&problem.reach, independent) {
-                            (Some(reach), false) => {
-                                if !synced {
-                                    // The same state: its log likelihood again (up to the
-                                    // rounding that a sweep's running sum carries).
-                                    state_ll = evaluator.eval(&state, rng, &mut state_values)?;
-                                }
-                                state_ll = moves.sweep(
-                                    &mut evaluator,
-                                    reach,
-                                    (&mut state, &mut state_values, state_ll),
-                                    rng,
-                                )?;
-                                synced = true;
-                            }
-                            _ => {
-                                let before = moves.accepted;
-                                state_ll = moves.step(
-                                    &mut evaluator,
-                                    independent,
-                                    (&mut state, &mut state_values, state_ll),
-                                    (&mut candidate, &mut candidate_values, &mut noise),
-                                    rng,
-                                )?;
-                                // The sampler holds the candidate's evaluation.
-                                synced = moves.accepted > before;
-                            }
-                        }
-                        if moves.accepted + moves.coordinate_accepted > accepted {
-                            state_id = fresh_id;
-                            fresh_id += 1;
-                        }
-                    }
-                }
-                next_ids[i] = state_id;
-                next_z[i * d..(i + 1) * d].copy_from_slice(&state);
-                next_ll[i] = state_ll;
-                next_values[i * k..(i + 1) * k].copy_from_slice(&state_values);
-            }
-        }
-        let accepted = moves[0].accepted + moves[1].accepted;
-        let tried = moves[0].tried + moves[1].tried;
-        let rate = accepted as f64 / tried.max(1) as f64;
-        let coordinate_accepted = moves[0].coordinate_accepted + moves[1].coordinate_accepted;
-        let coordinate_tried = moves[0].coordinate_tried + moves[1].coordinate_tried;
+        beta = if last { 1.0 } else { beta + delta };
+        let (next, tallies, fit) = rejuvenate(
+            problem,
+            &mut evaluator,
+            &pop,
+            &weights,
+            beta,
+            (layout.chains, length, substeps),
+            &tuning,
+            &mut fresh_id,
+            rng,
+        )?;
+        pop = next;
+        let rate = tallies.accepted as f64 / tallies.tried.max(1) as f64;
         min_acceptance = min_acceptance.min(
-            (accepted + coordinate_accepted) as f64 / (tried + coordinate_tried).max(1) as f64,
+            (tallies.accepted + tallies.coordinate_accepted) as f64
+                / (tallies.tried + tallies.coordinate_tried).max(1) as f64,
         );
-        if coordinate_tried > 0 {
+        // How far each chain travelled, in squared posterior sds per coordinate (in the
+        // tempering stages: the final chains start at the posterior, and their correlation is
+        // in the replicates' spread).
+        let per_step = tallies.travelled / tallies.moves.max(1) as f64;
+        let steps = (length - 1).max(1) as f64;
+        if !last {
+            min_travel = min_travel.min(per_step * steps * substeps as f64);
+        }
+        if last {
+            let mut kept = pop.ids.clone();
+            kept.sort_unstable();
+            kept.dedup();
+            let m = pop.ll.len();
+            return Ok(Outcome {
+                log_z,
+                stages,
+                values: pop.values,
+                weights: vec![1.0 / m as f64; m],
+                min_acceptance,
+                distinct: kept.len(),
+                min_travel,
+            });
+        }
+        if tallies.coordinate_tried > 0 {
             // Towards 44% acceptance, optimal for one-dimensional random walks.
-            let coordinate_rate = coordinate_accepted as f64 / coordinate_tried as f64;
-            coordinate_scale =
-                (coordinate_scale * (2.0 * (coordinate_rate - 0.44)).exp()).clamp(1e-3, 10.0);
+            let coordinate_rate =
+                tallies.coordinate_accepted as f64 / tallies.coordinate_tried as f64;
+            tuning.coordinate_scale = (tuning.coordinate_scale
+                * (2.0 * (coordinate_rate - 0.44)).exp())
+            .clamp(1e-3, 10.0);
         }
         // Enough sub-steps that each chain travels about `TRAVEL` posterior sds per
         // coordinate (its squared whitened jumps summed) over its length.
-        let moves_made = tried + moves[0].sweeps + moves[1].sweeps;
-        let per_step = (moves[0].travelled + moves[1].travelled) / moves_made.max(1) as f64;
-        let steps = (layout.length - 1).max(1) as f64;
-        min_travel = min_travel.min(per_step * steps * substeps as f64);
-        substeps = if per_step > 0.0 {
+        tuning.substeps = if per_step > 0.0 {
             ((TRAVEL / (per_step * steps)).ceil() as usize).clamp(1, MAX_SUBSTEPS)
         } else {
             MAX_SUBSTEPS
         };
-        if problem.reach.is_some() && tried > 0 && rate < MIN_INDEPENDENCE_ACCEPTANCE {
-            independence = false;
+        if problem.reach.is_some() && tallies.tried > 0 && rate < MIN_INDEPENDENCE_ACCEPTANCE {
+            tuning.independence = false;
         }
-        if tried > 0 {
-            scale = fits[0].adapted_scale(rate);
+        if tallies.tried > 0 {
+            tuning.scale = fit.adapted_scale(rate);
         }
-        std::mem::swap(&mut z, &mut next_z);
-        std::mem::swap(&mut ll, &mut next_ll);
-        std::mem::swap(&mut values, &mut next_values);
-        std::mem::swap(&mut ids, &mut next_ids);
     }
 }
 
