@@ -557,9 +557,20 @@ pub fn run(
         log_z += max + (sum / n as f64).ln();
         let weights: Vec<f64> = log_w.iter().map(|w| (w - max).exp() / sum).collect();
         let last = delta >= remaining;
-        if last && d == 0 {
-            // Nothing to move: the weighted population is the answer.
-            let distinct = weights.iter().filter(|w| **w > 0.0).count();
+        if last && (d == 0 || layout.final_length <= layout.length) {
+            // Nothing to move, or no more states to gain by moving: the weighted population
+            // is the answer. (Resampling it into a quarter as many chains of four states, the
+            // calibration test's tail case covered 89.8% instead of 92.8%.)
+            let mut kept: Vec<u64> = pop
+                .ids
+                .iter()
+                .zip(&weights)
+                .filter(|(_, w)| **w > 0.0)
+                .map(|(id, _)| *id)
+                .collect();
+            kept.sort_unstable();
+            kept.dedup();
+            let distinct = kept.len();
             return Ok(Outcome {
                 log_z,
                 stages,
