@@ -620,3 +620,25 @@ fn heavy_evidence_on_link_is_answered_exactly_where_greedy_min_fill_needs_too_la
         }
     }
 }
+
+#[test]
+fn munin1_all_marginals_are_answered_one_variable_at_a_time_past_the_tree_cap() {
+    // munin1's junction tree needs a table of 7.2e7 entries without evidence (over the 2²⁴
+    // cap: E010 before); each marginal alone needs only its ancestors. Every one agrees with
+    // its own question (tests/bif.rs and tests/exact_scale.rs check those against pyAgrum).
+    let model = imported("munin1");
+    let (one, answer) = both_ways(&model, "");
+    assert_eq!(answer.method, whatif::results::MethodUsed::Exact);
+    let all = marginals(&answer.body);
+    assert_eq!(all.len(), 186);
+    for ((name, rows), expected) in all.iter().zip(&one) {
+        assert_eq!(rows.len(), expected.len(), "{name}");
+        for ((value, p, _), (value2, q)) in rows.iter().zip(expected) {
+            assert_eq!(value, value2, "{name}");
+            assert!(
+                (p - q).abs() < 1e-12,
+                "P({name} = {value}) = {p} from P(*), {q} asked alone"
+            );
+        }
+    }
+}

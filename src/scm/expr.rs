@@ -380,6 +380,12 @@ impl Ex {
         found
     }
 
+    /// Calls `f` on every node, parents before children, without copying (a counterfactual
+    /// term is one node: its interventions are not entered).
+    pub fn visit_nodes(&self, f: &mut impl FnMut(&Ex)) {
+        self.rewrite_ref(f)
+    }
+
     fn rewrite_ref(&self, f: &mut impl FnMut(&Ex)) {
         f(self);
         match self {

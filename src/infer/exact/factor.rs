@@ -207,9 +207,11 @@ impl<'a> Builder<'a> {
         let mut observed: Vec<Option<f64>> = vec![None; n_slots];
         let mut units: Vec<(usize, Vec<&'a Comp>)> = Vec::new();
         let mut scopes: Vec<Vec<usize>> = Vec::new();
+        let mut outputs: Vec<Vec<usize>> = Vec::new();
         for (i, step) in plan.steps.iter().enumerate() {
             for members in self.noise_groups(step) {
                 let mut scope: Vec<usize> = Vec::new();
+                let mut own = Vec::with_capacity(members.len());
                 for c in &members {
                     let slot = c.world * n + step.var;
                     if let Some(x) = c.clamp {
@@ -219,8 +221,10 @@ impl<'a> Builder<'a> {
                         scope.push(self.alias[s]);
                     });
                     scope.push(slot);
+                    own.push(slot);
                 }
                 scopes.push(scope);
+                outputs.push(own);
                 units.push((i, members));
             }
         }
@@ -228,6 +232,11 @@ impl<'a> Builder<'a> {
         // the rest: its part is built too, so that absorption finds the contradiction (E007).
         let mut seeds = targets.to_vec();
         let indicators = &plan.groups[self.group].indicators;
+        let mut evidence: Vec<usize> = (0..n_slots).filter(|&s| observed[s].is_some()).collect();
+        for e in indicators {
+            slots_of(e, &mut |s| evidence.push(self.alias[s]));
+        }
+        super::prune::drop_barren(&mut scopes, &outputs, &seeds, &evidence, n_slots);
         for e in indicators {
             let mut scope = Vec::new();
             slots_of(e, &mut |s| scope.push(self.alias[s]));
@@ -872,13 +881,10 @@ fn mech_slots(
 
 /// The slots an expression reads when evaluated at `base` (variables are relative to it).
 fn slots_in(e: &Ex, base: usize, f: &mut impl FnMut(usize)) {
-    let _ = e.map(&mut |node| {
-        match node {
-            Ex::Slot(s) => f(*s),
-            Ex::Var(v) => f(base + v),
-            _ => {}
-        }
-        None
+    e.visit_nodes(&mut |node| match node {
+        Ex::Slot(s) => f(*s),
+        Ex::Var(v) => f(base + v),
+        _ => {}
     });
 }
 

@@ -10,8 +10,9 @@
 //!   variables the plan clamps as the observed ones, decides which factors to build at all.
 //! - **Irrelevant parts.** After absorption, two slots share a connected part of the factor
 //!   graph exactly when they are d-connected given the evidence in the ancestral network the
-//!   plan built (the plan already left out barren slots, those that neither a target nor the
-//!   evidence reads, through ancestors). Parts that hold no target multiply the answer and its
+//!   plan built. Barren slots (neither a target nor evidence, nor an ancestor of one) are
+//!   left out first ([`drop_barren`]): the plan leaves them out of a question's plan, but one
+//!   marginal of `P(*)` is answered from the plan of all of them. Parts that hold no target multiply the answer and its
 //!   normaliser by the same number, so they are dropped unsummed — as pyAgrum's relevant-
 //!   potential finder does. Evidence impossible only within such a part is not looked for
 //!   (a built factor that is zero everywhere still gives E007).
@@ -56,6 +57,46 @@ impl Parts {
                 Some(f) if f != r => self.0[r] = f,
                 Some(_) => {}
             }
+        }
+    }
+}
+
+/// Empties the scopes of the barren units: a unit (the factor of one mechanism, whose
+/// `outputs` are the slots it computes, `scopes` holding its parents and outputs) is barren
+/// when none of its outputs is a target or evidence or an ancestor of one. A barren unit sums
+/// to one over its outputs whatever its parents, so leaving it out changes no answer, and it
+/// must be left out before connectivity is judged: an unobserved common child links its
+/// parents in the factor graph although it does not d-connect them. Units come in the plan's
+/// order (parents first); the closure is repeated until it is stable all the same.
+pub(super) fn drop_barren(
+    scopes: &mut [Vec<usize>],
+    outputs: &[Vec<usize>],
+    targets: &[usize],
+    evidence: &[usize],
+    n_slots: usize,
+) {
+    let mut needed = vec![false; n_slots];
+    for &s in targets.iter().chain(evidence) {
+        needed[s] = true;
+    }
+    let mut unit_needed = vec![false; scopes.len()];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for k in (0..scopes.len()).rev() {
+            if unit_needed[k] || !outputs[k].iter().any(|&s| needed[s]) {
+                continue;
+            }
+            unit_needed[k] = true;
+            changed = true;
+            for &s in &scopes[k] {
+                needed[s] = true;
+            }
+        }
+    }
+    for (scope, needed) in scopes.iter_mut().zip(unit_needed) {
+        if !needed {
+            scope.clear();
         }
     }
 }
@@ -214,5 +255,22 @@ mod tests {
         assert_eq!(reduced.observed, vec![(0, 0), (1, 1)]);
         assert_eq!(reduced.factors[0].values, vec![0.25, 0.75]);
         assert_eq!(reduced.constant, 1.0);
+    }
+
+    #[test]
+    fn an_unobserved_common_child_is_barren_and_links_nothing() {
+        // 0 → 2 ← 1, 1 → 3: units in plan order, each with its parents and output.
+        let mut scopes = vec![vec![0], vec![1], vec![0, 1, 2], vec![1, 3]];
+        let outputs = vec![vec![0], vec![1], vec![2], vec![3]];
+        // The target 0, evidence on 3: 2 is barren, 1 and 3 are evidence's ancestors.
+        drop_barren(&mut scopes, &outputs, &[0], &[3], 4);
+        assert_eq!(scopes, vec![vec![0], vec![1], vec![], vec![1, 3]]);
+        let keep = relevant(&scopes, &|s| s == 3, &[0], 4);
+        assert_eq!(keep, vec![true, false, false, false]);
+        // Observed, the child is evidence: it and both its parents stay, and link 0 with 1.
+        let mut scopes = vec![vec![0], vec![1], vec![0, 1, 2], vec![1, 3]];
+        drop_barren(&mut scopes, &outputs, &[0], &[2], 4);
+        assert_eq!(scopes[2], vec![0, 1, 2]);
+        assert!(scopes[3].is_empty());
     }
 }
