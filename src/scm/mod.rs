@@ -101,18 +101,6 @@ impl Var {
         }
     }
 
-    /// [`Var::table_of`] where a question has already recognised the table, else `None`:
-    /// cheap lookups (parents) use it without reading every table of the model.
-    pub fn known_table_of(
-        &self,
-        tree: &std::sync::Arc<DistTree>,
-    ) -> Option<&std::sync::Arc<table::CondTable>> {
-        match &self.kind {
-            VarKind::Stochastic(own) if std::sync::Arc::ptr_eq(own, tree) => self.table.known(),
-            _ => None,
-        }
-    }
-
     /// Whether the variable has edges but no mechanism.
     pub fn is_nonparametric(&self) -> bool {
         matches!(self.kind, VarKind::Nonparametric)

@@ -193,11 +193,6 @@ impl TableCache {
             .get_or_init(|| CondTable::recognise(tree).map(Arc::new))
             .as_ref()
     }
-
-    /// The table, if an earlier [`TableCache::get`] found one (recognises nothing).
-    pub fn known(&self) -> Option<&Arc<CondTable>> {
-        self.0.get().and_then(Option::as_ref)
-    }
 }
 
 #[cfg(test)]

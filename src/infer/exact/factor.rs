@@ -852,8 +852,8 @@ struct Output<'m> {
 }
 
 /// Every slot a mechanism of `var` in the world at `base` reads (a shift's own slot is its
-/// natural value, not a parent; a variable's own table, once recognised, reads its parents —
-/// the slots the walk would find).
+/// natural value, not a parent; a variable's own table reads its parents — the slots a walk of
+/// its tree would find).
 fn mech_slots(
     model: &Model,
     var: usize,
@@ -864,7 +864,10 @@ fn mech_slots(
 ) {
     match mech {
         Mech::Det(e) => slots_in(e, base, f),
-        Mech::Stoch { tree, .. } => match model.vars[var].known_table_of(tree) {
+        // Recognising the table once (kept with the model) costs about one walk of the tree,
+        // which every later question then skips: on mildew with evidence, walking the trees
+        // of the mechanisms pruned away took most of a question's time.
+        Mech::Stoch { tree, .. } => match model.vars[var].table_of(tree) {
             Some(table) => table.parents.iter().for_each(|&p| f(base + p)),
             None => tree.visit_exprs(&mut |e| slots_in(e, base, f)),
         },
