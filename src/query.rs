@@ -21,6 +21,9 @@ use crate::scm::{BinOp, DistTree, Ex, Model, Type, UnOp, VarId, VarKind};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod reads;
+pub use reads::SlotReads;
+
 /// What a target accumulates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TargetKind {
@@ -110,6 +113,8 @@ pub struct Plan {
     pub n_slots: usize,
     pub steps: Vec<Step>,
     pub groups: Vec<Group>,
+    /// What each slot's computation reads (every world's, needed or not).
+    pub reads: SlotReads,
     /// Whether noise is drawn explicitly and pushed through inverse CDFs (several worlds or
     /// groups); otherwise every draw uses the fastest sampler.
     pub coupled: bool,
@@ -375,6 +380,15 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
         }
     }
 
+    let reads = SlotReads::build(
+        model,
+        n,
+        mechs
+            .iter()
+            .zip(&mech_id)
+            .map(|(m, id)| (m.as_ref(), *id == NATURAL)),
+    );
+
     // What each world needs: what targets and evidence read, closed under parents.
     let mut needed = vec![false; n_worlds * n];
     let mut stack: Vec<usize> = Vec::new();
@@ -405,22 +419,20 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
                 let _ = span;
                 return Err(unset_decision(model, v, query_span));
             }
-            Some(m) => mech_inputs(model, m, mech_id[s] == NATURAL, w, v, &mut |s| {
-                stack.push(s)
-            }),
+            Some(_) => stack.extend_from_slice(reads.of(s)),
         }
     }
 
     // Interventions can give a variable new parents (`do(x = if z then 1 else 2)`): order the
     // variables by the parents they have in any world.
-    let order = plan_order(model, n_worlds, &mechs, &mech_id, query_span)?;
+    let order = plan_order(model, n_worlds, &reads, query_span)?;
 
     // Versions: worlds of one group share a computation when mechanism and parents agree. In a
     // plan of one world, each variable's one computation is its own version.
     let version = if n_worlds == 1 {
         (0..n).collect()
     } else {
-        versions(model, &order, &worlds, &needed, &mechs, &mech_id)
+        versions(model, &order, &worlds, &needed, &reads, &mech_id)
     };
 
     // Evidence: clamps on stochastic variables, indicators otherwise.
@@ -567,6 +579,7 @@ pub fn plan(model: &Model, groups: &[GroupSpec], query_span: Span) -> Result<Pla
         n_slots,
         steps,
         groups: out_groups,
+        reads,
         coupled,
         covariances: Covariances::AllPairs,
     })
@@ -579,7 +592,7 @@ fn versions(
     order: &[VarId],
     worlds: &[World],
     needed: &[bool],
-    mechs: &[Option<Mech>],
+    reads: &SlotReads,
     mech_id: &[usize],
 ) -> Vec<usize> {
     let n = model.vars.len();
@@ -591,13 +604,7 @@ fn versions(
             if !needed[s] {
                 continue;
             }
-            let mut parent_versions = Vec::new();
-            if let Some(m) = &mechs[s] {
-                let natural = mech_id[s] == NATURAL;
-                mech_inputs(model, m, natural, w, v, &mut |p| {
-                    parent_versions.push(version[p])
-                });
-            }
+            let parent_versions = reads.of(s).iter().map(|&p| version[p]).collect();
             let key = (world.group, mech_id[s], parent_versions);
             let next = version_ids.len();
             version[s] = *version_ids.entry(key).or_insert(next);
@@ -610,24 +617,23 @@ fn versions(
 fn plan_order(
     model: &Model,
     n_worlds: usize,
-    mechs: &[Option<Mech>],
-    mech_id: &[usize],
+    reads: &SlotReads,
     span: Span,
 ) -> Result<Vec<VarId>, Diagnostic> {
     let n = model.vars.len();
     let mut parents: Vec<Vec<VarId>> = vec![Vec::new(); n];
-    for w in 0..n_worlds {
-        for v in 0..n {
-            let s = w * n + v;
-            if let Some(m) = &mechs[s] {
-                // A nested counterfactual reads a variable of another world; that world is
-                // numbered first, so the same variable is computed there first within a step.
-                mech_inputs(model, m, mech_id[s] == NATURAL, w, v, &mut |input| {
-                    let p = input % n;
-                    if p != v && !parents[v].contains(&p) {
-                        parents[v].push(p);
-                    }
-                });
+    // `listed[p] == v + 1` once `p` is among `v`'s parents (no search of long parent lists).
+    let mut listed = vec![0usize; n];
+    for v in 0..n {
+        for w in 0..n_worlds {
+            // A nested counterfactual reads a variable of another world; that world is
+            // numbered first, so the same variable is computed there first within a step.
+            for &input in reads.of(w * n + v) {
+                let p = input % n;
+                if p != v && listed[p] != v + 1 {
+                    listed[p] = v + 1;
+                    parents[v].push(p);
+                }
             }
         }
     }
@@ -700,63 +706,6 @@ fn natural(model: &Model, v: VarId) -> Option<Mech> {
 
 /// The `mech_id` of a variable's own mechanism (an intervention's is its id, from 1).
 const NATURAL: usize = 0;
-
-/// The slots the mechanism of variable `v` in world `w` reads: its parents in `w` and, for an
-/// intervention's mechanism (not `natural`), the slots of other worlds its value names.
-fn mech_inputs(
-    model: &Model,
-    m: &Mech,
-    natural: bool,
-    w: usize,
-    v: VarId,
-    f: &mut impl FnMut(usize),
-) {
-    let n = model.vars.len();
-    mech_parents(model, m, v, &mut |p| f(w * n + p));
-    if !natural {
-        mech_other_worlds(model, m, v, f);
-    }
-}
-
-/// The variables a mechanism reads in its world (a variable's own mechanism: its parents as
-/// the check found them, the same variables without repeats, found without walking its tree —
-/// an imported table's tree is large, and a plan looks at every variable's parents).
-fn mech_parents(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(VarId)) {
-    match m {
-        Mech::Det(e) => e.visit_vars(f),
-        Mech::Stoch { tree, .. } => match &model.vars[v].kind {
-            VarKind::Stochastic(own) if Arc::ptr_eq(own, tree) => {
-                model.vars[v].parents.iter().for_each(|&p| f(p))
-            }
-            _ => tree.visit_vars(f),
-        },
-        Mech::Shift { natural, shift } => {
-            mech_parents(model, natural, v, f);
-            shift.visit_vars(&mut |p| {
-                if p != v {
-                    f(p)
-                }
-            });
-        }
-    }
-}
-
-/// The slots of other worlds a mechanism reads (nested counterfactuals in its world's
-/// interventions). A variable's own mechanism reads none.
-fn mech_other_worlds(model: &Model, m: &Mech, v: VarId, f: &mut impl FnMut(usize)) {
-    match m {
-        Mech::Det(e) => e.visit_slots(f),
-        Mech::Stoch { tree, .. } => {
-            if !matches!(&model.vars[v].kind, VarKind::Stochastic(own) if Arc::ptr_eq(own, tree)) {
-                tree.visit_exprs(&mut |e| e.visit_slots(f));
-            }
-        }
-        Mech::Shift { natural, shift } => {
-            mech_other_worlds(model, natural, v, f);
-            shift.visit_slots(f);
-        }
-    }
-}
 
 /// E007 for a second observation of one computation that contradicts the first.
 fn contradiction(model: &Model, v: VarId, text: &str, first: &str, span: Span) -> Diagnostic {

@@ -217,9 +217,7 @@ impl<'a> Builder<'a> {
                     if let Some(x) = c.clamp {
                         observed[slot] = Some(x);
                     }
-                    mech_slots(self.model, step.var, &c.mech, c.world * n, slot, &mut |s| {
-                        scope.push(self.alias[s]);
-                    });
+                    scope.extend(plan.reads.of(slot).iter().map(|&s| self.alias[s]));
                     scope.push(slot);
                     own.push(slot);
                 }
@@ -326,12 +324,12 @@ impl<'a> Builder<'a> {
         }
         let mut parents: Vec<usize> = Vec::new();
         for o in outputs {
-            mech_slots(model, var, o.mech, o.base, o.slot, &mut |s| {
+            for &s in self.plan.reads.of(o.slot) {
                 let s = self.alias[s];
                 if s != o.slot && !parents.contains(&s) {
                     parents.push(s);
                 }
-            });
+            }
         }
         let parent_cards = self.cards(&parents);
         let n_rows = self
@@ -851,49 +849,13 @@ struct Output<'m> {
     clamp: Option<f64>,
 }
 
-/// Every slot a mechanism of `var` in the world at `base` reads (a shift's own slot is its
-/// natural value, not a parent; a variable's own table reads its parents — the slots a walk of
-/// its tree would find).
-fn mech_slots(
-    model: &Model,
-    var: usize,
-    mech: &Mech,
-    base: usize,
-    own: usize,
-    f: &mut impl FnMut(usize),
-) {
-    match mech {
-        Mech::Det(e) => slots_in(e, base, f),
-        // Recognising the table once (kept with the model) costs about one walk of the tree,
-        // which every later question then skips: on mildew with evidence, walking the trees
-        // of the mechanisms pruned away took most of a question's time.
-        Mech::Stoch { tree, .. } => match model.vars[var].table_of(tree) {
-            Some(table) => table.parents.iter().for_each(|&p| f(base + p)),
-            None => tree.visit_exprs(&mut |e| slots_in(e, base, f)),
-        },
-        Mech::Shift { natural, shift } => {
-            mech_slots(model, var, natural, base, own, f);
-            slots_in(shift, base, &mut |s| {
-                if s != own {
-                    f(s)
-                }
-            });
-        }
-    }
-}
-
-/// The slots an expression reads when evaluated at `base` (variables are relative to it).
-fn slots_in(e: &Ex, base: usize, f: &mut impl FnMut(usize)) {
+/// The slots a plan-level expression (targets, evidence) reads: its own slots, and its
+/// variables, which are the factual world's (world 0) slots.
+pub(super) fn slots_of(e: &Ex, f: &mut impl FnMut(usize)) {
     e.visit_nodes(&mut |node| match node {
-        Ex::Slot(s) => f(*s),
-        Ex::Var(v) => f(base + v),
+        Ex::Slot(s) | Ex::Var(s) => f(*s),
         _ => {}
     });
-}
-
-/// The slots a plan-level expression (targets, evidence) reads.
-pub(super) fn slots_of(e: &Ex, f: &mut impl FnMut(usize)) {
-    slots_in(e, 0, f)
 }
 
 /// 1 where `holds`, else 0.

@@ -7,11 +7,10 @@
 //! one per coordinate. The reach is found by one forward pass over the steps per coordinate:
 //! a step is reached when it draws the coordinate's noise or reads (in any world, through
 //! any expression of its computations or of its evidence's distributions) a value an earlier
-//! reached step wrote.
+//! reached step wrote. What each computation reads is the plan's ([`Plan::reads`]).
 
-use crate::query::{Mech, Plan};
-use crate::scm::DistTree;
-use crate::scm::Ex;
+use super::noise_slots;
+use crate::query::Plan;
 
 /// Per latent coordinate, the steps (indices into the plan's steps, increasing) its noise
 /// reaches.
@@ -29,26 +28,28 @@ struct StepUse {
 }
 
 /// The reach of every slot of `latent` in `plan`, or `None` when the analysis would cost
-/// more than `max_work` (coordinates × reads) or an expression reads what it cannot place (a
-/// counterfactual term not assigned to a world).
+/// more than `max_work` (coordinates × reads).
 pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
     let n = plan.n_vars;
     let mut uses = Vec::with_capacity(plan.steps.len());
-    let mut opaque = false;
     for step in &plan.steps {
         let mut u = StepUse {
             reads: Vec::new(),
             writes: Vec::new(),
             noise: Vec::new(),
         };
+        // An observation's distribution is the mechanism of the slot it observes.
         for clamp in &step.clamps {
-            for (world, tree, _) in &clamp.observations {
-                opaque |= tree_reads(tree, world * n, &mut u.reads);
+            for (world, _, _) in &clamp.observations {
+                u.reads
+                    .extend_from_slice(plan.reads.of(world * n + step.var));
             }
         }
         for comp in &step.comps {
-            opaque |= mech_reads(&comp.mech, comp.world * n, &mut u.reads, &mut u.noise);
-            u.writes.push(comp.world * n + step.var);
+            let slot = comp.world * n + step.var;
+            u.reads.extend_from_slice(plan.reads.of(slot));
+            noise_slots(&comp.mech, &mut u.noise);
+            u.writes.push(slot);
             u.writes
                 .extend(comp.copies.iter().map(|c| c * n + step.var));
         }
@@ -57,7 +58,7 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
         uses.push(u);
     }
     let reads: usize = uses.iter().map(|u| u.reads.len() + u.noise.len() + 1).sum();
-    if opaque || reads.saturating_mul(latent.len()) > max_work {
+    if reads.saturating_mul(latent.len()) > max_work {
         return None;
     }
     let mut reached = vec![false; plan.n_worlds * n];
@@ -87,38 +88,4 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
         steps,
         sweep_cost: total as f64 / plan.steps.len().max(1) as f64,
     })
-}
-
-/// Adds the values `e` reads, evaluated at world offset `base`; true if it reads one it
-/// cannot place.
-fn expr_reads(e: &Ex, base: usize, out: &mut Vec<usize>) -> bool {
-    e.visit_vars(&mut |v| out.push(base + v));
-    e.visit_slots(&mut |s| out.push(s));
-    e.has_counterfactual()
-}
-
-/// Adds the values a distribution tree reads (conditions and parameters).
-fn tree_reads(tree: &DistTree, base: usize, out: &mut Vec<usize>) -> bool {
-    let mut opaque = false;
-    let _ = tree.map_exprs(&mut |e| {
-        opaque |= expr_reads(e, base, out);
-        e.clone()
-    });
-    opaque
-}
-
-/// Adds the values and noise slots a mechanism reads.
-fn mech_reads(mech: &Mech, base: usize, out: &mut Vec<usize>, noise: &mut Vec<usize>) -> bool {
-    match mech {
-        Mech::Det(e) => expr_reads(e, base, out),
-        Mech::Stoch { tree, slot } => {
-            noise.push(*slot);
-            tree_reads(tree, base, out)
-        }
-        Mech::Shift { natural, shift } => {
-            // `shift` reads the natural value, which the step itself wrote.
-            let a = mech_reads(natural, base, out, noise);
-            a | expr_reads(shift, base, out)
-        }
-    }
 }
