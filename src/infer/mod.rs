@@ -825,21 +825,33 @@ fn declared_values(model: &Model, target: &crate::scm::Ex) -> Vec<f64> {
     if var.ty != Type::Label {
         return domain.clone();
     }
-    let mut listed: Vec<f64> = match &var.kind {
-        crate::scm::VarKind::Stochastic(tree) => tree
-            .leaves()
-            .iter()
-            .flat_map(|leaf| match &leaf.kind {
-                crate::scm::dist::DistKind::Categorical { labels } => labels.clone(),
-                _ => Vec::new(),
-            })
-            .collect(),
-        crate::scm::VarKind::Decision(values) => values.clone(),
-        crate::scm::VarKind::Deterministic(_) | crate::scm::VarKind::Nonparametric => Vec::new(),
-    };
-    listed.extend(domain);
+    let mut listed: Vec<f64> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    listed.retain(|x| seen.insert(x.to_bits()));
+    let mut list = |values: &[f64]| {
+        for x in values {
+            if seen.insert(x.to_bits()) {
+                listed.push(*x);
+            }
+        }
+    };
+    match &var.kind {
+        crate::scm::VarKind::Stochastic(tree) => {
+            // A table's leaves (thousands on mildew) mostly repeat one list of labels: each
+            // run of equal lists is read once.
+            let mut last: Option<&[f64]> = None;
+            for leaf in tree.leaves() {
+                if let crate::scm::dist::DistKind::Categorical { labels } = &leaf.kind
+                    && last != Some(labels.as_slice())
+                {
+                    list(labels);
+                    last = Some(labels);
+                }
+            }
+        }
+        crate::scm::VarKind::Decision(values) => list(values),
+        crate::scm::VarKind::Deterministic(_) | crate::scm::VarKind::Nonparametric => {}
+    }
+    list(domain);
     listed
 }
 
