@@ -204,9 +204,10 @@ struct Apart<'a> {
     group: usize,
     cap: usize,
     span: Span,
-    /// Per distinct target slot, its piece when kept (the others are prepared again when
-    /// answered, so that a network's worth of pieces is never held at once).
-    pieces: Vec<(usize, Option<Piece<'a>>)>,
+    /// Per distinct target slot, its piece when kept, else its elimination order (the
+    /// factors of the others are built again when answered, so that a network's worth of
+    /// pieces is never held at once; their orders, the dearer part, are not found again).
+    pieces: Vec<(usize, Result<Piece<'a>, order::Order>)>,
     work: f64,
     largest: f64,
 }
@@ -219,7 +220,7 @@ impl<'a> Prepared<'a> {
             Prepared::Apart(apart) => apart
                 .pieces
                 .iter()
-                .filter_map(|(_, p)| p.as_ref())
+                .filter_map(|(_, p)| p.as_ref().ok())
                 .map(Piece::entries)
                 .sum(),
         }
@@ -260,7 +261,7 @@ impl<'a> Prepared<'a> {
         }
         let calibrate = all_marginals(plan, group);
         let whole = Piece::new(
-            plan, model, group, &targets, calibrate, cap, span, tabulated,
+            plan, model, group, &targets, calibrate, cap, span, tabulated, None,
         )?;
         if whole.order.largest <= cap as f64 {
             return Ok(Prepared::Whole(whole));
@@ -284,16 +285,19 @@ impl<'a> Prepared<'a> {
             if k % 16 == 15 {
                 crate::infer::check_cancel()?;
             }
-            let piece = Piece::new(plan, model, group, &[t], false, cap, span, tabulated)?;
+            let piece = Piece::new(plan, model, group, &[t], false, cap, span, tabulated, None)?;
             if piece.order.largest > cap as f64 {
                 return Err(over_cap(cap, piece.order.largest, span));
             }
             apart.work += piece.order.work;
             apart.largest = apart.largest.max(piece.order.largest);
             kept = kept.saturating_add(piece.entries());
-            apart
-                .pieces
-                .push((t, (kept <= Ready::KEPT_ENTRIES).then_some(piece)));
+            let kept_or_order = if kept <= Ready::KEPT_ENTRIES {
+                Ok(piece)
+            } else {
+                Err(piece.order)
+            };
+            apart.pieces.push((t, kept_or_order));
         }
         Ok(Prepared::Apart(apart))
     }
@@ -329,8 +333,8 @@ impl Apart<'_> {
         let mut marginal: Vec<(usize, Vec<(f64, f64)>)> = Vec::with_capacity(self.pieces.len());
         for (t, kept) in self.pieces {
             let piece = match kept {
-                Some(piece) => piece,
-                None => Piece::new(
+                Ok(piece) => piece,
+                Err(order) => Piece::new(
                     self.plan,
                     self.model,
                     self.group,
@@ -339,6 +343,7 @@ impl Apart<'_> {
                     self.cap,
                     self.span,
                     &mut Default::default(),
+                    Some(order),
                 )?,
             };
             if alias.is_empty() {
@@ -387,7 +392,8 @@ impl<'a> Piece<'a> {
 
     /// Builds and prunes the factors that matter for `targets` (slots, aliased) and orders
     /// them: every slot eliminated when `calibrate`, else all but the unobserved targets. The
-    /// order may build a table over the cap; the caller decides.
+    /// order may build a table over the cap; the caller decides. `known`: the order found
+    /// when the same piece was built before (the factors built the same way, so it fits).
     #[allow(clippy::too_many_arguments)]
     fn new(
         plan: &'a Plan,
@@ -398,6 +404,7 @@ impl<'a> Piece<'a> {
         cap: usize,
         span: Span,
         tabulated: &mut factor::Tabulated,
+        known: Option<order::Order>,
     ) -> Result<Piece<'a>, Diagnostic> {
         let mut builder = Builder::new(plan, model, group, cap, span);
         let n_slots = plan.n_vars * plan.n_worlds;
@@ -408,6 +415,14 @@ impl<'a> Piece<'a> {
         let factors = std::mem::take(&mut builder.factors);
         let unreduced: Vec<Vec<usize>> = factors.iter().map(|f| f.slots.clone()).collect();
         let reduced = prune::reduce(factors, &observed, targets, n_slots);
+        if let Some(order) = known {
+            return Ok(Piece {
+                builder,
+                reduced,
+                order,
+                calibrate,
+            });
+        }
         let mut free_target = vec![false; n_slots];
         if !calibrate {
             for &t in targets {
@@ -420,7 +435,12 @@ impl<'a> Piece<'a> {
         let scopes: Vec<&[usize]> = reduced.factors.iter().map(|f| f.slots.as_slice()).collect();
         let card = |s: usize| builder.domains[s].values.len();
         let mut order = order::weighted_min_fill(&scopes, card, |s| free_target[s], cap as f64)?;
-        if order.largest > cap as f64 {
+        let absorbed = scopes.len() != unreduced.len()
+            || scopes
+                .iter()
+                .zip(&unreduced)
+                .any(|(a, b)| *a != b.as_slice());
+        if order.largest > cap as f64 && absorbed {
             // Absorbing evidence can mislead the greedy ordering. An order of the graph before
             // absorption, followed on the graph after, builds no larger tables than it did
             // before: whatever the network needs without evidence, it needs no more with it.
