@@ -68,10 +68,17 @@ pub struct Details {
     /// The most tempering stages one of sequential Monte Carlo's replicates took.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stages: Option<usize>,
-    /// Why `--method auto` chose this method, when its pilot run of likelihood weighting
-    /// decided: it chose sequential Monte Carlo, or kept likelihood weighting.
+    /// Why `--method auto` chose the engine that answered: an exact engine's largest table
+    /// (or covariance) against auto's limit; for a sampler, why the exact engines did not
+    /// answer and, with evidence, what likelihood weighting's pilot run found (it kept
+    /// likelihood weighting, or chose sequential Monte Carlo). Absent for a method named
+    /// with `--method`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub method_reason: Option<String>,
+    /// The engine that answered a query: `variable_elimination`, `gaussian` (exact),
+    /// `table_sampler`, `linear_sampler`, `interpreter` (likelihood weighting) or `smc`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub engine: Option<String>,
 }
 
 /// How an answer varies across refits of the model's `?` parameters on bootstrap resamples of

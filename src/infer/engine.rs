@@ -9,7 +9,7 @@
 //! 1. each engine the options allow *assesses* the plan — `Ok(Cost)` or
 //!    `Err(Unsupported { reason })`, a typed reason — without running it ([`assess`]); the
 //!    exact engines first, and the samplers only when the exact verdicts leave the choice open
-//!    ([`assess_for_choice`]: an exact engine that accepts with little work answers whatever
+//!    ([`Assessing::for_choice`]: an exact engine that accepts with little work answers whatever
 //!    sampling would cost);
 //! 2. [`choose`], a pure function of those verdicts and the options, picks the engine: only
 //!    the engines the method allows (`--method exact` the exact ones, `--method is` the
@@ -90,6 +90,18 @@ impl Engine {
             Engine::Smc => crate::results::MethodUsed::Smc,
             e if e.is_exact() => crate::results::MethodUsed::Exact,
             _ => crate::results::MethodUsed::Is,
+        }
+    }
+
+    /// The engine's name in answers' JSON (`"engine"`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Engine::VariableElimination => "variable_elimination",
+            Engine::Gaussian => "gaussian",
+            Engine::TableSampler => "table_sampler",
+            Engine::LinearSampler => "linear_sampler",
+            Engine::Interpreter => "interpreter",
+            Engine::Smc => "smc",
         }
     }
 
@@ -404,48 +416,149 @@ fn exact_decides<T>(verdicts: &[(Engine, Result<(Cost, T), Unsupported>)]) -> bo
     accepting.peek().is_some() && accepting.all(|(cost, _)| cost.rank() <= AUTO_EXACT_WORK)
 }
 
-/// The verdicts [`choose`] needs: those of the engines the options allow, the exact ones
-/// first and the others only when the exact ones' leave the choice open ([`exact_decides`]),
-/// so that a plan variable elimination or Gaussian algebra answers cheaply is not also
-/// compiled for the samplers. [`complete_assessment`] adds the rest when an exact engine
-/// declines while running.
-fn assess_for_choice<'a>(
-    plan: &'a Plan,
-    model: &'a Model,
-    settings: &Settings,
-    budget: &Budget,
-    span: Span,
-) -> Vec<Assessed<'a>> {
-    let (exact, others): (Vec<Engine>, Vec<Engine>) = Engine::ALL
+/// The engines the options let answer: the method's (or only the one a test forces), in
+/// [`Engine::ALL`]'s order.
+fn allowed_engines(settings: &Settings) -> impl Iterator<Item = Engine> + use<> {
+    let (method, forced) = (settings.method, settings.forced);
+    Engine::ALL
         .into_iter()
-        .filter(|&e| allows(settings.method, settings.forced, e))
-        .partition(|e| e.is_exact());
-    let mut assessed = assess(&exact, plan, model, settings, budget, span);
-    if !exact_decides(&assessed) {
-        assessed.extend(assess(&others, plan, model, settings, budget, span));
-    }
-    assessed
+        .filter(move |&e| allows(method, forced, e))
 }
 
-/// Adds the verdicts [`assess_for_choice`] left out, if any are missing and the exact
-/// engines' verdicts no longer decide the choice.
-fn complete_assessment<'a>(
-    assessed: &mut Vec<Assessed<'a>>,
+/// One plan being assessed for the engine choice: what every engine's verdict reads.
+struct Assessing<'a, 's> {
     plan: &'a Plan,
     model: &'a Model,
-    settings: &Settings,
-    budget: &Budget,
+    settings: &'s Settings<'s>,
+    budget: &'s Budget<'s>,
     span: Span,
-) {
-    if exact_decides(assessed) {
-        return;
+}
+
+impl<'a> Assessing<'a, '_> {
+    /// The verdicts [`choose`] needs: those of the engines the options allow, the exact ones
+    /// first and the others only when the exact ones' leave the choice open
+    /// ([`exact_decides`]), so that a plan variable elimination or Gaussian algebra answers
+    /// cheaply is not also compiled for the samplers. [`Assessing::complete`] adds the rest
+    /// when an exact engine declines while running.
+    fn for_choice(&self) -> Vec<Assessed<'a>> {
+        let (exact, others): (Vec<Engine>, Vec<Engine>) =
+            allowed_engines(self.settings).partition(|e| e.is_exact());
+        let mut assessed = self.assess(&exact);
+        if !exact_decides(&assessed) {
+            assessed.extend(self.assess(&others));
+        }
+        assessed
     }
-    let missing: Vec<Engine> = Engine::ALL
-        .into_iter()
-        .filter(|&e| allows(settings.method, settings.forced, e))
-        .filter(|e| !assessed.iter().any(|(a, _)| a == e))
-        .collect();
-    assessed.extend(assess(&missing, plan, model, settings, budget, span));
+
+    /// Adds the verdicts [`Assessing::for_choice`] left out, if any are missing and the exact
+    /// engines' verdicts no longer decide the choice.
+    fn complete(&self, assessed: &mut Vec<Assessed<'a>>) {
+        if exact_decides(assessed) {
+            return;
+        }
+        let missing: Vec<Engine> = allowed_engines(self.settings)
+            .filter(|e| !assessed.iter().any(|(a, _)| a == e))
+            .collect();
+        assessed.extend(self.assess(&missing));
+    }
+
+    /// The verdicts of `engines` on the plan, with what each prepared.
+    fn assess(&self, engines: &[Engine]) -> Vec<Assessed<'a>> {
+        let Assessing {
+            plan,
+            model,
+            settings,
+            budget,
+            span,
+        } = *self;
+        let samples = budget.samples as f64;
+        let steps = plan
+            .steps
+            .iter()
+            .map(|s| s.comps.len())
+            .sum::<usize>()
+            .max(1) as f64;
+        let one_group = |engine: Engine| {
+            if plan.groups.len() == 1 {
+                Ok(())
+            } else {
+                Err(Unsupported {
+                    engine,
+                    reason: Reason::Shape("the compiled samplers take one group"),
+                })
+            }
+        };
+        engines
+            .iter()
+            .map(|&engine| {
+                let verdict = match engine {
+                    // The exact cost of its elimination order (`exact::prepare`, which keeps the
+                    // factors and orders for running); an error that is not E010 belongs to the
+                    // question and shows when it runs.
+                    Engine::VariableElimination => {
+                        match exact::prepare(plan, model, settings.max_factor_size as u64, span) {
+                            Ok(ready) => Ok((Cost::Work(ready.cost.work), Prepared::Exact(ready))),
+                            Err(d) if d.code == Some(Code::E010) => Err(Unsupported {
+                                engine,
+                                reason: Reason::Engine(d),
+                            }),
+                            Err(_) => Ok((Cost::Unknown, Prepared::Nothing)),
+                        }
+                    }
+                    Engine::Gaussian => gaussian::prepare(plan, model).and_then(|p| {
+                        let entries = (p.width as f64) * (p.width as f64);
+                        let limit = settings.max_gaussian_entries as f64;
+                        if entries > limit {
+                            Err(Unsupported {
+                                engine,
+                                reason: Reason::TooBig {
+                                    what: "a covariance matrix with a number of entries",
+                                    size: entries,
+                                    limit,
+                                },
+                            })
+                        } else {
+                            Ok((Cost::Work(p.work), Prepared::Gaussian(p)))
+                        }
+                    }),
+                    Engine::LinearSampler => one_group(engine).and_then(|()| {
+                        Compiled::linear(plan)
+                            .map(|c| (Cost::Work(samples * steps), Prepared::Linear(c)))
+                            .ok_or(Unsupported {
+                                engine,
+                                reason: Reason::Shape(
+                                    "the linear sampler takes linear-Gaussian plans of one world",
+                                ),
+                            })
+                    }),
+                    // Its tables are built when it runs (it may decline then).
+                    Engine::TableSampler => one_group(engine)
+                        .map(|()| (Cost::Work(2.0 * samples * steps), Prepared::Nothing)),
+                    Engine::Interpreter => {
+                        Ok((Cost::Work(10.0 * samples * steps), Prepared::Nothing))
+                    }
+                    // Its memory is known before it runs; its stages are bounded while it runs.
+                    Engine::Smc => {
+                        let values = super::smc::values_needed(plan, model, budget.samples);
+                        let limit = settings.smc.max_values as f64;
+                        if values > limit {
+                            Err(Unsupported {
+                                engine,
+                                reason: Reason::TooBig {
+                                    what: "particles × latent noise values",
+                                    size: values,
+                                    limit,
+                                },
+                            })
+                        } else {
+                            Ok((Cost::Work(100.0 * samples * steps), Prepared::Nothing))
+                        }
+                    }
+                };
+                (engine, verdict)
+            })
+            .collect()
+    }
 }
 
 /// An engine's verdict on a plan, with what it prepared.
@@ -458,102 +571,6 @@ enum Prepared<'a> {
     Exact(exact::Ready<'a>),
     Gaussian(gaussian::Prepared),
     Linear(Compiled),
-}
-
-/// The verdicts of `engines` on the plan, with what each prepared.
-fn assess<'a>(
-    engines: &[Engine],
-    plan: &'a Plan,
-    model: &'a Model,
-    settings: &Settings,
-    budget: &Budget,
-    span: Span,
-) -> Vec<Assessed<'a>> {
-    let samples = budget.samples as f64;
-    let steps = plan
-        .steps
-        .iter()
-        .map(|s| s.comps.len())
-        .sum::<usize>()
-        .max(1) as f64;
-    let one_group = |engine: Engine| {
-        if plan.groups.len() == 1 {
-            Ok(())
-        } else {
-            Err(Unsupported {
-                engine,
-                reason: Reason::Shape("the compiled samplers take one group"),
-            })
-        }
-    };
-    engines
-        .iter()
-        .map(|&engine| {
-            let verdict = match engine {
-                // The exact cost of its elimination order (`exact::prepare`, which keeps the
-                // factors and orders for running); an error that is not E010 belongs to the
-                // question and shows when it runs.
-                Engine::VariableElimination => {
-                    match exact::prepare(plan, model, settings.max_factor_size as u64, span) {
-                        Ok(ready) => Ok((Cost::Work(ready.cost.work), Prepared::Exact(ready))),
-                        Err(d) if d.code == Some(Code::E010) => Err(Unsupported {
-                            engine,
-                            reason: Reason::Engine(d),
-                        }),
-                        Err(_) => Ok((Cost::Unknown, Prepared::Nothing)),
-                    }
-                }
-                Engine::Gaussian => gaussian::prepare(plan, model).and_then(|p| {
-                    let entries = (p.width as f64) * (p.width as f64);
-                    let limit = settings.max_gaussian_entries as f64;
-                    if entries > limit {
-                        Err(Unsupported {
-                            engine,
-                            reason: Reason::TooBig {
-                                what: "a covariance matrix with a number of entries",
-                                size: entries,
-                                limit,
-                            },
-                        })
-                    } else {
-                        Ok((Cost::Work(p.work), Prepared::Gaussian(p)))
-                    }
-                }),
-                Engine::LinearSampler => one_group(engine).and_then(|()| {
-                    Compiled::linear(plan)
-                        .map(|c| (Cost::Work(samples * steps), Prepared::Linear(c)))
-                        .ok_or(Unsupported {
-                            engine,
-                            reason: Reason::Shape(
-                                "the linear sampler takes linear-Gaussian plans of one world",
-                            ),
-                        })
-                }),
-                // Its tables are built when it runs (it may decline then).
-                Engine::TableSampler => one_group(engine)
-                    .map(|()| (Cost::Work(2.0 * samples * steps), Prepared::Nothing)),
-                Engine::Interpreter => Ok((Cost::Work(10.0 * samples * steps), Prepared::Nothing)),
-                // Its memory is known before it runs; its stages are bounded while it runs.
-                Engine::Smc => {
-                    let values = super::smc::values_needed(plan, model, budget.samples);
-                    let limit = settings.smc.max_values as f64;
-                    if values > limit {
-                        Err(Unsupported {
-                            engine,
-                            reason: Reason::TooBig {
-                                what: "particles × latent noise values",
-                                size: values,
-                                limit,
-                            },
-                        })
-                    } else {
-                        Ok((Cost::Work(100.0 * samples * steps), Prepared::Nothing))
-                    }
-                }
-            };
-            (engine, verdict)
-        })
-        .collect()
 }
 
 /// A plan's answer, as the engine that answered gives it.
@@ -578,6 +595,72 @@ pub struct Solved {
     /// What `auto`'s pilot run found when it kept likelihood weighting (`None` when no pilot
     /// ran).
     pub pilot: Option<Pilot>,
+    /// The chosen engine's size when it is exact: what [`Solved::reason`] quotes.
+    pub size: Option<Size>,
+    /// Whether `auto` chose (not a method the user named, nor a test's forced engine).
+    pub auto: bool,
+}
+
+/// What an exact engine's run measured before it started, for explaining `auto`'s choice.
+#[derive(Clone, Copy, Debug)]
+pub enum Size {
+    /// Variable elimination: entries of its largest table, and of every table it builds.
+    Tables { largest: f64, work: f64 },
+    /// Gaussian algebra: the most quantities it keeps at once, and its multiply-adds.
+    Covariance { width: usize, work: f64 },
+}
+
+impl Size {
+    /// What an exact engine's preparation measured.
+    fn of(prepared: &Prepared) -> Option<Size> {
+        match prepared {
+            Prepared::Exact(ready) => Some(Size::Tables {
+                largest: ready.cost.largest,
+                work: ready.cost.work,
+            }),
+            Prepared::Gaussian(p) => Some(Size::Covariance {
+                width: p.width,
+                work: p.work,
+            }),
+            Prepared::Nothing | Prepared::Linear(_) => None,
+        }
+    }
+
+    /// The work [`choose`] weighed.
+    fn work(self) -> f64 {
+        match self {
+            Size::Tables { work, .. } | Size::Covariance { work, .. } => work,
+        }
+    }
+
+    /// The size in words, with how it compares to `auto`'s limit.
+    fn describe(self) -> String {
+        let within = if self.work() <= AUTO_EXACT_WORK {
+            format!("within auto's {}", count(AUTO_EXACT_WORK))
+        } else {
+            "less than sampling's".to_string()
+        };
+        match self {
+            Size::Tables { largest, work } => format!(
+                "its largest table has {} entries, {} in all ({within})",
+                count(largest),
+                count(work)
+            ),
+            Size::Covariance { width, work } => format!(
+                "the question is linear-Gaussian: a covariance of {width} × {width}, about {} multiply-adds ({within})",
+                count(work)
+            ),
+        }
+    }
+}
+
+/// A count for messages: whole below 10,000, else two significant digits (`5.6e6`).
+fn count(x: f64) -> String {
+    if x < 1e4 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1e}").replace(".0e", "e")
+    }
 }
 
 impl Solved {
@@ -591,19 +674,46 @@ impl Solved {
         }
     }
 
-    /// Why `auto` chose SMC, or kept likelihood weighting, after likelihood weighting's pilot
-    /// run: the pilot's verdict, if a pilot decided.
+    /// Why `auto` chose the engine that answered (`None` for a method the user named): an
+    /// exact engine's size against `auto`'s limit; for a sampler, why the exact engines did
+    /// not answer and what likelihood weighting's pilot run found.
     pub fn reason(&self) -> Option<String> {
-        if self.engine.is_likelihood_weighting() {
-            return self.pilot.and_then(Pilot::kept);
-        }
-        if self.engine != Engine::Smc {
+        if !self.auto {
             return None;
         }
-        self.declined
+        let exact_declined = self
+            .declined
             .iter()
-            .find(|u| matches!(u.reason, Reason::LowEss { .. }))
-            .map(|u| format!("auto chose sequential Monte Carlo: {}", u.explain()))
+            .filter(|u| u.engine.is_exact())
+            .map(|u| u.explain().replace("`--method exact` needs", "needs"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let name = self.engine.name();
+        if self.engine.is_exact() {
+            let size = self
+                .size
+                .map_or(String::new(), |s| format!(": {}", s.describe()));
+            return Some(format!("auto chose {name} (exact){size}"));
+        }
+        let kind = if self.engine.is_likelihood_weighting() {
+            " (likelihood weighting)"
+        } else {
+            ""
+        };
+        let pilot = if self.engine.is_likelihood_weighting() {
+            self.pilot.and_then(Pilot::kept)
+        } else {
+            self.declined
+                .iter()
+                .find(|u| matches!(u.reason, Reason::LowEss { .. }))
+                .map(|u| format!("auto chose sequential Monte Carlo: {}", u.explain()))
+        };
+        Some(match (pilot, exact_declined.is_empty()) {
+            (Some(pilot), true) => pilot,
+            (Some(pilot), false) => format!("{pilot}; not exact: {exact_declined}"),
+            (None, true) => format!("auto chose {name}{kind}"),
+            (None, false) => format!("auto chose {name}{kind}; not exact: {exact_declined}"),
+        })
     }
 
     /// (value, standard error) of scalar target `t` of group `g` (a distribution's mean for
@@ -670,11 +780,18 @@ pub fn expected_work(
     span: Span,
     within: impl Fn(f64) -> bool,
 ) -> Option<(Engine, f64)> {
-    let mut verdicts: Vec<(Engine, Result<Cost, Unsupported>)> =
-        assess_for_choice(plan, model, settings, budget, span)
-            .into_iter()
-            .map(|(e, v)| (e, v.map(|(c, _)| c)))
-            .collect();
+    let assessing = Assessing {
+        plan,
+        model,
+        settings,
+        budget,
+        span,
+    };
+    let mut verdicts: Vec<(Engine, Result<Cost, Unsupported>)> = assessing
+        .for_choice()
+        .into_iter()
+        .map(|(e, v)| (e, v.map(|(c, _)| c)))
+        .collect();
     let mut choice = choose(settings.method, settings.forced, &verdicts).ok()?;
     let unpiloted = match verdicts.iter().find(|(e, _)| *e == choice.engine) {
         Some((_, Ok(Cost::Work(w)))) => Some(*w),
@@ -739,11 +856,18 @@ pub fn solve(
     budget: Budget,
     span: Span,
 ) -> Result<Solved, Diagnostic> {
-    let mut assessed = assess_for_choice(plan, model, settings, &budget, span);
+    let assessing = Assessing {
+        plan,
+        model,
+        settings,
+        budget: &budget,
+        span,
+    };
+    let mut assessed = assessing.for_choice();
     let mut piloted = false;
     let mut kept_pilot = None;
     loop {
-        complete_assessment(&mut assessed, plan, model, settings, &budget, span);
+        assessing.complete(&mut assessed);
         let verdicts: Vec<(Engine, Result<Cost, Unsupported>)> = assessed
             .iter()
             .map(|(e, v)| (*e, v.as_ref().map(|(c, _)| *c).map_err(Clone::clone)))
@@ -773,6 +897,7 @@ pub fn solve(
             Ok((_, p)) => p,
             Err(_) => unreachable!("the choice takes only engines that accepted"),
         };
+        let size = Size::of(&prepared);
         match run(choice.engine, prepared, plan, model, settings, budget, span)? {
             Ok(solution) => {
                 return Ok(Solved {
@@ -780,6 +905,8 @@ pub fn solve(
                     engine: choice.engine,
                     declined: choice.declined,
                     pilot: kept_pilot,
+                    size,
+                    auto: settings.method == MethodChoice::Auto && settings.forced.is_none(),
                 });
             }
             Err(unsupported) => assessed[index].1 = Err(unsupported),

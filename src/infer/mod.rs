@@ -235,20 +235,20 @@ pub(crate) fn answer_solved(
     plan: &query::Plan,
     solved: &engine::Solved,
 ) -> Result<Answer, Diagnostic> {
-    match &solved.solution {
+    let mut answer = match &solved.solution {
         engine::Solution::Sampled(acc) => {
-            let mut answer = answer_sampled(model, statement, name, estimand, settings, plan, acc)?;
-            answer.details.method_reason = solved.reason();
-            Ok(answer)
+            answer_sampled(model, statement, name, estimand, settings, plan, acc)?
         }
         engine::Solution::Smc(smc) => {
             let mut answer = answer_smc(model, statement, estimand, plan, smc)?;
             answer.name = name.map(str::to_string);
-            answer.details.method_reason = solved.reason();
-            Ok(answer)
+            answer
         }
-        _ => exact_answer(model, statement, name, estimand, plan, solved),
-    }
+        _ => exact_answer(model, statement, name, estimand, plan, solved)?,
+    };
+    answer.details.method_reason = solved.reason();
+    answer.details.engine = Some(solved.engine.id().to_string());
+    Ok(answer)
 }
 
 /// The answer of an exact engine (variable elimination or Gaussian algebra).

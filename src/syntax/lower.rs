@@ -40,25 +40,34 @@ static ESTIMAND_PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 });
 
 thread_local! {
-    /// The text every span lowering makes points into ([`program_in`]).
-    static SPAN_SOURCE: std::cell::Cell<SourceId> = const { std::cell::Cell::new(SourceId::MODEL) };
+    /// The text every span lowering makes points into, and where in it the parsed part
+    /// starts ([`program_in`]).
+    static SPAN_SOURCE: std::cell::Cell<(SourceId, usize)> =
+        const { std::cell::Cell::new((SourceId::MODEL, 0)) };
 }
 
 fn span_of(pair: &Pair<Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(SPAN_SOURCE.get(), s.start(), s.end())
+    let (id, offset) = SPAN_SOURCE.get();
+    Span::new(id, offset + s.start(), offset + s.end())
 }
 
-/// [`program`], with every span naming the text `id`.
-pub(super) fn program_in(pairs: Pairs<Rule>, config: &Config, id: SourceId) -> Result<Program> {
+/// [`program`], with every span naming the text `id`, of which the parsed text is the part
+/// from byte `offset` on.
+pub(super) fn program_in(
+    pairs: Pairs<Rule>,
+    config: &Config,
+    id: SourceId,
+    offset: usize,
+) -> Result<Program> {
     /// Puts the text back to the model's however lowering ends.
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
-            SPAN_SOURCE.set(SourceId::MODEL);
+            SPAN_SOURCE.set((SourceId::MODEL, 0));
         }
     }
-    SPAN_SOURCE.set(id);
+    SPAN_SOURCE.set((id, offset));
     let _reset = Reset;
     program(pairs, config)
 }

@@ -8,6 +8,7 @@
 //! **Invariant:** `Pair` and `Rule` never leave this module.
 
 mod lower;
+mod table;
 
 pub(crate) use lower::too_deep;
 
@@ -50,6 +51,17 @@ pub fn parse_source(
     id: SourceId,
     config: &Config,
 ) -> Result<Program, Vec<Diagnostic>> {
+    parse_text(source, id, config, true)
+}
+
+/// [`parse_source`], with the tables read by [`table::take_tables`] (`fast_tables`) or, for
+/// comparison in tests, everything by pest.
+fn parse_text(
+    source: &str,
+    id: SourceId,
+    config: &Config,
+    fast_tables: bool,
+) -> Result<Program, Vec<Diagnostic>> {
     let placed = |mut diagnostics: Vec<Diagnostic>| {
         for d in &mut diagnostics {
             d.span = d.span.map(|s| Span::new(id, s.start, s.end));
@@ -64,20 +76,42 @@ pub fn parse_source(
     }
     check_nesting(source, config.max_nesting).map_err(placed)?;
     let blanked = blank_comments(source);
-    let parsed = WhatifParser::parse(Rule::program, &blanked);
-    // Under the fuzzer, every input also checks that the two grammars accept the same texts.
-    #[cfg(fuzzing)]
-    assert_eq!(
-        parsed.is_ok(),
-        DetailedParser::parse(detailed::Rule::program, source).is_ok(),
-        "grammar/fast.pest and grammar/detailed.pest disagree"
-    );
-    let pairs = match parsed {
-        Ok(pairs) => pairs,
-        Err(_) => return Err(placed(vec![detailed_syntax_error(source)])),
+    let tables = if fast_tables {
+        table::take_tables(&blanked, id, config.max_expression_depth)
+    } else {
+        Vec::new()
     };
-    // Lowering names the text in its spans (and its errors') itself.
-    lower::program_in(pairs, config, id).map_err(|d| vec![d])
+    // Pest parses the text between the tables, part by part (each a run of whole statements),
+    // and the tables take their places between them.
+    let mut statements = Vec::new();
+    let mut from = 0;
+    for table in tables.into_iter().map(Some).chain([None]) {
+        let to = table.as_ref().map_or(blanked.len(), |t| t.span.start);
+        let part = &blanked[from..to];
+        if !part.trim_start().is_empty() {
+            let parsed = WhatifParser::parse(Rule::program, part);
+            // Under the fuzzer, every input also checks that the two grammars accept the
+            // same texts.
+            #[cfg(fuzzing)]
+            assert_eq!(
+                parsed.is_ok(),
+                DetailedParser::parse(detailed::Rule::program, source).is_ok(),
+                "grammar/fast.pest and grammar/detailed.pest disagree"
+            );
+            let pairs = match parsed {
+                Ok(pairs) => pairs,
+                Err(_) => return Err(placed(vec![detailed_syntax_error(source)])),
+            };
+            // Lowering names the text in its spans (and its errors') itself.
+            let program = lower::program_in(pairs, config, id, from).map_err(|d| vec![d])?;
+            statements.extend(program.statements);
+        }
+        if let Some(table) = table {
+            from = table.span.end;
+            statements.push(table);
+        }
+    }
+    Ok(Program { statements })
 }
 
 /// `source` with each comment (from `#` or `//`, outside a label, to the end of the line)

@@ -357,7 +357,7 @@ fn the_grammar_reserves_exactly_the_keywords() {
 
 /// The texts the grammars are compared on: the examples, the test models and the fuzz
 /// corpora where present (each directory read if it exists; none is required).
-fn corpus_texts() -> Vec<String> {
+pub(super) fn corpus_texts() -> Vec<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut texts = Vec::new();
     for dir in [
