@@ -285,7 +285,8 @@ impl Model {
     }
 
     /// `diagnostics` rendered as the command line shows them, each against the text it
-    /// points into.
+    /// points into (the command line's: warnings printed beside answers).
+    #[cfg(feature = "cli")]
     pub(crate) fn render(&self, diagnostics: &[diagnostics::Diagnostic]) -> String {
         self.sources.render(diagnostics)
     }
