@@ -48,6 +48,16 @@ impl Factor {
         }
     }
 
+    /// A factor from slices (tests write small factors by hand).
+    #[cfg(test)]
+    pub fn from_slices(slots: &[usize], cards: &[usize], values: &[f64]) -> Factor {
+        Factor {
+            slots: slots.to_vec(),
+            cards: cards.to_vec(),
+            values: values.to_vec(),
+        }
+    }
+
     /// This factor with `slot` fixed to its value number `index` (the slot leaves the scope).
     pub fn restrict(&self, slot: usize, index: usize) -> Factor {
         let Some(k) = self.slots.iter().position(|&s| s == slot) else {
@@ -460,30 +470,42 @@ impl<'a> Builder<'a> {
             advance(&mut assignment, &parent_cards);
         }
         let out_card = self.domains[o.slot].values.len();
-        let mut cards = parent_cards;
-        cards.push(out_card);
-        let size = self.within_cap(&cards).ok_or_else(|| self.too_large(var))?;
-        let mut values = vec![0.0; size];
+        let mut factor = self.zero_factor(var, parents, parent_cards, o.slot)?;
         for (r, c) in column.iter().enumerate() {
             if let Some(c) = c {
-                values[r * out_card + c] = 1.0;
+                factor.values[r * out_card + c] = 1.0;
             }
         }
         if let Some(key) = key
-            && self.tabulated.entries + values.len() <= Tabulated::MAX_ENTRIES
+            && self.tabulated.entries + factor.values.len() <= Tabulated::MAX_ENTRIES
         {
-            self.tabulated.entries += values.len();
+            self.tabulated.entries += factor.values.len();
             let domain = self.domains[o.slot].values.clone();
-            self.tabulated.tables.insert(key, (values.clone(), domain));
+            self.tabulated
+                .tables
+                .insert(key, (factor.values.clone(), domain));
         }
-        let mut slots = parents;
-        slots.push(o.slot);
-        self.factors.push(Factor {
-            slots,
-            cards,
-            values,
-        });
+        self.factors.push(factor);
         Ok(())
+    }
+
+    /// The factor over `parents` (their numbers of values `parent_cards`) and then `out`, at
+    /// the output's domain as built so far, every entry 0; E010 past the cap.
+    fn zero_factor(
+        &self,
+        var: usize,
+        mut parents: Vec<usize>,
+        mut cards: Vec<usize>,
+        out: usize,
+    ) -> Result<Factor, Diagnostic> {
+        cards.push(self.domains[out].values.len());
+        let size = self.within_cap(&cards).ok_or_else(|| self.too_large(var))?;
+        parents.push(out);
+        Ok(Factor {
+            slots: parents,
+            cards,
+            values: vec![0.0; size],
+        })
     }
 
     /// The factor of one computation whose mechanism is its variable's own table: rows copied
@@ -549,24 +571,15 @@ impl<'a> Builder<'a> {
             advance(&mut assignment, &parent_cards);
         }
         let out_card = self.domains[o.slot].values.len();
-        let mut cards = parent_cards;
-        cards.push(out_card);
-        let size = self.within_cap(&cards).ok_or_else(|| self.too_large(var))?;
-        let mut values = vec![0.0; size];
-        for (row, out) in rows.iter().zip(values.chunks_mut(out_card.max(1))) {
+        let mut factor = self.zero_factor(var, parents, parent_cards, o.slot)?;
+        for (row, out) in rows.iter().zip(factor.values.chunks_mut(out_card.max(1))) {
             for (&p, c) in row.iter().zip(&column_index) {
                 if let Some(c) = c {
                     out[*c] += p;
                 }
             }
         }
-        let mut slots = parents;
-        slots.push(o.slot);
-        self.factors.push(Factor {
-            slots,
-            cards,
-            values,
-        });
+        self.factors.push(factor);
         Ok(())
     }
 

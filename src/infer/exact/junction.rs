@@ -221,11 +221,7 @@ mod tests {
     use super::*;
 
     fn factor(slots: &[usize], cards: &[usize], values: &[f64]) -> Factor {
-        Factor {
-            slots: slots.to_vec(),
-            cards: cards.to_vec(),
-            values: values.to_vec(),
-        }
+        Factor::from_slices(slots, cards, values)
     }
 
     #[test]
