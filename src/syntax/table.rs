@@ -154,6 +154,50 @@ impl Reader<'_> {
         (self.peek() == Some(byte)).then(|| self.at += 1)
     }
 
+    /// Items read by `item`, separated by commas (a trailing one allowed), up to and
+    /// including `close`.
+    fn comma_list<T>(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut items = Vec::new();
+        loop {
+            items.push(item(self)?);
+            self.skip_space();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.skip_space();
+                    if self.peek()? == close {
+                        break;
+                    }
+                }
+                c if c == close => break,
+                _ => return None,
+            }
+        }
+        self.at += 1;
+        Some(items)
+    }
+
+    /// The rest of a tuple after its `(`: items read by `item`, separated by commas (none
+    /// trailing), up to and including `)`.
+    fn tuple_rest<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut items = Vec::new();
+        loop {
+            items.push(item(self)?);
+            self.skip_space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b')' => break,
+                _ => return None,
+            }
+        }
+        self.at += 1;
+        Some(items)
+    }
+
     /// A name that is not a keyword.
     fn name(&mut self) -> Option<Ident> {
         self.skip_space();
@@ -290,16 +334,7 @@ impl Reader<'_> {
             span: ident.span,
         };
         if self.eat(b'(').is_some() {
-            loop {
-                scrutinees.push(name_expr(self.name()?));
-                self.skip_space();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b')' => break,
-                    _ => return None,
-                }
-            }
-            self.at += 1;
+            scrutinees = self.tuple_rest(|r| r.name().map(name_expr))?;
             if scrutinees.len() < 2 {
                 return None;
             }
@@ -307,23 +342,7 @@ impl Reader<'_> {
             scrutinees.push(name_expr(self.name()?));
         }
         self.eat(b'{')?;
-        let mut arms = Vec::new();
-        loop {
-            arms.push(self.arm()?);
-            self.skip_space();
-            match self.peek()? {
-                b',' => {
-                    self.at += 1;
-                    self.skip_space();
-                    if self.peek()? == b'}' {
-                        break;
-                    }
-                }
-                b'}' => break,
-                _ => return None,
-            }
-        }
-        self.at += 1;
+        let arms = self.comma_list(b'}', Self::arm)?;
         Some(DistExpr::Match {
             scrutinees,
             arms,
@@ -339,16 +358,7 @@ impl Reader<'_> {
         let tuple = self.peek()? == b'(';
         if tuple {
             self.at += 1;
-            loop {
-                patterns.push(self.pattern()?);
-                self.skip_space();
-                match self.peek()? {
-                    b',' => self.at += 1,
-                    b')' => break,
-                    _ => return None,
-                }
-            }
-            self.at += 1;
+            patterns = self.tuple_rest(Self::pattern)?;
         } else {
             patterns.push(self.pattern()?);
         }
@@ -386,32 +396,21 @@ impl Reader<'_> {
         let start = self.at;
         let name = self.name()?;
         self.eat(b'(')?;
-        let mut args = Vec::new();
         self.skip_space();
-        if self.peek()? != b')' {
-            loop {
-                let label = self.label()?;
-                self.eat(b':')?;
-                let value = self.number()?;
-                args.push(Argument {
+        let args = if self.peek()? == b')' {
+            self.at += 1;
+            Vec::new()
+        } else {
+            self.comma_list(b')', |r| {
+                let label = r.label()?;
+                r.eat(b':')?;
+                let value = r.number()?;
+                Some(Argument {
                     label: Some(label),
                     value,
-                });
-                self.skip_space();
-                match self.peek()? {
-                    b',' => {
-                        self.at += 1;
-                        self.skip_space();
-                        if self.peek()? == b')' {
-                            break;
-                        }
-                    }
-                    b')' => break,
-                    _ => return None,
-                }
-            }
-        }
-        self.at += 1;
+                })
+            })?
+        };
         Some(DistExpr::Call {
             name,
             args,

@@ -267,12 +267,7 @@ impl<'a> Builder<'a> {
                 let step = &plan.steps[i];
                 let outputs: Vec<Output> = members
                     .iter()
-                    .map(|c| Output {
-                        slot: c.world * n + step.var,
-                        base: c.world * n,
-                        mech: &c.mech,
-                        clamp: c.clamp,
-                    })
+                    .map(|c| Output::of(c, step.var, n, c.clamp))
                     .collect();
                 self.mechanism_factor(step.var, &outputs)?;
             }
@@ -311,12 +306,7 @@ impl<'a> Builder<'a> {
         for members in &groups {
             let outputs: Vec<Output> = members
                 .iter()
-                .map(|c| Output {
-                    slot: c.world * n + step.var,
-                    base: c.world * n,
-                    mech: &c.mech,
-                    clamp: None,
-                })
+                .map(|c| Output::of(c, step.var, n, None))
                 .collect();
             self.mechanism_factor(step.var, &outputs)?;
         }
@@ -860,6 +850,18 @@ struct Output<'m> {
     mech: &'m Mech,
     /// The observed value, when evidence fixes this output.
     clamp: Option<f64>,
+}
+
+impl<'m> Output<'m> {
+    /// Computation `c` of variable `var` (`n` variables to a world), observed at `clamp`.
+    fn of(c: &'m Comp, var: usize, n: usize, clamp: Option<f64>) -> Output<'m> {
+        Output {
+            slot: c.world * n + var,
+            base: c.world * n,
+            mech: &c.mech,
+            clamp,
+        }
+    }
 }
 
 /// The slots a plan-level expression (targets, evidence) reads: its own slots, and its
