@@ -419,9 +419,26 @@ impl Reader<'_> {
     }
 }
 
+/// A parse's result as the fast path's checks compare it: the program, or its errors' codes
+/// and places. (A syntax error's words come from pest's error-detail switch, which is
+/// process-wide: another thread may flip it mid-parse.)
+#[cfg(any(test, fuzzing))]
+pub(super) fn shown(
+    parsed: &Result<crate::ast::Program, Vec<crate::diagnostics::Diagnostic>>,
+) -> String {
+    match parsed {
+        Ok(program) => format!("{program:?}"),
+        Err(errors) => format!(
+            "{:?}",
+            errors.iter().map(|d| (d.code, d.span)).collect::<Vec<_>>()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::parse_text;
+    use super::shown;
     use crate::ast::SourceId;
     use crate::config::Config;
 
@@ -430,15 +447,6 @@ mod tests {
         let config = Config::default();
         let fast = parse_text(text, SourceId::MODEL, &config, true);
         let pest = parse_text(text, SourceId::MODEL, &config, false);
-        // A syntax error's words come from pest's error-detail switch, which is process-wide
-        // (another test thread may flip it mid-parse): errors compare by code and place.
-        let shown = |r: &Result<crate::ast::Program, Vec<crate::diagnostics::Diagnostic>>| match r {
-            Ok(program) => format!("{program:?}"),
-            Err(errors) => format!(
-                "{:?}",
-                errors.iter().map(|d| (d.code, d.span)).collect::<Vec<_>>()
-            ),
-        };
         assert_eq!(
             shown(&fast),
             shown(&pest),
