@@ -99,28 +99,43 @@ fn parse_text(
         Vec::new()
     };
     // Pest parses the text between the tables, part by part (each a run of whole statements),
-    // and the tables take their places between them.
-    let mut statements = Vec::new();
+    // and the tables take their places between them. Every part is parsed before any is
+    // lowered, so a syntax error anywhere is reported as pest alone reports it, before a
+    // lowering error in an earlier part.
+    let mut pieces = Vec::with_capacity(2 * tables.len() + 1);
     let mut from = 0;
     for table in tables.into_iter().map(Some).chain([None]) {
         let to = table.as_ref().map_or(blanked.len(), |t| t.span.start);
         let part = &blanked[from..to];
         if !part.trim_start().is_empty() {
-            let parsed = WhatifParser::parse(Rule::program, part);
-            let pairs = match parsed {
-                Ok(pairs) => pairs,
+            match WhatifParser::parse(Rule::program, part) {
+                Ok(pairs) => pieces.push(Piece::Parsed(pairs, from)),
                 Err(_) => return Err(placed(vec![detailed_syntax_error(source)])),
-            };
-            // Lowering names the text in its spans (and its errors') itself.
-            let program = lower::program_in(pairs, config, id, from).map_err(|d| vec![d])?;
-            statements.extend(program.statements);
+            }
         }
         if let Some(table) = table {
             from = table.span.end;
-            statements.push(table);
+            pieces.push(Piece::Table(table));
+        }
+    }
+    let mut statements = Vec::new();
+    for piece in pieces {
+        match piece {
+            // Lowering names the text in its spans (and its errors') itself.
+            Piece::Parsed(pairs, offset) => {
+                let program = lower::program_in(pairs, config, id, offset).map_err(|d| vec![d])?;
+                statements.extend(program.statements);
+            }
+            Piece::Table(table) => statements.push(table),
         }
     }
     Ok(Program { statements })
+}
+
+/// A part of a text: statements pest parsed (from a byte offset on), or a table read by hand.
+enum Piece<'t> {
+    Parsed(pest::iterators::Pairs<'t, Rule>, usize),
+    Table(crate::ast::Statement),
 }
 
 /// `source` with each comment (from `#` or `//`, outside a label, to the end of the line)

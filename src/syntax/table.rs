@@ -503,6 +503,19 @@ query P(c = "p" | d = "s")
         }
     }
 
+    /// Found by the fuzzer: a lowering error (an unknown distribution) before a syntax error
+    /// further on, with tables between them. Pest alone reports the syntax error (it parses
+    /// the whole text before lowering), so the parts must all be parsed before any is lowered.
+    #[test]
+    fn a_syntax_error_after_a_table_comes_before_an_earlier_lowering_error() {
+        agree(
+            "a ~ Categorical(\"yes\": 0.5, \"no\": 0.5)\n\
+             b ~ match a { \"yes\" => Categori }\n\
+             c ~ Categorical(\"yes\": 0.5, \"no\": 0.5)\n\
+             d := (\n",
+        );
+    }
+
     #[test]
     fn tables_next_to_other_statements_are_taken_only_when_nothing_could_continue_them() {
         for (text, tables) in [
