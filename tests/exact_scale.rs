@@ -240,16 +240,7 @@ fn pruned_answers_agree_with_enumeration_on_random_networks() {
                 .filter(|&v| v != target && (v * 31 + case * 17 + seed as usize) % 3 == 0)
                 .map(|v| (v, (v + case) % 2 == 0))
                 .collect();
-            let given: Vec<String> = evidence
-                .iter()
-                .map(|&(v, b)| {
-                    if b {
-                        format!("x{v}")
-                    } else {
-                        format!("not x{v}")
-                    }
-                })
-                .collect();
+            let given = given_text(&evidence);
             let query = if given.is_empty() {
                 format!("P(x{target})")
             } else {
@@ -320,16 +311,7 @@ fn all_marginals_past_the_cap_for_one_tree_are_answered_one_variable_at_a_time()
         small.max_factor_size = 32;
         let model = Model::parse_with("roots", &network.source(), &small).expect("checks");
         for evidence in [vec![], vec![(10usize, true)], vec![(11, false), (14, true)]] {
-            let given: Vec<String> = evidence
-                .iter()
-                .map(|&(v, b)| {
-                    if b {
-                        format!("x{v}")
-                    } else {
-                        format!("not x{v}")
-                    }
-                })
-                .collect();
+            let given = given_text(&evidence);
             let query = if given.is_empty() {
                 "P(*)".to_string()
             } else {
@@ -365,4 +347,18 @@ fn all_marginals_past_the_cap_for_one_tree_are_answered_one_variable_at_a_time()
         }
     }
     assert_eq!(checked, 4 * 3 * 18 * 2);
+}
+
+/// The evidence `(variable, value)` as the question's text: `x3`, `not x5`.
+fn given_text(evidence: &[(usize, bool)]) -> Vec<String> {
+    evidence
+        .iter()
+        .map(|&(v, b)| {
+            if b {
+                format!("x{v}")
+            } else {
+                format!("not x{v}")
+            }
+        })
+        .collect()
 }
