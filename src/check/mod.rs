@@ -329,6 +329,7 @@ impl<'a> Checker<'a> {
                 parents: Vec::new(),
                 domain: None,
                 table: Default::default(),
+                listed: Default::default(),
             });
             self.decls.push(Decl {
                 mechanism,

@@ -809,50 +809,14 @@ fn error_estimate(stderr: f64, ess: f64, warnings: &mut Vec<String>) -> Option<f
     None
 }
 
-/// Largest finite domain a discrete distribution lists in full; beyond it, the values seen.
-const MAX_LISTED_DOMAIN: usize = 4096;
-
-/// The values a distribution of `target` lists before any is seen: its variable's finite
-/// domain in declared order (labels as listed, numbers ascending).
+/// The values a distribution of `target` lists before any is seen ([`crate::scm::Var::listed_values`]).
 fn declared_values(model: &Model, target: &crate::scm::Ex) -> Vec<f64> {
-    let (crate::scm::Ex::Var(v) | crate::scm::Ex::Counterfactual(v, _)) = target else {
-        return Vec::new();
-    };
-    let var = &model.vars[*v];
-    let Some(domain) = var.domain.as_ref().filter(|d| d.len() <= MAX_LISTED_DOMAIN) else {
-        return Vec::new();
-    };
-    if var.ty != Type::Label {
-        return domain.clone();
-    }
-    let mut listed: Vec<f64> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut list = |values: &[f64]| {
-        for x in values {
-            if seen.insert(x.to_bits()) {
-                listed.push(*x);
-            }
+    match target {
+        crate::scm::Ex::Var(v) | crate::scm::Ex::Counterfactual(v, _) => {
+            model.vars[*v].listed_values().to_vec()
         }
-    };
-    match &var.kind {
-        crate::scm::VarKind::Stochastic(tree) => {
-            // A table's leaves (thousands on mildew) mostly repeat one list of labels: each
-            // run of equal lists is read once.
-            let mut last: Option<&[f64]> = None;
-            for leaf in tree.leaves() {
-                if let crate::scm::dist::DistKind::Categorical { labels } = &leaf.kind
-                    && last != Some(labels.as_slice())
-                {
-                    list(labels);
-                    last = Some(labels);
-                }
-            }
-        }
-        crate::scm::VarKind::Decision(values) => list(values),
-        crate::scm::VarKind::Deterministic(_) | crate::scm::VarKind::Nonparametric => {}
+        _ => Vec::new(),
     }
-    list(domain);
-    listed
 }
 
 /// A discrete distribution's rows `(value, p, stderr)` over the target's whole domain in

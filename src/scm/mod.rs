@@ -86,7 +86,19 @@ pub struct Var {
     pub domain: Option<Vec<f64>>,
     /// Its mechanism read as a conditional probability table, found on first use.
     pub table: table::TableCache,
+    /// The values a distribution of it lists ([`Var::listed_values`]), found on first use.
+    pub listed: ListedValues,
 }
+
+/// Most values of a finite domain a distribution lists in full; beyond it, only the values
+/// seen.
+pub const MAX_LISTED_DOMAIN: usize = 4096;
+
+/// A variable's listed values, found on first use and kept for the life of the model (a
+/// clone carries what was found). Only answers read them, after checking has set the
+/// variable's mechanism and domain for good.
+#[derive(Clone, Debug, Default)]
+pub struct ListedValues(std::sync::OnceLock<Vec<f64>>);
 
 impl Var {
     /// Its stochastic mechanism as a conditional probability table, when it is one and `tree`
@@ -99,6 +111,52 @@ impl Var {
             VarKind::Stochastic(own) if std::sync::Arc::ptr_eq(own, tree) => self.table.get(own),
             _ => None,
         }
+    }
+
+    /// The values a distribution of this variable lists before any is seen: its finite
+    /// domain in declared order (labels as its mechanism lists them, then any other value of
+    /// its domain; numbers ascending). Empty where the domain is unknown or has more than
+    /// [`MAX_LISTED_DOMAIN`] values. Computed once: a table's leaves number thousands on
+    /// mildew, and `P(*)` lists every variable.
+    pub fn listed_values(&self) -> &[f64] {
+        self.listed.0.get_or_init(|| self.list_values())
+    }
+
+    fn list_values(&self) -> Vec<f64> {
+        let Some(domain) = self.domain.as_ref().filter(|d| d.len() <= MAX_LISTED_DOMAIN) else {
+            return Vec::new();
+        };
+        if self.ty != Type::Label {
+            return domain.clone();
+        }
+        let mut listed: Vec<f64> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut list = |values: &[f64]| {
+            for x in values {
+                if seen.insert(x.to_bits()) {
+                    listed.push(*x);
+                }
+            }
+        };
+        match &self.kind {
+            VarKind::Stochastic(tree) => {
+                // A table's leaves mostly repeat one list of labels: each run of equal lists
+                // is read once.
+                let mut last: Option<&[f64]> = None;
+                for leaf in tree.leaves() {
+                    if let dist::DistKind::Categorical { labels } = &leaf.kind
+                        && last != Some(labels.as_slice())
+                    {
+                        list(labels);
+                        last = Some(labels);
+                    }
+                }
+            }
+            VarKind::Decision(values) => list(values),
+            VarKind::Deterministic(_) | VarKind::Nonparametric => {}
+        }
+        list(domain);
+        listed
     }
 
     /// Whether the variable has edges but no mechanism.
