@@ -46,6 +46,10 @@ pub struct Model {
     /// model again with the question, and reads the data again where nonparametric variables
     /// take their types from it) and, in the REPL, for the session's next model.
     counts: Arc<Mutex<crate::data::CountCache>>,
+    /// The marginals of the junction trees its questions calibrated (`P(* | ...)`), read by
+    /// later questions under the same evidence and interventions; shared by the models this
+    /// one is extended into with questions only, replaced when declarations are added.
+    marginals: crate::infer::exact::MarginalCache,
 }
 
 mod error;
@@ -211,6 +215,7 @@ impl Model {
             ),
             fit: None,
             counts: count_cache.clone(),
+            marginals: Default::default(),
         };
         match file {
             Some((path, shown))
@@ -343,6 +348,14 @@ impl Model {
         options.install(|| extended.answer_statement(index, options))
     }
 
+    /// Forgets the marginals kept from earlier `P(* | ...)` questions, which later questions
+    /// under the same evidence and interventions read instead of computing (docs/inference.md):
+    /// from now on they are computed afresh. For timing a computation rather than a lookup,
+    /// or to free the memory the marginals hold.
+    pub fn forget_marginals(&self) {
+        self.marginals.clear();
+    }
+
     /// This model with one more question appended as a text of its own (`<question>`),
     /// checked.
     pub(crate) fn with_question(&self, question: &str) -> Result<Model, Error> {
@@ -428,7 +441,12 @@ impl Model {
                 &self.counts,
             )
         })
-        .map(|extended| self.carry_fit(extended))
+        .map(|extended| {
+            let mut extended = self.carry_fit(extended);
+            // The same declarations: the marginals calibrated so far still hold.
+            extended.marginals = self.marginals.clone();
+            extended
+        })
     }
 
     /// The REPL's incremental check (`check/extend.rs`): the last of `sources` (the model's
@@ -441,6 +459,7 @@ impl Model {
         }
         let config = &self.config;
         let program = &mut self.program;
+        let declared = program.model.vars.len();
         let entry = sources.last();
         let text = sources.get(entry).map_or("", |s| &*s.text);
         // Parsing and checking recurse up to the configured depth: a stack of their own.
@@ -453,6 +472,10 @@ impl Model {
         match extension {
             crate::check::Extension::Checked { labels } => {
                 self.sources = sources;
+                if self.program.model.vars.len() != declared {
+                    // New declarations: the marginals calibrated so far are of another model.
+                    self.marginals = Default::default();
+                }
                 Extended::Checked { labels }
             }
             crate::check::Extension::Failed(diagnostics) => {
@@ -580,7 +603,7 @@ impl Model {
     /// The inference settings of statement `index`: the file's `set` values unless `options`
     /// override them; more samples than the limit is an error.
     pub(crate) fn settings<'o>(
-        &self,
+        &'o self,
         index: usize,
         options: &'o Options,
     ) -> Result<Settings<'o>, Error> {
@@ -604,6 +627,7 @@ impl Model {
             max_coalitions: self.config.max_attribution_coalitions,
             max_attribution_work: self.config.max_attribution_work as f64,
             permutations: options.permutations,
+            marginals: Some(&self.marginals),
         };
         if settings.samples > self.config.max_samples {
             let message = format!(

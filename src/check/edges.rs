@@ -76,7 +76,7 @@ impl<'a> Checker<'a> {
                     parents: Vec::new(),
                     domain: None,
                     table: Default::default(),
-                listed: Default::default(),
+                    listed: Default::default(),
                 });
                 self.decls.push(Decl {
                     mechanism: None,

@@ -496,7 +496,13 @@ impl<'a> Assessing<'a, '_> {
                     // factors and orders for running); an error that is not E010 belongs to the
                     // question and shows when it runs.
                     Engine::VariableElimination => {
-                        match exact::prepare(plan, model, settings.max_factor_size as u64, span) {
+                        match exact::prepare(
+                            plan,
+                            model,
+                            settings.max_factor_size as u64,
+                            span,
+                            settings.marginals,
+                        ) {
                             Ok(ready) => Ok((Cost::Work(ready.cost.work), Prepared::Exact(ready))),
                             Err(d) if d.code == Some(Code::E010) => Err(Unsupported {
                                 engine,
@@ -608,12 +614,15 @@ pub enum Size {
     Tables { largest: f64, work: f64 },
     /// Gaussian algebra: the most quantities it keeps at once, and its multiply-adds.
     Covariance { width: usize, work: f64 },
+    /// Variable elimination, read from the marginals an earlier question calibrated.
+    Cached,
 }
 
 impl Size {
     /// What an exact engine's preparation measured.
     fn of(prepared: &Prepared) -> Option<Size> {
         match prepared {
+            Prepared::Exact(ready) if ready.all_cached() => Some(Size::Cached),
             Prepared::Exact(ready) => Some(Size::Tables {
                 largest: ready.cost.largest,
                 work: ready.cost.work,
@@ -630,6 +639,7 @@ impl Size {
     fn work(self) -> f64 {
         match self {
             Size::Tables { work, .. } | Size::Covariance { work, .. } => work,
+            Size::Cached => 0.0,
         }
     }
 
@@ -650,6 +660,7 @@ impl Size {
                 "the question is linear-Gaussian: a covariance of {width} × {width}, about {} multiply-adds ({within})",
                 count(work)
             ),
+            Size::Cached => "its marginals are read from the junction tree an earlier `P(* | ...)` calibrated under the same evidence and interventions".to_string(),
         }
     }
 }

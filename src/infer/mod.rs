@@ -105,6 +105,8 @@ pub struct Settings<'a> {
     /// Permutations an attribution past 12 players draws, overriding its `set permutations`
     /// (`Options::permutations`, the REPL's setting).
     pub permutations: Option<u64>,
+    /// The model's cache of calibrated marginals, shared by its questions (`exact::cache`).
+    pub marginals: Option<&'a exact::MarginalCache>,
 }
 
 impl<'a> Settings<'a> {

@@ -220,3 +220,21 @@ fn a_question_about_a_fitted_model_neither_reads_nor_fits_again() {
     assert!(wrong.contains("E002") && wrong.contains("nope"), "{wrong}");
     assert!(output(&mut session, "P(coin)").contains("0.75"));
 }
+
+#[test]
+fn the_tree_of_p_star_answers_later_questions_until_a_declaration_changes_the_model() {
+    let mut session = Session::new();
+    let cached = "read from the junction tree an earlier `P(* | ...)` calibrated";
+    output(&mut session, "rain ~ Bernoulli(0.2)");
+    output(&mut session, "wet ~ Bernoulli(if rain then 0.9 else 0.1)");
+    let all = output(&mut session, "P(* | wet)");
+    assert!(!all.contains(cached), "{all}");
+    let read = output(&mut session, "P(rain | wet)");
+    assert!(read.contains(cached) && read.contains("0.692308"), "{read}");
+    output(&mut session, "z ~ Bernoulli(0.3)");
+    let afresh = output(&mut session, "P(rain | wet)");
+    assert!(
+        !afresh.contains(cached) && afresh.contains("0.692308"),
+        "{afresh}"
+    );
+}

@@ -123,7 +123,11 @@ impl Var {
     }
 
     fn list_values(&self) -> Vec<f64> {
-        let Some(domain) = self.domain.as_ref().filter(|d| d.len() <= MAX_LISTED_DOMAIN) else {
+        let Some(domain) = self
+            .domain
+            .as_ref()
+            .filter(|d| d.len() <= MAX_LISTED_DOMAIN)
+        else {
             return Vec::new();
         };
         if self.ty != Type::Label {

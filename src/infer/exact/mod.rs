@@ -19,6 +19,9 @@
 //! Where that tree would build a table over the cap, each marginal is one elimination of its
 //! own, over its ancestors and the evidence's only ([`Apart`]).
 //!
+//! [`cache`] keeps the marginals of every calibrated tree for the model's later questions
+//! under the same evidence and interventions.
+//!
 //! [`tables`] lays the same factors out for the compiled sampler.
 //!
 //! Limits, stated as E010: real or unbounded supports (naming the variable), the distribution
@@ -27,6 +30,7 @@
 //!
 //! **Invariant:** does no I/O; answers carry a standard error of 0.
 
+mod cache;
 mod eliminate;
 mod factor;
 mod junction;
@@ -34,6 +38,7 @@ mod order;
 mod prune;
 mod tables;
 
+pub use cache::MarginalCache;
 pub use tables::{Lookup, Tables, tables};
 
 use crate::ast::Span;
@@ -108,7 +113,7 @@ fn finite_targets(plan: &Plan, span: Span) -> Result<(), Diagnostic> {
 
 /// Computes every group of a plan exactly. `cap` bounds the entries of any one table.
 pub fn solve(plan: &Plan, model: &Model, cap: u64, span: Span) -> Result<Vec<Sums>, Diagnostic> {
-    prepare(plan, model, cap, span)?.solve()
+    prepare(plan, model, cap, span, None)?.solve()
 }
 
 /// A plan made ready for variable elimination: its cost, and each group's pruned factors and
@@ -123,6 +128,9 @@ pub struct Ready<'a> {
     span: Span,
     /// Per group, its preparation when kept.
     groups: Vec<Option<Prepared<'a>>>,
+    /// Where the marginals of calibrated trees are kept for later questions, and per group
+    /// the key to keep its marginals under (groups of single-variable targets only).
+    cache: Option<(MarginalCache, Vec<Option<cache::Key>>)>,
     /// What answering costs.
     pub cost: Cost,
 }
@@ -130,6 +138,13 @@ pub struct Ready<'a> {
 impl<'a> Ready<'a> {
     /// Most factor entries a [`Ready`] keeps over all its groups.
     const KEPT_ENTRIES: usize = 1 << 22;
+
+    /// Whether every group is answered from the marginals an earlier question calibrated.
+    pub fn all_cached(&self) -> bool {
+        self.groups
+            .iter()
+            .all(|g| matches!(g, Some(Prepared::Cached(_))))
+    }
 
     /// Every group's sums, in the order of the plan's groups.
     pub fn solve(self) -> Result<Vec<Sums>, Diagnostic> {
@@ -139,34 +154,62 @@ impl<'a> Ready<'a> {
             cap,
             span,
             groups,
+            cache,
             ..
         } = self;
         groups
             .into_iter()
             .enumerate()
-            .map(|(g, kept)| match kept {
-                Some(prepared) => prepared.run(),
-                None => Prepared::new(plan, model, g, cap, span, &mut Default::default())?.run(),
+            .map(|(g, prepared)| {
+                let sums = match prepared {
+                    Some(prepared) => prepared.run(),
+                    None => {
+                        Prepared::new(plan, model, g, cap, span, &mut Default::default())?.run()
+                    }
+                }?;
+                if let Some((cache, Some(key))) = cache.as_ref().map(|(c, keys)| (c, &keys[g])) {
+                    cache.store(key.clone(), plan, g, &sums);
+                }
+                Ok(sums)
             })
             .collect()
     }
 }
 
 /// Prepares every group of `plan` for exact inference (see [`Ready`]), or E010 saying why it
-/// cannot be answered exactly.
+/// cannot be answered exactly. With `cache`, a group is read from the marginals an earlier
+/// question calibrated under the same evidence and interventions where it can be, and the
+/// marginals of the groups of single-variable targets this plan calibrates are kept there.
 pub fn prepare<'a>(
     plan: &'a Plan,
     model: &'a Model,
     cap: u64,
     span: Span,
+    cache: Option<&MarginalCache>,
 ) -> Result<Ready<'a>, Diagnostic> {
     finite_targets(plan, span)?;
     let cap = cap_entries(cap);
     let mut cost = Cost::default();
     let mut groups = Vec::with_capacity(plan.groups.len());
+    let mut keys = Vec::with_capacity(plan.groups.len());
     let mut kept = 0usize;
     let mut tabulated = factor::Tabulated::default();
     for g in 0..plan.groups.len() {
+        let calibrates = all_marginals(plan, g);
+        let key = match cache {
+            Some(c) if calibrates || !c.is_empty() => cache::key(plan, model, g),
+            _ => None,
+        };
+        let cached = key.as_ref().and_then(|key| {
+            let marginals = cache?.get(key)?;
+            cache::answer(plan, g, &marginals)
+        });
+        if let Some(sums) = cached {
+            groups.push(Some(Prepared::Cached(sums)));
+            keys.push(None);
+            continue;
+        }
+        keys.push(key.filter(|_| calibrates));
         let prepared = Prepared::new(plan, model, g, cap, span, &mut tabulated)?;
         let (work, largest) = prepared.cost();
         cost.work += work;
@@ -180,6 +223,7 @@ pub fn prepare<'a>(
         cap,
         span,
         groups,
+        cache: cache.map(|c| (c.clone(), keys)),
         cost,
     })
 }
@@ -190,6 +234,8 @@ pub fn prepare<'a>(
 enum Prepared<'a> {
     Whole(Piece<'a>),
     Apart(Apart<'a>),
+    /// Read from the marginals an earlier question calibrated ([`cache`]).
+    Cached(Sums),
 }
 
 /// All marginals answered one variable at a time: each variable's elimination needs only its
@@ -223,6 +269,7 @@ impl<'a> Prepared<'a> {
                 .filter_map(|(_, p)| p.as_ref().ok())
                 .map(Piece::entries)
                 .sum(),
+            Prepared::Cached(_) => 0,
         }
     }
 
@@ -238,6 +285,7 @@ impl<'a> Prepared<'a> {
                 (passes * piece.order.work, piece.order.largest)
             }
             Prepared::Apart(apart) => (apart.work, apart.largest),
+            Prepared::Cached(_) => (0.0, 0.0),
         }
     }
 
@@ -306,6 +354,7 @@ impl<'a> Prepared<'a> {
         match self {
             Prepared::Whole(piece) => piece.run(),
             Prepared::Apart(apart) => apart.run(),
+            Prepared::Cached(sums) => Ok(sums),
         }
     }
 }
