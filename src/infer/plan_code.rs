@@ -31,8 +31,49 @@ pub enum TreeCode<'a> {
 pub struct LeafCode<'a> {
     pub leaf: &'a Leaf,
     pub params: Vec<Postfix<'a>>,
-    /// Whether every parameter is a constant in range, so no draw needs to check them.
-    pub valid: bool,
+    /// The parameters' values when every one is a constant and they are in range: no draw
+    /// needs to evaluate or check them.
+    pub constants: Option<Vec<f64>>,
+    /// The common families' range check, inlined.
+    pub check: QuickCheck,
+}
+
+/// A check that parameters are in range, cheaper than [`crate::scm::dist::DistKind::validate`]
+/// for the commonest families: when it passes, `validate` would; when it fails, `validate`
+/// finds the error to report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuickCheck {
+    /// `Bernoulli(p)`: `p` in [0, 1].
+    Probability,
+    /// `Normal`, `LogNormal`, `Laplace`: a finite location and a positive finite scale.
+    LocationScale,
+    /// Anything else: left to `validate`.
+    None,
+}
+
+impl QuickCheck {
+    fn of(leaf: &Leaf) -> QuickCheck {
+        use crate::scm::dist::DistKind;
+        match (&leaf.kind, leaf.params.len()) {
+            (DistKind::Bernoulli, 1) => QuickCheck::Probability,
+            (DistKind::Normal | DistKind::LogNormal | DistKind::Laplace, 2) => {
+                QuickCheck::LocationScale
+            }
+            _ => QuickCheck::None,
+        }
+    }
+
+    /// Whether `p` is surely in range.
+    #[inline]
+    pub fn passes(self, p: &[f64]) -> bool {
+        match (self, p) {
+            (QuickCheck::Probability, [p]) => (0.0..=1.0).contains(p),
+            (QuickCheck::LocationScale, [location, scale]) => {
+                location.is_finite() && *scale > 0.0 && scale.is_finite()
+            }
+            _ => false,
+        }
+    }
 }
 
 impl<'a> TreeCode<'a> {
@@ -41,13 +82,11 @@ impl<'a> TreeCode<'a> {
             DistTree::Leaf(leaf) => {
                 let constants: Option<Vec<f64>> =
                     leaf.params.iter().map(|p| p.constant()).collect();
-                let valid = constants.is_some_and(|p| {
-                    p.len() == leaf.params.len() && leaf.kind.validate(&p).is_ok()
-                });
                 TreeCode::Leaf(LeafCode {
                     leaf,
                     params: leaf.params.iter().map(Postfix::compile).collect(),
-                    valid,
+                    constants: constants.filter(|p| leaf.kind.validate(p).is_ok()),
+                    check: QuickCheck::of(leaf),
                 })
             }
             DistTree::If(parts) => TreeCode::If(Box::new((

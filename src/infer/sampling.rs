@@ -578,11 +578,15 @@ impl<'a> Sampler<'a> {
             return Err(self.no_arm(var));
         };
         self.params.clear();
+        if let Some(constants) = &code.constants {
+            self.params.extend_from_slice(constants);
+            return Ok(code);
+        }
         for p in &code.params {
             let value = p.eval(&self.vals, base, &mut self.stack);
             self.params.push(value);
         }
-        if code.valid {
+        if code.check.passes(&self.params) {
             return Ok(code);
         }
         let leaf = code.leaf;

@@ -152,6 +152,11 @@ impl<'a> Postfix<'a> {
     /// scratch space.
     #[inline]
     pub fn eval(&self, vals: &[f64], base: usize, stack: &mut Vec<f64>) -> f64 {
+        match self.ops.as_slice() {
+            [Op::Const(c)] => return *c,
+            [Op::Var(v)] => return vals[base + v],
+            _ => {}
+        }
         stack.clear();
         let mut held = f64::NAN;
         let mut pc = 0;
@@ -222,11 +227,21 @@ fn emit<'a>(e: &'a Ex, ops: &mut Vec<Op<'a>>) {
             ops.push(Op::Unary(*op));
         }
         Ex::Binary(op, a, b) => {
-            emit(a, ops);
-            match **b {
-                Ex::Const(c) => ops.push(Op::BinaryConst(*op, c)),
-                Ex::Var(v) => ops.push(Op::BinaryVar(*op, v)),
+            // `a + b` is `b + a` bit for bit (and so for `*`; only a NaN's payload could
+            // differ, and no NaN is ever shown): computing the compound side first keeps a
+            // load out of the stack.
+            let commutes = matches!(op, BinOp::Add | BinOp::Mul);
+            match (with_operand(*op, a), with_operand(*op, b)) {
+                (_, Some(right)) => {
+                    emit(a, ops);
+                    ops.push(right);
+                }
+                (Some(left), None) if commutes => {
+                    emit(b, ops);
+                    ops.push(left);
+                }
                 _ => {
+                    emit(a, ops);
                     emit(b, ops);
                     ops.push(Op::Binary(*op));
                 }
@@ -254,6 +269,16 @@ fn emit<'a>(e: &'a Ex, ops: &mut Vec<Op<'a>>) {
         Ex::Call(..) | Ex::Match(_) | Ex::Counterfactual(..) | Ex::Param(_) => {
             ops.push(Op::Interpret(e))
         }
+    }
+}
+
+/// The operation applying `op` with `e` as its right operand, when `e` is a constant or a
+/// variable.
+fn with_operand<'a>(op: BinOp, e: &Ex) -> Option<Op<'a>> {
+    match *e {
+        Ex::Const(c) => Some(Op::BinaryConst(op, c)),
+        Ex::Var(v) => Some(Op::BinaryVar(op, v)),
+        _ => None,
     }
 }
 
@@ -321,7 +346,16 @@ mod tests {
             }))),
             Box::new(Ex::Call(Func::Log, vec![Ex::Slot(1)])),
         );
-        let mut ops = vec![sigmoid, nested_if, matched];
+        let swapped = Ex::Binary(
+            BinOp::Mul,
+            constant(2.0),
+            Box::new(Ex::Binary(
+                BinOp::Add,
+                var(2),
+                Box::new(Ex::Unary(UnOp::Neg, var(1))),
+            )),
+        );
+        let mut ops = vec![sigmoid, nested_if, matched, swapped];
         for op in [
             BinOp::Or,
             BinOp::Xor,
