@@ -334,7 +334,7 @@ pub struct Sampler<'a> {
 }
 
 impl<'a> Sampler<'a> {
-    /// Scratch space for `plan`.
+    /// Scratch space for `plan`, with the plan's expressions compiled ([`PlanCode`]).
     pub fn new(plan: &'a Plan, model: &'a Model) -> Sampler<'a> {
         let code = PlanCode::compile(plan);
         Sampler {
