@@ -13,6 +13,7 @@ pub mod engine;
 pub mod estimate;
 pub mod exact;
 pub mod gaussian;
+pub mod plan_code;
 pub mod sampling;
 pub mod shard;
 pub mod smc;

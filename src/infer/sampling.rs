@@ -10,13 +10,15 @@
 //! an E006 error naming the variable, never a NaN in a result.
 
 use super::estimate::{Accumulators, Histogram, TargetAcc};
+use super::plan_code::{LeafCode, MechCode, PlanCode, TreeCode};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::query::{Clamp, Comp, Mech, Plan, TargetKind};
-use crate::scm::dist::{Leaf, open01};
-use crate::scm::{DistTree, Model};
+use crate::query::{Clamp, Comp, Plan, TargetKind};
+use crate::scm::Model;
+use crate::scm::dist::open01;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// Samples per chunk: the unit of parallelism and of seeding.
 pub const CHUNK: u64 = 1 << 14;
@@ -301,6 +303,11 @@ fn pilot_histograms(
 pub struct Sampler<'a> {
     plan: &'a Plan,
     model: &'a Model,
+    /// The plan's expressions, compiled (shared, so that a step's code can be read while
+    /// the sampler's scratch space changes).
+    code: Arc<PlanCode<'a>>,
+    /// The stack the compiled expressions evaluate on.
+    stack: Vec<f64>,
     vals: Vec<f64>,
     params: Vec<f64>,
     shared: Vec<f64>,
@@ -327,11 +334,14 @@ pub struct Sampler<'a> {
 }
 
 impl<'a> Sampler<'a> {
-    /// Scratch space for `plan`.
+    /// Scratch space for `plan`, with the plan's expressions compiled ([`PlanCode`]).
     pub fn new(plan: &'a Plan, model: &'a Model) -> Sampler<'a> {
+        let code = PlanCode::compile(plan);
         Sampler {
             plan,
             model,
+            stack: Vec::with_capacity(code.depth + 1),
+            code: Arc::new(code),
             vals: vec![0.0; plan.n_worlds * plan.n_vars],
             params: Vec::with_capacity(16),
             shared: vec![0.0; plan.n_slots],
@@ -396,6 +406,7 @@ impl<'a> Sampler<'a> {
         rng: &mut SmallRng,
     ) -> Result<(), Diagnostic> {
         let plan = self.plan;
+        let code = Arc::clone(&self.code);
         let index = self.drawn;
         let n = plan.n_vars;
         let groups = plan.groups.len();
@@ -412,11 +423,12 @@ impl<'a> Sampler<'a> {
                 // The log weight before the step, until the step's contribution replaces it.
                 self.step_weights[s * groups + g] = self.log_weights[g];
             }
+            let step_code = &code.steps[s];
             self.local.clear();
-            for clamp in &step.clamps {
-                self.abduct(clamp, step.var, rng)?;
+            for (clamp, trees) in step.clamps.iter().zip(&step_code.observations) {
+                self.abduct(clamp, trees, step.var, rng)?;
             }
-            for comp in &step.comps {
+            for (comp, mech) in step.comps.iter().zip(&step_code.comps) {
                 if self.log_weights[comp.group] == f64::NEG_INFINITY {
                     continue;
                 }
@@ -426,7 +438,7 @@ impl<'a> Sampler<'a> {
                     self.undo_vals
                         .push((c * n + step.var, self.vals[c * n + step.var]));
                 }
-                let value = self.compute(comp, step.var, rng, index)?;
+                let value = self.compute(comp, mech, step.var, rng, index)?;
                 self.vals[at] = value;
                 for &c in &comp.copies {
                     self.vals[c * n + step.var] = value;
@@ -489,26 +501,27 @@ impl<'a> Sampler<'a> {
     #[inline]
     pub fn sample(&mut self, rng: &mut SmallRng) -> Result<(), Diagnostic> {
         let plan = self.plan;
+        let code = Arc::clone(&self.code);
         self.drawn += 1;
         let index = self.drawn;
         let n = plan.n_vars;
         self.log_weights.iter_mut().for_each(|w| *w = 0.0);
         let groups = plan.groups.len();
-        for (s, step) in plan.steps.iter().enumerate() {
+        for ((s, step), step_code) in plan.steps.iter().enumerate().zip(&code.steps) {
             if self.scores {
                 self.step_weights[s * groups..(s + 1) * groups].copy_from_slice(&self.log_weights);
             }
             if plan.coupled {
                 self.local.clear();
-                for clamp in &step.clamps {
-                    self.abduct(clamp, step.var, rng)?;
+                for (clamp, trees) in step.clamps.iter().zip(&step_code.observations) {
+                    self.abduct(clamp, trees, step.var, rng)?;
                 }
             }
-            for comp in &step.comps {
+            for (comp, mech) in step.comps.iter().zip(&step_code.comps) {
                 if self.log_weights[comp.group] == f64::NEG_INFINITY {
                     continue;
                 }
-                let value = self.compute(comp, step.var, rng, index)?;
+                let value = self.compute(comp, mech, step.var, rng, index)?;
                 self.vals[comp.world * n + step.var] = value;
                 for &c in &comp.copies {
                     self.vals[c * n + step.var] = value;
@@ -528,21 +541,21 @@ impl<'a> Sampler<'a> {
     /// The evidence indicators and the targets of the sample in `vals`.
     #[inline]
     fn finish(&mut self) -> Result<(), Diagnostic> {
-        let plan = self.plan;
-        for (g, group) in plan.groups.iter().enumerate() {
+        let code = Arc::clone(&self.code);
+        for (g, group) in code.groups.iter().enumerate() {
             if self.log_weights[g] == f64::NEG_INFINITY {
                 continue;
             }
             if group
                 .indicators
                 .iter()
-                .any(|e| e.eval(&self.vals, 0) == 0.0)
+                .any(|e| e.eval(&self.vals, 0, &mut self.stack) == 0.0)
             {
                 self.log_weights[g] = f64::NEG_INFINITY;
                 continue;
             }
             for (t, target) in group.targets.iter().enumerate() {
-                let v = target.expr.eval(&self.vals, 0);
+                let v = target.eval(&self.vals, 0, &mut self.stack);
                 if !v.is_finite() {
                     return Err(Diagnostic::error(Code::E006, crate::ast::Span::default(), format!("the quantity asked for is {v} in some samples")).with_help("check divisions by zero and logarithms of non-positive values in the query"));
                 }
@@ -556,15 +569,27 @@ impl<'a> Sampler<'a> {
     #[inline]
     fn leaf<'t>(
         &mut self,
-        tree: &'t DistTree,
+        tree: &'t TreeCode<'a>,
         world: usize,
         var: usize,
-    ) -> Result<&'t Leaf, Diagnostic> {
+    ) -> Result<&'t LeafCode<'a>, Diagnostic> {
         let base = world * self.plan.n_vars;
-        let Some(leaf) = tree.select(&self.vals, base) else {
+        let Some(code) = tree.select(&self.vals, base, &mut self.stack) else {
             return Err(self.no_arm(var));
         };
-        leaf.eval_params(&self.vals, base, &mut self.params);
+        self.params.clear();
+        if let Some(constants) = &code.constants {
+            self.params.extend_from_slice(constants);
+            return Ok(code);
+        }
+        for p in &code.params {
+            let value = p.eval(&self.vals, base, &mut self.stack);
+            self.params.push(value);
+        }
+        if code.check.passes(&self.params) {
+            return Ok(code);
+        }
+        let leaf = code.leaf;
         if let Err(bad) = leaf.kind.validate(&self.params) {
             let name = &self.model.vars[var].name;
             return Err(Diagnostic::error(
@@ -582,7 +607,7 @@ impl<'a> Sampler<'a> {
                 "the parameters of `{name}` must stay in range for every value of its parents"
             )));
         }
-        Ok(leaf)
+        Ok(code)
     }
 
     fn no_arm(&self, var: usize) -> Diagnostic {
@@ -599,15 +624,21 @@ impl<'a> Sampler<'a> {
     }
 
     /// Confines a group's noise for one slot to what its evidence allows; weights the group.
-    fn abduct(&mut self, clamp: &Clamp, var: usize, rng: &mut SmallRng) -> Result<(), Diagnostic> {
+    fn abduct(
+        &mut self,
+        clamp: &Clamp,
+        trees: &[TreeCode<'a>],
+        var: usize,
+        rng: &mut SmallRng,
+    ) -> Result<(), Diagnostic> {
         if self.log_weights[clamp.group] == f64::NEG_INFINITY {
             return Ok(());
         }
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
         let mut log_density = 0.0;
         let mut point: Option<(f64, f64)> = None;
-        for (world, tree, value) in &clamp.observations {
-            let leaf = self.leaf(tree, *world, var)?;
+        for ((world, _, value), tree) in clamp.observations.iter().zip(trees) {
+            let leaf = self.leaf(tree, *world, var)?.leaf;
             if clamp.discrete {
                 let (a, b) = leaf.kind.noise_interval(&self.params, *value);
                 lo = lo.max(a);
@@ -674,11 +705,12 @@ impl<'a> Sampler<'a> {
     fn compute(
         &mut self,
         comp: &Comp,
+        code: &MechCode<'a>,
         var: usize,
         rng: &mut SmallRng,
         index: u64,
     ) -> Result<f64, Diagnostic> {
-        let value = self.compute_mech(&comp.mech, comp, var, rng, index)?;
+        let value = self.compute_mech(code, comp, var, rng, index)?;
         if !value.is_finite() {
             let v = &self.model.vars[var];
             return Err(Diagnostic::error(Code::E006, v.span, format!("`{}` is {value} in some samples", v.name)).with_help("check divisions by zero, logarithms of non-positive values and overflow in its mechanism"));
@@ -689,17 +721,25 @@ impl<'a> Sampler<'a> {
     #[inline]
     fn compute_mech(
         &mut self,
-        mech: &Mech,
+        code: &MechCode<'a>,
         comp: &Comp,
         var: usize,
         rng: &mut SmallRng,
         index: u64,
     ) -> Result<f64, Diagnostic> {
         let base = comp.world * self.plan.n_vars;
-        match mech {
-            Mech::Det(e) => Ok(e.eval(&self.vals, base)),
-            Mech::Stoch { tree, slot } => {
-                let leaf = self.leaf(tree, comp.world, var)?;
+        match code {
+            MechCode::Det(e) => Ok(e.eval(&self.vals, base, &mut self.stack)),
+            MechCode::Stoch {
+                tree,
+                slot,
+                abducted,
+            } => {
+                if *abducted && let Some(x) = comp.clamp {
+                    // The step's abduction selected and checked this distribution already.
+                    return Ok(x);
+                }
+                let leaf = self.leaf(tree, comp.world, var)?.leaf;
                 if !self.plan.coupled {
                     return Ok(match comp.clamp {
                         Some(x) => {
@@ -720,10 +760,10 @@ impl<'a> Sampler<'a> {
                 let u = self.noise(comp.group, *slot, rng, index);
                 Ok(kind.quantile(&self.params, u))
             }
-            Mech::Shift { natural, shift } => {
+            MechCode::Shift(natural, shift) => {
                 let value = self.compute_mech(natural, comp, var, rng, index)?;
                 self.vals[base + var] = value;
-                Ok(shift.eval(&self.vals, base))
+                Ok(shift.eval(&self.vals, base, &mut self.stack))
             }
         }
     }

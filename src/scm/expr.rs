@@ -147,13 +147,19 @@ impl<T> MatchEx<T> {
     /// The first arm whose patterns match the scrutinees' values.
     #[inline]
     pub fn select(&self, vals: &[f64], base: usize) -> Option<&T> {
+        self.select_index(vals, base).map(|i| &self.arms[i].1)
+    }
+
+    /// The index of the first arm whose patterns match the scrutinees' values.
+    #[inline]
+    pub fn select_index(&self, vals: &[f64], base: usize) -> Option<usize> {
         // Up to four scrutinees are evaluated once into a small array; more are re-evaluated.
         let mut keys = [0.0f64; 4];
         let n = self.scrutinees.len();
         for (i, s) in self.scrutinees.iter().take(4).enumerate() {
             keys[i] = s.eval(vals, base);
         }
-        'arms: for (patterns, body) in &self.arms {
+        'arms: for (index, (patterns, _)) in self.arms.iter().enumerate() {
             for (i, pattern) in patterns.iter().enumerate() {
                 if let Some(p) = pattern {
                     let key = if i < 4 {
@@ -167,7 +173,7 @@ impl<T> MatchEx<T> {
                 }
             }
             let _ = n;
-            return Some(body);
+            return Some(index);
         }
         None
     }

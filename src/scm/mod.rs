@@ -12,6 +12,7 @@ pub mod dist;
 pub mod expr;
 pub mod graph;
 pub mod param;
+pub mod postfix;
 pub mod table;
 
 pub use dist::DistTree;
