@@ -15,9 +15,10 @@ the method each run used is recorded (with auto's reason when it chose SMC).
 Per model, query and thread count:
 1. a ladder of --samples 4096, 16384, 65536, ... (a rung predicted to take more than a third of
    --max-seconds is skipped), --reps seeds each: medians of value, stderr, ESS, seconds;
-2. N for stderr <= 1% of the true sd predicted from the largest rung (stderr ~ 1/sqrt(N),
-   x1.2 margin); run and verified (x1.5 until every repetition meets it) unless the prediction
-   exceeds --max-seconds, in which case the time is extrapolated and marked so;
+2. N for stderr <= 1% of the true sd predicted from the largest rung that missed it (stderr ~
+   1/sqrt(N), x1.2 margin, at most the first rung that met it); run and verified (x1.5 until
+   every repetition meets it) unless the prediction exceeds --max-seconds, in which case the
+   time is extrapolated and marked so;
 3. every run's |value - truth| / stderr (z): above 3 means the stderr is not honest there.
 
 --nuts also runs NumPyro NUTS on each model right after whatif's runs of it, in the same process
@@ -110,12 +111,18 @@ def bench_query(binary, path, threads, reps, truth, max_seconds, log):
         if s["stderr"] <= target:
             break
         n *= 4
+    # N from the largest rung that missed the target (the ladder's steps of 4 would otherwise
+    # overshoot by up to 4x): stderr ~ 1/sqrt(N), x1.2 margin, then verified below.
     top = ladder[-1]
-    if top["stderr"] <= target:
-        need = top["n"]
+    missed = [s for s in ladder if s["stderr"] > target]
+    base = missed[-1] if missed else top
+    if base["stderr"] <= target:
+        need = base["n"]
     else:
-        need = int(math.ceil(top["n"] * (top["stderr"] / target) ** 2 * 1.2 / 1024) * 1024)
-    predicted = top["wall_s"] * need / top["n"]
+        need = int(math.ceil(base["n"] * (base["stderr"] / target) ** 2 * 1.2 / 1024) * 1024)
+        if top["stderr"] <= target:
+            need = min(need, top["n"])
+    predicted = max(top["wall_s"] * need / top["n"], base["wall_s"] * need / base["n"])
     result = {"target_stderr": target, "ladder": ladder}
     if predicted > max_seconds:
         result["to_target"] = {"n": need, "seconds": predicted, "extrapolated": True}
