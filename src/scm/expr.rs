@@ -201,8 +201,9 @@ pub enum Ex {
     Param(usize),
 }
 
+/// Whether `x` counts as true: anything but 0, NaN included.
 #[inline]
-fn truth(x: f64) -> bool {
+pub(super) fn truth(x: f64) -> bool {
     x != 0.0
 }
 
@@ -217,8 +218,71 @@ fn nan_or(x: f64, y: f64, f: fn(f64, f64) -> f64) -> f64 {
 }
 
 #[inline]
-fn flag(b: bool) -> f64 {
+pub(super) fn flag(b: bool) -> f64 {
     if b { 1.0 } else { 0.0 }
+}
+
+/// `a op b` once both operands are known: the one definition of the operators, for
+/// [`Ex::eval`] and the compiled [`super::postfix::Postfix`] (`and`/`or` here evaluate both
+/// sides; `Ex::eval` skips the right one where it can, which changes nothing but time).
+#[inline(always)]
+pub(super) fn binary(op: BinOp, a: f64, b: f64) -> f64 {
+    match op {
+        BinOp::And => flag(truth(a) && truth(b)),
+        BinOp::Or => flag(truth(a) || truth(b)),
+        BinOp::Xor => flag(truth(a) != truth(b)),
+        BinOp::Eq => flag(a == b),
+        BinOp::Ne => flag(a != b),
+        BinOp::Lt => flag(a < b),
+        BinOp::Le => flag(a <= b),
+        BinOp::Gt => flag(a > b),
+        BinOp::Ge => flag(a >= b),
+        BinOp::Add => a + b,
+        BinOp::Sub => a - b,
+        BinOp::Mul => a * b,
+        BinOp::Div => a / b,
+        BinOp::Rem => a % b,
+        BinOp::Pow => a.powf(b),
+    }
+}
+
+/// `clamp(x, lo, hi)`, NaN when the bounds are NaN or crossed.
+#[inline(always)]
+pub(super) fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
+    if lo > hi || lo.is_nan() || hi.is_nan() {
+        f64::NAN
+    } else {
+        x.clamp(lo, hi)
+    }
+}
+
+/// A one-argument function's value (NaN for the others).
+#[inline(always)]
+pub(super) fn call1(func: Func, x: f64) -> f64 {
+    match func {
+        Func::Abs => x.abs(),
+        Func::Exp => x.exp(),
+        Func::Log => x.ln(),
+        Func::Sqrt => x.sqrt(),
+        Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        Func::Logit => (x / (1.0 - x)).ln(),
+        Func::Floor => x.floor(),
+        Func::Ceil => x.ceil(),
+        Func::Round => x.round(),
+        Func::Pow | Func::Min | Func::Max | Func::Clamp => f64::NAN,
+    }
+}
+
+/// A two-argument function's value (NaN for the others); NaN propagates through `min` and
+/// `max` (f64::min/max would drop it and hide the error).
+#[inline(always)]
+pub(super) fn call2(func: Func, x: f64, y: f64) -> f64 {
+    match func {
+        Func::Pow => x.powf(y),
+        Func::Min => nan_or(x, y, f64::min),
+        Func::Max => nan_or(x, y, f64::max),
+        _ => f64::NAN,
+    }
 }
 
 impl Ex {
@@ -247,23 +311,7 @@ impl Ex {
                     }
                     _ => {}
                 }
-                let (a, b) = (a.eval(vals, base), b.eval(vals, base));
-                match op {
-                    BinOp::Xor => flag(truth(a) != truth(b)),
-                    BinOp::Eq => flag(a == b),
-                    BinOp::Ne => flag(a != b),
-                    BinOp::Lt => flag(a < b),
-                    BinOp::Le => flag(a <= b),
-                    BinOp::Gt => flag(a > b),
-                    BinOp::Ge => flag(a >= b),
-                    BinOp::Add => a + b,
-                    BinOp::Sub => a - b,
-                    BinOp::Mul => a * b,
-                    BinOp::Div => a / b,
-                    BinOp::Rem => a % b,
-                    BinOp::Pow => a.powf(b),
-                    BinOp::And | BinOp::Or => f64::NAN,
-                }
+                binary(*op, a.eval(vals, base), b.eval(vals, base))
             }
             Ex::If(parts) => {
                 if truth(parts.0.eval(vals, base)) {
@@ -280,27 +328,11 @@ impl Ex {
                 let x = args.first().map_or(f64::NAN, |a| a.eval(vals, base));
                 let y = || args.get(1).map_or(f64::NAN, |a| a.eval(vals, base));
                 match func {
-                    Func::Abs => x.abs(),
-                    Func::Exp => x.exp(),
-                    Func::Log => x.ln(),
-                    Func::Sqrt => x.sqrt(),
-                    Func::Pow => x.powf(y()),
-                    // NaN propagates (f64::min/max would drop it and hide the error).
-                    Func::Min => nan_or(x, y(), f64::min),
-                    Func::Max => nan_or(x, y(), f64::max),
-                    Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-                    Func::Logit => (x / (1.0 - x)).ln(),
-                    Func::Floor => x.floor(),
-                    Func::Ceil => x.ceil(),
-                    Func::Round => x.round(),
+                    Func::Pow | Func::Min | Func::Max => call2(*func, x, y()),
                     Func::Clamp => {
-                        let (lo, hi) = (y(), args.get(2).map_or(f64::NAN, |a| a.eval(vals, base)));
-                        if lo > hi || lo.is_nan() || hi.is_nan() {
-                            f64::NAN
-                        } else {
-                            x.clamp(lo, hi)
-                        }
+                        clamp(x, y(), args.get(2).map_or(f64::NAN, |a| a.eval(vals, base)))
                     }
+                    _ => call1(*func, x),
                 }
             }
         }

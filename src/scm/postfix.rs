@@ -11,7 +11,7 @@
 //! expression it was compiled from, and never panics.
 
 use super::VarId;
-use super::expr::{BinOp, Ex, Func, UnOp};
+use super::expr::{BinOp, Ex, Func, UnOp, binary, call1, call2, clamp, flag, truth};
 
 /// One operation. Loads push the held top of the stack and hold their value; the others
 /// combine the held value with what they pop.
@@ -50,78 +50,6 @@ pub struct Postfix<'a> {
     ops: Vec<Op<'a>>,
     /// The most values the stack holds while evaluating.
     depth: usize,
-}
-
-/// Whether `x` counts as true (the interpreter's rule: anything but 0, NaN included).
-#[inline]
-fn truth(x: f64) -> bool {
-    x != 0.0
-}
-
-#[inline]
-fn flag(b: bool) -> f64 {
-    if b { 1.0 } else { 0.0 }
-}
-
-/// `f(x, y)`, or NaN when either is NaN (as the interpreter's `min` and `max`).
-#[inline]
-fn nan_or(x: f64, y: f64, f: fn(f64, f64) -> f64) -> f64 {
-    if x.is_nan() || y.is_nan() {
-        f64::NAN
-    } else {
-        f(x, y)
-    }
-}
-
-/// `a op b`, as [`Ex::eval`] computes it once both operands are known (`and`/`or` evaluate
-/// both sides here; the interpreter may skip the right one, which has no effect but time).
-#[inline(always)]
-fn binary(op: BinOp, a: f64, b: f64) -> f64 {
-    match op {
-        BinOp::And => flag(truth(a) && truth(b)),
-        BinOp::Or => flag(truth(a) || truth(b)),
-        BinOp::Xor => flag(truth(a) != truth(b)),
-        BinOp::Eq => flag(a == b),
-        BinOp::Ne => flag(a != b),
-        BinOp::Lt => flag(a < b),
-        BinOp::Le => flag(a <= b),
-        BinOp::Gt => flag(a > b),
-        BinOp::Ge => flag(a >= b),
-        BinOp::Add => a + b,
-        BinOp::Sub => a - b,
-        BinOp::Mul => a * b,
-        BinOp::Div => a / b,
-        BinOp::Rem => a % b,
-        BinOp::Pow => a.powf(b),
-    }
-}
-
-/// A one-argument function, as [`Ex::eval`] computes it.
-#[inline(always)]
-fn call1(func: Func, x: f64) -> f64 {
-    match func {
-        Func::Abs => x.abs(),
-        Func::Exp => x.exp(),
-        Func::Log => x.ln(),
-        Func::Sqrt => x.sqrt(),
-        Func::Sigmoid => 1.0 / (1.0 + (-x).exp()),
-        Func::Logit => (x / (1.0 - x)).ln(),
-        Func::Floor => x.floor(),
-        Func::Ceil => x.ceil(),
-        Func::Round => x.round(),
-        Func::Pow | Func::Min | Func::Max | Func::Clamp => f64::NAN,
-    }
-}
-
-/// A two-argument function, as [`Ex::eval`] computes it.
-#[inline(always)]
-fn call2(func: Func, x: f64, y: f64) -> f64 {
-    match func {
-        Func::Pow => x.powf(y),
-        Func::Min => nan_or(x, y, f64::min),
-        Func::Max => nan_or(x, y, f64::max),
-        _ => f64::NAN,
-    }
 }
 
 /// How many arguments a function takes.
@@ -192,11 +120,7 @@ impl<'a> Postfix<'a> {
                     let hi = held;
                     let lo = stack.pop().unwrap_or(f64::NAN);
                     let x = stack.pop().unwrap_or(f64::NAN);
-                    held = if lo > hi || lo.is_nan() || hi.is_nan() {
-                        f64::NAN
-                    } else {
-                        x.clamp(lo, hi)
-                    };
+                    held = clamp(x, lo, hi);
                 }
                 Op::JumpUnless(to) => {
                     let condition = held;
