@@ -18,7 +18,6 @@ use crate::scm::dist::open01;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rayon::prelude::*;
-use std::sync::Arc;
 
 /// Samples per chunk: the unit of parallelism and of seeding.
 pub const CHUNK: u64 = 1 << 14;
@@ -299,19 +298,25 @@ fn pilot_histograms(
     Ok(out)
 }
 
-/// The per-chunk sampling loop and its scratch space.
+/// The per-chunk sampling loop: the plan's compiled expressions and the scratch space they
+/// evaluate in (two fields, so that a step's code can be read while the scratch space
+/// changes).
 pub struct Sampler<'a> {
+    /// The plan's expressions, compiled.
+    code: PlanCode<'a>,
+    work: Workspace<'a>,
+}
+
+/// A sampler's scratch space: one sample's values, noise and weights.
+struct Workspace<'a> {
     plan: &'a Plan,
     model: &'a Model,
-    /// The plan's expressions, compiled (shared, so that a step's code can be read while
-    /// the sampler's scratch space changes).
-    code: Arc<PlanCode<'a>>,
     /// The stack the compiled expressions evaluate on.
     stack: Vec<f64>,
     vals: Vec<f64>,
     params: Vec<f64>,
     shared: Vec<f64>,
-    /// The sample (by [`Sampler::drawn`]) each shared noise was drawn for.
+    /// The sample (by [`Workspace::drawn`]) each shared noise was drawn for.
     shared_at: Vec<u64>,
     /// Samples drawn so far, counting from 1: tells a slot's noise from the last sample's.
     drawn: u64,
@@ -325,12 +330,10 @@ pub struct Sampler<'a> {
     /// (`step · groups + group`), so that [`Sampler::resample_steps`] can redo a few steps.
     step_weights: Vec<f64>,
     /// What [`Sampler::undo`] restores: values overwritten by the last
-    /// [`Sampler::resample_steps`] (index, old value), old step weights, old log weights and
-    /// target values.
+    /// [`Sampler::resample_steps`] (index, old value), old step weights and old log weights.
     undo_vals: Vec<(usize, f64)>,
     undo_step_weights: Vec<(usize, f64)>,
     undo_log_weights: Vec<f64>,
-    undo_values: Vec<Vec<f64>>,
 }
 
 impl<'a> Sampler<'a> {
@@ -338,28 +341,29 @@ impl<'a> Sampler<'a> {
     pub fn new(plan: &'a Plan, model: &'a Model) -> Sampler<'a> {
         let code = PlanCode::compile(plan);
         Sampler {
-            plan,
-            model,
-            stack: Vec::with_capacity(code.depth + 1),
-            code: Arc::new(code),
-            vals: vec![0.0; plan.n_worlds * plan.n_vars],
-            params: Vec::with_capacity(16),
-            shared: vec![0.0; plan.n_slots],
-            shared_at: vec![0; plan.n_slots],
-            drawn: 0,
-            local: Vec::new(),
-            log_weights: vec![0.0; plan.groups.len()],
-            values: plan
-                .groups
-                .iter()
-                .map(|g| vec![0.0; g.targets.len()])
-                .collect(),
-            scores: false,
-            step_weights: Vec::new(),
-            undo_vals: Vec::new(),
-            undo_step_weights: Vec::new(),
-            undo_log_weights: Vec::new(),
-            undo_values: Vec::new(),
+            work: Workspace {
+                plan,
+                model,
+                stack: Vec::with_capacity(code.depth + 1),
+                vals: vec![0.0; plan.n_worlds * plan.n_vars],
+                params: Vec::with_capacity(16),
+                shared: vec![0.0; plan.n_slots],
+                shared_at: vec![0; plan.n_slots],
+                drawn: 0,
+                local: Vec::new(),
+                log_weights: vec![0.0; plan.groups.len()],
+                values: plan
+                    .groups
+                    .iter()
+                    .map(|g| vec![0.0; g.targets.len()])
+                    .collect(),
+                scores: false,
+                step_weights: Vec::new(),
+                undo_vals: Vec::new(),
+                undo_step_weights: Vec::new(),
+                undo_log_weights: Vec::new(),
+            },
+            code,
         }
     }
 
@@ -367,120 +371,120 @@ impl<'a> Sampler<'a> {
     /// per sample by [`Sampler::preset`] (a slot not preset draws a fresh score). The plan
     /// must be coupled, so every stochastic value is read through its noise.
     pub fn with_scores(plan: &'a Plan, model: &'a Model) -> Sampler<'a> {
-        Sampler {
-            scores: true,
-            step_weights: vec![0.0; plan.steps.len() * plan.groups.len()],
-            ..Sampler::new(plan, model)
-        }
+        let mut sampler = Sampler::new(plan, model);
+        sampler.work.scores = true;
+        sampler.work.step_weights = vec![0.0; plan.steps.len() * plan.groups.len()];
+        sampler
     }
 
     /// The plan it samples.
     #[cfg(debug_assertions)]
     pub fn plan(&self) -> &'a Plan {
-        self.plan
+        self.work.plan
     }
 
     /// The model it samples.
     #[cfg(debug_assertions)]
     pub fn model(&self) -> &'a Model {
-        self.model
+        self.work.model
     }
 
     /// Under [`Sampler::with_scores`]: changes the score of `slot` in the last sample, to be
     /// followed by [`Sampler::resample_steps`] over the steps that read it.
     #[inline]
     pub fn set_score(&mut self, slot: usize, score: f64) {
-        self.shared_at[slot] = self.drawn;
-        self.shared[slot] = score;
+        self.work.shared_at[slot] = self.work.drawn;
+        self.work.shared[slot] = score;
     }
 
     /// Under [`Sampler::with_scores`], after a full [`Sampler::sample`] whose log weights are
     /// finite: recomputes only `steps` (indices into the plan's steps, increasing) of the last
-    /// sample, keeping every other value, then the evidence indicators and the targets. The
-    /// steps must include every step that reads a changed score, directly or through the
-    /// values of earlier recomputed steps (src/infer/smc/local.rs finds them). The log
-    /// weights change by the recomputed steps' contributions. [`Sampler::undo`] goes back.
+    /// sample, keeping every other value, then the evidence indicators — but not the targets:
+    /// [`Sampler::targets`] computes those when they are wanted. The steps must include every
+    /// step that reads a changed score, directly or through the values of earlier recomputed
+    /// steps (src/infer/smc/local.rs finds them). The log weights change by the recomputed
+    /// steps' contributions. [`Sampler::undo`] goes back.
     pub fn resample_steps(
         &mut self,
         steps: &[usize],
         rng: &mut SmallRng,
     ) -> Result<(), Diagnostic> {
-        let plan = self.plan;
-        let code = Arc::clone(&self.code);
-        let index = self.drawn;
+        let Sampler { code, work } = self;
+        let plan = work.plan;
+        let index = work.drawn;
         let n = plan.n_vars;
         let groups = plan.groups.len();
-        self.undo_vals.clear();
-        self.undo_step_weights.clear();
-        self.undo_log_weights.clone_from(&self.log_weights);
-        self.undo_values.clone_from(&self.values);
+        work.undo_vals.clear();
+        work.undo_step_weights.clear();
+        work.undo_log_weights.clone_from(&work.log_weights);
         for &s in steps {
             let step = &plan.steps[s];
             for g in 0..groups {
-                let old = self.step_weights[s * groups + g];
-                self.undo_step_weights.push((s * groups + g, old));
-                self.log_weights[g] -= old;
+                let old = work.step_weights[s * groups + g];
+                work.undo_step_weights.push((s * groups + g, old));
+                work.log_weights[g] -= old;
                 // The log weight before the step, until the step's contribution replaces it.
-                self.step_weights[s * groups + g] = self.log_weights[g];
+                work.step_weights[s * groups + g] = work.log_weights[g];
             }
             let step_code = &code.steps[s];
-            self.local.clear();
+            work.local.clear();
             for (clamp, trees) in step.clamps.iter().zip(&step_code.observations) {
-                self.abduct(clamp, trees, step.var, rng)?;
+                work.abduct(clamp, trees, step.var, rng)?;
             }
             for (comp, mech) in step.comps.iter().zip(&step_code.comps) {
-                if self.log_weights[comp.group] == f64::NEG_INFINITY {
+                if work.log_weights[comp.group] == f64::NEG_INFINITY {
                     continue;
                 }
                 let at = comp.world * n + step.var;
-                self.undo_vals.push((at, self.vals[at]));
+                work.undo_vals.push((at, work.vals[at]));
                 for &c in &comp.copies {
-                    self.undo_vals
-                        .push((c * n + step.var, self.vals[c * n + step.var]));
+                    work.undo_vals
+                        .push((c * n + step.var, work.vals[c * n + step.var]));
                 }
-                let value = self.compute(comp, mech, step.var, rng, index)?;
-                self.vals[at] = value;
+                let value = work.compute(comp, mech, step.var, rng, index)?;
+                work.vals[at] = value;
                 for &c in &comp.copies {
-                    self.vals[c * n + step.var] = value;
+                    work.vals[c * n + step.var] = value;
                 }
             }
             for g in 0..groups {
-                self.step_weights[s * groups + g] =
-                    self.log_weights[g] - self.step_weights[s * groups + g];
+                work.step_weights[s * groups + g] =
+                    work.log_weights[g] - work.step_weights[s * groups + g];
             }
         }
-        self.finish()
+        work.check_indicators(code);
+        Ok(())
     }
 
     /// Restores the sample as it was before the last [`Sampler::resample_steps`] (the caller
     /// restores the scores it changed with [`Sampler::set_score`]).
     pub fn undo(&mut self) {
-        for &(at, old) in self.undo_vals.iter().rev() {
-            self.vals[at] = old;
+        let work = &mut self.work;
+        for &(at, old) in work.undo_vals.iter().rev() {
+            work.vals[at] = old;
         }
-        for &(at, old) in self.undo_step_weights.iter().rev() {
-            self.step_weights[at] = old;
+        for &(at, old) in work.undo_step_weights.iter().rev() {
+            work.step_weights[at] = old;
         }
-        std::mem::swap(&mut self.log_weights, &mut self.undo_log_weights);
-        std::mem::swap(&mut self.values, &mut self.undo_values);
+        std::mem::swap(&mut work.log_weights, &mut work.undo_log_weights);
     }
 
     /// Fixes the noise of `slot` for the next sample (a score under [`Sampler::with_scores`]).
     #[inline]
     pub fn preset(&mut self, slot: usize, noise: f64) {
-        self.shared_at[slot] = self.drawn + 1;
-        self.shared[slot] = noise;
+        self.work.shared_at[slot] = self.work.drawn + 1;
+        self.work.shared[slot] = noise;
     }
 
     /// The log weights of the last sample, per group: under [`Sampler::with_scores`], the log
     /// likelihood of each group's evidence given the noise.
     pub fn log_weights(&self) -> &[f64] {
-        &self.log_weights
+        &self.work.log_weights
     }
 
-    /// The target values of the last sample, per group.
+    /// The target values of the last [`Sampler::sample`] or [`Sampler::targets`], per group.
     pub fn values(&self) -> &[Vec<f64>] {
-        &self.values
+        &self.work.values
     }
 
     /// Draws `n` samples, passing each sample's log weights and target values to `sink`.
@@ -492,7 +496,7 @@ impl<'a> Sampler<'a> {
     ) -> Result<(), Diagnostic> {
         for _ in 0..n {
             self.sample(rng)?;
-            sink(&self.log_weights, &self.values);
+            sink(&self.work.log_weights, &self.work.values);
         }
         Ok(())
     }
@@ -500,48 +504,57 @@ impl<'a> Sampler<'a> {
     /// One sample into `vals`, `log_weights` and `values`; fresh noise in every slot.
     #[inline]
     pub fn sample(&mut self, rng: &mut SmallRng) -> Result<(), Diagnostic> {
-        let plan = self.plan;
-        let code = Arc::clone(&self.code);
-        self.drawn += 1;
-        let index = self.drawn;
+        let Sampler { code, work } = self;
+        let plan = work.plan;
+        work.drawn += 1;
+        let index = work.drawn;
         let n = plan.n_vars;
-        self.log_weights.iter_mut().for_each(|w| *w = 0.0);
+        work.log_weights.iter_mut().for_each(|w| *w = 0.0);
         let groups = plan.groups.len();
         for ((s, step), step_code) in plan.steps.iter().enumerate().zip(&code.steps) {
-            if self.scores {
-                self.step_weights[s * groups..(s + 1) * groups].copy_from_slice(&self.log_weights);
+            if work.scores {
+                work.step_weights[s * groups..(s + 1) * groups].copy_from_slice(&work.log_weights);
             }
             if plan.coupled {
-                self.local.clear();
+                work.local.clear();
                 for (clamp, trees) in step.clamps.iter().zip(&step_code.observations) {
-                    self.abduct(clamp, trees, step.var, rng)?;
+                    work.abduct(clamp, trees, step.var, rng)?;
                 }
             }
             for (comp, mech) in step.comps.iter().zip(&step_code.comps) {
-                if self.log_weights[comp.group] == f64::NEG_INFINITY {
+                if work.log_weights[comp.group] == f64::NEG_INFINITY {
                     continue;
                 }
-                let value = self.compute(comp, mech, step.var, rng, index)?;
-                self.vals[comp.world * n + step.var] = value;
+                let value = work.compute(comp, mech, step.var, rng, index)?;
+                work.vals[comp.world * n + step.var] = value;
                 for &c in &comp.copies {
-                    self.vals[c * n + step.var] = value;
+                    work.vals[c * n + step.var] = value;
                 }
             }
-            if self.scores {
+            if work.scores {
                 for g in 0..groups {
                     // The step's contribution (NaN once the group is impossible: unused then).
-                    self.step_weights[s * groups + g] =
-                        self.log_weights[g] - self.step_weights[s * groups + g];
+                    work.step_weights[s * groups + g] =
+                        work.log_weights[g] - work.step_weights[s * groups + g];
                 }
             }
         }
-        self.finish()
+        work.check_indicators(code);
+        work.targets(code)
     }
 
-    /// The evidence indicators and the targets of the sample in `vals`.
+    /// The targets of the sample in `vals` (after [`Sampler::resample_steps`], which leaves
+    /// them out), into [`Sampler::values`].
     #[inline]
-    fn finish(&mut self) -> Result<(), Diagnostic> {
-        let code = Arc::clone(&self.code);
+    pub fn targets(&mut self) -> Result<(), Diagnostic> {
+        self.work.targets(&self.code)
+    }
+}
+
+impl<'a> Workspace<'a> {
+    /// Makes a group impossible when one of its evidence indicators fails in `vals`.
+    #[inline]
+    fn check_indicators(&mut self, code: &PlanCode<'a>) {
         for (g, group) in code.groups.iter().enumerate() {
             if self.log_weights[g] == f64::NEG_INFINITY {
                 continue;
@@ -552,6 +565,15 @@ impl<'a> Sampler<'a> {
                 .any(|e| e.eval(&self.vals, 0, &mut self.stack) == 0.0)
             {
                 self.log_weights[g] = f64::NEG_INFINITY;
+            }
+        }
+    }
+
+    /// The targets of every possible group in `vals`.
+    #[inline]
+    fn targets(&mut self, code: &PlanCode<'a>) -> Result<(), Diagnostic> {
+        for (g, group) in code.groups.iter().enumerate() {
+            if self.log_weights[g] == f64::NEG_INFINITY {
                 continue;
             }
             for (t, target) in group.targets.iter().enumerate() {

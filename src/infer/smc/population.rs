@@ -224,6 +224,7 @@ impl<'p> Moves<'p> {
                 evaluator.sampler.set_score(slot, old);
             }
         }
+        evaluator.sampler.targets()?;
         state_values.copy_from_slice(&evaluator.sampler.values()[0]);
         #[cfg(debug_assertions)]
         {
