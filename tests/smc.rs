@@ -438,6 +438,12 @@ fn the_work_of_one_question_is_bounded() {
 /// A hierarchical model whose 31 noises each reach a small part of it (a group's noise only
 /// its own measurement), so the moves sweep coordinate by coordinate and recompute only what
 /// each noise reaches (src/infer/smc/local.rs).
+/// A non-centred Gaussian hierarchy. Its hyperparameter `shared` mixes slowly under
+/// one-coordinate moves: its ESS is about 1% of the particles (the low-ESS warning's
+/// threshold) and its replicates' spread is heavy-tailed (at 65,536 samples a median standard
+/// error of about 0.008 over 10 seeds, some seeds twice that or more). A change to SMC's random
+/// stream can therefore trip the tests below on `shared`; the remedy is moves that follow the
+/// posterior's correlations, not another seed (docs/inference.md, session 12).
 const GROUPS: &str = "shared ~ Normal(0, 1)
 for i in 1..30 {
   t[i] ~ Normal(shared, 1)
