@@ -49,6 +49,16 @@ fn fresh(question: &str) -> Answer {
         .unwrap_or_else(|e| panic!("{question}: {e}"))
 }
 
+/// Asserts whether `answer` (to `question`) was read from a tree an earlier `P(*)` calibrated.
+fn assert_read_from_tree(answer: &Answer, question: &str, read: bool) {
+    assert_eq!(
+        reason(answer).contains(CACHED),
+        read,
+        "{question}: {}",
+        reason(answer)
+    );
+}
+
 fn assert_agrees(answer: &Answer, question: &str) {
     let (got, want) = (numbers(answer), numbers(&fresh(question)));
     assert_eq!(got.len(), want.len(), "{question}");
@@ -63,7 +73,7 @@ fn questions_under_the_evidence_of_an_earlier_p_star_are_read_from_its_tree() {
     let first = model
         .ask("P(rain | wet)", &auto())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(!reason(&first).contains(CACHED), "{}", reason(&first));
+    assert_read_from_tree(&first, "P(rain | wet)", false);
     model
         .ask("P(* | wet)", &auto())
         .unwrap_or_else(|e| panic!("{e}"));
@@ -81,11 +91,7 @@ fn questions_under_the_evidence_of_an_earlier_p_star_are_read_from_its_tree() {
         let answer = model
             .ask(question, &auto())
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            reason(&answer).contains(CACHED),
-            "{question}: {}",
-            reason(&answer)
-        );
+        assert_read_from_tree(&answer, question, true);
         assert_agrees(&answer, question);
     }
 }
@@ -107,11 +113,7 @@ fn other_evidence_interventions_and_counterfactuals_are_answered_afresh() {
         let answer = model
             .ask(question, &auto())
             .unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            !reason(&answer).contains(CACHED),
-            "{question}: {}",
-            reason(&answer)
-        );
+        assert_read_from_tree(&answer, question, false);
         assert_agrees(&answer, question);
     }
 }
@@ -126,11 +128,11 @@ fn an_intervention_s_tree_answers_questions_under_the_same_intervention() {
     let answer = model
         .ask(question, &auto())
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(reason(&answer).contains(CACHED), "{}", reason(&answer));
+    assert_read_from_tree(&answer, question, true);
     assert_agrees(&answer, question);
     let other = "P(rain | do(sprinkler = false), wet)";
     let answer = model.ask(other, &auto()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!reason(&answer).contains(CACHED), "{}", reason(&answer));
+    assert_read_from_tree(&answer, other, false);
     assert_agrees(&answer, other);
 }
 
@@ -143,13 +145,9 @@ fn a_file_s_later_questions_read_the_tree_of_its_p_star() {
         .into_iter()
         .map(|a| a.unwrap_or_else(|e| panic!("{e}")))
         .collect();
-    assert!(!reason(&answers[0]).contains(CACHED));
+    assert_read_from_tree(&answers[0], "P(* | wet)", false);
     for (answer, question) in answers[1..].iter().zip(["P(rain | wet)", "E[level | wet]"]) {
-        assert!(
-            reason(answer).contains(CACHED),
-            "{question}: {}",
-            reason(answer)
-        );
+        assert_read_from_tree(answer, question, true);
         assert_agrees(answer, question);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::dual::Jet;
 use crate::scm::dist::{DistKind, Leaf, category_index};
-use crate::scm::{BinOp, DistTree, Ex, Func, UnOp};
+use crate::scm::{BinOp, DistTree, Ex, Func, UnOp, expr};
 
 /// How one evaluation sees the parameters: `theta[local[id]]` is parameter `id` as a jet.
 pub struct Point<'a> {
@@ -37,7 +37,6 @@ impl Point<'_> {
             Ex::Unary(UnOp::Not, a) => self.constant(f64::from(self.eval(a, row).value == 0.0)),
             Ex::Binary(op, a, b) => {
                 let (a, b) = (self.eval(a, row), self.eval(b, row));
-                let flag = |t: bool| self.constant(f64::from(t));
                 let (x, y) = (a.value, b.value);
                 match op {
                     BinOp::Add => a.add(&b),
@@ -46,15 +45,16 @@ impl Point<'_> {
                     BinOp::Div => a.div(&b),
                     BinOp::Pow => a.pow(&b),
                     BinOp::Rem => a.step(x % y),
-                    BinOp::And => flag(x != 0.0 && y != 0.0),
-                    BinOp::Or => flag(x != 0.0 || y != 0.0),
-                    BinOp::Xor => flag((x != 0.0) != (y != 0.0)),
-                    BinOp::Eq => flag(x == y),
-                    BinOp::Ne => flag(x != y),
-                    BinOp::Lt => flag(x < y),
-                    BinOp::Le => flag(x <= y),
-                    BinOp::Gt => flag(x > y),
-                    BinOp::Ge => flag(x >= y),
+                    // Logic and comparisons: a flag, constant in the parameters.
+                    BinOp::And
+                    | BinOp::Or
+                    | BinOp::Xor
+                    | BinOp::Eq
+                    | BinOp::Ne
+                    | BinOp::Lt
+                    | BinOp::Le
+                    | BinOp::Gt
+                    | BinOp::Ge => self.constant(expr::binary(*op, x, y)),
                 }
             }
             Ex::If(parts) => {

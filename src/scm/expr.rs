@@ -226,7 +226,7 @@ pub(super) fn flag(b: bool) -> f64 {
 /// [`Ex::eval`] and the compiled [`super::postfix::Postfix`] (`and`/`or` here evaluate both
 /// sides; `Ex::eval` skips the right one where it can, which changes nothing but time).
 #[inline(always)]
-pub(super) fn binary(op: BinOp, a: f64, b: f64) -> f64 {
+pub(crate) fn binary(op: BinOp, a: f64, b: f64) -> f64 {
     match op {
         BinOp::And => flag(truth(a) && truth(b)),
         BinOp::Or => flag(truth(a) || truth(b)),
