@@ -526,6 +526,40 @@ fn a_hierarchical_bernoulli_model_matches_quadrature() {
 }
 
 #[test]
+fn a_means_control_variates_narrow_its_standard_error_and_keep_it_on_the_truth() {
+    // The same seed, so the same chains: `E[bias | …]`, a mean, records each state's value
+    // with the control variate of the move that reached it; `P(bias | …)`, a real quantity's
+    // distribution, summarises the states' values themselves (its histogram needs them). The
+    // two means come from one run of the moves and must both sit on the quadrature value; the
+    // control variates take out the accept-or-reject coin's noise, so the mean's standard
+    // error is the smaller (with this seed 0.0043 against 0.0046).
+    let (model, query, exact) = hiring(16);
+    let options = options(Method::Smc, 65_536, 6);
+    let with = ask(&model, &query, &options);
+    let evidence = query
+        .strip_prefix("E[bias | ")
+        .and_then(|rest| rest.strip_suffix(']'))
+        .expect("hiring's query is E[bias | evidence]");
+    let without = ask(&model, &format!("P(bias | {evidence})"), &options);
+    let Body::Distribution(Distribution::Real {
+        mean, mean_stderr, ..
+    }) = without.body
+    else {
+        panic!("not a real distribution: {:?}", without.body)
+    };
+    assert_close(&with, exact, 0.01);
+    assert!(
+        (mean - exact).abs() <= TOLERANCE * mean_stderr,
+        "{mean} ± {mean_stderr}, exact {exact}"
+    );
+    let (_, stderr, _) = estimate(&with);
+    assert!(
+        stderr < mean_stderr,
+        "with control variates {stderr}, without {mean_stderr}"
+    );
+}
+
+#[test]
 fn auto_hands_heavy_tailed_weights_to_smc_even_when_their_ess_looks_healthy() {
     // With 40 candidates, likelihood weighting's ESS share is 0.13-0.3% at 10^6 samples, but a
     // pilot of 4,096 often shows over 1% (its ESS overstates: the weights' tail is heavy,

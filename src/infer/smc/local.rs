@@ -8,6 +8,16 @@
 //! a step is reached when it draws the coordinate's noise or reads (in any world, through
 //! any expression of its computations or of its evidence's distributions) a value an earlier
 //! reached step wrote. What each computation reads is the plan's ([`Plan::reads`]).
+//!
+//! The coordinates whose steps write a value the question reads (its *question coordinates*:
+//! the hyperparameter `bias` in `E[bias | hired1, …]`) are tried [`QUESTION_TRIES`] times per
+//! sweep, when that at most doubles the sweep's cost. The answer's precision is the
+//! autocorrelation of what it reads; a one-coordinate random walk at 44% acceptance leaves
+//! its coordinate's conditional only partly explored, and further tries of it are cheap
+//! beside the whole sweep. Measured on hiring200 (`E[bias]`, 201 coordinates, 32,768
+//! samples, seeds 1–12, 1 thread): median standard error² × median seconds 24.5 × 10⁻⁶
+//! before, 18.0 with 3 tries, 14.4 with the posterior's control variates as well
+//! (`super::population`).
 
 use super::noise_slots;
 use crate::query::Plan;
@@ -16,8 +26,14 @@ use crate::query::Plan;
 /// reaches.
 pub struct Reach {
     pub steps: Vec<Vec<usize>>,
-    /// What one sweep over every coordinate costs, in full evaluations of the model.
+    /// Per latent coordinate, how many one-coordinate moves a sweep makes on it.
+    pub tries: Vec<usize>,
+    /// Per latent coordinate, whether its steps write a value the question reads.
+    pub question: Vec<bool>,
+    /// What one sweep costs, in full evaluations of the model.
     pub sweep_cost: f64,
+    /// What moving every coordinate once costs, in full evaluations of the model.
+    pub once_cost: f64,
 }
 
 /// The values one step reads and writes, and the noise slots it draws.
@@ -26,6 +42,9 @@ struct StepUse {
     writes: Vec<usize>,
     noise: Vec<usize>,
 }
+
+/// How many moves a sweep makes on each question coordinate.
+pub const QUESTION_TRIES: usize = 3;
 
 /// The reach of every slot of `latent` in `plan`, or `None` when the analysis would cost
 /// more than `max_work` (coordinates × reads).
@@ -61,10 +80,22 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
     if reads.saturating_mul(latent.len()) > max_work {
         return None;
     }
+    // What the question reads: its targets' values (world 0's variables, and the absolute
+    // slots of counterfactual terms).
+    let mut asked = vec![false; plan.n_worlds * n];
+    for target in plan.groups.iter().flat_map(|g| &g.targets) {
+        let mut mark = |slot: usize| {
+            if let Some(flag) = asked.get_mut(slot) {
+                *flag = true;
+            }
+        };
+        target.expr.visit_vars(&mut |v| mark(v));
+        target.expr.visit_slots(&mut mark);
+    }
     let mut reached = vec![false; plan.n_worlds * n];
     let mut marked = Vec::new();
     let mut steps = Vec::with_capacity(latent.len());
-    let mut total = 0usize;
+    let mut question = Vec::with_capacity(latent.len());
     for &slot in latent {
         let mut mine = Vec::new();
         for (s, u) in uses.iter().enumerate() {
@@ -78,14 +109,30 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
                 }
             }
         }
+        question.push(marked.iter().any(|&w| asked[w]));
         for w in marked.drain(..) {
             reached[w] = false;
         }
-        total += mine.len();
         steps.push(mine);
     }
+    let total: usize = steps.iter().map(Vec::len).sum();
+    let asked_cost: usize = steps
+        .iter()
+        .zip(&question)
+        .filter(|(_, q)| **q)
+        .map(|(s, _)| s.len())
+        .sum();
+    let repeat = (QUESTION_TRIES - 1) * asked_cost <= total;
+    let tries: Vec<usize> = question
+        .iter()
+        .map(|&q| if q && repeat { QUESTION_TRIES } else { 1 })
+        .collect();
+    let cost: usize = steps.iter().zip(&tries).map(|(s, t)| s.len() * t).sum();
     Some(Reach {
         steps,
-        sweep_cost: total as f64 / plan.steps.len().max(1) as f64,
+        tries,
+        question,
+        sweep_cost: cost as f64 / plan.steps.len().max(1) as f64,
+        once_cost: total as f64 / plan.steps.len().max(1) as f64,
     })
 }

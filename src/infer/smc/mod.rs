@@ -160,7 +160,7 @@ impl<'a> Problem<'a> {
         // worth it when it costs at most half of those (a model whose noises each reach a
         // small part of it). One- and two-coordinate problems keep the random walk.
         let reach = local::reach(&sub, &latent, MAX_REACH_WORK)
-            .filter(|r| r.sweep_cost <= latent.len() as f64 / 2.0);
+            .filter(|r| r.once_cost <= latent.len() as f64 / 2.0);
         Problem {
             plan: sub,
             model,
@@ -393,19 +393,26 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
         .collect();
     let total: f64 = scaled.iter().sum();
     let omega: Vec<f64> = scaled.iter().map(|z| z / total).collect();
-    let weighted = |o: &population::Outcome, t: usize, f: &dyn Fn(f64) -> f64| -> f64 {
+    let weighted_in = |o: &population::Outcome, of: &[f64], t: usize, f: &dyn Fn(f64) -> f64| {
         o.weights
             .iter()
             .enumerate()
-            .map(|(i, w)| w * f(o.values[i * k + t]))
-            .sum()
+            .map(|(i, w)| w * f(of[i * k + t]))
+            .sum::<f64>()
+    };
+    let weighted = |o: &population::Outcome, t: usize, f: &dyn Fn(f64) -> f64| -> f64 {
+        weighted_in(o, &o.values, t, f)
     };
     let targets: Vec<TargetAnswer> = kinds
         .iter()
         .enumerate()
         .map(|(t, kind)| match kind {
             TargetKind::Scalar => {
-                let means: Vec<f64> = outcomes.iter().map(|o| weighted(o, t, &|x| x)).collect();
+                // With the control variates of the moves at the posterior.
+                let means: Vec<f64> = outcomes
+                    .iter()
+                    .map(|o| weighted_in(o, &o.means, t, &|x| x))
+                    .collect();
                 let (value, stderr) = pooled(&means, &omega);
                 TargetAnswer::Scalar { value, stderr }
             }

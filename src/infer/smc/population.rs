@@ -16,6 +16,7 @@ use super::local::Reach;
 use super::{Layout, Problem};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::infer::sampling::Sampler;
+use crate::query::TargetKind;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution as _, StandardNormal};
 
@@ -31,6 +32,10 @@ pub struct Outcome {
     pub stages: usize,
     /// Target values, `targets` per particle.
     pub values: Vec<f64>,
+    /// Per particle, unbiased stand-ins for its values whose mean over the population is the
+    /// more precise estimate: the values plus the control variate of the move that reached
+    /// the particle (see [`Moves::recycle`]); the values themselves where there is none.
+    pub means: Vec<f64>,
     /// Normalised weights, one per particle.
     pub weights: Vec<f64>,
     /// The lowest share of moves accepted in any stage (1 when no move was needed).
@@ -172,11 +177,33 @@ struct Moves<'p> {
     coordinate_scale: f64,
     /// Sweeps made.
     sweeps: u64,
+    /// At the posterior: which targets (the means, [`crate::query::TargetKind::Scalar`]) get
+    /// the control variate `Σ (α − A) (f(y) − f(x))` over the last move's question-coordinate
+    /// proposals `y` from `x`, accepted (`A = 1`) with probability `α`. Given the chain so
+    /// far and `y`, `A`'s mean is `α`, so each term's mean is 0 and the recorded value stays
+    /// unbiased; it cancels most of the noise the accept-or-reject coin adds (a
+    /// Rao–Blackwellised Metropolis–Hastings average). Only at the posterior, where the
+    /// states are never reweighted: a weight that depends on `A` would correlate with it.
+    recycle: Option<&'p [bool]>,
+    /// The last move's control variate, per target.
+    correction: Vec<f64>,
+    /// Scratch: the targets at the chain's current state and at a proposal.
+    current: Vec<f64>,
+    proposed: Vec<f64>,
 }
 
 impl<'p> Moves<'p> {
-    fn new(proposal: &'p Proposal, beta: f64, coordinate_scale: f64) -> Moves<'p> {
+    fn new(
+        proposal: &'p Proposal,
+        beta: f64,
+        coordinate_scale: f64,
+        (k, recycle): (usize, Option<&'p [bool]>),
+    ) -> Moves<'p> {
         Moves {
+            recycle,
+            correction: vec![0.0; k],
+            current: vec![0.0; k],
+            proposed: vec![0.0; k],
             proposal,
             beta,
             accepted: 0,
@@ -186,6 +213,19 @@ impl<'p> Moves<'p> {
             coordinate_tried: 0,
             coordinate_scale,
             sweeps: 0,
+        }
+    }
+
+    /// Adds a proposal's term to the control variate: its targets `proposed`, from a state
+    /// whose targets are `current`, accepted with probability `exp(min(0, log_ratio))`.
+    fn add_control(&mut self, log_ratio: f64, accepted: bool) {
+        let Some(scalar) = self.recycle else { return };
+        let alpha = log_ratio.min(0.0).exp();
+        let coin = if accepted { 1.0 } else { 0.0 };
+        for (t, &is_mean) in scalar.iter().enumerate() {
+            if is_mean {
+                self.correction[t] += (alpha - coin) * (self.proposed[t] - self.current[t]);
+            }
         }
     }
 
@@ -204,7 +244,10 @@ impl<'p> Moves<'p> {
         let mut ll = state_ll;
         let mut jump = 0.0;
         let sd = self.proposal.sd();
-        for (j, steps) in reach.steps.iter().enumerate() {
+        self.correction.iter_mut().for_each(|c| *c = 0.0);
+        self.current.copy_from_slice(state_values);
+        let tries = reach.steps.iter().zip(&reach.tries).enumerate();
+        for (j, steps) in tries.flat_map(|(j, (s, &t))| std::iter::repeat_n((j, s), t)) {
             let slot = evaluator.latent[j];
             let old = state[j];
             let e: f64 = StandardNormal.sample(rng);
@@ -214,7 +257,22 @@ impl<'p> Moves<'p> {
             let new_ll = evaluator.sampler.log_weights()[0];
             let log_ratio = -0.5 * (new * new - old * old) + self.beta * (new_ll - ll);
             self.coordinate_tried += 1;
-            if new_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio {
+            // A proposal the evidence rules out is never accepted (α = 0): no term.
+            let control = self.recycle.is_some() && reach.question[j] && new_ll > f64::NEG_INFINITY;
+            if control {
+                evaluator.sampler.targets()?;
+                self.proposed
+                    .copy_from_slice(&evaluator.sampler.values()[0]);
+            }
+            let accepted =
+                new_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio;
+            if control {
+                self.add_control(log_ratio, accepted);
+                if accepted {
+                    self.current.copy_from_slice(&self.proposed);
+                }
+            }
+            if accepted {
                 self.coordinate_accepted += 1;
                 state[j] = new;
                 ll = new_ll;
@@ -272,7 +330,15 @@ impl<'p> Moves<'p> {
             - self.beta * state_ll
             + correction;
         self.tried += 1;
-        if candidate_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio {
+        let accepted =
+            candidate_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio;
+        self.correction.iter_mut().for_each(|c| *c = 0.0);
+        if candidate_ll > f64::NEG_INFINITY {
+            self.current.copy_from_slice(state_values);
+            self.proposed.copy_from_slice(candidate_values);
+            self.add_control(log_ratio, accepted);
+        }
+        if accepted {
             self.accepted += 1;
             self.travelled += self.proposal.whitened_jump(state, candidate);
             state.copy_from_slice(candidate);
@@ -284,12 +350,14 @@ impl<'p> Moves<'p> {
 }
 
 /// A population: per particle its scores (`d` each), log likelihood, target values (`k`
-/// each) and identity (new at every accepted move, so that copies made by resampling can be
-/// told from distinct states).
+/// each, and their stand-ins with control variates) and identity (new at every accepted
+/// move, so that copies made by resampling can be told from distinct states).
 struct Population {
     z: Vec<f64>,
     ll: Vec<f64>,
     values: Vec<f64>,
+    /// At the posterior, the values with their control variates ([`Outcome::means`]).
+    means: Vec<f64>,
     ids: Vec<u64>,
 }
 
@@ -299,6 +367,7 @@ impl Population {
             z: vec![0.0; n * d],
             ll: vec![0.0; n],
             values: vec![0.0; n * k],
+            means: vec![0.0; n * k],
             ids: vec![0; n],
         }
     }
@@ -352,6 +421,7 @@ fn rejuvenate(
     beta: f64,
     (chains, length, substeps): (usize, usize, usize),
     tuning: &Tuning,
+    recycle: Option<&[bool]>,
     fresh_id: &mut u64,
     rng: &mut SmallRng,
 ) -> Result<(Population, Tallies, Proposal), Diagnostic> {
@@ -384,8 +454,8 @@ fn rejuvenate(
         ancestors.extend(systematic(&w, count, rng).into_iter().map(|i| i + offset));
     }
     let mut moves = [
-        Moves::new(&fits[1], beta, tuning.coordinate_scale),
-        Moves::new(&fits[0], beta, tuning.coordinate_scale),
+        Moves::new(&fits[1], beta, tuning.coordinate_scale, (k, recycle)),
+        Moves::new(&fits[0], beta, tuning.coordinate_scale, (k, recycle)),
     ];
     let mut next = Population::zeros(chains * length, d, k);
     let (mut candidate, mut candidate_values, mut noise) =
@@ -445,6 +515,15 @@ fn rejuvenate(
             next.z[i * d..(i + 1) * d].copy_from_slice(&state);
             next.ll[i] = state_ll;
             next.values[i * k..(i + 1) * k].copy_from_slice(&state_values);
+            let means = &mut next.means[i * k..(i + 1) * k];
+            means.copy_from_slice(&state_values);
+            if i > start && recycle.is_some() {
+                // One move (`substeps` is 1 at the posterior) reached this state.
+                debug_assert_eq!(substeps, 1);
+                for (m, c) in means.iter_mut().zip(&moves.correction) {
+                    *m += c;
+                }
+            }
         }
     }
     let tallies = Tallies {
@@ -506,6 +585,7 @@ pub fn run(
         return Ok(Outcome {
             log_z: f64::NEG_INFINITY,
             stages: 0,
+            means: pop.values.clone(),
             values: pop.values,
             weights: vec![0.0; n],
             min_acceptance: 1.0,
@@ -513,6 +593,13 @@ pub fn run(
             min_travel: f64::INFINITY,
         });
     }
+    // The means among the targets: what the posterior's control variates serve.
+    let scalar: Vec<bool> = problem.plan.groups[0]
+        .targets
+        .iter()
+        .map(|t| matches!(t.kind, TargetKind::Scalar))
+        .collect();
+    let recycle = Some(scalar.as_slice()).filter(|s| s.contains(&true));
     let mut fresh_id = n as u64;
     let mut evaluations = n as u64;
     let mut beta = 0.0;
@@ -575,6 +662,7 @@ pub fn run(
             return Ok(Outcome {
                 log_z,
                 stages,
+                means: pop.values.clone(),
                 values: pop.values,
                 weights,
                 min_acceptance,
@@ -613,6 +701,7 @@ pub fn run(
             beta,
             (layout.chains, length, substeps),
             &tuning,
+            recycle.filter(|_| last),
             &mut fresh_id,
             rng,
         )?;
@@ -638,6 +727,7 @@ pub fn run(
             return Ok(Outcome {
                 log_z,
                 stages,
+                means: pop.means,
                 values: pop.values,
                 weights: vec![1.0 / m as f64; m],
                 min_acceptance,
