@@ -16,7 +16,8 @@ Per model, query and thread count:
 1. a ladder of --samples 4096, 16384, 65536, ... (a rung predicted to take more than a third of
    --max-seconds is skipped), --reps seeds each: medians of value, stderr, ESS, seconds;
 2. N for stderr <= 1% of the true sd predicted from the largest rung that missed it (stderr ~
-   1/sqrt(N), x1.2 margin, at most the first rung that met it); run and verified (x1.5 until
+   N^-a, a read off the two rungs that bracket the target on a log-log scale, within [1/4, 1],
+   else 1/2; x1.2 margin, at most the first rung that met it); run and verified (x1.5 until
    every repetition meets it) unless the prediction exceeds --max-seconds, in which case the
    time is extrapolated and marked so;
 3. every run's |value - truth| / stderr (z): above 3 means the stderr is not honest there.
@@ -112,18 +113,25 @@ def bench_query(binary, path, threads, reps, truth, max_seconds, log):
             break
         n *= 4
     # N from the largest rung that missed the target (the ladder's steps of 4 would otherwise
-    # overshoot by up to 4x): stderr ~ 1/sqrt(N), x1.2 margin, then verified below.
+    # overshoot by up to 4x), x1.2 margin, then verified below. stderr ~ N^-a: a = 1/2 for
+    # likelihood weighting, but SMC's stderr falls faster while its tempering population
+    # grows, so between the rungs that bracket the target a is read off their line on a log-log
+    # scale (between 1/4 and 1); above the ladder a = 1/2.
     top = ladder[-1]
     missed = [s for s in ladder if s["stderr"] > target]
     base = missed[-1] if missed else top
+    a = 0.5
     if base["stderr"] <= target:
         need = base["n"]
     else:
-        need = int(math.ceil(base["n"] * (base["stderr"] / target) ** 2 * 1.2 / 1024) * 1024)
+        if top["stderr"] <= target and top["n"] > base["n"]:
+            a = math.log(base["stderr"] / top["stderr"]) / math.log(top["n"] / base["n"])
+            a = min(max(a, 0.25), 1.0)
+        need = int(math.ceil(base["n"] * (base["stderr"] / target) ** (1 / a) * 1.2 / 1024) * 1024)
         if top["stderr"] <= target:
             need = min(need, top["n"])
     predicted = max(top["wall_s"] * need / top["n"], base["wall_s"] * need / base["n"])
-    result = {"target_stderr": target, "ladder": ladder}
+    result = {"target_stderr": target, "ladder": ladder, "stderr_exponent": a}
     if predicted > max_seconds:
         result["to_target"] = {"n": need, "seconds": predicted, "extrapolated": True}
         log(f"   -> needs N≈{need:.3g}: predicted {predicted:.0f} s > {max_seconds:.0f} s, not run")
