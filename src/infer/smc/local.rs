@@ -10,14 +10,12 @@
 //! reached step wrote. What each computation reads is the plan's ([`Plan::reads`]).
 //!
 //! The coordinates whose steps write a value the question reads (its *question coordinates*:
-//! the hyperparameter `bias` in `E[bias | hired1, …]`) are tried [`QUESTION_TRIES`] times per
-//! sweep, when that at most doubles the sweep's cost. The answer's precision is the
-//! autocorrelation of what it reads; a one-coordinate random walk at 44% acceptance leaves
-//! its coordinate's conditional only partly explored, and further tries of it are cheap
-//! beside the whole sweep. Measured on hiring200 (`E[bias]`, 201 coordinates, 32,768
-//! samples, seeds 1–12, 1 thread): median standard error² × median seconds 24.5 × 10⁻⁶
-//! before, 18.0 with 3 tries, 14.4 with the posterior's control variates as well
-//! (`super::population`).
+//! the hyperparameter `bias` in `E[bias | hired1, …]`; for a counterfactual target, those
+//! reaching the slots it reads) are tried [`QUESTION_TRIES`] times per sweep, when that at
+//! most doubles the sweep's cost. The answer's precision is the autocorrelation of what it
+//! reads, and a one-coordinate random walk at 44% acceptance explores its coordinate's
+//! conditional only partly per try. What it buys is measured in docs/inference.md (on
+//! hiring200 the further tries add two thirds to a sweep's cost and pay for it).
 
 use super::noise_slots;
 use crate::query::Plan;

@@ -157,8 +157,9 @@ impl<'a> Problem<'a> {
         latent.dedup();
         latent.retain(|s| !abducted.contains(s));
         // A sweep moves every coordinate about as far as `d` random-walk steps do; it is
-        // worth it when it costs at most half of those (a model whose noises each reach a
-        // small part of it). One- and two-coordinate problems keep the random walk.
+        // worth it when moving each coordinate once costs at most half of those (a model
+        // whose noises each reach a small part of it; the question's further tries at most
+        // double that). One- and two-coordinate problems keep the random walk.
         let reach = local::reach(&sub, &latent, MAX_REACH_WORK)
             .filter(|r| r.once_cost <= latent.len() as f64 / 2.0);
         Problem {
@@ -411,7 +412,7 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
                 // With the control variates of the moves at the posterior.
                 let means: Vec<f64> = outcomes
                     .iter()
-                    .map(|o| weighted_in(o, &o.means, t, &|x| x))
+                    .map(|o| weighted_in(o, &o.controlled, t, &|x| x))
                     .collect();
                 let (value, stderr) = pooled(&means, &omega);
                 TargetAnswer::Scalar { value, stderr }

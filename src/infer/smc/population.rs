@@ -32,10 +32,10 @@ pub struct Outcome {
     pub stages: usize,
     /// Target values, `targets` per particle.
     pub values: Vec<f64>,
-    /// Per particle, unbiased stand-ins for its values whose mean over the population is the
-    /// more precise estimate: the values plus the control variate of the move that reached
-    /// the particle (see [`Moves::recycle`]); the values themselves where there is none.
-    pub means: Vec<f64>,
+    /// Per particle, its values plus the control variate of the move that reached it (see
+    /// [`Moves::controlled_targets`]; the values themselves where there is none): unbiased
+    /// stand-ins whose mean over the population is the more precise estimate of a mean.
+    pub controlled: Vec<f64>,
     /// Normalised weights, one per particle.
     pub weights: Vec<f64>,
     /// The lowest share of moves accepted in any stage (1 when no move was needed).
@@ -178,13 +178,15 @@ struct Moves<'p> {
     /// Sweeps made.
     sweeps: u64,
     /// At the posterior: which targets (the means, [`crate::query::TargetKind::Scalar`]) get
-    /// the control variate `Σ (α − A) (f(y) − f(x))` over the last move's question-coordinate
-    /// proposals `y` from `x`, accepted (`A = 1`) with probability `α`. Given the chain so
-    /// far and `y`, `A`'s mean is `α`, so each term's mean is 0 and the recorded value stays
-    /// unbiased; it cancels most of the noise the accept-or-reject coin adds (a
-    /// Rao–Blackwellised Metropolis–Hastings average). Only at the posterior, where the
-    /// states are never reweighted: a weight that depends on `A` would correlate with it.
-    recycle: Option<&'p [bool]>,
+    /// the control variate `Σ (α − A) (f(y) − f(x))` over the last move's proposals `y` from
+    /// `x` (a sweep's proposals on the question's coordinates; a whole-vector step's one
+    /// proposal), accepted (`A = 1`) with probability `α`. Given the chain so far and `y`,
+    /// `A`'s mean is `α`, so each term's mean is 0 and the recorded value stays unbiased,
+    /// while it takes out noise that the accept-or-reject coin adds ("waste recycling",
+    /// Frenkel 2004; Delmas & Jourdain 2009 show that it need not always reduce the
+    /// variance). Only at the posterior, where the states are never reweighted: a weight that
+    /// depends on `A` would correlate with the terms.
+    controlled_targets: Option<&'p [bool]>,
     /// The last move's control variate, per target.
     correction: Vec<f64>,
     /// Scratch: the targets at the chain's current state and at a proposal.
@@ -197,10 +199,10 @@ impl<'p> Moves<'p> {
         proposal: &'p Proposal,
         beta: f64,
         coordinate_scale: f64,
-        (k, recycle): (usize, Option<&'p [bool]>),
+        (k, controlled_targets): (usize, Option<&'p [bool]>),
     ) -> Moves<'p> {
         Moves {
-            recycle,
+            controlled_targets,
             correction: vec![0.0; k],
             current: vec![0.0; k],
             proposed: vec![0.0; k],
@@ -217,10 +219,17 @@ impl<'p> Moves<'p> {
     }
 
     /// Adds a proposal's term to the control variate: its targets `proposed`, from a state
-    /// whose targets are `current`, accepted with probability `exp(min(0, log_ratio))`.
+    /// whose targets are `current`, accepted with probability `exp(min(0, log_ratio))` (0
+    /// when the ratio is NaN: `ln U < NaN` never holds).
     fn add_control(&mut self, log_ratio: f64, accepted: bool) {
-        let Some(scalar) = self.recycle else { return };
-        let alpha = log_ratio.min(0.0).exp();
+        let Some(scalar) = self.controlled_targets else {
+            return;
+        };
+        let alpha = if log_ratio.is_nan() {
+            0.0
+        } else {
+            log_ratio.min(0.0).exp()
+        };
         let coin = if accepted { 1.0 } else { 0.0 };
         for (t, &is_mean) in scalar.iter().enumerate() {
             if is_mean {
@@ -247,7 +256,12 @@ impl<'p> Moves<'p> {
         self.correction.iter_mut().for_each(|c| *c = 0.0);
         self.current.copy_from_slice(state_values);
         let tries = reach.steps.iter().zip(&reach.tries).enumerate();
-        for (j, steps) in tries.flat_map(|(j, (s, &t))| std::iter::repeat_n((j, s), t)) {
+        // A coordinate tried several times travels from where its first try started.
+        let mut start = 0.0;
+        for (j, steps, n, t) in tries.flat_map(|(j, (s, &t))| (0..t).map(move |n| (j, s, n, t))) {
+            if n == 0 {
+                start = state[j];
+            }
             let slot = evaluator.latent[j];
             let old = state[j];
             let e: f64 = StandardNormal.sample(rng);
@@ -258,7 +272,9 @@ impl<'p> Moves<'p> {
             let log_ratio = -0.5 * (new * new - old * old) + self.beta * (new_ll - ll);
             self.coordinate_tried += 1;
             // A proposal the evidence rules out is never accepted (α = 0): no term.
-            let control = self.recycle.is_some() && reach.question[j] && new_ll > f64::NEG_INFINITY;
+            let control = self.controlled_targets.is_some()
+                && reach.question[j]
+                && new_ll > f64::NEG_INFINITY;
             if control {
                 evaluator.sampler.targets()?;
                 self.proposed
@@ -276,10 +292,15 @@ impl<'p> Moves<'p> {
                 self.coordinate_accepted += 1;
                 state[j] = new;
                 ll = new_ll;
-                jump += (e * self.coordinate_scale).powi(2);
+                if t == 1 {
+                    jump += (e * self.coordinate_scale).powi(2);
+                }
             } else {
                 evaluator.sampler.undo();
                 evaluator.sampler.set_score(slot, old);
+            }
+            if t > 1 && n == t - 1 {
+                jump += ((state[j] - start) / sd[j]).powi(2);
             }
         }
         evaluator.sampler.targets()?;
@@ -356,8 +377,8 @@ struct Population {
     z: Vec<f64>,
     ll: Vec<f64>,
     values: Vec<f64>,
-    /// At the posterior, the values with their control variates ([`Outcome::means`]).
-    means: Vec<f64>,
+    /// At the posterior, the values with their control variates ([`Outcome::controlled`]).
+    controlled: Vec<f64>,
     ids: Vec<u64>,
 }
 
@@ -367,7 +388,7 @@ impl Population {
             z: vec![0.0; n * d],
             ll: vec![0.0; n],
             values: vec![0.0; n * k],
-            means: vec![0.0; n * k],
+            controlled: vec![0.0; n * k],
             ids: vec![0; n],
         }
     }
@@ -421,7 +442,7 @@ fn rejuvenate(
     beta: f64,
     (chains, length, substeps): (usize, usize, usize),
     tuning: &Tuning,
-    recycle: Option<&[bool]>,
+    controlled_targets: Option<&[bool]>,
     fresh_id: &mut u64,
     rng: &mut SmallRng,
 ) -> Result<(Population, Tallies, Proposal), Diagnostic> {
@@ -454,8 +475,18 @@ fn rejuvenate(
         ancestors.extend(systematic(&w, count, rng).into_iter().map(|i| i + offset));
     }
     let mut moves = [
-        Moves::new(&fits[1], beta, tuning.coordinate_scale, (k, recycle)),
-        Moves::new(&fits[0], beta, tuning.coordinate_scale, (k, recycle)),
+        Moves::new(
+            &fits[1],
+            beta,
+            tuning.coordinate_scale,
+            (k, controlled_targets),
+        ),
+        Moves::new(
+            &fits[0],
+            beta,
+            tuning.coordinate_scale,
+            (k, controlled_targets),
+        ),
     ];
     let mut next = Population::zeros(chains * length, d, k);
     let (mut candidate, mut candidate_values, mut noise) =
@@ -515,13 +546,13 @@ fn rejuvenate(
             next.z[i * d..(i + 1) * d].copy_from_slice(&state);
             next.ll[i] = state_ll;
             next.values[i * k..(i + 1) * k].copy_from_slice(&state_values);
-            let means = &mut next.means[i * k..(i + 1) * k];
-            means.copy_from_slice(&state_values);
-            if i > start && recycle.is_some() {
+            let controlled = &mut next.controlled[i * k..(i + 1) * k];
+            controlled.copy_from_slice(&state_values);
+            if i > start && controlled_targets.is_some() {
                 // One move (`substeps` is 1 at the posterior) reached this state.
                 debug_assert_eq!(substeps, 1);
-                for (m, c) in means.iter_mut().zip(&moves.correction) {
-                    *m += c;
+                for (x, c) in controlled.iter_mut().zip(&moves.correction) {
+                    *x += c;
                 }
             }
         }
@@ -585,7 +616,7 @@ pub fn run(
         return Ok(Outcome {
             log_z: f64::NEG_INFINITY,
             stages: 0,
-            means: pop.values.clone(),
+            controlled: pop.values.clone(),
             values: pop.values,
             weights: vec![0.0; n],
             min_acceptance: 1.0,
@@ -599,7 +630,7 @@ pub fn run(
         .iter()
         .map(|t| matches!(t.kind, TargetKind::Scalar))
         .collect();
-    let recycle = Some(scalar.as_slice()).filter(|s| s.contains(&true));
+    let controlled_targets = Some(scalar.as_slice()).filter(|s| s.contains(&true));
     let mut fresh_id = n as u64;
     let mut evaluations = n as u64;
     let mut beta = 0.0;
@@ -662,7 +693,7 @@ pub fn run(
             return Ok(Outcome {
                 log_z,
                 stages,
-                means: pop.values.clone(),
+                controlled: pop.values.clone(),
                 values: pop.values,
                 weights,
                 min_acceptance,
@@ -701,7 +732,7 @@ pub fn run(
             beta,
             (layout.chains, length, substeps),
             &tuning,
-            recycle.filter(|_| last),
+            controlled_targets.filter(|_| last),
             &mut fresh_id,
             rng,
         )?;
@@ -727,7 +758,7 @@ pub fn run(
             return Ok(Outcome {
                 log_z,
                 stages,
-                means: pop.means,
+                controlled: pop.controlled,
                 values: pop.values,
                 weights: vec![1.0 / m as f64; m],
                 min_acceptance,
