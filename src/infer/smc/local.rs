@@ -24,10 +24,11 @@ use crate::query::Plan;
 /// reaches.
 pub struct Reach {
     pub steps: Vec<Vec<usize>>,
-    /// Per latent coordinate, how many one-coordinate moves a sweep makes on it.
-    pub tries: Vec<usize>,
     /// Per latent coordinate, whether its steps write a value the question reads.
     pub question: Vec<bool>,
+    /// How many one-coordinate moves a sweep makes on each question coordinate: 1 or
+    /// [`QUESTION_TRIES`].
+    pub question_tries: usize,
     /// What one sweep costs, in full evaluations of the model.
     pub sweep_cost: f64,
     /// What moving every coordinate once costs, in full evaluations of the model.
@@ -120,17 +121,28 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
         .filter(|(_, q)| **q)
         .map(|(s, _)| s.len())
         .sum();
-    let repeat = (QUESTION_TRIES - 1) * asked_cost <= total;
-    let tries: Vec<usize> = question
-        .iter()
-        .map(|&q| if q && repeat { QUESTION_TRIES } else { 1 })
-        .collect();
-    let cost: usize = steps.iter().zip(&tries).map(|(s, t)| s.len() * t).sum();
+    let question_tries = if (QUESTION_TRIES - 1) * asked_cost <= total {
+        QUESTION_TRIES
+    } else {
+        1
+    };
+    let cost = total + (question_tries - 1) * asked_cost;
     Some(Reach {
         steps,
-        tries,
         question,
+        question_tries,
         sweep_cost: cost as f64 / plan.steps.len().max(1) as f64,
         once_cost: total as f64 / plan.steps.len().max(1) as f64,
     })
+}
+
+impl Reach {
+    /// How many one-coordinate moves a sweep makes on coordinate `j`.
+    pub fn tries(&self, j: usize) -> usize {
+        if self.question[j] {
+            self.question_tries
+        } else {
+            1
+        }
+    }
 }

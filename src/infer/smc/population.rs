@@ -253,12 +253,17 @@ impl<'p> Moves<'p> {
         let mut ll = state_ll;
         let mut jump = 0.0;
         let sd = self.proposal.sd();
-        self.correction.iter_mut().for_each(|c| *c = 0.0);
-        self.current.copy_from_slice(state_values);
-        let tries = reach.steps.iter().zip(&reach.tries).enumerate();
+        if self.controlled_targets.is_some() {
+            self.correction.iter_mut().for_each(|c| *c = 0.0);
+            self.current.copy_from_slice(state_values);
+        }
+        let tries = reach.steps.iter().enumerate().flat_map(|(j, s)| {
+            let t = reach.tries(j);
+            (0..t).map(move |n| (j, s, n, t))
+        });
         // A coordinate tried several times travels from where its first try started.
         let mut start = 0.0;
-        for (j, steps, n, t) in tries.flat_map(|(j, (s, &t))| (0..t).map(move |n| (j, s, n, t))) {
+        for (j, steps, n, t) in tries {
             if n == 0 {
                 start = state[j];
             }
@@ -353,8 +358,10 @@ impl<'p> Moves<'p> {
         self.tried += 1;
         let accepted =
             candidate_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio;
-        self.correction.iter_mut().for_each(|c| *c = 0.0);
-        if candidate_ll > f64::NEG_INFINITY {
+        if self.controlled_targets.is_some() {
+            self.correction.iter_mut().for_each(|c| *c = 0.0);
+        }
+        if self.controlled_targets.is_some() && candidate_ll > f64::NEG_INFINITY {
             self.current.copy_from_slice(state_values);
             self.proposed.copy_from_slice(candidate_values);
             self.add_control(log_ratio, accepted);
