@@ -613,9 +613,12 @@ fn answer_smc(
         Estimand::Probability { .. } => {
             let (value, stderr) = scalar(0);
             warnings.extend(rare_warning(&[(None, value * ess)]));
+            // The floor counts the draws the estimate is as precise as: more than the ESS
+            // when Gibbs sums or control variates took out noise.
+            let count = ess.max(smc.groups[0].precision);
             Body::Probability(Estimate {
                 value,
-                stderr: Some(estimate::probability_stderr(value, stderr, ess)),
+                stderr: Some(estimate::probability_stderr(value, stderr, count)),
                 ess: Some(ess),
                 samples: Some(samples),
             })

@@ -469,6 +469,41 @@ impl<'a> Sampler<'a> {
         std::mem::swap(&mut work.log_weights, &mut work.undo_log_weights);
     }
 
+    /// Under [`Sampler::with_scores`], after a full [`Sampler::sample`]: the noise cells
+    /// `(F(x⁻), F(x)]` of the values that computation `comp` of step `step` can take given the
+    /// sample's other values, into `out` — when its distribution there is discrete with at
+    /// most `max` values (else `out` is left empty). Scores whose `Φ(z)` share a cell give
+    /// the computation the same value; cells of no mass are left out.
+    pub fn noise_cells(
+        &mut self,
+        (step, comp): (usize, usize),
+        max: usize,
+        out: &mut Vec<(f64, f64)>,
+    ) -> Result<(), Diagnostic> {
+        out.clear();
+        let Sampler { code, work } = self;
+        let plan_step = &work.plan.steps[step];
+        let world = plan_step.comps[comp].world;
+        let mut mech = &code.steps[step].comps[comp];
+        while let MechCode::Shift(natural, _) = mech {
+            mech = natural;
+        }
+        let MechCode::Stoch { tree, .. } = mech else {
+            return Ok(());
+        };
+        let kind = &work.leaf(tree, world, plan_step.var)?.leaf.kind;
+        if kind.support_len(&work.params).is_none_or(|n| n > max) {
+            return Ok(());
+        }
+        for x in kind.support(&work.params).into_iter().flatten() {
+            let (a, b) = kind.noise_interval(&work.params, x);
+            if b > a {
+                out.push((a, b));
+            }
+        }
+        Ok(())
+    }
+
     /// Fixes the noise of `slot` for the next sample (a score under [`Sampler::with_scores`]).
     #[inline]
     pub fn preset(&mut self, slot: usize, noise: f64) {

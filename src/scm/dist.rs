@@ -536,6 +536,24 @@ impl DistKind {
         }
     }
 
+    /// How many values [`DistKind::support`] lists, without listing them (`None` where it
+    /// lists none).
+    pub fn support_len(&self, p: &[f64]) -> Option<usize> {
+        match self {
+            DistKind::Bernoulli => Some(2),
+            DistKind::Categorical { labels } => Some(if labels.is_empty() {
+                p.len()
+            } else {
+                labels.len()
+            }),
+            DistKind::Binomial if p[0] <= 1e6 => Some(p[0] as usize + 1),
+            DistKind::DiscreteUniform if p[1] - p[0] <= 1e6 => {
+                Some((p[1] as i64 - p[0] as i64 + 1).max(0) as usize)
+            }
+            _ => None,
+        }
+    }
+
     /// Every value with positive mass, where the support is finite and small.
     pub fn support(&self, p: &[f64]) -> Option<Vec<f64>> {
         match self {

@@ -16,9 +16,14 @@
 //! reads, and a one-coordinate random walk at 44% acceptance explores its coordinate's
 //! conditional only partly per try. What it buys is measured in docs/inference.md (on
 //! hiring200 the further tries add two thirds to a sweep's cost and pay for it).
+//!
+//! A coordinate whose noise one discrete computation draws, with at most [`MAX_CELLS`]
+//! values (a latent class, a Bernoulli cause), is not random-walked: the sweep sums over its
+//! values and draws it from its exact conditional (a Gibbs move, [`Discrete`]).
 
 use super::noise_slots;
-use crate::query::Plan;
+use crate::query::{Mech, Plan};
+use crate::scm::dist::{DistKind, DistTree};
 
 /// Per latent coordinate, the steps (indices into the plan's steps, increasing) its noise
 /// reaches.
@@ -33,7 +38,23 @@ pub struct Reach {
     pub sweep_cost: f64,
     /// What moving every coordinate once costs, in full evaluations of the model.
     pub once_cost: f64,
+    /// Per latent coordinate, the discrete computation that draws it, when it is the only
+    /// one and has at most [`MAX_CELLS`] values: the sweep draws it by Gibbs.
+    pub discrete: Vec<Option<Discrete>>,
 }
+
+/// A latent coordinate drawn by one discrete computation of few values.
+#[derive(Clone, Copy, Debug)]
+pub struct Discrete {
+    /// The computation: its step (an index into the plan's steps) and its index there.
+    pub comp: (usize, usize),
+    /// The most values it can take, whatever its parents.
+    pub cells: usize,
+}
+
+/// The most values a discrete coordinate may have for a sweep to draw it by Gibbs: each
+/// costs an evaluation of the steps it reaches.
+pub const MAX_CELLS: usize = 16;
 
 /// The values one step reads and writes, and the noise slots it draws.
 struct StepUse {
@@ -50,6 +71,20 @@ pub const QUESTION_TRIES: usize = 3;
 pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
     let n = plan.n_vars;
     let mut uses = Vec::with_capacity(plan.steps.len());
+    // Which computations draw each latent slot (its index in `latent`).
+    let mut drawers: Vec<Vec<(usize, usize, &Mech)>> = vec![Vec::new(); latent.len()];
+    let mut drawn = Vec::new();
+    for (s, step) in plan.steps.iter().enumerate() {
+        for (c, comp) in step.comps.iter().enumerate() {
+            drawn.clear();
+            noise_slots(&comp.mech, &mut drawn);
+            for slot in &drawn {
+                if let Ok(j) = latent.binary_search(slot) {
+                    drawers[j].push((s, c, &comp.mech));
+                }
+            }
+        }
+    }
     for step in &plan.steps {
         let mut u = StepUse {
             reads: Vec::new(),
@@ -114,35 +149,82 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
         }
         steps.push(mine);
     }
-    let total: usize = steps.iter().map(Vec::len).sum();
-    let asked_cost: usize = steps
+    let discrete: Vec<Option<Discrete>> = drawers
         .iter()
-        .zip(&question)
-        .filter(|(_, q)| **q)
-        .map(|(s, _)| s.len())
+        .map(|d| match d.as_slice() {
+            [(s, c, mech)] => most_values(mech)
+                .filter(|&cells| cells <= MAX_CELLS)
+                .map(|cells| Discrete {
+                    comp: (*s, *c),
+                    cells,
+                }),
+            _ => None,
+        })
+        .collect();
+    let total: usize = steps.iter().map(Vec::len).sum();
+    // A discrete coordinate is drawn once per sweep, exactly: its further values cost an
+    // evaluation of its steps each, and the value drawn one more when it changes.
+    let asked_cost: usize = (0..steps.len())
+        .filter(|&j| question[j] && discrete[j].is_none())
+        .map(|j| steps[j].len())
+        .sum();
+    let discrete_cost: usize = (0..steps.len())
+        .filter_map(|j| discrete[j].map(|d| (d.cells - 1) * steps[j].len()))
         .sum();
     let question_tries = if (QUESTION_TRIES - 1) * asked_cost <= total {
         QUESTION_TRIES
     } else {
         1
     };
-    let cost = total + (question_tries - 1) * asked_cost;
+    let cost = total + discrete_cost + (question_tries - 1) * asked_cost;
     Some(Reach {
         steps,
         question,
         question_tries,
         sweep_cost: cost as f64 / plan.steps.len().max(1) as f64,
         once_cost: total as f64 / plan.steps.len().max(1) as f64,
+        discrete,
     })
 }
 
+/// The most values a stochastic mechanism can take, when it is discrete and that is known
+/// before sampling (Bernoulli, Categorical, and Binomial or DiscreteUniform with constant
+/// parameters, in every branch of its tree).
+fn most_values(mech: &Mech) -> Option<usize> {
+    let tree: &DistTree = match mech {
+        Mech::Stoch { tree, .. } => tree,
+        Mech::Shift { natural, .. } => return most_values(natural),
+        Mech::Det(_) => return None,
+    };
+    tree.leaves()
+        .iter()
+        .map(|leaf| match &leaf.kind {
+            DistKind::Bernoulli | DistKind::Categorical { .. } => {
+                leaf.kind.support_len(&vec![0.0; leaf.params.len()])
+            }
+            DistKind::Binomial | DistKind::DiscreteUniform => leaf
+                .params
+                .iter()
+                .map(|p| p.constant())
+                .collect::<Option<Vec<f64>>>()
+                .and_then(|p| leaf.kind.support_len(&p)),
+            _ => None,
+        })
+        .try_fold(0, |most, n| n.map(|n| most.max(n)))
+}
+
 impl Reach {
-    /// How many one-coordinate moves a sweep makes on coordinate `j`.
+    /// How many moves a sweep makes on coordinate `j`.
     pub fn tries(&self, j: usize) -> usize {
-        if self.question[j] {
+        if self.question[j] && self.discrete[j].is_none() {
             self.question_tries
         } else {
             1
         }
+    }
+
+    /// Whether every coordinate is drawn by Gibbs (and there is one).
+    pub fn all_discrete(&self) -> bool {
+        !self.discrete.is_empty() && self.discrete.iter().all(Option::is_some)
     }
 }

@@ -131,6 +131,10 @@ pub struct Problem<'a> {
 /// Most coordinates × step reads the reach analysis of one group may inspect.
 const MAX_REACH_WORK: usize = 50_000_000;
 
+/// Most coordinates a model whose moves would cost a whole evaluation per coordinate may
+/// have for a discrete one among them to get its sweeps (and their Gibbs draws) anyway.
+const MAX_GIBBS_SWEPT: usize = 4;
+
 impl<'a> Problem<'a> {
     /// Group `g` of `plan` alone, coupled (every value read through its noise).
     pub fn new(plan: &Plan, g: usize, model: &'a Model) -> Problem<'a> {
@@ -159,9 +163,16 @@ impl<'a> Problem<'a> {
         // A sweep moves every coordinate about as far as `d` random-walk steps do; it is
         // worth it when moving each coordinate once costs at most half of those (a model
         // whose noises each reach a small part of it; the question's further tries at most
-        // double that). One- and two-coordinate problems keep the random walk.
-        let reach = local::reach(&sub, &latent, MAX_REACH_WORK)
-            .filter(|r| r.once_cost <= latent.len() as f64 / 2.0);
+        // double that). One- and two-coordinate problems keep the random walk, unless one
+        // of at most [`MAX_GIBBS_SWEPT`] coordinates is discrete with few values, or every
+        // coordinate is: a sweep then draws those exactly from their conditionals (Gibbs),
+        // which a random walk over their scores' break points cannot match.
+        let d = latent.len();
+        let reach = local::reach(&sub, &latent, MAX_REACH_WORK).filter(|r| {
+            r.once_cost <= d as f64 / 2.0
+                || r.all_discrete()
+                || (d <= MAX_GIBBS_SWEPT && r.discrete.iter().any(Option::is_some))
+        });
         Problem {
             plan: sub,
             model,
@@ -245,8 +256,15 @@ pub enum TargetAnswer {
 #[derive(Clone, Debug)]
 pub struct GroupAnswer {
     pub targets: Vec<TargetAnswer>,
-    /// The replicates' final Kish ESS, summed.
+    /// The replicates' final Kish ESS, summed (and capped: see [`combine`]).
     pub ess: f64,
+    /// How many independent draws the first target's estimate is as precise as: its
+    /// posterior variance over its squared standard error (before the small-sample factor),
+    /// which may exceed the particles when the moves' control variates take out noise (a
+    /// Gibbs move's sum over a discrete coordinate's values, above all); 0 when the
+    /// particles all agree or there is no such target. A probability's score-interval floor
+    /// counts these rather than the ESS.
+    pub precision: f64,
     /// `log p(evidence)` and its standard error.
     pub log_evidence: (f64, f64),
     /// The most tempering stages a replicate took.
@@ -504,6 +522,11 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
     GroupAnswer {
         targets,
         ess,
+        precision: if by_variance.is_finite() {
+            by_variance
+        } else {
+            0.0
+        },
         log_evidence: (max_log_z + z.ln(), z_stderr / z),
         stages: outcomes.iter().map(|o| o.stages).max().unwrap_or(0),
         min_acceptance: outcomes

@@ -12,11 +12,12 @@
 //! recorded: those equally weighted states are the answer.
 
 use super::kernel::Proposal;
-use super::local::Reach;
+use super::local::{Discrete, Reach};
 use super::{Layout, Problem};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::infer::sampling::Sampler;
 use crate::query::TargetKind;
+use crate::scm::dist::{open01, std_normal_cdf, std_normal_quantile};
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution as _, StandardNormal};
 
@@ -133,7 +134,7 @@ fn renormalised(weights: &[f64]) -> Vec<f64> {
 
 /// `m` ancestors drawn by systematic resampling from normalised `weights`.
 fn systematic(weights: &[f64], m: usize, rng: &mut SmallRng) -> Vec<usize> {
-    let u0 = crate::scm::dist::open01(rng) / m as f64;
+    let u0 = open01(rng) / m as f64;
     let mut out = Vec::with_capacity(m);
     let mut cumulative = 0.0;
     let mut i = 0;
@@ -177,6 +178,8 @@ struct Moves<'p> {
     coordinate_scale: f64,
     /// Sweeps made.
     sweeps: u64,
+    /// Gibbs moves of the sweeps' discrete coordinates (each one always moves).
+    gibbs_moves: u64,
     /// At the posterior: which targets (the means, [`crate::query::TargetKind::Scalar`]) get
     /// the control variate `Σ (α − A) (f(y) − f(x))` over the last move's proposals `y` from
     /// `x` (a sweep's proposals on the question's coordinates; a whole-vector step's one
@@ -192,6 +195,11 @@ struct Moves<'p> {
     /// Scratch: the targets at the chain's current state and at a proposal.
     current: Vec<f64>,
     proposed: Vec<f64>,
+    /// Scratch for a Gibbs move: its coordinate's noise cells, and per cell the log
+    /// likelihood and (when the move's control variate is wanted) the targets.
+    cells: Vec<(f64, f64)>,
+    cell_ll: Vec<f64>,
+    cell_values: Vec<f64>,
 }
 
 impl<'p> Moves<'p> {
@@ -215,7 +223,132 @@ impl<'p> Moves<'p> {
             coordinate_tried: 0,
             coordinate_scale,
             sweeps: 0,
+            gibbs_moves: 0,
+            cells: Vec::new(),
+            cell_ll: Vec::new(),
+            cell_values: Vec::new(),
         }
+    }
+
+    /// A Gibbs move on the discrete coordinate `j` ([`Discrete`]) of `state`, whose
+    /// evaluation the sampler holds, with log likelihood `ll`. Given the other coordinates,
+    /// the tempered target of its score is the prior restricted to each value's noise cell
+    /// times that value's likelihood to the power `β`: the move computes each other value's
+    /// likelihood (recomputing the steps `steps` it reaches, then undoing them), draws a value
+    /// with probability ∝ cell mass · `L^β`, and the score uniformly (in `Φ(z)`) within its
+    /// cell. At the posterior, on a question coordinate, the move's control variate is the
+    /// targets' mean over the values, so weighted, less their value at the one drawn: the sum
+    /// stands in for the draw (Rao–Blackwellisation), and the term's mean given the chain so
+    /// far is 0. Returns the new log likelihood and the squared jump in population sds, with
+    /// the sampler holding the new state's evaluation; `None` (nothing changed) when the
+    /// computation has more values here than a Gibbs move takes.
+    fn gibbs(
+        &mut self,
+        evaluator: &mut Evaluator,
+        (j, steps, discrete, question): (usize, &[usize], Discrete, bool),
+        (state, ll): (&mut [f64], f64),
+        rng: &mut SmallRng,
+    ) -> Result<Option<(f64, f64)>, Diagnostic> {
+        evaluator
+            .sampler
+            .noise_cells(discrete.comp, discrete.cells, &mut self.cells)?;
+        if self.cells.is_empty() {
+            return Ok(None);
+        }
+        let slot = evaluator.latent[j];
+        let old = state[j];
+        let u = std_normal_cdf(old);
+        // The cell the score is in: its value's likelihood and targets are the state's.
+        let current = self.cells.iter().position(|&(a, b)| u > a && u < b);
+        let control = question && self.controlled_targets.is_some();
+        let k = self.current.len();
+        self.cell_ll.clear();
+        self.cell_values.clear();
+        if control {
+            self.cell_values.resize(self.cells.len() * k, 0.0);
+        }
+        for (c, &(a, b)) in self.cells.iter().enumerate() {
+            if Some(c) == current {
+                self.cell_ll.push(ll);
+                if control {
+                    self.cell_values[c * k..(c + 1) * k].copy_from_slice(&self.current);
+                }
+                continue;
+            }
+            evaluator
+                .sampler
+                .set_score(slot, std_normal_quantile(0.5 * (a + b)));
+            evaluator.sampler.resample_steps(steps, rng)?;
+            let cell_ll = evaluator.sampler.log_weights()[0];
+            if control && cell_ll > f64::NEG_INFINITY {
+                evaluator.sampler.targets()?;
+                self.cell_values[c * k..(c + 1) * k]
+                    .copy_from_slice(&evaluator.sampler.values()[0]);
+            }
+            self.cell_ll.push(cell_ll);
+            evaluator.sampler.undo();
+        }
+        evaluator.sampler.set_score(slot, old);
+        // Each value's probability, unnormalised, relative to the likeliest.
+        let log_p = |(&(a, b), &l): (&(f64, f64), &f64)| (b - a).ln() + self.beta * l;
+        let max = self
+            .cells
+            .iter()
+            .zip(&self.cell_ll)
+            .map(log_p)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if !max.is_finite() {
+            return Ok(None);
+        }
+        let p: Vec<f64> = self
+            .cells
+            .iter()
+            .zip(&self.cell_ll)
+            .map(|cell| (log_p(cell) - max).exp())
+            .collect();
+        let total: f64 = p.iter().sum();
+        let mut pick = open01(rng) * total;
+        let mut chosen = p.len() - 1;
+        for (c, &pc) in p.iter().enumerate() {
+            if pick < pc {
+                chosen = c;
+                break;
+            }
+            pick -= pc;
+        }
+        if p[chosen] == 0.0 {
+            // Rounding carried the pick past the last likely value.
+            chosen = p.iter().rposition(|&pc| pc > 0.0).unwrap_or(chosen);
+        }
+        let (a, b) = self.cells[chosen];
+        let new = std_normal_quantile(a + (b - a) * open01(rng));
+        evaluator.sampler.set_score(slot, new);
+        let new_ll = if Some(chosen) == current {
+            // The same value: nothing the score feeds changes.
+            ll
+        } else {
+            evaluator.sampler.resample_steps(steps, rng)?;
+            evaluator.sampler.log_weights()[0]
+        };
+        if let (true, Some(scalar)) = (control, self.controlled_targets) {
+            let drawn = &self.cell_values[chosen * k..(chosen + 1) * k];
+            for (t, &is_mean) in scalar.iter().enumerate() {
+                if is_mean {
+                    let mean: f64 = p
+                        .iter()
+                        .enumerate()
+                        .map(|(c, pc)| pc * self.cell_values[c * k + t])
+                        .sum::<f64>()
+                        / total;
+                    self.correction[t] += mean - drawn[t];
+                }
+            }
+            self.current.copy_from_slice(drawn);
+        }
+        self.gibbs_moves += 1;
+        state[j] = new;
+        let sd = self.proposal.sd()[j];
+        Ok(Some((new_ll, ((new - old) / sd).powi(2))))
     }
 
     /// Adds a proposal's term to the control variate: its targets `proposed`, from a state
@@ -267,6 +400,17 @@ impl<'p> Moves<'p> {
             if n == 0 {
                 start = state[j];
             }
+            if let Some(discrete) = reach.discrete[j] {
+                let question = reach.question[j];
+                let coordinate = (j, steps.as_slice(), discrete, question);
+                if let Some((new_ll, jumped)) =
+                    self.gibbs(evaluator, coordinate, (&mut *state, ll), rng)?
+                {
+                    ll = new_ll;
+                    jump += jumped;
+                    continue;
+                }
+            }
             let slot = evaluator.latent[j];
             let old = state[j];
             let e: f64 = StandardNormal.sample(rng);
@@ -286,7 +430,7 @@ impl<'p> Moves<'p> {
                     .copy_from_slice(&evaluator.sampler.values()[0]);
             }
             let accepted =
-                new_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio;
+                new_ll > f64::NEG_INFINITY && open01(rng).ln() < log_ratio;
             if control {
                 self.add_control(log_ratio, accepted);
                 if accepted {
@@ -357,7 +501,7 @@ impl<'p> Moves<'p> {
             + correction;
         self.tried += 1;
         let accepted =
-            candidate_ll > f64::NEG_INFINITY && crate::scm::dist::open01(rng).ln() < log_ratio;
+            candidate_ll > f64::NEG_INFINITY && open01(rng).ln() < log_ratio;
         if self.controlled_targets.is_some() {
             self.correction.iter_mut().for_each(|c| *c = 0.0);
         }
@@ -424,6 +568,8 @@ struct Tallies {
     /// One-coordinate steps of the sweeps accepted, tried.
     coordinate_accepted: u64,
     coordinate_tried: u64,
+    /// Gibbs moves of the sweeps (always accepted).
+    gibbs_moves: u64,
     /// Squared whitened jumps per coordinate, summed over the moves made.
     travelled: f64,
     /// Steps and sweeps made.
@@ -514,7 +660,8 @@ fn rejuvenate(
                 for sub in 0..substeps {
                     let independent = (problem.reach.is_none() || tuning.independence)
                         && (i - start + sub) % 2 == 1;
-                    let accepted = moves.accepted + moves.coordinate_accepted;
+                    let accepted =
+                        moves.accepted + moves.coordinate_accepted + moves.gibbs_moves;
                     match (&problem.reach, independent) {
                         (Some(reach), false) => {
                             if !synced {
@@ -543,7 +690,7 @@ fn rejuvenate(
                             synced = moves.accepted > before;
                         }
                     }
-                    if moves.accepted + moves.coordinate_accepted > accepted {
+                    if moves.accepted + moves.coordinate_accepted + moves.gibbs_moves > accepted {
                         state_id = *fresh_id;
                         *fresh_id += 1;
                     }
@@ -569,6 +716,7 @@ fn rejuvenate(
         tried: moves[0].tried + moves[1].tried,
         coordinate_accepted: moves[0].coordinate_accepted + moves[1].coordinate_accepted,
         coordinate_tried: moves[0].coordinate_tried + moves[1].coordinate_tried,
+        gibbs_moves: moves[0].gibbs_moves + moves[1].gibbs_moves,
         travelled: moves[0].travelled + moves[1].travelled,
         moves: moves[0].tried + moves[0].sweeps + moves[1].tried + moves[1].sweeps,
     };
@@ -645,7 +793,9 @@ pub fn run(
     let mut tuning = Tuning {
         scale: Proposal::initial_scale(d),
         coordinate_scale: 1.0,
-        independence: true,
+        // Sweeps of exact Gibbs draws alone move better than a Gaussian fit to discrete
+        // coordinates' scores could.
+        independence: !problem.reach.as_ref().is_some_and(Reach::all_discrete),
         // Sweeps start with enough sub-steps for the travel aimed at (a coordinate's step at
         // 44% acceptance moves it about half an sd); random-walk steps start with one.
         substeps: if problem.reach.is_some() { 3 } else { 1 },
@@ -746,8 +896,8 @@ pub fn run(
         pop = next;
         let rate = tallies.accepted as f64 / tallies.tried.max(1) as f64;
         min_acceptance = min_acceptance.min(
-            (tallies.accepted + tallies.coordinate_accepted) as f64
-                / (tallies.tried + tallies.coordinate_tried).max(1) as f64,
+            (tallies.accepted + tallies.coordinate_accepted + tallies.gibbs_moves) as f64
+                / (tallies.tried + tallies.coordinate_tried + tallies.gibbs_moves).max(1) as f64,
         );
         // How far each chain travelled, in squared posterior sds per coordinate (in the
         // tempering stages: the final chains start at the posterior, and their correlation is
