@@ -613,9 +613,7 @@ fn answer_smc(
         Estimand::Probability { .. } => {
             let (value, stderr) = scalar(0);
             warnings.extend(rare_warning(&[(None, value * ess)]));
-            // The floor counts the draws the estimate is as precise as: more than the ESS
-            // when Gibbs sums or control variates took out noise.
-            let count = ess.max(smc.groups[0].precision);
+            let count = smc_floor_count(value, ess, smc.groups[0].precision);
             Body::Probability(Estimate {
                 value,
                 stderr: Some(estimate::probability_stderr(value, stderr, count)),
@@ -692,6 +690,21 @@ fn answer_smc(
     })
 }
 
+/// The count a probability's score-interval floor uses under SMC: the ESS, or the draws the
+/// estimate is as precise as (`precision`: more than the ESS when Gibbs sums or control
+/// variates took out noise) — but the latter only for a probability that is not rare (at
+/// least [`RARE_HITS`] effective hits on both sides): a rare value's sum may rest on regions
+/// of the noise the chains never visited, which their spread cannot show. (On
+/// `k ~ Binomial(4, sigmoid(x))` behind `y = 4.5`, the chains summed `P(k = 1)` to
+/// 2.7e-8 ± 1.6e-8 against a truth of 4.0e-6: the probability sits in `x`'s far tail.)
+fn smc_floor_count(p: f64, ess: f64, precision: f64) -> f64 {
+    if p.min(1.0 - p) * ess >= RARE_HITS {
+        ess.max(precision)
+    } else {
+        ess
+    }
+}
+
 /// `(value shown, effective hits)` per value of a discrete SMC target, for [`rare_warning`]:
 /// a value of probability `p` among particles worth `ess` independent draws rests on `p · ess`
 /// of them (after resampling the particles are equally weighted, and `p · ESS` is then the
@@ -704,7 +717,7 @@ fn smc_hits(
     match answer {
         smc::TargetAnswer::Discrete(rows) => rows
             .iter()
-            .map(|&(v, p, _)| (Some(shown(v)), p * ess))
+            .map(|&(v, p, _, _)| (Some(shown(v)), p * ess))
             .collect(),
         _ => Vec::new(),
     }
@@ -726,7 +739,10 @@ fn smc_distribution(
                 target,
                 ty,
                 rows.iter()
-                    .map(|&(v, p, se)| (v, p, estimate::probability_stderr(p, se, ess)))
+                    .map(|&(v, p, se, precision)| {
+                        let count = smc_floor_count(p, ess, precision);
+                        (v, p, estimate::probability_stderr(p, se, count))
+                    })
                     .collect(),
                 estimate::score_stderr(0.0, ess),
             ),

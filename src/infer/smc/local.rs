@@ -188,8 +188,8 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
 }
 
 /// The most values a stochastic mechanism can take, when it is discrete and that is known
-/// before sampling (Bernoulli, Categorical, and Binomial or DiscreteUniform with constant
-/// parameters, in every branch of its tree).
+/// before sampling (Bernoulli, Categorical, Binomial with a constant number of trials, and
+/// DiscreteUniform with constant bounds, in every branch of its tree).
 fn most_values(mech: &Mech) -> Option<usize> {
     let tree: &DistTree = match mech {
         Mech::Stoch { tree, .. } => tree,
@@ -202,7 +202,11 @@ fn most_values(mech: &Mech) -> Option<usize> {
             DistKind::Bernoulli | DistKind::Categorical { .. } => {
                 leaf.kind.support_len(&vec![0.0; leaf.params.len()])
             }
-            DistKind::Binomial | DistKind::DiscreteUniform => leaf
+            // A Binomial's count of values is its number of trials alone.
+            DistKind::Binomial => leaf.params[0]
+                .constant()
+                .and_then(|n| leaf.kind.support_len(&[n, 0.5])),
+            DistKind::DiscreteUniform => leaf
                 .params
                 .iter()
                 .map(|p| p.constant())

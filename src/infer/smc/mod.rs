@@ -241,8 +241,10 @@ pub fn values_needed(plan: &Plan, model: &Model, samples: u64) -> f64 {
 pub enum TargetAnswer {
     /// A mean (probability or expectation).
     Scalar { value: f64, stderr: f64 },
-    /// (value, probability, standard error) per value seen.
-    Discrete(Vec<(f64, f64, f64)>),
+    /// (value, probability, standard error, precision) per value seen; the precision is
+    /// the number of independent draws the probability is as precise as, when a Gibbs
+    /// move's sums made it (0 otherwise; see [`GroupAnswer::precision`]).
+    Discrete(Vec<(f64, f64, f64, f64)>),
     /// A real quantity's mean, its standard error, its sd, and the pooled histogram.
     Real {
         mean: f64,
@@ -399,6 +401,13 @@ fn small_sample_factor(omega: &[f64]) -> f64 {
     }
 }
 
+/// The Gibbs sums for target `t` in one replicate's outcome: (value, its gain).
+fn table_sums(o: &population::Outcome, t: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
+    o.table_sums
+        .range((t, 0)..=(t, u64::MAX))
+        .map(|(&(_, bits), &gain)| (f64::from_bits(bits), gain))
+}
+
 /// The replicates' outcomes combined into one group's answer.
 fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswer {
     let k = kinds.len();
@@ -422,6 +431,9 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
     let weighted = |o: &population::Outcome, t: usize, f: &dyn Fn(f64) -> f64| -> f64 {
         weighted_in(o, &o.values, t, f)
     };
+    // The spread's own precision, not the interval's width: the standard error before the
+    // small-sample factor.
+    let factor = small_sample_factor(&omega);
     let targets: Vec<TargetAnswer> = kinds
         .iter()
         .enumerate()
@@ -437,23 +449,43 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
             }
             TargetKind::Discrete => {
                 let mut seen: Vec<f64> = Vec::new();
+                let sums = |o| table_sums(o, t);
                 for o in outcomes {
-                    for (i, w) in o.weights.iter().enumerate() {
-                        let x = o.values[i * k + t];
-                        if *w > 0.0 && !seen.iter().any(|s| s.to_bits() == x.to_bits()) {
+                    let summed = sums(o)
+                        .filter(|(_, gain)| *gain > 0.0)
+                        .map(|(x, gain)| (gain, x));
+                    for (w, x) in o
+                        .weights
+                        .iter()
+                        .enumerate()
+                        .map(|(i, w)| (*w, o.values[i * k + t]))
+                        .chain(summed)
+                    {
+                        if w > 0.0 && !seen.iter().any(|s| s.to_bits() == x.to_bits()) {
                             seen.push(x);
                         }
                     }
                 }
+                // Summed out, a probability can be more precise than as many draws: its
+                // floor counts the draws it is as precise as.
+                let summed = outcomes.iter().any(|o| sums(o).next().is_some());
                 let rows = seen
                     .iter()
                     .map(|&v| {
                         let ps: Vec<f64> = outcomes
                             .iter()
-                            .map(|o| weighted(o, t, &|x| if x == v { 1.0 } else { 0.0 }))
+                            .map(|o| {
+                                weighted(o, t, &|x| if x == v { 1.0 } else { 0.0 })
+                                    + o.table_sums.get(&(t, v.to_bits())).unwrap_or(&0.0)
+                            })
                             .collect();
                         let (p, stderr) = pooled(&ps, &omega);
-                        (v, p, stderr)
+                        let precision = if summed && stderr > 0.0 {
+                            p * (1.0 - p) / (stderr / factor).powi(2)
+                        } else {
+                            0.0
+                        };
+                        (v, p, stderr, precision)
                     })
                     .collect();
                 TargetAnswer::Discrete(rows)
@@ -500,9 +532,6 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
         .iter()
         .map(|o| (1.0 / o.weights.iter().map(|w| w * w).sum::<f64>()).min(o.distinct as f64))
         .sum();
-    // The spread's own precision, not the interval's width: the standard error before the
-    // small-sample factor.
-    let factor = small_sample_factor(&omega);
     let by_variance = match targets.first() {
         Some(TargetAnswer::Scalar { value, stderr }) if *stderr > 0.0 => {
             let variance: f64 = outcomes

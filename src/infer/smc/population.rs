@@ -20,6 +20,7 @@ use crate::query::TargetKind;
 use crate::scm::dist::{open01, std_normal_cdf, std_normal_quantile};
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution as _, StandardNormal};
+use std::collections::BTreeMap;
 
 /// The share of the particles the reweighted population keeps as effective sample size.
 pub const ESS_FRACTION: f64 = 0.5;
@@ -39,6 +40,11 @@ pub struct Outcome {
     pub controlled: Vec<f64>,
     /// Normalised weights, one per particle.
     pub weights: Vec<f64>,
+    /// The Gibbs moves' sums for the tables ([`TargetKind::Discrete`]), keyed by (target,
+    /// value's bits): what the population's weighted share of value `v` gains, the moves'
+    /// values weighted by their conditional probabilities less the values drawn, over the
+    /// particles (summing to 0 per target).
+    pub table_sums: BTreeMap<(usize, u64), f64>,
     /// The lowest share of moves accepted in any stage (1 when no move was needed).
     pub min_acceptance: f64,
     /// Distinct states among the final particles of positive weight: moves that are never
@@ -180,7 +186,7 @@ struct Moves<'p> {
     sweeps: u64,
     /// Gibbs moves of the sweeps' discrete coordinates (each one always moves).
     gibbs_moves: u64,
-    /// At the posterior: which targets (the means, [`crate::query::TargetKind::Scalar`]) get
+    /// At the posterior, the targets' kinds. The means ([`TargetKind::Scalar`]) get
     /// the control variate `Σ (α − A) (f(y) − f(x))` over the last move's proposals `y` from
     /// `x` (a sweep's proposals on the question's coordinates; a whole-vector step's one
     /// proposal), accepted (`A = 1`) with probability `α`. Given the chain so far and `y`,
@@ -188,10 +194,13 @@ struct Moves<'p> {
     /// while it takes out noise that the accept-or-reject coin adds ("waste recycling",
     /// Frenkel 2004; Delmas & Jourdain 2009 show that it need not always reduce the
     /// variance). Only at the posterior, where the states are never reweighted: a weight that
-    /// depends on `A` would correlate with the terms.
-    controlled_targets: Option<&'p [bool]>,
+    /// depends on `A` would correlate with the terms. The means and the tables
+    /// ([`TargetKind::Discrete`]) get the Gibbs moves' sums ([`Moves::gibbs`]).
+    controlled_targets: Option<&'p [TargetKind]>,
     /// The last move's control variate, per target.
     correction: Vec<f64>,
+    /// The last move's terms for the tables: (target, value, weight).
+    table_terms: Vec<(usize, f64, f64)>,
     /// Scratch: the targets at the chain's current state and at a proposal.
     current: Vec<f64>,
     proposed: Vec<f64>,
@@ -207,11 +216,12 @@ impl<'p> Moves<'p> {
         proposal: &'p Proposal,
         beta: f64,
         coordinate_scale: f64,
-        (k, controlled_targets): (usize, Option<&'p [bool]>),
+        (k, controlled_targets): (usize, Option<&'p [TargetKind]>),
     ) -> Moves<'p> {
         Moves {
             controlled_targets,
             correction: vec![0.0; k],
+            table_terms: Vec::new(),
             current: vec![0.0; k],
             proposed: vec![0.0; k],
             proposal,
@@ -330,17 +340,42 @@ impl<'p> Moves<'p> {
             evaluator.sampler.resample_steps(steps, rng)?;
             evaluator.sampler.log_weights()[0]
         };
-        if let (true, Some(scalar)) = (control, self.controlled_targets) {
+        if let (true, Some(kinds)) = (control, self.controlled_targets) {
             let drawn = &self.cell_values[chosen * k..(chosen + 1) * k];
-            for (t, &is_mean) in scalar.iter().enumerate() {
-                if is_mean {
-                    let mean: f64 = p
-                        .iter()
-                        .enumerate()
-                        .map(|(c, pc)| pc * self.cell_values[c * k + t])
-                        .sum::<f64>()
-                        / total;
-                    self.correction[t] += mean - drawn[t];
+            for (t, kind) in kinds.iter().enumerate() {
+                let of = |c: usize| self.cell_values[c * k + t];
+                match kind {
+                    TargetKind::Scalar => {
+                        let mean: f64 =
+                            p.iter().enumerate().map(|(c, pc)| pc * of(c)).sum::<f64>() / total;
+                        self.correction[t] += mean - drawn[t];
+                    }
+                    TargetKind::Discrete => {
+                        if p.iter()
+                            .enumerate()
+                            .all(|(c, pc)| *pc == 0.0 || of(c).to_bits() == drawn[t].to_bits())
+                        {
+                            // Every likely value gives this target the value drawn.
+                            continue;
+                        }
+                        let terms = p
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, pc)| **pc > 0.0)
+                            .map(|(c, pc)| (of(c), pc / total))
+                            .chain(std::iter::once((drawn[t], -1.0)));
+                        for (value, weight) in terms {
+                            match self
+                                .table_terms
+                                .iter_mut()
+                                .find(|(u, v, _)| *u == t && v.to_bits() == value.to_bits())
+                            {
+                                Some(term) => term.2 += weight,
+                                None => self.table_terms.push((t, value, weight)),
+                            }
+                        }
+                    }
+                    TargetKind::Real => {}
                 }
             }
             self.current.copy_from_slice(drawn);
@@ -355,7 +390,7 @@ impl<'p> Moves<'p> {
     /// whose targets are `current`, accepted with probability `exp(min(0, log_ratio))` (0
     /// when the ratio is NaN: `ln U < NaN` never holds).
     fn add_control(&mut self, log_ratio: f64, accepted: bool) {
-        let Some(scalar) = self.controlled_targets else {
+        let Some(kinds) = self.controlled_targets else {
             return;
         };
         let alpha = if log_ratio.is_nan() {
@@ -364,8 +399,8 @@ impl<'p> Moves<'p> {
             log_ratio.min(0.0).exp()
         };
         let coin = if accepted { 1.0 } else { 0.0 };
-        for (t, &is_mean) in scalar.iter().enumerate() {
-            if is_mean {
+        for (t, kind) in kinds.iter().enumerate() {
+            if *kind == TargetKind::Scalar {
                 self.correction[t] += (alpha - coin) * (self.proposed[t] - self.current[t]);
             }
         }
@@ -388,6 +423,7 @@ impl<'p> Moves<'p> {
         let sd = self.proposal.sd();
         if self.controlled_targets.is_some() {
             self.correction.iter_mut().for_each(|c| *c = 0.0);
+            self.table_terms.clear();
             self.current.copy_from_slice(state_values);
         }
         let tries = reach.steps.iter().enumerate().flat_map(|(j, s)| {
@@ -504,6 +540,7 @@ impl<'p> Moves<'p> {
             candidate_ll > f64::NEG_INFINITY && open01(rng).ln() < log_ratio;
         if self.controlled_targets.is_some() {
             self.correction.iter_mut().for_each(|c| *c = 0.0);
+            self.table_terms.clear();
         }
         if self.controlled_targets.is_some() && candidate_ll > f64::NEG_INFINITY {
             self.current.copy_from_slice(state_values);
@@ -530,6 +567,9 @@ struct Population {
     values: Vec<f64>,
     /// At the posterior, the values with their control variates ([`Outcome::controlled`]).
     controlled: Vec<f64>,
+    /// At the posterior, the tables' sums over the particles ([`Outcome::table_sums`], not
+    /// yet divided by the particles).
+    table_sums: BTreeMap<(usize, u64), f64>,
     ids: Vec<u64>,
 }
 
@@ -540,6 +580,7 @@ impl Population {
             ll: vec![0.0; n],
             values: vec![0.0; n * k],
             controlled: vec![0.0; n * k],
+            table_sums: BTreeMap::new(),
             ids: vec![0; n],
         }
     }
@@ -595,7 +636,7 @@ fn rejuvenate(
     beta: f64,
     (chains, length, substeps): (usize, usize, usize),
     tuning: &Tuning,
-    controlled_targets: Option<&[bool]>,
+    controlled_targets: Option<&[TargetKind]>,
     fresh_id: &mut u64,
     rng: &mut SmallRng,
 ) -> Result<(Population, Tallies, Proposal), Diagnostic> {
@@ -708,6 +749,12 @@ fn rejuvenate(
                 for (x, c) in controlled.iter_mut().zip(&moves.correction) {
                     *x += c;
                 }
+                for &(target, value, weight) in &moves.table_terms {
+                    *next
+                        .table_sums
+                        .entry((target, value.to_bits()))
+                        .or_insert(0.0) += weight;
+                }
             }
         }
     }
@@ -774,18 +821,21 @@ pub fn run(
             controlled: pop.values.clone(),
             values: pop.values,
             weights: vec![0.0; n],
+            table_sums: BTreeMap::new(),
             min_acceptance: 1.0,
             distinct: 0,
             min_travel: f64::INFINITY,
         });
     }
-    // The means among the targets: what the posterior's control variates serve.
-    let scalar: Vec<bool> = problem.plan.groups[0]
+    // The means and tables among the targets: what the posterior's control variates and
+    // Gibbs sums serve.
+    let kinds: Vec<TargetKind> = problem.plan.groups[0]
         .targets
         .iter()
-        .map(|t| matches!(t.kind, TargetKind::Scalar))
+        .map(|t| t.kind)
         .collect();
-    let controlled_targets = Some(scalar.as_slice()).filter(|s| s.contains(&true));
+    let controlled_targets = Some(kinds.as_slice())
+        .filter(|kinds| kinds.iter().any(|k| *k != TargetKind::Real));
     let mut fresh_id = n as u64;
     let mut evaluations = n as u64;
     let mut beta = 0.0;
@@ -853,6 +903,7 @@ pub fn run(
                 controlled: pop.values.clone(),
                 values: pop.values,
                 weights,
+                table_sums: BTreeMap::new(),
                 min_acceptance,
                 distinct,
                 min_travel,
@@ -916,6 +967,12 @@ pub fn run(
                 log_z,
                 stages,
                 controlled: pop.controlled,
+                // The final states are equally weighted.
+                table_sums: pop
+                    .table_sums
+                    .into_iter()
+                    .map(|(key, sum)| (key, sum / m as f64))
+                    .collect(),
                 values: pop.values,
                 weights: vec![1.0 / m as f64; m],
                 min_acceptance,
