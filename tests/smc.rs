@@ -152,38 +152,7 @@ fn classes_posterior() -> [f64; 3] {
 }
 
 #[test]
-fn a_discrete_latent_matches_enumeration() {
-    let exact = classes_posterior();
-    let options = options(Method::Smc, 16_384, 4);
-    let answer = ask(
-        CLASSES,
-        &format!("P(z == 2 | {CLASSES_EVIDENCE})"),
-        &options,
-    );
-    assert_close(&answer, exact[2], 0.02);
-    let answer = ask(CLASSES, &format!("P(z | {CLASSES_EVIDENCE})"), &options);
-    let Body::Distribution(Distribution::Discrete { values, .. }) = &answer.body else {
-        panic!("not a discrete distribution: {:?}", answer.body)
-    };
-    assert_eq!(values.len(), 3);
-    for row in values {
-        let k = row
-            .value
-            .to_string()
-            .parse::<usize>()
-            .expect("an integer class");
-        assert!(
-            row.stderr > 0.0 && (row.p - exact[k]).abs() <= TOLERANCE * row.stderr,
-            "P(z = {k}) = {} ± {}, exact {}",
-            row.p,
-            row.stderr,
-            exact[k]
-        );
-    }
-}
-
-#[test]
-fn a_discrete_latent_is_drawn_by_gibbs_and_its_values_summed_out() {
+fn a_discrete_latent_matches_enumeration_drawn_by_gibbs_and_summed_out() {
     // The class is drawn exactly from its conditional by each move, and the probability and
     // the table of it record, at every state a move reaches, the conditional probabilities the
     // move summed (Rao–Blackwellisation) instead of the class drawn. So they are more precise

@@ -613,7 +613,7 @@ fn answer_smc(
         Estimand::Probability { .. } => {
             let (value, stderr) = scalar(0);
             warnings.extend(rare_warning(&[(None, value * ess)]));
-            let count = smc_floor_count(value, ess, smc.groups[0].precision);
+            let count = smc_floor_count(value, ess, smc.groups[0].equivalent_draws);
             Body::Probability(Estimate {
                 value,
                 stderr: Some(estimate::probability_stderr(value, stderr, count)),
@@ -691,15 +691,15 @@ fn answer_smc(
 }
 
 /// The count a probability's score-interval floor uses under SMC: the ESS, or the draws the
-/// estimate is as precise as (`precision`: more than the ESS when Gibbs sums or control
-/// variates took out noise) — but the latter only for a probability that is not rare (at
+/// estimate is as precise as (`equivalent_draws`: more than the ESS when Gibbs moves' sums
+/// took out noise) — but the latter only for a probability that is not rare (at
 /// least [`RARE_HITS`] effective hits on both sides): a rare value's sum may rest on regions
 /// of the noise the chains never visited, which their spread cannot show. (On
 /// `k ~ Binomial(4, sigmoid(x))` behind `y = 4.5`, the chains summed `P(k = 1)` to
 /// 2.7e-8 ± 1.6e-8 against a truth of 4.0e-6: the probability sits in `x`'s far tail.)
-fn smc_floor_count(p: f64, ess: f64, precision: f64) -> f64 {
+fn smc_floor_count(p: f64, ess: f64, equivalent_draws: f64) -> f64 {
     if p.min(1.0 - p) * ess >= RARE_HITS {
-        ess.max(precision)
+        ess.max(equivalent_draws)
     } else {
         ess
     }
@@ -717,7 +717,7 @@ fn smc_hits(
     match answer {
         smc::TargetAnswer::Discrete(rows) => rows
             .iter()
-            .map(|&(v, p, _, _)| (Some(shown(v)), p * ess))
+            .map(|row| (Some(shown(row.value)), row.p * ess))
             .collect(),
         _ => Vec::new(),
     }
@@ -739,9 +739,10 @@ fn smc_distribution(
                 target,
                 ty,
                 rows.iter()
-                    .map(|&(v, p, se, precision)| {
-                        let count = smc_floor_count(p, ess, precision);
-                        (v, p, estimate::probability_stderr(p, se, count))
+                    .map(|row| {
+                        let count = smc_floor_count(row.p, ess, row.equivalent_draws);
+                        let stderr = estimate::probability_stderr(row.p, row.stderr, count);
+                        (row.value, row.p, stderr)
                     })
                     .collect(),
                 estimate::score_stderr(0.0, ess),

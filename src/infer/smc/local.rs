@@ -31,8 +31,8 @@ pub struct Reach {
     pub steps: Vec<Vec<usize>>,
     /// Per latent coordinate, whether its steps write a value the question reads.
     pub question: Vec<bool>,
-    /// How many one-coordinate moves a sweep makes on each question coordinate: 1 or
-    /// [`QUESTION_TRIES`].
+    /// How many one-coordinate moves a sweep makes on each question coordinate that is not
+    /// drawn by Gibbs (those are drawn once, exactly): 1 or [`QUESTION_TRIES`].
     pub question_tries: usize,
     /// What one sweep costs, in full evaluations of the model.
     pub sweep_cost: f64,
@@ -49,7 +49,7 @@ pub struct Discrete {
     /// The computation: its step (an index into the plan's steps) and its index there.
     pub comp: (usize, usize),
     /// The most values it can take, whatever its parents.
-    pub cells: usize,
+    pub most_values: usize,
 }
 
 /// The most values a discrete coordinate may have for a sweep to draw it by Gibbs: each
@@ -153,23 +153,24 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
         .iter()
         .map(|d| match d.as_slice() {
             [(s, c, mech)] => most_values(mech)
-                .filter(|&cells| cells <= MAX_CELLS)
-                .map(|cells| Discrete {
+                .filter(|&most| most <= MAX_CELLS)
+                .map(|most_values| Discrete {
                     comp: (*s, *c),
-                    cells,
+                    most_values,
                 }),
             _ => None,
         })
         .collect();
     let total: usize = steps.iter().map(Vec::len).sum();
     // A discrete coordinate is drawn once per sweep, exactly: its further values cost an
-    // evaluation of its steps each, and the value drawn one more when it changes.
+    // evaluation of its steps each, the value drawn one more when it changes, and its own
+    // value one more when its score is too near a cell's edge to tell it.
     let asked_cost: usize = (0..steps.len())
         .filter(|&j| question[j] && discrete[j].is_none())
         .map(|j| steps[j].len())
         .sum();
     let discrete_cost: usize = (0..steps.len())
-        .filter_map(|j| discrete[j].map(|d| (d.cells - 1) * steps[j].len()))
+        .filter_map(|j| discrete[j].map(|d| d.most_values * steps[j].len()))
         .sum();
     let question_tries = if (QUESTION_TRIES - 1) * asked_cost <= total {
         QUESTION_TRIES
@@ -227,7 +228,8 @@ impl Reach {
         }
     }
 
-    /// Whether every coordinate is drawn by Gibbs (and there is one).
+    /// Whether every coordinate is drawn by Gibbs (and there is one): then the sweeps need no
+    /// independence steps beside them.
     pub fn all_discrete(&self) -> bool {
         !self.discrete.is_empty() && self.discrete.iter().all(Option::is_some)
     }

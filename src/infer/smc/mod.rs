@@ -164,13 +164,13 @@ impl<'a> Problem<'a> {
         // worth it when moving each coordinate once costs at most half of those (a model
         // whose noises each reach a small part of it; the question's further tries at most
         // double that). One- and two-coordinate problems keep the random walk, unless one
-        // of at most [`MAX_GIBBS_SWEPT`] coordinates is discrete with few values, or every
-        // coordinate is: a sweep then draws those exactly from their conditionals (Gibbs),
-        // which a random walk over their scores' break points cannot match.
+        // of at most [`MAX_GIBBS_SWEPT`] coordinates is discrete with few values: a sweep then
+        // draws it exactly from its conditional (Gibbs), which a random walk over its score's
+        // break points cannot match. (A larger model whose every noise reaches most of it
+        // keeps the random walk, discrete coordinates included: not measured.)
         let d = latent.len();
         let reach = local::reach(&sub, &latent, MAX_REACH_WORK).filter(|r| {
             r.once_cost <= d as f64 / 2.0
-                || r.all_discrete()
                 || (d <= MAX_GIBBS_SWEPT && r.discrete.iter().any(Option::is_some))
         });
         Problem {
@@ -241,10 +241,8 @@ pub fn values_needed(plan: &Plan, model: &Model, samples: u64) -> f64 {
 pub enum TargetAnswer {
     /// A mean (probability or expectation).
     Scalar { value: f64, stderr: f64 },
-    /// (value, probability, standard error, precision) per value seen; the precision is
-    /// the number of independent draws the probability is as precise as, when a Gibbs
-    /// move's sums made it (0 otherwise; see [`GroupAnswer::precision`]).
-    Discrete(Vec<(f64, f64, f64, f64)>),
+    /// One row per value seen.
+    Discrete(Vec<TableRow>),
     /// A real quantity's mean, its standard error, its sd, and the pooled histogram.
     Real {
         mean: f64,
@@ -254,19 +252,29 @@ pub enum TargetAnswer {
     },
 }
 
+/// One value of a table.
+#[derive(Clone, Copy, Debug)]
+pub struct TableRow {
+    pub value: f64,
+    pub p: f64,
+    pub stderr: f64,
+    /// How many independent draws `p` is as precise as, when Gibbs moves' sums made it (0
+    /// otherwise; see [`GroupAnswer::equivalent_draws`]).
+    pub equivalent_draws: f64,
+}
+
 /// One group's answer.
 #[derive(Clone, Debug)]
 pub struct GroupAnswer {
     pub targets: Vec<TargetAnswer>,
     /// The replicates' final Kish ESS, summed (and capped: see [`combine`]).
     pub ess: f64,
-    /// How many independent draws the first target's estimate is as precise as: its
-    /// posterior variance over its squared standard error (before the small-sample factor),
-    /// which may exceed the particles when the moves' control variates take out noise (a
-    /// Gibbs move's sum over a discrete coordinate's values, above all); 0 when the
-    /// particles all agree or there is no such target. A probability's score-interval floor
-    /// counts these rather than the ESS.
-    pub precision: f64,
+    /// When Gibbs moves' sums entered the first target's estimate, how many independent
+    /// draws it is as precise as: its posterior variance over its squared standard error
+    /// (before the small-sample factor), which may exceed the particles; 0 otherwise (and
+    /// when the particles all agree). A probability's score-interval floor may count these
+    /// rather than the ESS (`crate::infer::smc_floor_count`).
+    pub equivalent_draws: f64,
     /// `log p(evidence)` and its standard error.
     pub log_evidence: (f64, f64),
     /// The most tempering stages a replicate took.
@@ -451,9 +459,9 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
                 let mut seen: Vec<f64> = Vec::new();
                 let sums = |o| table_sums(o, t);
                 for o in outcomes {
-                    let summed = sums(o)
-                        .filter(|(_, gain)| *gain > 0.0)
-                        .map(|(x, gain)| (gain, x));
+                    // A value only the sums give (a gain of either sign) is listed too: the
+                    // listed probabilities must add up to 1.
+                    let summed = sums(o).map(|(x, gain)| (gain.abs(), x));
                     for (w, x) in o
                         .weights
                         .iter()
@@ -480,12 +488,17 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
                             })
                             .collect();
                         let (p, stderr) = pooled(&ps, &omega);
-                        let precision = if summed && stderr > 0.0 {
+                        let equivalent_draws = if summed && stderr > 0.0 {
                             p * (1.0 - p) / (stderr / factor).powi(2)
                         } else {
                             0.0
                         };
-                        (v, p, stderr, precision)
+                        TableRow {
+                            value: v,
+                            p,
+                            stderr,
+                            equivalent_draws,
+                        }
                     })
                     .collect();
                 TargetAnswer::Discrete(rows)
@@ -551,7 +564,7 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
     GroupAnswer {
         targets,
         ess,
-        precision: if by_variance.is_finite() {
+        equivalent_draws: if by_variance.is_finite() && outcomes.iter().any(|o| o.summed[0]) {
             by_variance
         } else {
             0.0

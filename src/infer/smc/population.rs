@@ -45,6 +45,8 @@ pub struct Outcome {
     /// values weighted by their conditional probabilities less the values drawn, over the
     /// particles (summing to 0 per target).
     pub table_sums: BTreeMap<(usize, u64), f64>,
+    /// Per target, whether Gibbs moves' sums entered its control variates.
+    pub summed: Vec<bool>,
     /// The lowest share of moves accepted in any stage (1 when no move was needed).
     pub min_acceptance: f64,
     /// Distinct states among the final particles of positive weight: moves that are never
@@ -184,8 +186,12 @@ struct Moves<'p> {
     coordinate_scale: f64,
     /// Sweeps made.
     sweeps: u64,
-    /// Gibbs moves of the sweeps' discrete coordinates (each one always moves).
-    gibbs_moves: u64,
+    /// Gibbs moves of the sweeps' discrete coordinates that changed the value (the others
+    /// only move the score within its value's cell: the state stays the same for the
+    /// distinct-state count).
+    gibbs_changes: u64,
+    /// Per target, whether a Gibbs move's sum entered its control variate.
+    summed: Vec<bool>,
     /// At the posterior, the targets' kinds. The means ([`TargetKind::Scalar`]) get
     /// the control variate `Σ (α − A) (f(y) − f(x))` over the last move's proposals `y` from
     /// `x` (a sweep's proposals on the question's coordinates; a whole-vector step's one
@@ -209,6 +215,28 @@ struct Moves<'p> {
     cells: Vec<(f64, f64)>,
     cell_ll: Vec<f64>,
     cell_values: Vec<f64>,
+    /// Scratch: each value's probability, unnormalised.
+    cell_p: Vec<f64>,
+}
+
+/// How far inside a noise cell, in `Φ(z)`, a score must be to count as in it: nearer an edge,
+/// rounding in `Φ` or in the quantile could give the neighbouring value.
+const CELL_EDGE: f64 = 1e-12;
+
+/// Whether `u` is inside `cell`, [`CELL_EDGE`] from its edges.
+fn inside(u: f64, (a, b): (f64, f64)) -> bool {
+    u > a + CELL_EDGE && u < b - CELL_EDGE
+}
+
+/// The score at the point `v` (in `[0, 1]`) of `cell`'s interior: [`CELL_EDGE`] from its
+/// edges (its midpoint when it is narrower than that allows), and never `Φ(z)` = 0 or 1.
+fn score_in((a, b): (f64, f64), v: f64) -> f64 {
+    let u = if b - a > 4.0 * CELL_EDGE {
+        a + CELL_EDGE + (b - a - 2.0 * CELL_EDGE) * v
+    } else {
+        0.5 * (a + b)
+    };
+    std_normal_quantile(u.clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0))
 }
 
 impl<'p> Moves<'p> {
@@ -233,8 +261,10 @@ impl<'p> Moves<'p> {
             coordinate_tried: 0,
             coordinate_scale,
             sweeps: 0,
-            gibbs_moves: 0,
+            gibbs_changes: 0,
+            summed: vec![false; k],
             cells: Vec::new(),
+            cell_p: Vec::new(),
             cell_ll: Vec::new(),
             cell_values: Vec::new(),
         }
@@ -251,7 +281,8 @@ impl<'p> Moves<'p> {
     /// stands in for the draw (Rao–Blackwellisation), and the term's mean given the chain so
     /// far is 0. Returns the new log likelihood and the squared jump in population sds, with
     /// the sampler holding the new state's evaluation; `None` (nothing changed) when the
-    /// computation has more values here than a Gibbs move takes.
+    /// computation has more values here than a Gibbs move takes, or none of its values is
+    /// possible (the random walk then tries instead).
     fn gibbs(
         &mut self,
         evaluator: &mut Evaluator,
@@ -261,15 +292,16 @@ impl<'p> Moves<'p> {
     ) -> Result<Option<(f64, f64)>, Diagnostic> {
         evaluator
             .sampler
-            .noise_cells(discrete.comp, discrete.cells, &mut self.cells)?;
+            .noise_cells(discrete.comp, discrete.most_values, &mut self.cells)?;
         if self.cells.is_empty() {
             return Ok(None);
         }
         let slot = evaluator.latent[j];
         let old = state[j];
         let u = std_normal_cdf(old);
-        // The cell the score is in: its value's likelihood and targets are the state's.
-        let current = self.cells.iter().position(|&(a, b)| u > a && u < b);
+        // The cell the score is in: its value's likelihood and targets are the state's. (Near
+        // an edge, none: then every value is computed.)
+        let current = self.cells.iter().position(|&cell| inside(u, cell));
         let control = question && self.controlled_targets.is_some();
         let k = self.current.len();
         self.cell_ll.clear();
@@ -285,9 +317,7 @@ impl<'p> Moves<'p> {
                 }
                 continue;
             }
-            evaluator
-                .sampler
-                .set_score(slot, std_normal_quantile(0.5 * (a + b)));
+            evaluator.sampler.set_score(slot, score_in((a, b), 0.5));
             evaluator.sampler.resample_steps(steps, rng)?;
             let cell_ll = evaluator.sampler.log_weights()[0];
             if control && cell_ll > f64::NEG_INFINITY {
@@ -299,8 +329,15 @@ impl<'p> Moves<'p> {
             evaluator.sampler.undo();
         }
         evaluator.sampler.set_score(slot, old);
-        // Each value's probability, unnormalised, relative to the likeliest.
-        let log_p = |(&(a, b), &l): (&(f64, f64), &f64)| (b - a).ln() + self.beta * l;
+        // Each value's probability, unnormalised, relative to the likeliest (a likelihood
+        // that is NaN counts as impossible).
+        let log_p = |(&(a, b), &l): (&(f64, f64), &f64)| {
+            if l.is_nan() {
+                f64::NEG_INFINITY
+            } else {
+                (b - a).ln() + self.beta * l
+            }
+        };
         let max = self
             .cells
             .iter()
@@ -310,12 +347,14 @@ impl<'p> Moves<'p> {
         if !max.is_finite() {
             return Ok(None);
         }
-        let p: Vec<f64> = self
-            .cells
-            .iter()
-            .zip(&self.cell_ll)
-            .map(|cell| (log_p(cell) - max).exp())
-            .collect();
+        let mut p = std::mem::take(&mut self.cell_p);
+        p.clear();
+        p.extend(
+            self.cells
+                .iter()
+                .zip(&self.cell_ll)
+                .map(|cell| (log_p(cell) - max).exp()),
+        );
         let total: f64 = p.iter().sum();
         let mut pick = open01(rng) * total;
         let mut chosen = p.len() - 1;
@@ -330,8 +369,7 @@ impl<'p> Moves<'p> {
             // Rounding carried the pick past the last likely value.
             chosen = p.iter().rposition(|&pc| pc > 0.0).unwrap_or(chosen);
         }
-        let (a, b) = self.cells[chosen];
-        let new = std_normal_quantile(a + (b - a) * open01(rng));
+        let new = score_in(self.cells[chosen], open01(rng));
         evaluator.sampler.set_score(slot, new);
         let new_ll = if Some(chosen) == current {
             // The same value: nothing the score feeds changes.
@@ -349,6 +387,7 @@ impl<'p> Moves<'p> {
                         let mean: f64 =
                             p.iter().enumerate().map(|(c, pc)| pc * of(c)).sum::<f64>() / total;
                         self.correction[t] += mean - drawn[t];
+                        self.summed[t] = true;
                     }
                     TargetKind::Discrete => {
                         if p.iter()
@@ -380,7 +419,10 @@ impl<'p> Moves<'p> {
             }
             self.current.copy_from_slice(drawn);
         }
-        self.gibbs_moves += 1;
+        if Some(chosen) != current {
+            self.gibbs_changes += 1;
+        }
+        self.cell_p = p;
         state[j] = new;
         let sd = self.proposal.sd()[j];
         Ok(Some((new_ll, ((new - old) / sd).powi(2))))
@@ -407,9 +449,10 @@ impl<'p> Moves<'p> {
     }
 
     /// One sweep from `state`, whose evaluation the sampler holds: every coordinate in turn
-    /// gets a random-walk Metropolis–Hastings step on its conditional at this temperature,
-    /// recomputing only the steps its noise reaches. Each one-coordinate step leaves the
-    /// tempered target invariant, so the sweep does. Returns the new log likelihood; the
+    /// gets a random-walk Metropolis–Hastings step on its conditional at this temperature, or
+    /// a Gibbs draw when it is discrete with few values ([`Moves::gibbs`]), recomputing only
+    /// the steps its noise reaches. Each one-coordinate move leaves the tempered target
+    /// invariant, so the sweep does. Returns the new log likelihood; the
     /// sampler then holds the new state's evaluation.
     fn sweep(
         &mut self,
@@ -570,6 +613,8 @@ struct Population {
     /// At the posterior, the tables' sums over the particles ([`Outcome::table_sums`], not
     /// yet divided by the particles).
     table_sums: BTreeMap<(usize, u64), f64>,
+    /// At the posterior, per target, whether Gibbs sums entered its control variates.
+    summed: Vec<bool>,
     ids: Vec<u64>,
 }
 
@@ -581,6 +626,7 @@ impl Population {
             values: vec![0.0; n * k],
             controlled: vec![0.0; n * k],
             table_sums: BTreeMap::new(),
+            summed: vec![false; k],
             ids: vec![0; n],
         }
     }
@@ -595,7 +641,8 @@ struct Tuning {
     /// Whether sweeps still alternate with independence steps: dropped for the rest of the
     /// run once a stage accepts fewer than `MIN_INDEPENDENCE_ACCEPTANCE` of them (a Gaussian
     /// fit of many coordinates from a few hundred particles is rarely accepted, and each
-    /// rejected step costs a whole evaluation and another to return to the state).
+    /// rejected step costs a whole evaluation and another to return to the state). Off from
+    /// the start when every coordinate is drawn by Gibbs.
     independence: bool,
     /// Metropolis–Hastings steps (or sweeps) between two recorded states of a chain.
     substeps: usize,
@@ -609,8 +656,6 @@ struct Tallies {
     /// One-coordinate steps of the sweeps accepted, tried.
     coordinate_accepted: u64,
     coordinate_tried: u64,
-    /// Gibbs moves of the sweeps (always accepted).
-    gibbs_moves: u64,
     /// Squared whitened jumps per coordinate, summed over the moves made.
     travelled: f64,
     /// Steps and sweeps made.
@@ -702,7 +747,7 @@ fn rejuvenate(
                     let independent = (problem.reach.is_none() || tuning.independence)
                         && (i - start + sub) % 2 == 1;
                     let accepted =
-                        moves.accepted + moves.coordinate_accepted + moves.gibbs_moves;
+                        moves.accepted + moves.coordinate_accepted + moves.gibbs_changes;
                     match (&problem.reach, independent) {
                         (Some(reach), false) => {
                             if !synced {
@@ -731,7 +776,7 @@ fn rejuvenate(
                             synced = moves.accepted > before;
                         }
                     }
-                    if moves.accepted + moves.coordinate_accepted + moves.gibbs_moves > accepted {
+                    if moves.accepted + moves.coordinate_accepted + moves.gibbs_changes > accepted {
                         state_id = *fresh_id;
                         *fresh_id += 1;
                     }
@@ -758,12 +803,14 @@ fn rejuvenate(
             }
         }
     }
+    for (t, summed) in next.summed.iter_mut().enumerate() {
+        *summed = moves[0].summed[t] || moves[1].summed[t];
+    }
     let tallies = Tallies {
         accepted: moves[0].accepted + moves[1].accepted,
         tried: moves[0].tried + moves[1].tried,
         coordinate_accepted: moves[0].coordinate_accepted + moves[1].coordinate_accepted,
         coordinate_tried: moves[0].coordinate_tried + moves[1].coordinate_tried,
-        gibbs_moves: moves[0].gibbs_moves + moves[1].gibbs_moves,
         travelled: moves[0].travelled + moves[1].travelled,
         moves: moves[0].tried + moves[0].sweeps + moves[1].tried + moves[1].sweeps,
     };
@@ -822,6 +869,7 @@ pub fn run(
             values: pop.values,
             weights: vec![0.0; n],
             table_sums: BTreeMap::new(),
+            summed: vec![false; k],
             min_acceptance: 1.0,
             distinct: 0,
             min_travel: f64::INFINITY,
@@ -904,6 +952,7 @@ pub fn run(
                 values: pop.values,
                 weights,
                 table_sums: BTreeMap::new(),
+                summed: vec![false; k],
                 min_acceptance,
                 distinct,
                 min_travel,
@@ -946,10 +995,13 @@ pub fn run(
         )?;
         pop = next;
         let rate = tallies.accepted as f64 / tallies.tried.max(1) as f64;
-        min_acceptance = min_acceptance.min(
-            (tallies.accepted + tallies.coordinate_accepted + tallies.gibbs_moves) as f64
-                / (tallies.tried + tallies.coordinate_tried + tallies.gibbs_moves).max(1) as f64,
-        );
+        // Of the Metropolis–Hastings moves (a Gibbs draw is never rejected, and a model whose
+        // every coordinate is drawn by Gibbs makes none).
+        let tried = tallies.tried + tallies.coordinate_tried;
+        if tried > 0 {
+            min_acceptance = min_acceptance
+                .min((tallies.accepted + tallies.coordinate_accepted) as f64 / tried as f64);
+        }
         // How far each chain travelled, in squared posterior sds per coordinate (in the
         // tempering stages: the final chains start at the posterior, and their correlation is
         // in the replicates' spread).
@@ -973,6 +1025,7 @@ pub fn run(
                     .into_iter()
                     .map(|(key, sum)| (key, sum / m as f64))
                     .collect(),
+                summed: pop.summed,
                 values: pop.values,
                 weights: vec![1.0 / m as f64; m],
                 min_acceptance,
