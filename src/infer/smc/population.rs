@@ -219,13 +219,14 @@ struct Moves<'p> {
     cell_p: Vec<f64>,
 }
 
-/// How far inside a noise cell, in `Φ(z)`, a score must be to count as in it: nearer an edge,
-/// rounding in `Φ` or in the quantile could give the neighbouring value.
+/// How far inside a noise cell, in `Φ(z)`, a Gibbs draw puts its score: nearer an edge,
+/// rounding in `Φ` or in the quantile could give the neighbouring value. A score counts as
+/// in a cell half as far inside (so every draw's score is recognised, whatever the rounding).
 const CELL_EDGE: f64 = 1e-12;
 
-/// Whether `u` is inside `cell`, [`CELL_EDGE`] from its edges.
+/// Whether `u` is inside `cell`, half [`CELL_EDGE`] from its edges.
 fn inside(u: f64, (a, b): (f64, f64)) -> bool {
-    u > a + CELL_EDGE && u < b - CELL_EDGE
+    u > a + 0.5 * CELL_EDGE && u < b - 0.5 * CELL_EDGE
 }
 
 /// The score at the point `v` (in `[0, 1]`) of `cell`'s interior: [`CELL_EDGE`] from its
@@ -1081,5 +1082,30 @@ mod tests {
         let picks = systematic(&[0.5, 0.0, 0.25, 0.25], 8, &mut rng);
         let count = |i| picks.iter().filter(|&&p| p == i).count();
         assert_eq!((count(0), count(1), count(2), count(3)), (4, 0, 2, 2));
+    }
+
+    #[test]
+    fn a_score_drawn_in_a_cell_is_recognised_in_it_even_at_the_edges() {
+        // A Bernoulli's cells, a narrow cell at the top (a likely value's complement), one at
+        // the bottom, and the whole line: the score is finite, and `Φ` of it is inside.
+        for cell in [
+            (0.0, 0.3),
+            (0.3, 1.0),
+            (1.0 - 1e-9, 1.0),
+            (0.0, 1e-9),
+            (0.0, 1.0),
+        ] {
+            for v in [0.0, 1e-17, 0.5, 1.0 - 1e-17, 1.0] {
+                let z = score_in(cell, v);
+                assert!(z.is_finite(), "{cell:?} at {v}: {z}");
+                assert!(inside(std_normal_cdf(z), cell), "{cell:?} at {v}: Φ({z})");
+            }
+        }
+        // Too narrow to keep `CELL_EDGE` from both edges: its midpoint, for any point asked.
+        let narrow = (0.4, 0.4 + 2.0 * CELL_EDGE);
+        let u = std_normal_cdf(score_in(narrow, 0.9));
+        assert!((u - 0.4 - CELL_EDGE).abs() < 1e-15 && inside(u, narrow));
+        // Nearer an edge than half `CELL_EDGE`: in no cell (every value is then computed).
+        assert!(!inside(0.3 + 0.25 * CELL_EDGE, (0.3, 1.0)));
     }
 }
