@@ -237,8 +237,8 @@ fn a_rare_value_summed_out_keeps_the_score_floor() {
 /// Twenty draws from a mixture of `Normal(mu, 1)` and `Normal(0, 1)`, each component's
 /// membership a latent coin.
 const MIXTURE_DATA: [f64; 20] = [
-    2.1, 0.3, 3.0, -0.5, 2.8, 1.9, -1.2, 2.6, 0.1, 3.4, 2.2, -0.3, 2.9, 0.8, 2.4, -0.9, 3.1,
-    1.5, 2.7, 0.2,
+    2.1, 0.3, 3.0, -0.5, 2.8, 1.9, -1.2, 2.6, 0.1, 3.4, 2.2, -0.3, 2.9, 0.8, 2.4, -0.9, 3.1, 1.5,
+    2.7, 0.2,
 ];
 
 const MIXTURE: &str = "mu ~ Normal(0, 2)

@@ -152,12 +152,14 @@ pub fn reach(plan: &Plan, latent: &[usize], max_work: usize) -> Option<Reach> {
     let discrete: Vec<Option<Discrete>> = drawers
         .iter()
         .map(|d| match d.as_slice() {
-            [(s, c, mech)] => most_values(mech)
-                .filter(|&most| most <= MAX_CELLS)
-                .map(|most_values| Discrete {
-                    comp: (*s, *c),
-                    most_values,
-                }),
+            [(s, c, mech)] => {
+                most_values(mech)
+                    .filter(|&most| most <= MAX_CELLS)
+                    .map(|most_values| Discrete {
+                        comp: (*s, *c),
+                        most_values,
+                    })
+            }
             _ => None,
         })
         .collect();

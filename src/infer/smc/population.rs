@@ -509,8 +509,7 @@ impl<'p> Moves<'p> {
                 self.proposed
                     .copy_from_slice(&evaluator.sampler.values()[0]);
             }
-            let accepted =
-                new_ll > f64::NEG_INFINITY && open01(rng).ln() < log_ratio;
+            let accepted = new_ll > f64::NEG_INFINITY && open01(rng).ln() < log_ratio;
             if control {
                 self.add_control(log_ratio, accepted);
                 if accepted {
@@ -580,8 +579,7 @@ impl<'p> Moves<'p> {
             - self.beta * state_ll
             + correction;
         self.tried += 1;
-        let accepted =
-            candidate_ll > f64::NEG_INFINITY && open01(rng).ln() < log_ratio;
+        let accepted = candidate_ll > f64::NEG_INFINITY && open01(rng).ln() < log_ratio;
         if self.controlled_targets.is_some() {
             self.correction.iter_mut().for_each(|c| *c = 0.0);
             self.table_terms.clear();
@@ -747,8 +745,7 @@ fn rejuvenate(
                 for sub in 0..substeps {
                     let independent = (problem.reach.is_none() || tuning.independence)
                         && (i - start + sub) % 2 == 1;
-                    let accepted =
-                        moves.accepted + moves.coordinate_accepted + moves.gibbs_changes;
+                    let accepted = moves.accepted + moves.coordinate_accepted + moves.gibbs_changes;
                     match (&problem.reach, independent) {
                         (Some(reach), false) => {
                             if !synced {
@@ -883,8 +880,8 @@ pub fn run(
         .iter()
         .map(|t| t.kind)
         .collect();
-    let controlled_targets = Some(kinds.as_slice())
-        .filter(|kinds| kinds.iter().any(|k| *k != TargetKind::Real));
+    let controlled_targets =
+        Some(kinds.as_slice()).filter(|kinds| kinds.iter().any(|k| *k != TargetKind::Real));
     let mut fresh_id = n as u64;
     let mut evaluations = n as u64;
     let mut beta = 0.0;
