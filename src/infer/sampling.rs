@@ -492,10 +492,11 @@ impl<'a> Sampler<'a> {
             return Ok(());
         };
         let kind = &work.leaf(tree, world, plan_step.var)?.leaf.kind;
-        if kind.support_len(&work.params).is_none_or(|n| n > max) {
+        let Some(n) = kind.support_len(&work.params).filter(|&n| n <= max) else {
             return Ok(());
-        }
-        for x in kind.support(&work.params).into_iter().flatten() {
+        };
+        for i in 0..n {
+            let x = kind.support_value(&work.params, i);
             let (a, b) = kind.noise_interval(&work.params, x);
             if b > a {
                 out.push((a, b));

@@ -554,23 +554,19 @@ impl DistKind {
         }
     }
 
+    /// The `i`th value [`DistKind::support`] lists (`i` below [`DistKind::support_len`]).
+    pub fn support_value(&self, p: &[f64], i: usize) -> f64 {
+        match self {
+            DistKind::Categorical { labels } if !labels.is_empty() => labels[i],
+            DistKind::DiscreteUniform => (p[0] as i64 + i as i64) as f64,
+            _ => i as f64,
+        }
+    }
+
     /// Every value with positive mass, where the support is finite and small.
     pub fn support(&self, p: &[f64]) -> Option<Vec<f64>> {
-        match self {
-            DistKind::Bernoulli => Some(vec![0.0, 1.0]),
-            DistKind::Categorical { labels } => Some(if labels.is_empty() {
-                (0..p.len()).map(|i| i as f64).collect()
-            } else {
-                labels.clone()
-            }),
-            DistKind::Binomial if p[0] <= 1e6 => {
-                Some((0..=p[0] as u64).map(|i| i as f64).collect())
-            }
-            DistKind::DiscreteUniform if p[1] - p[0] <= 1e6 => {
-                Some((p[0] as i64..=p[1] as i64).map(|i| i as f64).collect())
-            }
-            _ => None,
-        }
+        let n = self.support_len(p)?;
+        Some((0..n).map(|i| self.support_value(p, i)).collect())
     }
 }
 

@@ -476,7 +476,7 @@ fn combine(outcomes: &[population::Outcome], kinds: &[TargetKind]) -> GroupAnswe
                 }
                 // Summed out, a probability can be more precise than as many draws: its
                 // floor counts the draws it is as precise as.
-                let summed = outcomes.iter().any(|o| sums(o).next().is_some());
+                let summed = outcomes.iter().any(|o| o.summed[t]);
                 let rows = seen
                     .iter()
                     .map(|&v| {

@@ -45,7 +45,8 @@ pub struct Outcome {
     /// values weighted by their conditional probabilities less the values drawn, over the
     /// particles (summing to 0 per target).
     pub table_sums: BTreeMap<(usize, u64), f64>,
-    /// Per target, whether Gibbs moves' sums entered its control variates.
+    /// Per target, whether Gibbs moves' sums entered it (a mean's control variates, or
+    /// [`Outcome::table_sums`]).
     pub summed: Vec<bool>,
     /// The lowest share of moves accepted in any stage (1 when no move was needed).
     pub min_acceptance: f64,
@@ -190,7 +191,8 @@ struct Moves<'p> {
     /// only move the score within its value's cell: the state stays the same for the
     /// distinct-state count).
     gibbs_changes: u64,
-    /// Per target, whether a Gibbs move's sum entered its control variate.
+    /// Per target, whether a Gibbs move's sum entered its control variate (a mean's) or its
+    /// table's terms.
     summed: Vec<bool>,
     /// At the posterior, the targets' kinds. The means ([`TargetKind::Scalar`]) get
     /// the control variate `Σ (α − A) (f(y) − f(x))` over the last move's proposals `y` from
@@ -398,6 +400,7 @@ impl<'p> Moves<'p> {
                             // Every likely value gives this target the value drawn.
                             continue;
                         }
+                        self.summed[t] = true;
                         let terms = p
                             .iter()
                             .enumerate()
@@ -427,6 +430,12 @@ impl<'p> Moves<'p> {
         state[j] = new;
         let sd = self.proposal.sd()[j];
         Ok(Some((new_ll, ((new - old) / sd).powi(2))))
+    }
+
+    /// Moves that changed the state: accepted steps and one-coordinate steps, and Gibbs draws
+    /// that changed the value.
+    fn changes(&self) -> u64 {
+        self.accepted + self.coordinate_accepted + self.gibbs_changes
     }
 
     /// Adds a proposal's term to the control variate: its targets `proposed`, from a state
@@ -612,7 +621,7 @@ struct Population {
     /// At the posterior, the tables' sums over the particles ([`Outcome::table_sums`], not
     /// yet divided by the particles).
     table_sums: BTreeMap<(usize, u64), f64>,
-    /// At the posterior, per target, whether Gibbs sums entered its control variates.
+    /// At the posterior, per target, whether Gibbs sums entered it ([`Outcome::summed`]).
     summed: Vec<bool>,
     ids: Vec<u64>,
 }
@@ -712,20 +721,9 @@ fn rejuvenate(
         }
         ancestors.extend(systematic(&w, count, rng).into_iter().map(|i| i + offset));
     }
-    let mut moves = [
-        Moves::new(
-            &fits[1],
-            beta,
-            tuning.coordinate_scale,
-            (k, controlled_targets),
-        ),
-        Moves::new(
-            &fits[0],
-            beta,
-            tuning.coordinate_scale,
-            (k, controlled_targets),
-        ),
-    ];
+    // Each half moves with the other half's fit.
+    let mut moves = [&fits[1], &fits[0]]
+        .map(|fit| Moves::new(fit, beta, tuning.coordinate_scale, (k, controlled_targets)));
     let mut next = Population::zeros(chains * length, d, k);
     let (mut candidate, mut candidate_values, mut noise) =
         (vec![0.0; d], vec![0.0; k], vec![0.0; d]);
@@ -745,7 +743,7 @@ fn rejuvenate(
                 for sub in 0..substeps {
                     let independent = (problem.reach.is_none() || tuning.independence)
                         && (i - start + sub) % 2 == 1;
-                    let accepted = moves.accepted + moves.coordinate_accepted + moves.gibbs_changes;
+                    let changes = moves.changes();
                     match (&problem.reach, independent) {
                         (Some(reach), false) => {
                             if !synced {
@@ -774,7 +772,7 @@ fn rejuvenate(
                             synced = moves.accepted > before;
                         }
                     }
-                    if moves.accepted + moves.coordinate_accepted + moves.gibbs_changes > accepted {
+                    if moves.changes() > changes {
                         state_id = *fresh_id;
                         *fresh_id += 1;
                     }
